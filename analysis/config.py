@@ -1,0 +1,128 @@
+"""Typed, frozen configuration for every stage, and `load_config` for TOML files.
+
+Each stage has one dataclass; `Config` bundles them. `load_config(path)` reads a TOML file whose
+tables are named after the fields of `Config` (``[corpus]``, ``[tokens]``, ...) and rejects unknown
+tables and keys. Every output directory records `dataclasses.asdict(config)` in its ``run.json``.
+"""
+from __future__ import annotations
+
+import dataclasses
+import tomllib
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from analysis.errors import ConfigError
+
+#: The repository's own seed folder, used when no manifest is given.
+REPO_ROOT = Path(__file__).resolve().parent.parent
+DEFAULT_MANIFEST = REPO_ROOT / "seeds" / "manifest.csv"
+
+
+def _check(cond: bool, name: str, expected: str, value: object) -> None:
+    if not cond:
+        raise ConfigError(f"{name} must be {expected}; got {value!r}")
+
+
+@dataclass(frozen=True)
+class CorpusConfig:
+    """Settings for reading and cleaning the seed texts.
+
+    Parameters
+    ----------
+    near_duplicate_similarity : float, default 0.6
+        Cosine similarity of word 1-3-gram count vectors, in (0, 1], at or above which two
+        paragraphs of one document count as copies of each other (the shorter one is dropped).
+    near_duplicate_min_words : int, default 12
+        Paragraphs shorter than this many words are only dropped when repeated word for word.
+    heading_max_content_words : int, default 6
+        An unnumbered line without final punctuation, after the title block, is a heading when it
+        has at most this many non-stop words; a longer one is a line broken in two and is joined
+        to the next line.
+    """
+
+    near_duplicate_similarity: float = 0.6
+    near_duplicate_min_words: int = 12
+    heading_max_content_words: int = 6
+
+    def __post_init__(self) -> None:
+        _check(0 < self.near_duplicate_similarity <= 1, "corpus.near_duplicate_similarity",
+               "in (0, 1]", self.near_duplicate_similarity)
+        _check(self.near_duplicate_min_words >= 1, "corpus.near_duplicate_min_words", ">= 1",
+               self.near_duplicate_min_words)
+        _check(self.heading_max_content_words >= 1, "corpus.heading_max_content_words", ">= 1",
+               self.heading_max_content_words)
+
+
+@dataclass(frozen=True)
+class TokensConfig:
+    """Settings for lemmatising and building terms.
+
+    Parameters
+    ----------
+    phrases : bool, default True
+        Detect further multi-word terms with gensim `Phrases` after the curated list is applied.
+    phrases_min_count : int, default 5
+        A bigram must occur at least this many times (a count over the whole corpus).
+    phrases_threshold : float, default 0.5
+        Minimum normalised PMI (gensim ``scoring="npmi"``, in (-1, 1]) for a detected phrase.
+    """
+
+    phrases: bool = True
+    phrases_min_count: int = 5
+    phrases_threshold: float = 0.5
+
+    def __post_init__(self) -> None:
+        _check(self.phrases_min_count >= 1, "tokens.phrases_min_count", ">= 1", self.phrases_min_count)
+        _check(-1 < self.phrases_threshold <= 1, "tokens.phrases_threshold", "in (-1, 1]",
+               self.phrases_threshold)
+
+
+@dataclass(frozen=True)
+class Config:
+    """All settings of one run, one field per stage."""
+
+    corpus: CorpusConfig = field(default_factory=CorpusConfig)
+    tokens: TokensConfig = field(default_factory=TokensConfig)
+
+
+def _build(cls, data: dict, where: str):
+    if not isinstance(data, dict):
+        raise ConfigError(f"{where}: expected a table; got {data!r}")
+    fields = {f.name: f for f in dataclasses.fields(cls)}
+    unknown = sorted(set(data) - set(fields))
+    if unknown:
+        raise ConfigError(f"{where}: unknown key(s) {', '.join(unknown)}; allowed: {', '.join(sorted(fields))}")
+    kwargs = {}
+    for name, value in data.items():
+        sub = fields[name].default_factory if fields[name].default_factory is not dataclasses.MISSING else None
+        if sub is not None and dataclasses.is_dataclass(sub):
+            kwargs[name] = _build(sub, value, f"{where}.{name}" if where else name)
+        else:
+            kwargs[name] = value
+    try:
+        return cls(**kwargs)
+    except TypeError as exc:
+        raise ConfigError(f"{where}: {exc}") from None
+
+
+def load_config(path: str | Path | None = None) -> Config:
+    """Return the `Config` read from a TOML file, or the defaults when `path` is None.
+
+    Raises
+    ------
+    ConfigError
+        If the file is missing or not TOML, or names an unknown table or key.
+    """
+    if path is None:
+        return Config()
+    path = Path(path)
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise ConfigError(f"{path}: config file not found") from None
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+        raise ConfigError(f"{path}: not a valid TOML file ({exc})") from None
+    try:
+        return _build(Config, data, "")
+    except ConfigError as exc:
+        raise ConfigError(f"{path}: {exc}") from None

@@ -1,0 +1,522 @@
+"""Read the seed texts named by a manifest, clean them by named rules, and cut them into paragraphs.
+
+The manifest (``seeds/manifest.csv``) has one row per document; ``file`` is relative to the
+manifest's folder and may not leave it. Cleaning never edits a seed file: every rule works on the
+text in memory and writes one row per change to the cleaning log.
+
+Columns of `documents` (one row per document):
+    doc_id : str          stable readable slug, unique (e.g. "report-2023")
+    file : str            seed file name, relative to the manifest's folder
+    sha256 : str          hex sha256 of the seed file's bytes (checked on load)
+    title : str           document title
+    date : str            ISO date (YYYY-MM-DD) the text was issued or delivered
+    year : int            year of `date`
+    genre : str           kind of document (opinions, review, work_report, conference, ...)
+    translation : str     {"official", "machine", "news"}: how the English was made
+    version_of : str      doc_id this text is another English version of, or ""
+    source : str          where the text comes from
+    segmentation : str    {"line", "indent"}: how paragraphs are marked in the file
+    n_paragraphs : int    paragraphs kept (all kinds)
+    n_tokens : int        word tokens in the analysed paragraphs (kinds body and list)
+
+Columns of `paragraphs` (one row per paragraph, in reading order):
+    doc_id : str          document
+    para_id : int         1-based paragraph number within the document (after cleaning)
+    kind : str            {"heading", "body", "list", "caption", "boilerplate"}
+    part : str            unnumbered heading the paragraph sits under ("" if none), e.g. "2023 Work Proposals"
+    section : str         nearest numbered heading above ("" if none), e.g. "I. Maintaining Security ..."
+    section_no : str      that heading's own number, e.g. "I", "2" ("" if none)
+    item_no : str         number of the list item the paragraph is or sits under: "1".."19" for
+                          "1." items, ordinals as digits ("First," and "The first is" -> "1"); "" if none
+    line_start : int      1-based line of the seed file where the paragraph starts
+    line_end : int        1-based line where it ends (inclusive)
+    text : str            cleaned text (NFC, non-breaking spaces and curly quotes normalised,
+                          whitespace collapsed, repairs applied)
+    n_tokens : int        word tokens in `text` (as `analysis.tokens` counts them)
+
+Columns of `cleaning_log` (one row per change):
+    rule : str            name of the rule (see `RULES`)
+    doc_id : str          document
+    line : int            1-based line of the seed file the change concerns
+    changed : str         what changed, readable ("'5%.' joined to line 77: '99%' -> '99.5%'")
+
+Kinds "body" and "list" are analysed; headings, captions and boilerplate are kept for reference
+but carry no tokens.
+"""
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import hashlib
+import re
+import unicodedata
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+from sklearn.feature_extraction.text import CountVectorizer
+from sklearn.metrics.pairwise import cosine_similarity
+
+from analysis.config import DEFAULT_MANIFEST, CorpusConfig
+from analysis.errors import CorpusError, SchemaError
+
+MANIFEST_COLUMNS = ("doc_id", "file", "sha256", "title", "date", "year", "genre", "translation",
+                    "version_of", "source")
+OPTIONAL_MANIFEST_COLUMNS = {"segmentation": "line"}
+TRANSLATIONS = ("official", "machine", "news")
+SEGMENTATIONS = ("line", "indent")
+ANALYSED_KINDS = ("body", "list")
+KINDS = ("heading", "body", "list", "caption", "boilerplate")
+
+DOCUMENT_COLUMNS = {"doc_id": "object", "file": "object", "sha256": "object", "title": "object",
+                    "date": "object", "year": "int64", "genre": "object", "translation": "object",
+                    "version_of": "object", "source": "object", "segmentation": "object",
+                    "n_paragraphs": "int64", "n_tokens": "int64"}
+PARAGRAPH_COLUMNS = {"doc_id": "object", "para_id": "int64", "kind": "object", "part": "object",
+                     "section": "object", "section_no": "object", "item_no": "object",
+                     "line_start": "int64", "line_end": "int64", "text": "object", "n_tokens": "int64"}
+CLEANING_LOG_COLUMNS = {"rule": "object", "doc_id": "object", "line": "int64", "changed": "object"}
+
+#: Each cleaning rule, with what it does. The names appear in the cleaning log.
+RULES = {
+    "unicode": "NFC normalisation; non-breaking and other exotic spaces to a space; curly quotes to straight ones",
+    "whitespace": "strip the line and collapse runs of white space (indentation is remembered first)",
+    "web_boilerplate": "'Back to top', copyright and 'All rights reserved' lines become kind boilerplate",
+    "salutation": "'Fellow Deputies,' and similar lines become kind boilerplate",
+    "caption": "photo captions (one present-tense sentence: 'is held', 'addresses', 'attend') in news texts become kind caption",
+    "attendance_list": "closing sentences that only list who attended become kind boilerplate",
+    "broken_number": "a line holding only the decimals of a number ('5%.') is joined back ('99%' -> '99.5%')",
+    "unclosed_quote": "a line ending inside an open quotation is joined to the next line",
+    "broken_line": "a long unnumbered line without final punctuation is joined to the next line",
+    "indent_block": "in 'indent' documents, unindented lines continue the paragraph begun by the last indented line",
+    "exact_duplicate": "a paragraph repeated word for word in one document is kept once (the first)",
+    "near_duplicate": "of two paragraphs of one document that are near copies, the fuller is kept",
+}
+
+_NUMBERED = re.compile(r"^(?P<num>[IVXL]+|\d{1,2})\s*[.、]\s*(?P<rest>\S.*)$")
+_ORDINALS = {w: i for i, w in enumerate(
+    "first second third fourth fifth sixth seventh eighth ninth tenth".split(), start=1)}
+_ORDINAL_ITEM = re.compile(
+    r"^(?:(?P<a>first|second|third|fourth|fifth|sixth|seventh|eighth|ninth|tenth)(?:ly)?,\s"
+    r"|the (?P<b>first|second|third|fourth|fifth|sixth|seventh|eighth|ninth|tenth) is\b"
+    r"|(?P<c>one) is\b)", re.IGNORECASE)
+_FINAL_PUNCT = tuple('.!?;:"\'')
+_WEB_BOILERPLATE = re.compile(r"^(back to top|copyright\b.*|.*\ball rights reserved\.?)$", re.IGNORECASE)
+_SALUTATION = re.compile(r"^(fellow (deputies|delegates)|dear [\w ]+|ladies and gentlemen),?$", re.IGNORECASE)
+_CAPTION = re.compile(r"\b(is held|are held|addresses|attend|attends|are in attendance|are present|"
+                      r"is present|presides over|speaks at|pose for)\b")
+_ATTENDANCE = re.compile(r"\battended the (meeting|conference|ceremony)\.$")
+_BROKEN_NUMBER = re.compile(r"^(?P<frac>\d+)%\.$")
+_ENDS_WITH_INT_PCT = re.compile(r"(?P<int>\d+)%(?P<tail>(?: in \d{4})?\.)$")
+_SPACES = re.compile(r"[\u00a0\u2000-\u200b\u202f\u205f\u3000\t]")
+_QUOTES = str.maketrans({"\u2018": "'", "\u2019": "'", "\u201c": '"', "\u201d": '"'})
+_ROMAN = {"I": 1, "V": 5, "X": 10, "L": 50}
+_WORD = re.compile(r"[A-Za-z]+(?:[-'][A-Za-z]+)*|\d+(?:[.,]\d+)*")
+_STOP_FOR_HEADINGS = frozenset(
+    "a an and as at by for from in into of on or the to with over under through its their".split())
+
+
+@dataclass(frozen=True)
+class Corpus:
+    """The documents, their paragraphs, the cleaning log and, once tokenised, sentences and tokens.
+
+    `read_corpus` fills the first three; `analysis.tokens.load_corpus` adds `sentences`, `tokens`
+    (aligned with `paragraphs` by ``doc_id`` and ``para_id``) and `phrases`. Columns are documented
+    in this module's docstring and in `analysis.tokens`.
+    """
+
+    documents: pd.DataFrame
+    paragraphs: pd.DataFrame
+    cleaning_log: pd.DataFrame
+    manifest: Path
+    sentences: pd.DataFrame | None = None
+    tokens: pd.DataFrame | None = None
+    phrases: pd.DataFrame | None = None
+    config: object = None
+
+    @property
+    def analysed(self) -> pd.DataFrame:
+        """Return the paragraphs of kinds body and list (the unit of every model)."""
+        return self.paragraphs[self.paragraphs["kind"].isin(ANALYSED_KINDS)].reset_index(drop=True)
+
+
+def require_columns(table: pd.DataFrame, columns: dict[str, str], stage: str) -> None:
+    """Check that `table` has each column of `columns` with a compatible dtype.
+
+    Raises
+    ------
+    SchemaError
+        Naming every missing or mistyped column and the stage that needed it.
+    """
+    problems = []
+    for name, dtype in columns.items():
+        if name not in table.columns:
+            problems.append(f"missing column '{name}'")
+        elif dtype == "int64" and not pd.api.types.is_integer_dtype(table[name]):
+            problems.append(f"column '{name}' is {table[name].dtype}, expected integers")
+        elif dtype == "float64" and not pd.api.types.is_numeric_dtype(table[name]):
+            problems.append(f"column '{name}' is {table[name].dtype}, expected numbers")
+    if problems:
+        raise SchemaError(f"{stage}: input table has {'; '.join(problems)}")
+
+
+# --------------------------------------------------------------------------- manifest
+
+
+def read_manifest(path: str | Path | None = None) -> pd.DataFrame:
+    """Return the manifest as a table (one row per document), every field checked.
+
+    The seed files are read to check their sha256; an empty ``sha256`` field is an error that
+    gives the hash to paste in.
+
+    Raises
+    ------
+    CorpusError
+        Naming the manifest, the row's line number and the field, for a missing file or column,
+        a bad date or year, a duplicate doc_id, a path outside the manifest's folder, an unknown
+        translation or segmentation, a dangling version_of or a hash that does not match.
+    """
+    path = Path(path) if path is not None else DEFAULT_MANIFEST
+    if not path.is_file():
+        raise CorpusError(f"{path}: manifest not found")
+    try:
+        with open(path, encoding="utf-8-sig", newline="") as fh:
+            rows = list(csv.reader(fh))
+    except UnicodeDecodeError as exc:
+        raise CorpusError(f"{path}: manifest is not UTF-8 text (byte {exc.start})") from None
+    except csv.Error as exc:
+        raise CorpusError(f"{path}: manifest is not valid CSV ({exc})") from None
+    if not rows or not any(cell.strip() for cell in rows[0]):
+        raise CorpusError(f"{path}: manifest is empty; expected a header row with {', '.join(MANIFEST_COLUMNS)}")
+    header = [h.strip() for h in rows[0]]
+    missing = [c for c in MANIFEST_COLUMNS if c not in header]
+    if missing:
+        raise CorpusError(f"{path}:1: manifest lacks column(s) {', '.join(missing)}")
+    root = path.parent.resolve()
+    records, seen = [], {}
+    for line_no, row in enumerate(rows[1:], start=2):
+        if not any(cell.strip() for cell in row):
+            continue
+        if len(row) != len(header):
+            raise CorpusError(f"{path}:{line_no}: row has {len(row)} fields; the header has {len(header)}")
+        rec = {k: v.strip() for k, v in zip(header, row)}
+        for k, default in OPTIONAL_MANIFEST_COLUMNS.items():
+            rec[k] = rec.get(k) or default
+        where = f"{path}:{line_no}"
+        for k in ("doc_id", "file", "title", "date", "year", "genre", "translation"):
+            if not rec[k]:
+                raise CorpusError(f"{where}: field '{k}' is empty")
+        if not re.fullmatch(r"[a-z0-9][a-z0-9-]*", rec["doc_id"]):
+            raise CorpusError(f"{where}: field 'doc_id' is {rec['doc_id']!r}; expected a slug of a-z, 0-9 and '-'")
+        if rec["doc_id"] in seen:
+            raise CorpusError(f"{where}: field 'doc_id' {rec['doc_id']!r} repeats line {seen[rec['doc_id']]}")
+        seen[rec["doc_id"]] = line_no
+        try:
+            date = dt.date.fromisoformat(rec["date"])
+        except ValueError:
+            raise CorpusError(f"{where}: field 'date' is {rec['date']!r}; expected an ISO date YYYY-MM-DD") from None
+        if not re.fullmatch(r"\d{4}", rec["year"]):
+            raise CorpusError(f"{where}: field 'year' is {rec['year']!r}; expected a 4-digit year")
+        if int(rec["year"]) != date.year:
+            raise CorpusError(f"{where}: field 'year' is {rec['year']} but field 'date' is {rec['date']}")
+        if rec["translation"] not in TRANSLATIONS:
+            raise CorpusError(f"{where}: field 'translation' is {rec['translation']!r}; expected one of "
+                              + ", ".join(repr(t) for t in TRANSLATIONS))
+        if rec["segmentation"] not in SEGMENTATIONS:
+            raise CorpusError(f"{where}: field 'segmentation' is {rec['segmentation']!r}; expected one of "
+                              + ", ".join(repr(t) for t in SEGMENTATIONS))
+        file = (root / rec["file"]).resolve()
+        if not file.is_relative_to(root):
+            raise CorpusError(f"{where}: field 'file' {rec['file']!r} points outside the corpus folder {root}")
+        if not file.is_file():
+            raise CorpusError(f"{where}: field 'file': {file} not found")
+        digest = hashlib.sha256(file.read_bytes()).hexdigest()
+        if not rec["sha256"]:
+            raise CorpusError(f"{where}: field 'sha256' is empty; the file's sha256 is {digest}")
+        if rec["sha256"].lower() != digest:
+            raise CorpusError(f"{where}: field 'sha256' does not match {rec['file']} "
+                              f"(manifest {rec['sha256'][:12]}..., file {digest[:12]}...)")
+        rec["manifest_line"] = line_no
+        rec["path"] = file
+        records.append(rec)
+    if not records:
+        raise CorpusError(f"{path}: manifest lists no documents")
+    for rec in records:
+        if rec["version_of"] and rec["version_of"] not in seen:
+            raise CorpusError(f"{path}:{rec['manifest_line']}: field 'version_of' is {rec['version_of']!r}, "
+                              "which is not a doc_id of this manifest")
+    table = pd.DataFrame(records)
+    table["year"] = table["year"].astype("int64")
+    return table
+
+
+def read_seed(path: Path) -> str:
+    """Return the text of a seed file, decoded as UTF-8.
+
+    Raises
+    ------
+    CorpusError
+        If the file cannot be decoded or holds no text.
+    """
+    data = path.read_bytes()
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        line = data[: exc.start].count(b"\n") + 1
+        raise CorpusError(f"{path}:{line}: not UTF-8 text (byte {exc.start})") from None
+    if not text.strip():
+        raise CorpusError(f"{path}: the document is empty")
+    return text
+
+
+# --------------------------------------------------------------------------- cleaning
+
+
+@dataclass
+class _Unit:
+    """A run of source lines that will become one paragraph."""
+
+    lines: list[int]
+    text: str
+    indented: bool
+    kind: str = "body"
+    pieces: list[tuple[int, int]] = field(default_factory=list)  # (char offset in text, source line)
+
+    def join(self, other: "_Unit", sep: str = " ") -> None:
+        offset = len(self.text) + len(sep)
+        self.pieces += [(o + offset, ln) for o, ln in other.pieces]
+        self.text = f"{self.text}{sep}{other.text}"
+        self.lines += other.lines
+
+
+def normalise_line(raw: str) -> tuple[str, bool, list[str]]:
+    """Return the cleaned line, whether it was indented, and which rules changed it."""
+    rules = []
+    text = unicodedata.normalize("NFC", raw)
+    text2 = _SPACES.sub(" ", text).translate(_QUOTES)
+    if text2 != raw:
+        rules.append("unicode")
+    indented = text2[:1] == " "
+    text3 = " ".join(text2.split())
+    if text3 != text2.strip() or (text3 != text2 and text2.strip() != text2 and not indented):
+        rules.append("whitespace")
+    return text3, indented, rules
+
+
+def _words(text: str) -> list[str]:
+    return _WORD.findall(text)
+
+
+def _ends_sentence(text: str) -> bool:
+    return text.endswith(_FINAL_PUNCT)
+
+
+def _is_numbered_heading(text: str) -> bool:
+    m = _NUMBERED.match(text)
+    return bool(m) and not _ends_sentence(text) and len(_words(text)) <= 60
+
+
+def _content_words(text: str) -> int:
+    return sum(1 for w in _words(text) if w.lower() not in _STOP_FOR_HEADINGS)
+
+
+def clean_document(doc_id: str, text: str, genre: str, translation: str, segmentation: str,
+                   config: CorpusConfig) -> tuple[list[_Unit], list[dict]]:
+    """Return the document's paragraphs (as units of source lines) and its cleaning-log rows.
+
+    Applies the rules of `RULES` in order: per line (unicode, whitespace, web_boilerplate,
+    salutation, caption, attendance_list), then across lines (broken_number, unclosed_quote,
+    broken_line, indent_block), then across paragraphs (exact_duplicate, near_duplicate).
+    """
+    log: list[dict] = []
+
+    def note(rule: str, line: int, changed: str) -> None:
+        log.append({"rule": rule, "doc_id": doc_id, "line": line, "changed": changed})
+
+    units: list[_Unit] = []
+    for line_no, raw in enumerate(text.splitlines(), start=1):
+        clean, indented, rules = normalise_line(raw)
+        for rule in rules:
+            if rule == "unicode":
+                n = len(_SPACES.findall(raw)) + sum(raw.count(q) for q in "\u2018\u2019\u201c\u201d")
+                note(rule, line_no, f"{n} character(s) normalised (non-breaking spaces, curly quotes)")
+            else:
+                note(rule, line_no, "white space collapsed")
+        if not clean:
+            continue
+        unit = _Unit([line_no], clean, indented, pieces=[(0, line_no)])
+        if _WEB_BOILERPLATE.match(clean):
+            unit.kind = "boilerplate"
+            note("web_boilerplate", line_no, f"{clean[:60]!r} marked boilerplate")
+        elif _SALUTATION.match(clean):
+            unit.kind = "boilerplate"
+            note("salutation", line_no, f"{clean!r} marked boilerplate")
+        elif translation == "news" and _ATTENDANCE.search(clean):
+            unit.kind = "boilerplate"
+            note("attendance_list", line_no, f"{clean[:60]!r}... marked boilerplate")
+        elif (translation == "news" and _CAPTION.search(clean) and clean.count(". ") == 0
+              and len(_words(clean)) <= 45):
+            unit.kind = "caption"
+            note("caption", line_no, f"{clean[:60]!r}... marked caption")
+        units.append(unit)
+
+    # Joins across lines.
+    joined: list[_Unit] = []
+    for unit in units:
+        prev = joined[-1] if joined else None
+        if prev is not None and prev.kind == unit.kind == "body":
+            m_frac = _BROKEN_NUMBER.match(unit.text)
+            m_int = _ENDS_WITH_INT_PCT.search(prev.text)
+            if m_frac and m_int:
+                repaired = f"{m_int['int']}.{m_frac['frac']}%"
+                prev.text = prev.text[: m_int.start()] + repaired + m_int["tail"]
+                prev.lines += unit.lines
+                note("broken_number", unit.lines[0],
+                     f"{unit.text!r} joined to line {prev.lines[0]}: '{m_int['int']}%' -> '{repaired}'")
+                continue
+            if prev.text.count('"') % 2 == 1 and not _ends_sentence(prev.text):
+                note("unclosed_quote", prev.lines[-1], f"line {unit.lines[0]} joined: ...{prev.text[-30:]!r} + {unit.text[:30]!r}...")
+                prev.join(unit)
+                continue
+            if (getattr(prev, "_broken", False)):
+                note("broken_line", prev.lines[-1], f"line {unit.lines[0]} joined: ...{prev.text[-30:]!r} + {unit.text[:30]!r}...")
+                prev.join(unit)
+                prev._broken = False  # type: ignore[attr-defined]
+                continue
+        joined.append(unit)
+        if unit.kind == "body" and not _ends_sentence(unit.text) and not _NUMBERED.match(unit.text):
+            seen_body = any(u.kind == "body" and _ends_sentence(u.text) for u in joined[:-1])
+            if seen_body and _content_words(unit.text) > config.heading_max_content_words:
+                unit._broken = True  # type: ignore[attr-defined]
+
+    # Headings and list items; indentation blocks.
+    paragraphs: list[_Unit] = []
+    seen_body = False
+    for unit in joined:
+        if unit.kind == "body":
+            if _is_numbered_heading(unit.text) or (not _ends_sentence(unit.text) and (
+                    not seen_body or _content_words(unit.text) <= config.heading_max_content_words)):
+                unit.kind = "heading"
+            elif _NUMBERED.match(unit.text) or _ORDINAL_ITEM.match(unit.text):
+                unit.kind = "list"
+            else:
+                seen_body = True
+            if unit.kind == "list":
+                seen_body = True
+        prev = paragraphs[-1] if paragraphs else None
+        if (segmentation == "indent" and prev is not None and not unit.indented
+                and unit.kind == "body" and prev.kind in ("body", "list")):
+            note("indent_block", unit.lines[0], f"unindented line joined to the paragraph of line {prev.lines[0]}")
+            prev.join(unit)
+            continue
+        paragraphs.append(unit)
+
+    return _drop_duplicates(doc_id, paragraphs, config, note), log
+
+
+def _drop_duplicates(doc_id: str, paragraphs: list[_Unit], config: CorpusConfig, note) -> list[_Unit]:
+    keep = [True] * len(paragraphs)
+    first_seen: dict[str, int] = {}
+    for i, p in enumerate(paragraphs):
+        key = " ".join(_words(p.text.lower()))
+        if key in first_seen and p.kind not in ("boilerplate",):
+            keep[i] = False
+            note("exact_duplicate", p.lines[0],
+                 f"repeats line {paragraphs[first_seen[key]].lines[0]} word for word; dropped")
+        else:
+            first_seen.setdefault(key, i)
+    candidates = [i for i, p in enumerate(paragraphs) if keep[i] and p.kind in ANALYSED_KINDS
+                  and len(_words(p.text)) >= config.near_duplicate_min_words]
+    if len(candidates) >= 2:
+        vec = CountVectorizer(ngram_range=(1, 3), binary=True, lowercase=True, token_pattern=r"(?u)\b\w+\b")
+        sims = cosine_similarity(vec.fit_transform([paragraphs[i].text for i in candidates]))
+        np.fill_diagonal(sims, 0)
+        a_idx, b_idx = np.nonzero(np.triu(sims >= config.near_duplicate_similarity))
+        pairs = sorted(zip(a_idx, b_idx), key=lambda ab: (-sims[ab], ab))
+        for a, b in pairs:
+            i, j = candidates[a], candidates[b]
+            if not (keep[i] and keep[j]):
+                continue
+            len_i, len_j = len(_words(paragraphs[i].text)), len(_words(paragraphs[j].text))
+            # On a tie the later copy (the full article's, with its section) is kept.
+            drop, kept = (i, j) if len_i <= len_j else (j, i)
+            keep[drop] = False
+            note("near_duplicate", paragraphs[drop].lines[0],
+                 f"near copy (cosine {sims[a, b]:.2f}) of line {paragraphs[kept].lines[0]}, which is fuller "
+                 f"({len(_words(paragraphs[kept].text))} vs {len(_words(paragraphs[drop].text))} words); dropped")
+    return [p for p, k in zip(paragraphs, keep) if k]
+
+
+def _roman(s: str) -> int:
+    total = 0
+    for ch, nxt in zip(s, s[1:] + " "):
+        v = _ROMAN[ch]
+        total += -v if nxt in _ROMAN and _ROMAN[nxt] > v else v
+    return total
+
+
+def structure(units: list[_Unit]) -> list[dict]:
+    """Return one record per paragraph with its part, section and item, from the document's numbering."""
+    part = section = section_no = item_no = ""
+    out = []
+    for unit in units:
+        text = unit.text
+        if unit.kind == "heading":
+            m = _NUMBERED.match(text)
+            if m:
+                num = m["num"]
+                section_no = str(_roman(num)) if num.isalpha() else num
+                section, item_no = text, ""
+            elif out and any(r["kind"] in ANALYSED_KINDS for r in out):
+                part, section, section_no, item_no = text, "", "", ""
+        elif unit.kind == "list":
+            m = _NUMBERED.match(text)
+            if m:
+                item_no = str(_roman(m["num"])) if m["num"].isalpha() else m["num"]
+            else:
+                o = _ORDINAL_ITEM.match(text)
+                word = (o["a"] or o["b"] or o["c"]).lower()
+                item_no = "1" if word == "one" else str(_ORDINALS[word])
+        out.append({"kind": unit.kind, "part": part, "section": section, "section_no": section_no,
+                    "item_no": item_no, "line_start": min(unit.lines), "line_end": max(unit.lines),
+                    "text": text})
+    return out
+
+
+# --------------------------------------------------------------------------- corpus
+
+
+def build_paragraphs(manifest: pd.DataFrame, config: CorpusConfig | None = None
+                     ) -> tuple[pd.DataFrame, pd.DataFrame, dict[tuple[str, int], list[tuple[int, int]]]]:
+    """Return the paragraph table (without `n_tokens`), the cleaning log, and each paragraph's
+    map from character offset (0-based) to source line (1-based)."""
+    config = config or CorpusConfig()
+    records, logs, line_maps = [], [], {}
+    for row in manifest.itertuples(index=False):
+        text = read_seed(row.path)
+        units, log = clean_document(row.doc_id, text, row.genre, row.translation, row.segmentation, config)
+        logs += log
+        recs = structure(units)
+        if not any(r["kind"] in ANALYSED_KINDS for r in recs):
+            raise CorpusError(f"{row.path}: document {row.doc_id!r} has no body paragraph after cleaning")
+        for para_id, (rec, unit) in enumerate(zip(recs, units), start=1):
+            records.append({"doc_id": row.doc_id, "para_id": para_id, **rec})
+            line_maps[(row.doc_id, para_id)] = unit.pieces
+    paragraphs = pd.DataFrame.from_records(records, columns=[c for c in PARAGRAPH_COLUMNS if c != "n_tokens"])
+    log = pd.DataFrame.from_records(logs, columns=list(CLEANING_LOG_COLUMNS))
+    return paragraphs, log, line_maps
+
+
+def read_corpus(manifest: str | Path | None = None, config: CorpusConfig | None = None
+                ) -> tuple[Corpus, dict[tuple[str, int], list[tuple[int, int]]]]:
+    """Return the untokenised `Corpus` of a manifest, and each paragraph's map of character offsets
+    (0-based) to source lines (1-based) as a list of ``(offset, line)`` pairs.
+
+    `documents` has every column but ``n_paragraphs`` and ``n_tokens``, which tokenising adds.
+    """
+    path = Path(manifest) if manifest is not None else DEFAULT_MANIFEST
+    table = read_manifest(path)
+    paragraphs, log, line_maps = build_paragraphs(table, config)
+    documents = table.drop(columns=["manifest_line", "path"])
+    return Corpus(documents=documents, paragraphs=paragraphs, cleaning_log=log, manifest=path), line_maps

@@ -112,6 +112,9 @@ def curated_terms() -> dict[tuple[str, ...], str]:
         if len(words) < 2 or not re.fullmatch(r"[a-z0-9_-]+", row["term"]):
             raise CorpusError(f"analysis/data/mwe.csv:{i}: row {row['term']!r} / {row['variant']!r} "
                               "needs a term of a-z, 0-9, '_' and a variant of two words or more")
+        if words in table:
+            raise CorpusError(f"analysis/data/mwe.csv:{i}: variant {row['variant']!r} has the same lemmas "
+                              f"as an earlier row of {table[words]!r}")
         table[words] = row["term"]
     return table
 
@@ -346,3 +349,30 @@ def paragraph_terms(tokens: pd.DataFrame) -> pd.Series:
     """Return each analysed paragraph's list of terms in reading order, indexed by (doc_id, para_id)."""
     sub = tokens[tokens["term"].astype(str) != ""]
     return sub.groupby(["doc_id", "para_id"], observed=True, sort=True)["term"].agg(lambda s: list(map(str, s)))
+
+
+def find_phrase(tokens: pd.DataFrame, phrase: str | list[str]) -> np.ndarray:
+    """Return the row numbers (0-based, into `tokens`) where the lemma sequence of `phrase` starts.
+
+    `phrase` is text ("plead guilty and accept punishment") lemmatised like the corpus, or a list
+    of lemmas. A match never crosses a paragraph. Matching compares category codes with numpy, so it
+    costs one pass over the tokens per word of the phrase.
+    """
+    words = [lemmatize(w) for w in TOKEN_PATTERN.findall(phrase)] if isinstance(phrase, str) else list(phrase)
+    if not words:
+        return np.array([], dtype=np.int64)
+    lemma = tokens["lemma"]
+    categories = pd.Index(lemma.cat.categories)
+    codes = lemma.cat.codes.to_numpy()
+    wanted = categories.get_indexer(words)
+    if (wanted < 0).any():
+        return np.array([], dtype=np.int64)
+    n, m = len(codes), len(words)
+    hits = np.flatnonzero(codes[: n - m + 1] == wanted[0]) if n >= m else np.array([], dtype=np.int64)
+    para = tokens["para_id"].to_numpy()
+    doc = tokens["doc_id"].cat.codes.to_numpy()
+    for k in range(1, m):
+        nxt = hits + k
+        ok = (codes[nxt] == wanted[k]) & (para[nxt] == para[hits]) & (doc[nxt] == doc[hits])
+        hits = hits[ok]
+    return hits

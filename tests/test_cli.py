@@ -1,0 +1,68 @@
+"""The command line: outputs, one-line errors, and outputs left whole by a failed run."""
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+import pandas as pd
+import pytest
+
+from analysis.cli import main
+from tests.conftest import write_corpus
+
+
+def test_corpus_command_writes_tables_and_provenance(tmp_path, capsys):
+    assert main(["corpus", "--out", str(tmp_path)]) == 0
+    docs = pd.read_csv(tmp_path / "documents.csv")
+    paras = pd.read_csv(tmp_path / "paragraphs.csv", keep_default_na=False)
+    log = pd.read_csv(tmp_path / "cleaning_log.csv")
+    assert len(docs) == 5 and list(log.columns) == ["rule", "doc_id", "line", "changed"]
+    assert {"doc_id", "para_id", "kind", "section", "part", "line_start", "line_end", "text",
+            "n_tokens"} <= set(paras.columns)
+    run = json.loads((tmp_path / "run.json").read_text())
+    assert run["config"]["corpus"]["near_duplicate_similarity"] == 0.6
+    assert len(run["inputs_sha256"]) == 6
+    assert "5 documents" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize("argv_tail, message", [
+    (["--manifest", "{tmp}/nowhere.csv"], "manifest not found"),
+    (["--config", "{tmp}/nowhere.toml"], "config file not found"),
+])
+def test_bad_input_one_line_exit_2(tmp_path, capsys, argv_tail, message):
+    argv = ["corpus", "--out", str(tmp_path / "out")] + [a.format(tmp=tmp_path) for a in argv_tail]
+    assert main(argv) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and message in err and "Traceback" not in err
+
+
+def test_unknown_config_key(tmp_path, capsys):
+    cfg = tmp_path / "c.toml"
+    cfg.write_text("[corpus]\nnear_duplicate_similarty = 0.5\n")
+    assert main(["corpus", "--out", str(tmp_path / "o"), "--config", str(cfg)]) == 2
+    assert "unknown key(s) near_duplicate_similarty" in capsys.readouterr().err
+
+
+def test_failed_run_leaves_earlier_outputs_whole(tmp_path, capsys):
+    out = tmp_path / "out"
+    assert main(["corpus", "--out", str(out)]) == 0
+    before = {p.name: p.read_bytes() for p in out.iterdir()}
+    m = write_corpus(tmp_path / "bad", {"a-2020": ("2020-01-02", "Some text.\n")})
+    m.write_text(m.read_text().replace("2020-01-02", "2020-02-31"))
+    assert main(["corpus", "--out", str(out), "--manifest", str(m)]) == 2
+    assert {p.name: p.read_bytes() for p in out.iterdir()} == before
+
+
+def test_unwritable_output_folder(tmp_path, capsys):
+    blocker = tmp_path / "file"
+    blocker.write_text("x")
+    assert main(["corpus", "--out", str(blocker / "sub")]) == 2
+    assert "cannot create output folder" in capsys.readouterr().err
+
+
+def test_console_script_runs_without_traceback(tmp_path):
+    proc = subprocess.run([sys.executable, "-m", "analysis.cli", "corpus", "--out", str(tmp_path),
+                           "--manifest", str(tmp_path / "missing.csv")], capture_output=True, text=True)
+    assert proc.returncode == 2
+    assert proc.stderr.strip().startswith("analysis: error:") and "Traceback" not in proc.stderr

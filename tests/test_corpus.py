@@ -1,0 +1,271 @@
+"""The corpus stage: manifest checks, cleaning rules, segmentation, provenance."""
+from __future__ import annotations
+
+import re
+import shutil
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+import analysis
+from analysis.corpus import RULES, read_corpus, read_manifest
+from analysis.errors import CorpusError
+from analysis.io import atomic_write
+from tests.conftest import REPO, write_corpus
+
+SEEDS = REPO / "seeds"
+
+
+def _norm(text: str) -> str:
+    text = text.replace("\u00a0", " ").translate(str.maketrans({"\u2018": "'", "\u2019": "'", "\u201c": '"', "\u201d": '"'}))
+    return " ".join(text.split())
+
+
+def _source_lines(doc_file: str) -> list[str]:
+    return (SEEDS / doc_file).read_text(encoding="utf-8").splitlines()
+
+
+# ----------------------------------------------------------------- seeds
+
+
+@pytest.mark.corpus
+def test_manifest_facts(corpus):
+    docs = corpus.documents.set_index("doc_id")
+    assert sorted(docs.index) == ["conference-2025", "opinions-2021", "pil-review-2022", "report-2023",
+                                  "report-2023-xinhua"]
+    assert docs.loc["report-2023-xinhua", "version_of"] == "report-2023"
+    assert docs["year"].to_dict() == {"opinions-2021": 2021, "pil-review-2022": 2022, "report-2023": 2023,
+                                      "report-2023-xinhua": 2023, "conference-2025": 2025}
+    assert docs.loc["opinions-2021", "date"] == "2021-06-15"
+    assert docs.loc["conference-2025", "date"] == "2025-01-13"
+    assert set(docs["translation"]) == {"official", "machine", "news"}
+
+
+@pytest.mark.corpus
+def test_seed_files_are_untouched_copies():
+    shared = REPO.parent / "shared" / "seeds"
+    if not shared.is_dir():
+        pytest.skip("../shared/seeds not beside the repository")
+    for f in shared.glob("*.txt"):
+        assert (SEEDS / f.name).read_bytes() == f.read_bytes()
+
+
+@pytest.mark.corpus
+def test_paragraph_invariants(corpus):
+    p = corpus.paragraphs
+    assert not p.duplicated(["doc_id", "para_id"]).any()
+    assert (p["text"].str.strip() != "").all()
+    assert set(p["kind"]) <= {"heading", "body", "list", "caption", "boilerplate"}
+    assert (p["line_start"] <= p["line_end"]).all()
+    for _, group in p.groupby("doc_id"):
+        assert group["para_id"].tolist() == list(range(1, len(group) + 1))
+        assert group["line_start"].is_monotonic_increasing
+    analysed = p[p["kind"].isin(["body", "list"])]
+    assert analysed["n_tokens"].sum() == len(corpus.tokens) == corpus.documents["n_tokens"].sum()
+
+
+@pytest.mark.corpus
+def test_every_paragraph_traces_back_to_its_lines(corpus):
+    files = corpus.documents.set_index("doc_id")["file"]
+    repaired = set(zip(corpus.cleaning_log.query("rule == 'broken_number'")["doc_id"],
+                       corpus.cleaning_log.query("rule == 'broken_number'")["line"]))
+    checked = 0
+    for row in corpus.paragraphs.itertuples():
+        lines = _source_lines(files[row.doc_id])
+        source = _norm(" ".join(lines[row.line_start - 1: row.line_end]))
+        if any(d == row.doc_id and row.line_start <= ln <= row.line_end for d, ln in repaired):
+            assert source.replace("99% in 2021. 5%.", "99.5% in 2021.") == row.text
+        else:
+            assert source == row.text, (row.doc_id, row.line_start)
+        checked += 1
+    assert checked == len(corpus.paragraphs)
+
+
+@pytest.mark.corpus
+def test_pil_review_lead_kept_once_and_fuller(corpus):
+    pil = corpus.paragraphs.query("doc_id == 'pil-review-2022'")
+    assert pil["text"].str.contains("is a major reform measure that was conceived and born").sum() == 1
+    assert pil["text"].str.contains("more than 670,000 public interest litigation cases were filed").sum() == 1
+    # the fuller copy of the opening (line 1, 48 words) is kept, the shorter one (line 41) dropped
+    assert 1 in set(pil["line_start"]) and 41 not in set(pil["line_start"])
+    # the block repeated three times word for word appears once
+    assert (pil["text"] == "The fifth is the protection of the rights and interests of special groups.").sum() == 1
+    log = corpus.cleaning_log.query("doc_id == 'pil-review-2022'")
+    assert (log["rule"] == "near_duplicate").sum() >= 10
+    assert (log["rule"] == "exact_duplicate").sum() >= 10
+
+
+@pytest.mark.corpus
+def test_broken_number_repaired(corpus):
+    text = corpus.paragraphs["text"]
+    assert text.str.contains(r"from 97\.2% in 2018 to 99\.5% in 2021\.").sum() == 1
+    assert not (text == "5%.").any()
+    row = corpus.cleaning_log.query("rule == 'broken_number'").iloc[0]
+    assert (row["doc_id"], row["line"]) == ("pil-review-2022", 79)
+
+
+@pytest.mark.corpus
+def test_boilerplate_and_captions(corpus):
+    p = corpus.paragraphs.set_index(["doc_id", "line_start"])
+    assert p.loc[("report-2023", 140), "kind"] == "boilerplate"          # Back to top
+    assert p.loc[("report-2023", 141), "kind"] == "boilerplate"          # copyright
+    assert p.loc[("report-2023", 12), "kind"] == "boilerplate"           # Fellow Deputies,
+    assert [p.loc[("conference-2025", n), "kind"] for n in (1, 2, 3, 36, 37, 38, 39, 40)] == \
+        ["caption", "caption", "body", "caption", "caption", "caption", "boilerplate", "boilerplate"]
+    assert "\u00a0" not in "".join(corpus.paragraphs["text"])
+    tokened = set(zip(corpus.tokens["doc_id"].astype(str), corpus.tokens["para_id"]))
+    hidden = corpus.paragraphs[~corpus.paragraphs["kind"].isin(["body", "list"])]
+    assert not tokened & set(zip(hidden["doc_id"], hidden["para_id"]))
+
+
+@pytest.mark.corpus
+def test_sections_parts_and_items(corpus):
+    p = corpus.paragraphs
+    r23 = p.query("doc_id == 'report-2023'").set_index("line_start")
+    assert r23.loc[26, "section_no"] == "1" and r23.loc[26, "part"].startswith("Review of the Work")
+    assert r23.loc[98, "section_no"] == "5"
+    assert r23.loc[128, "part"] == "2023 Work Proposals" and r23.loc[128, "item_no"] == "2"
+    assert r23.query("kind == 'list'")["item_no"].tolist() == ["1", "2", "3", "4", "5", "6"]
+    ops = p.query("doc_id == 'opinions-2021' and kind == 'list'")
+    assert ops["item_no"].tolist() == [str(i) for i in range(1, 20)]
+    assert ops.set_index("item_no").loc["5", "section_no"] == "3"
+    pil = p.query("doc_id == 'pil-review-2022' and kind == 'heading'")
+    assert pil["section_no"].tolist() == ["1", "2", "3", "4", "5", "6"]
+
+
+@pytest.mark.corpus
+def test_indent_segmentation_mirrors_the_official_paragraphs(corpus):
+    xin = corpus.paragraphs.query("doc_id == 'report-2023-xinhua'").set_index("line_start")
+    assert xin.loc[19, "line_end"] == 31
+    assert xin.loc[19, "text"].startswith("Resolutely safeguard national security and social stability. A total of 8.273")
+    assert xin.loc[17, "kind"] == "heading" and xin.loc[17, "section_no"] == "1"
+    assert (xin["kind"] == "list").sum() == 6
+
+
+def test_every_rule_is_documented_and_logged_by_name(corpus):
+    assert set(corpus.cleaning_log["rule"]) <= set(RULES)
+    assert {"unicode", "web_boilerplate", "caption", "broken_number", "near_duplicate",
+            "exact_duplicate", "indent_block"} <= set(corpus.cleaning_log["rule"])
+
+
+# ----------------------------------------------------------------- adding a document
+
+
+def test_user_adds_a_document(tmp_path, corpus):
+    folder = tmp_path / "seeds"
+    shutil.copytree(SEEDS, folder)
+    text = ("Report on the Work of the Supreme People's Procuratorate\n\n"
+            "I. Safeguarding Security\n\n"
+            "The procuratorates cracked down on telecom fraud and protected national security.\n\n"
+            "II. Serving Development\n\n"
+            "The procuratorates protected private enterprises and intellectual property.\n")
+    (folder / "report-2024.txt").write_text(text, encoding="utf-8")
+    import hashlib
+    digest = hashlib.sha256(text.encode()).hexdigest()
+    with open(folder / "manifest.csv", "a", encoding="utf-8") as fh:
+        fh.write(f"report-2024,report-2024.txt,{digest},SPP Work Report 2024,2024-03-08,2024,work_report,"
+                 "official,,test,line\n")
+    grown = analysis.load_corpus(folder / "manifest.csv")
+    assert len(grown.documents) == len(corpus.documents) + 1
+    new = grown.paragraphs.query("doc_id == 'report-2024'")
+    assert new["kind"].tolist() == ["heading", "heading", "body", "heading", "body"]
+    assert new.query("kind == 'body'")["section_no"].tolist() == ["1", "2"]
+    assert grown.documents.set_index("doc_id").loc["report-2024", "n_tokens"] == 19
+    # the seed documents are unchanged by the addition
+    old = grown.paragraphs[grown.paragraphs["doc_id"] != "report-2024"].reset_index(drop=True)
+    pd.testing.assert_frame_equal(old, corpus.paragraphs.reset_index(drop=True))
+
+
+# ----------------------------------------------------------------- bad input
+
+
+def _manifest_with(tmp_path, **change) -> Path:
+    m = write_corpus(tmp_path / "c", {"a-2020": ("2020-01-02", "One sentence about security.\n")})
+    lines = m.read_text().splitlines()
+    header = lines[0].split(",")
+    row = dict(zip(header, lines[1].split(",")))
+    row.update(change)
+    m.write_text(",".join(header) + "\n" + ",".join(row[h] for h in header) + "\n")
+    return m
+
+
+@pytest.mark.parametrize("change, message", [
+    ({"date": "2020-13-01"}, r"manifest\.csv:2: field 'date' is '2020-13-01'"),
+    ({"year": "20"}, r"manifest\.csv:2: field 'year' is '20'"),
+    ({"year": "2021"}, r"manifest\.csv:2: field 'year' is 2021 but field 'date' is 2020-01-02"),
+    ({"file": "../outside.txt"}, r"manifest\.csv:2: field 'file' '\.\./outside\.txt' points outside"),
+    ({"file": "missing.txt"}, r"manifest\.csv:2: field 'file': .*missing\.txt not found"),
+    ({"sha256": "0" * 64}, r"manifest\.csv:2: field 'sha256' does not match a-2020\.txt"),
+    ({"sha256": ""}, r"manifest\.csv:2: field 'sha256' is empty; the file's sha256 is [0-9a-f]{64}"),
+    ({"translation": "human"}, r"manifest\.csv:2: field 'translation' is 'human'; expected one of"),
+    ({"doc_id": "Bad Id"}, r"manifest\.csv:2: field 'doc_id' is 'Bad Id'"),
+    ({"version_of": "nope"}, r"manifest\.csv:2: field 'version_of' is 'nope'"),
+])
+def test_bad_manifest_rows(tmp_path, change, message):
+    (tmp_path / "outside.txt").write_text("x")
+    with pytest.raises(CorpusError, match=message):
+        read_manifest(_manifest_with(tmp_path, **change))
+
+
+def test_missing_column_and_duplicate_id(tmp_path):
+    m = _manifest_with(tmp_path)
+    lines = m.read_text().splitlines()
+    m.write_text("\n".join([lines[0].replace(",source", ""), lines[1].rsplit(",", 1)[0]]) + "\n")
+    with pytest.raises(CorpusError, match=r"manifest\.csv:1: manifest lacks column\(s\) source"):
+        read_manifest(m)
+    m = _manifest_with(tmp_path)
+    lines = m.read_text().splitlines()
+    m.write_text("\n".join([lines[0], lines[1], lines[1]]) + "\n")
+    with pytest.raises(CorpusError, match=r"manifest\.csv:3: field 'doc_id' 'a-2020' repeats line 2"):
+        read_manifest(m)
+
+
+def test_missing_manifest(tmp_path):
+    with pytest.raises(CorpusError, match=r"nowhere\.csv: manifest not found"):
+        read_manifest(tmp_path / "nowhere.csv")
+
+
+def test_undecodable_and_empty_documents(tmp_path):
+    import hashlib
+    bad = b"Good line.\n\xff\xfe broken\n"
+    m = write_corpus(tmp_path / "c", {"a-2020": ("2020-01-02", "x")})
+    (tmp_path / "c" / "a-2020.txt").write_bytes(bad)
+    m.write_text(m.read_text().replace(hashlib.sha256(b"x").hexdigest(), hashlib.sha256(bad).hexdigest()))
+    with pytest.raises(CorpusError, match=r"a-2020\.txt:2: not UTF-8 text"):
+        read_corpus(m)
+    m = write_corpus(tmp_path / "d", {"a-2020": ("2020-01-02", "  \n\n")})
+    with pytest.raises(CorpusError, match=r"a-2020\.txt: the document is empty"):
+        read_corpus(m)
+    m = write_corpus(tmp_path / "e", {"a-2020": ("2020-01-02", "Only A Heading\n")})
+    with pytest.raises(CorpusError, match=r"a-2020\.txt: document 'a-2020' has no body paragraph"):
+        read_corpus(m)
+
+
+def test_atomic_write_keeps_the_old_file_on_failure(tmp_path):
+    target = tmp_path / "out.csv"
+    target.write_text("old")
+    with pytest.raises(RuntimeError):
+        with atomic_write(target) as fh:
+            fh.write("half")
+            raise RuntimeError("interrupted")
+    assert target.read_text() == "old"
+    assert list(tmp_path.iterdir()) == [target]
+
+
+def test_tiny_corpus_cleaning(tmp_path):
+    text = ("Title Of The Report\n\n"
+            "I. Security\n\n"
+            "Rates rose from 97.2% in 2018 to 99% in 2021.\n5%.\n\n"
+            "A long line that was broken in the middle of its sentence by the copy\n"
+            "and continues here.\n\n"
+            "Back to top\n")
+    m = write_corpus(tmp_path / "c", {"a-2020": ("2020-01-02", text)})
+    c, _ = read_corpus(m)
+    p = c.paragraphs
+    assert p["kind"].tolist() == ["heading", "heading", "body", "body", "boilerplate"]
+    assert p["text"].iloc[2] == "Rates rose from 97.2% in 2018 to 99.5% in 2021."
+    assert p["line_end"].iloc[2] == 6
+    assert p["text"].iloc[3].endswith("by the copy and continues here.")
+    assert set(c.cleaning_log["rule"]) == {"broken_number", "broken_line", "web_boilerplate"}

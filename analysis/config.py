@@ -81,14 +81,19 @@ class TokensConfig:
         A bigram must occur at least this many times (a count over the whole corpus).
     phrases_threshold : float, default 0.5
         Minimum normalised PMI (gensim ``scoring="npmi"``, in (-1, 1]) for a detected phrase.
+    phrases_max_words : int, default 1_000_000
+        `Phrases` learns from the first this many terms of the corpus, in reading order (a count);
+        what it learns is applied to all of it.
     """
 
     phrases: bool = True
     phrases_min_count: int = 5
     phrases_threshold: float = 0.5
+    phrases_max_words: int = 1_000_000
 
     def __post_init__(self) -> None:
         _check(self.phrases_min_count >= 1, "tokens.phrases_min_count", ">= 1", self.phrases_min_count)
+        _check(self.phrases_max_words >= 2, "tokens.phrases_max_words", ">= 2", self.phrases_max_words)
         _check(-1 < self.phrases_threshold <= 1, "tokens.phrases_threshold", "in (-1, 1]",
                self.phrases_threshold)
 

@@ -55,8 +55,7 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
-from sklearn.feature_extraction.text import CountVectorizer
-from sklearn.metrics.pairwise import cosine_similarity
+from scipy import sparse
 
 from analysis.config import default_manifest, CorpusConfig
 from analysis.errors import CorpusError, SchemaError
@@ -415,22 +414,34 @@ def clean_document(doc_id: str, text: str, genre: str, translation: str, segment
     return _drop_duplicates(doc_id, paragraphs, config, note), log
 
 
+def _shingles(words: list[str]) -> set[int]:
+    """Return the hashes of a paragraph's word 1-, 2- and 3-grams (its shingles)."""
+    return {hash(g) for g in (*words, *zip(words, words[1:]), *zip(words, words[1:], words[2:]))}
+
+
 def _drop_duplicates(doc_id: str, paragraphs: list[_Unit], config: CorpusConfig, note) -> list[_Unit]:
+    words = [_WORD.findall(p.text.lower()) for p in paragraphs]
     keep = [True] * len(paragraphs)
     first_seen: dict[str, int] = {}
     for i, p in enumerate(paragraphs):
-        key = " ".join(_words(p.text.lower()))
-        if key in first_seen and p.kind not in ("boilerplate",):
+        key = " ".join(words[i])
+        if key in first_seen and p.kind != "boilerplate":
             keep[i] = False
             note("exact_duplicate", p.lines[0],
                  f"repeats line {paragraphs[first_seen[key]].lines[0]} word for word; dropped")
         else:
             first_seen.setdefault(key, i)
     candidates = [i for i, p in enumerate(paragraphs) if keep[i] and p.kind in ANALYSED_KINDS
-                  and len(_words(p.text)) >= config.near_duplicate_min_words]
+                  and len(words[i]) >= config.near_duplicate_min_words]
     if len(candidates) >= 2:
-        vec = CountVectorizer(ngram_range=(1, 3), binary=True, lowercase=True, token_pattern=r"(?u)\b\w+\b")
-        sims = cosine_similarity(vec.fit_transform([paragraphs[i].text for i in candidates]))
+        # Cosine similarity of binary word 1-3-gram vectors: |A & B| / sqrt(|A| |B|).
+        sets = [_shingles(words[i]) for i in candidates]
+        hashes = np.fromiter((h for s in sets for h in s), dtype=np.int64)
+        cols = np.unique(hashes, return_inverse=True)[1]
+        rows = np.repeat(np.arange(len(sets)), [len(s) for s in sets])
+        grams = sparse.csr_matrix((np.ones(len(cols)), (rows, cols)), shape=(len(sets), cols.max() + 1))
+        sizes = np.sqrt(np.array([len(s) for s in sets], dtype=float))
+        sims = (grams @ grams.T).toarray() / np.outer(sizes, sizes)
         np.fill_diagonal(sims, 0)
         a_idx, b_idx = np.nonzero(np.triu(sims >= config.near_duplicate_similarity))
         pairs = sorted(zip(a_idx, b_idx), key=lambda ab: (-sims[ab], ab))
@@ -438,13 +449,13 @@ def _drop_duplicates(doc_id: str, paragraphs: list[_Unit], config: CorpusConfig,
             i, j = candidates[a], candidates[b]
             if not (keep[i] and keep[j]):
                 continue
-            len_i, len_j = len(_words(paragraphs[i].text)), len(_words(paragraphs[j].text))
+            len_i, len_j = len(words[i]), len(words[j])
             # On a tie the later copy (the full article's, with its section) is kept.
             drop, kept = (i, j) if len_i <= len_j else (j, i)
             keep[drop] = False
             note("near_duplicate", paragraphs[drop].lines[0],
                  f"near copy (cosine {sims[a, b]:.2f}) of line {paragraphs[kept].lines[0]}, which is fuller "
-                 f"({len(_words(paragraphs[kept].text))} vs {len(_words(paragraphs[drop].text))} words); dropped")
+                 f"({len(words[kept])} vs {len(words[drop])} words); dropped")
     return [p for p, k in zip(paragraphs, keep) if k]
 
 

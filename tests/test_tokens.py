@@ -113,3 +113,28 @@ def test_count_matrix_and_paragraph_terms_agree(corpus):
     assert list(vocab) == sorted(vocab)
     by_doc, doc_rows, _ = count_matrix(corpus.tokens, by=["doc_id"])
     assert by_doc.sum() == counts.sum() and len(doc_rows) == 5
+
+
+@pytest.mark.corpus
+def test_sentence_splitter_agrees_with_nltk_punkt(corpus):
+    """Our regular-expression splitter against nltk's Punkt given the same abbreviations."""
+    from nltk.tokenize.punkt import PunktParameters, PunktSentenceTokenizer
+
+    from analysis.tokens import _ABBREVIATIONS, sentence_starts
+    params = PunktParameters()
+    params.abbrev_types = set(_ABBREVIATIONS)
+    punkt = PunktSentenceTokenizer(params)
+    ours = theirs = same = 0
+    for text in corpus.analysed["text"]:
+        a = set(sentence_starts(text).tolist())
+        b = {s for s, _ in punkt.span_tokenize(text)}
+        ours, theirs, same = ours + len(a), theirs + len(b), same + len(a & b)
+    assert same / theirs > 0.98 and same / ours > 0.98, (ours, theirs, same)
+
+
+def test_numpy_word_spans_equal_the_regular_expression(corpus):
+    from analysis.tokens import word_span_arrays
+    texts = corpus.paragraphs["text"].tolist() + ["l'eau 3rd x_y café-bar --a- b-c- naïve 's"]
+    for text in texts:
+        starts, ends = word_span_arrays(text)
+        assert list(zip(starts.tolist(), ends.tolist())) == word_spans(text), text

@@ -114,7 +114,8 @@ def cmd_themes_validate(args, config) -> int:
                                 seconds=round(seconds, 3)), out / "run.json")
     macro = structure[structure["theme"] == "macro"].set_index("check")["f1"]
     largest = versions.loc[versions["share_difference"].abs().idxmax()] if len(versions) else None
-    line = "structure macro F1: " + ", ".join(f"{k} {v:.3f}" for k, v in macro.items())
+    line = ("structure macro F1: " + ", ".join(f"{k} {v:.3f}" for k, v in macro.items()) if len(macro)
+            else "no paragraph with a section theme")
     if largest is not None:
         line += (f"; largest share difference {largest['doc_id']} vs {largest['version_of']}: "
                  f"{largest['theme']} {largest['share_difference']:+.3f}")

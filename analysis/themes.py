@@ -636,7 +636,12 @@ def audit_precision(sheet: pd.DataFrame, alpha: float = 0.05) -> tuple[pd.DataFr
         out["precision_ci_low"], out["precision_ci_high"] = np.asarray(lo), np.asarray(hi)
         return out
 
-    return summarise(["theme", "entry"]), summarise(["theme"])
+    rank = {t: k for k, t in enumerate(THEMES)}
+    by_entry, by_theme = summarise(["theme", "entry"]), summarise(["theme"])
+    by_entry = by_entry.sort_values(["theme", "entry"], key=lambda s: s.map(rank) if s.name == "theme" else s,
+                                    ignore_index=True)
+    by_theme = by_theme.sort_values("theme", key=lambda s: s.map(rank), ignore_index=True)
+    return by_entry, by_theme
 
 
 # --------------------------------------------------------------------------- validation

@@ -242,8 +242,12 @@ def match_lexicon(tokens: pd.DataFrame, lexicon: Lexicon, warn_unmatched: bool =
         Columns as listed in the module docstring, in reading order.
     """
     _check_tokens(tokens)
-    lemmas = tokens["lemma"].astype(str).to_numpy()
-    vocab = sorted(set(lemmas))
+    lemma_col = tokens["lemma"]
+    if isinstance(lemma_col.dtype, pd.CategoricalDtype):
+        vocab = sorted(str(v) for v in lemma_col.cat.categories[np.unique(lemma_col.cat.codes[lemma_col.cat.codes >= 0])])
+    else:
+        vocab = sorted(set(lemma_col.astype(str)))
+    lemmas = lemma_col.astype(str).tolist()
     # Entries indexed by their first word; glob first words are expanded over the corpus vocabulary.
     by_first: dict[str, list[Entry]] = {}
     for entry in lexicon.entries:
@@ -262,23 +266,17 @@ def match_lexicon(tokens: pd.DataFrame, lexicon: Lexicon, warn_unmatched: bool =
                 warnings.warn(f"{lexicon.source}: {entry.theme} entry {entry.pattern!r} matches no lemma "
                               "of the corpus", UserWarning, stacklevel=2)
 
-    doc = tokens["doc_id"].astype(str).to_numpy()
-    para = tokens["para_id"].to_numpy()
-    pos = tokens["position"].to_numpy()
-    starts = tokens["start"].to_numpy()
-    ends = tokens["end"].to_numpy()
-    lines = tokens["line"].to_numpy()
+    doc_arr = tokens["doc_id"].astype(str).to_numpy()
+    para_arr = tokens["para_id"].to_numpy()
     n = len(lemmas)
     # Paragraph boundaries: a new paragraph starts wherever doc_id or para_id changes.
     boundary = np.ones(n + 1, dtype=bool)
     if n > 1:
-        boundary[1:n] = (doc[1:] != doc[:-1]) | (para[1:] != para[:-1])
-    para_end = np.empty(n, dtype=np.int64)
+        boundary[1:n] = (doc_arr[1:] != doc_arr[:-1]) | (para_arr[1:] != para_arr[:-1])
     cut = np.flatnonzero(boundary)
-    for a, b in zip(cut[:-1], cut[1:]):
-        para_end[a:b] = b
+    para_end = np.repeat(cut[1:], np.diff(cut)).tolist()
 
-    rows = []
+    found = []
     i = 0
     while i < n:
         cands = by_first.get(lemmas[i])
@@ -305,12 +303,21 @@ def match_lexicon(tokens: pd.DataFrame, lexicon: Lexicon, warn_unmatched: bool =
             i += 1
             continue
         size = len(chosen.words)
-        rows.append((doc[i], int(para[i]), int(pos[i]), size, int(starts[i]), int(ends[i + size - 1]),
-                     int(lines[i]), chosen.theme, chosen.pattern))
+        found.append((i, size, chosen.theme, chosen.pattern))
         i += size
-    return pd.DataFrame(rows, columns=list(MATCH_COLUMNS)).astype(
-        {"para_id": "int64", "position": "int64", "length": "int64", "start": "int64", "end": "int64",
-         "line": "int64"})
+    first = np.array([f[0] for f in found], dtype=np.int64)
+    size = np.array([f[1] for f in found], dtype=np.int64)
+    return pd.DataFrame({
+        "doc_id": doc_arr[first].astype(object) if len(first) else np.array([], dtype=object),
+        "para_id": para_arr[first].astype("int64"),
+        "position": tokens["position"].to_numpy()[first].astype("int64"),
+        "length": size,
+        "start": tokens["start"].to_numpy()[first].astype("int64"),
+        "end": tokens["end"].to_numpy()[first + size - 1].astype("int64") if len(first) else first,
+        "line": tokens["line"].to_numpy()[first].astype("int64"),
+        "theme": [f[2] for f in found],
+        "entry": [f[3] for f in found],
+    }, columns=list(MATCH_COLUMNS))
 
 
 def _paragraph_frame(corpus: Corpus) -> pd.DataFrame:
@@ -786,15 +793,22 @@ def leave_one_out(corpus: Corpus, lexicon: Lexicon, matches: pd.DataFrame | None
     base = themed.groupby(["doc_id", "theme"]).size().unstack("theme").reindex(columns=list(THEMES)).fillna(0)
     base.loc["all"] = base.sum(axis=0)
     tokens = corpus.tokens
-    key_tok = pd.MultiIndex.from_arrays([tokens["doc_id"].astype(str), tokens["para_id"]])
+    doc_arr = tokens["doc_id"].astype(str).to_numpy()
+    para_arr = tokens["para_id"].to_numpy()
+    boundary = np.ones(len(tokens) + 1, dtype=bool)
+    if len(tokens) > 1:
+        boundary[1:len(tokens)] = (doc_arr[1:] != doc_arr[:-1]) | (para_arr[1:] != para_arr[:-1])
+    cut = np.flatnonzero(boundary)
+    span = {(doc_arr[a], int(para_arr[a])): (a, b) for a, b in zip(cut[:-1], cut[1:])}
     rows = []
     for entry in lexicon.entries:
         hit = matches[matches["entry"] == entry.pattern]
         if hit.empty:
             continue
-        paras = pd.MultiIndex.from_frame(hit[["doc_id", "para_id"]].drop_duplicates())
-        sub_tokens = tokens[key_tok.isin(paras)]
-        old = matches.merge(hit[["doc_id", "para_id"]].drop_duplicates(), on=["doc_id", "para_id"])
+        paras = hit[["doc_id", "para_id"]].drop_duplicates()
+        take = np.concatenate([np.arange(*span[(d, int(p))]) for d, p in paras.itertuples(index=False)])
+        sub_tokens = tokens.iloc[take]
+        old = matches.merge(paras, on=["doc_id", "para_id"])
         new = match_lexicon(sub_tokens, lexicon.without(entry.pattern), warn_unmatched=False)
         delta = (new[new["theme"].isin(THEMES)].groupby(["doc_id", "theme"]).size()
                  .sub(old[old["theme"].isin(THEMES)].groupby(["doc_id", "theme"]).size(), fill_value=0)

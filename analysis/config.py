@@ -83,9 +83,11 @@ class ThemesConfig:
 
     Parameters
     ----------
-    min_score : float, default 1.0
+    min_score : float, default 2.0
         A paragraph is labelled "none" when its best theme has fewer than this many matches per
-        100 tokens (and always when it has no match); >= 0.
+        100 tokens (and always when it has no match); >= 0. At 2.0 a theme must come up about
+        once per 50 words: paragraphs on Party building or team discipline that name "legal
+        supervision" once or twice in passing stay "none" (other), as THEMES.md codes them.
     n_boot : int, default 2000
         Bootstrap replicates over paragraphs for every interval; at least 1000.
     ci_level : float, default 0.95
@@ -99,7 +101,7 @@ class ThemesConfig:
         in the year tables too (by default they are left out, so one text counts once).
     """
 
-    min_score: float = 1.0
+    min_score: float = 2.0
     n_boot: int = 2000
     ci_level: float = 0.95
     seed: int = 12345

@@ -14,8 +14,8 @@ exact entry over a glob entry, then the entry listed first. Matched tokens are c
 
 Score and label of a paragraph: ``score_<theme>`` = matches of the theme per 100 word tokens of
 the paragraph (all tokens, stop words included). The label ``theme`` is the theme with the highest
-score, or "none" when that score is below `ThemesConfig.min_score` (default 1.0, i.e. fewer than
-one match per 100 tokens) or the paragraph has no match. Ties between themes go to the tied theme
+score, or "none" when that score is below `ThemesConfig.min_score` (default 2.0, i.e. fewer than
+two matches per 100 tokens) or the paragraph has no match. Ties between themes go to the tied theme
 whose first match comes earliest in the paragraph (these texts open a paragraph with its topic
 sentence).
 

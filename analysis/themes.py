@@ -163,6 +163,15 @@ def load_lexicon(path: str | Path | None = None) -> Lexicon:
         If the file is missing or not YAML, names an unknown theme, lacks a theme or has an empty one,
         has an entry without pattern or rationale, or lists one pattern twice (under one or two themes).
         The message names the file and the entry.
+
+    Examples
+    --------
+    >>> lexicon = load_lexicon()
+    >>> table = lexicon.table()
+    >>> table.loc[table["entry"] == "social security", "theme"].item()
+    'livelihood'
+    >>> table.loc[table["entry"] == "supervisory commission", "theme"].item()
+    'exclude'
     """
     path = Path(path) if path is not None else default_lexicon_path()
     try:

@@ -481,16 +481,19 @@ def theme_rates(paragraph_themes: pd.DataFrame, documents: pd.DataFrame, by: str
     count_cols = [f"count_{t}" for t in THEMES]
     per_doc = {d: (g[count_cols].to_numpy(dtype=np.int64), g["n_tokens"].to_numpy(dtype=np.int64))
                for d, g in paragraph_themes.groupby("doc_id", sort=True)}
+    unknown = sorted(set(per_doc) - set(docs.index))
+    if unknown:
+        raise AnalysisError(f"theme_rates: doc_id {unknown[0]!r} of the paragraph table is not in the documents table")
     rows = []
     if by == "doc_id":
         for doc_id in sorted(per_doc):
-            year = int(docs.loc[doc_id, "year"]) if doc_id in docs.index else -1
+            year = int(docs.loc[doc_id, "year"])
             for row in _rate_rows([per_doc[doc_id]], _group_seed(config.seed, f"doc:{doc_id}"), config):
                 rows.append({"doc_id": doc_id, "year": year, **row})
         columns = ["doc_id", "year", *RATE_COLUMNS]
     else:
         known = set(docs.index)
-        keep = [d for d in per_doc if d in known and (config.year_include_versions
+        keep = [d for d in per_doc if (config.year_include_versions
                                                        or not str(docs.loc[d, "version_of"] or "")
                                                        or docs.loc[d, "version_of"] not in known)]
         years: dict[int, list[str]] = {}

@@ -11,7 +11,7 @@ import pandas as pd
 import pytest
 import analysis
 from analysis import cli, themes
-from analysis.config import ThemesConfig
+from analysis.config import ThemesConfig, load_config
 from analysis.errors import AnalysisError, ConfigError
 
 FAST = ThemesConfig(n_boot=1000)
@@ -234,6 +234,21 @@ def test_theme_rates_rejects_bad_input(planted, small_lexicon):
         themes.theme_rates(table, planted.documents, by="month", config=FAST)
     with pytest.raises(analysis.SchemaError, match=r"theme_rates: .*missing column 'count_security'"):
         themes.theme_rates(table.drop(columns="count_security"), planted.documents, config=FAST)
+    with pytest.raises(AnalysisError, match=r"doc_id 'sec-2020' of the paragraph table is not in the documents"):
+        themes.theme_rates(table, planted.documents.query("doc_id != 'sec-2020'"), config=FAST)
+
+
+def test_themes_table_in_config_file(tmp_path):
+    path = tmp_path / "c.toml"
+    path.write_text("[themes]\nseed = 9\nmin_score = 1.5\n", encoding="utf-8")
+    config = load_config(path)
+    assert (config.themes.seed, config.themes.min_score, config.themes.n_boot) == (9, 1.5, 2000)
+    path.write_text("[themes]\nn_boot = 500\n", encoding="utf-8")
+    with pytest.raises(ConfigError, match=r"c\.toml: themes\.n_boot must be an integer >= 1000; got 500"):
+        load_config(path)
+    path.write_text("[themes]\nbootstraps = 5000\n", encoding="utf-8")
+    with pytest.raises(ConfigError, match=r"c\.toml: themes: unknown key\(s\) bootstraps"):
+        load_config(path)
 
 
 # --------------------------------------------------------------------------- rates and bootstrap
@@ -283,6 +298,12 @@ def test_bootstrap_determinism_and_interval_sanity(corpus):
     assert set(y2023["n_documents"]) == {1}
     report = result.document_themes[result.document_themes["doc_id"] == "report-2023"]
     assert list(y2023["count"]) == list(report["count"])
+    both = themes.theme_rates(result.paragraph_themes, corpus.documents, by="year",
+                              config=ThemesConfig(n_boot=1000, year_include_versions=True))
+    both2023 = both[both["year"] == 2023]
+    assert set(both2023["n_documents"]) == {2}
+    xinhua = result.document_themes[result.document_themes["doc_id"] == "report-2023-xinhua"]
+    assert list(both2023["count"]) == list(report["count"].to_numpy() + xinhua["count"].to_numpy())
 
 
 def test_bootstrap_does_not_depend_on_chunking_or_other_groups(planted, small_lexicon):

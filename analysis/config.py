@@ -99,11 +99,56 @@ class TokensConfig:
 
 
 @dataclass(frozen=True)
+class ThemesConfig:
+    """Settings of the theme dictionary model (`analysis.themes`).
+
+    Parameters
+    ----------
+    min_score : float, default 2.0
+        A paragraph is labelled "none" when its best theme has fewer than this many matches per
+        100 tokens (and always when it has no match); >= 0. At 2.0 a theme must come up about
+        once per 50 words: paragraphs on Party building or team discipline that name "legal
+        supervision" once or twice in passing stay "none" (other), as THEMES.md codes them.
+    n_boot : int, default 2000
+        Bootstrap replicates over paragraphs for every interval; at least 1000.
+    ci_level : float, default 0.95
+        Level of the percentile bootstrap intervals, in (0, 1).
+    seed : int, default 12345
+        Seeds the bootstrap and the audit sample.
+    audit_per_entry : int, default 5
+        Matches of each entry drawn into the precision-audit coding sheet; >= 1.
+    year_include_versions : bool, default False
+        Count documents that are another English version of a corpus document (``version_of``)
+        in the year tables too (by default they are left out, so one text counts once).
+    """
+
+    min_score: float = 2.0
+    n_boot: int = 2000
+    ci_level: float = 0.95
+    seed: int = 12345
+    audit_per_entry: int = 5
+    year_include_versions: bool = False
+
+    def __post_init__(self) -> None:
+        _check(isinstance(self.min_score, (int, float)) and self.min_score >= 0, "themes.min_score", ">= 0",
+               self.min_score)
+        _check(isinstance(self.n_boot, int) and self.n_boot >= 1000, "themes.n_boot", "an integer >= 1000",
+               self.n_boot)
+        _check(isinstance(self.ci_level, float) and 0 < self.ci_level < 1, "themes.ci_level", "in (0, 1)",
+               self.ci_level)
+        _check(isinstance(self.seed, int) and not isinstance(self.seed, bool) and self.seed >= 0,
+               "themes.seed", "an integer >= 0", self.seed)
+        _check(isinstance(self.audit_per_entry, int) and self.audit_per_entry >= 1, "themes.audit_per_entry",
+               "an integer >= 1", self.audit_per_entry)
+
+
+@dataclass(frozen=True)
 class Config:
     """All settings of one run, one field per stage."""
 
     corpus: CorpusConfig = field(default_factory=CorpusConfig)
     tokens: TokensConfig = field(default_factory=TokensConfig)
+    themes: ThemesConfig = field(default_factory=ThemesConfig)
 
 
 def _build(cls, data: dict, where: str):

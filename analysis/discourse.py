@@ -762,7 +762,8 @@ def match_formulations(tokens: pd.DataFrame, formulations: pd.DataFrame | None =
     """Return every match of a formulation variant on the token lemma stream (stop words included).
 
     Matches of one formulation that overlap (a variant inside a longer one) are counted once:
-    the earliest, then the longest, is kept.
+    the earliest, then the longest, is kept. Variants of one formulation that lemmatise to the
+    same sequence match as one, and ``variant`` names them all ("Four Confidences / Four Confidence").
 
     Returns
     -------
@@ -775,7 +776,10 @@ def match_formulations(tokens: pd.DataFrame, formulations: pd.DataFrame | None =
     codes, categories = _lemma_codes(tokens)
     para_key = _para_key(tokens)
     pieces = []
-    for (fid, variant, lemmas) in formulations[["formulation_id", "variant", "lemmas"]].itertuples(index=False):
+    # variants of one formulation with the same lemma sequence ("Four Confidence", "Four Confidences")
+    # are one pattern, labelled with all their names
+    patterns = formulations.groupby(["formulation_id", "lemmas"], sort=False)["variant"].agg(" / ".join)
+    for (fid, lemmas), variant in patterns.items():
         starts, ends = _match_sequences(codes, categories, para_key, list(lemmas), exact=True)
         if len(starts):
             pieces.append(pd.DataFrame({"formulation_id": fid, "variant": variant, "token": starts,

@@ -99,8 +99,7 @@ def cmd_kwic(args, config) -> int:
     from analysis import discourse
     from analysis.tokens import load_corpus
 
-    window = _discourse_config(config, window=args.window).window if args.window is None or args.window >= 1 \
-        else args.window
+    window = config.discourse.window if args.window is None else args.window
     discourse._check_window(window)
     corpus = load_corpus(args.manifest, config)
     table = discourse.kwic(corpus.tokens, corpus.paragraphs, " ".join(args.term), window)

@@ -273,12 +273,13 @@ def keyness(tokens: pd.DataFrame, documents: pd.DataFrame, target, reference="re
         documents, parse_filters(reference, "--reference"), "--reference")
 
     counts, rows, vocab = count_matrix(tokens)
-    row_docs = rows["doc_id"].astype(str).to_numpy()
-    in_target = np.isin(row_docs, target_docs)
-    in_reference = ~in_target if is_rest else np.isin(row_docs, reference_docs) & ~in_target
-    token_docs = tokens["doc_id"].astype(str).to_numpy()
-    n_target = int(np.isin(token_docs, target_docs).sum())
-    n_reference = int(np.isin(token_docs, np.unique(row_docs[in_reference])).sum()) if in_reference.any() else 0
+    row_docs = rows["doc_id"].astype(str)
+    in_target = row_docs.isin(target_docs).to_numpy()
+    in_reference = ~in_target if is_rest else row_docs.isin(reference_docs).to_numpy() & ~in_target
+    row_docs = row_docs.to_numpy()
+    reference_docs = sorted(set(row_docs[in_reference]))
+    n_target = int(tokens["doc_id"].isin(target_docs).sum())
+    n_reference = int(tokens["doc_id"].isin(reference_docs).sum())
     if n_target == 0:
         raise ConfigError(f"--target {_describe(target)}: the target group has no analysed paragraph "
                           f"(documents: {', '.join(target_docs) or 'none'})")
@@ -293,8 +294,8 @@ def keyness(tokens: pd.DataFrame, documents: pd.DataFrame, target, reference="re
     doc_codes, doc_index = np.unique(row_docs, return_inverse=True)
     by_doc = sparse.csr_matrix((np.ones(len(row_docs)), (doc_index, np.arange(len(row_docs)))),
                                shape=(len(doc_codes), len(row_docs))) @ counts
-    docs_t = np.asarray((by_doc[np.isin(doc_codes, target_docs)] > 0).sum(axis=0)).ravel()
-    docs_r = np.asarray((by_doc[np.isin(doc_codes, np.unique(row_docs[in_reference]))] > 0).sum(axis=0)).ravel()
+    docs_t = np.asarray((by_doc[pd.Index(doc_codes).isin(target_docs)] > 0).sum(axis=0)).ravel()
+    docs_r = np.asarray((by_doc[pd.Index(doc_codes).isin(reference_docs)] > 0).sum(axis=0)).ravel()
     both = in_target | in_reference
     max_para = counts[both].max(axis=0).toarray().ravel()
     total = a + b
@@ -381,14 +382,13 @@ def _match_sequences(codes: np.ndarray, categories: np.ndarray, para_key: np.nda
     n, k = len(codes), len(words)
     if k == 0 or n < k:
         return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64)
-    hit = np.ones(n - k + 1, dtype=bool)
+    # candidates from the first word, then narrowed word by word (only candidate positions are read)
+    starts = np.arange(n - k + 1, dtype=np.int64)
     for j, word in enumerate(words):
-        cat_ok = _category_mask(categories, word, exact)
-        item_ok = np.where(codes >= 0, cat_ok[np.maximum(codes, 0)], False)
-        hit &= item_ok[j:n - k + 1 + j]
+        cat_ok = np.r_[_category_mask(categories, word, exact), False]     # code -1 (missing) -> False
+        starts = starts[cat_ok[codes[starts + j]]]
     if k > 1:
-        hit &= para_key[k - 1:] == para_key[:n - k + 1]
-    starts = np.flatnonzero(hit)
+        starts = starts[para_key[starts + k - 1] == para_key[starts]]
     return starts, starts + k
 
 

@@ -15,6 +15,7 @@ from nltk.metrics.association import BigramAssocMeasures, TrigramAssocMeasures
 from scipy import stats
 
 import analysis
+import analysis.config
 from analysis import discourse
 from analysis.cli import main
 from analysis.config import Config, DiscourseConfig, TokensConfig
@@ -518,6 +519,22 @@ def test_cli_commands_write_csv_and_run_json(issuers, tmp_path, capsys):
     assert main(["formulations", "--out", str(tmp_path / "f.csv"), "--manifest", str(manifest)]) == 0
     assert list(pd.read_csv(tmp_path / "f.csv").columns[:5]) == ["formulation_id", "doc_id", "year", "count",
                                                                  "rate_per_10k"]
+    assert main(["collocations", "--node", "lion", "--min-count", "1", "--out", str(tmp_path / "c.csv"),
+                 "--manifest", str(manifest)]) == 0
+    assert set(pd.read_csv(tmp_path / "c.csv")["collocate"]) >= {"tiger", "leopard"}
+    assert main(["profile", "--window", "20", "--out", str(tmp_path / "p.csv"), "--manifest", str(manifest)]) == 0
+    profile = pd.read_csv(tmp_path / "p.csv")
+    assert profile["doc_id"].tolist() == sorted(ISSUERS) and (profile["mattr_window"] == 20).all()
+
+
+def test_discourse_config_from_toml(tmp_path):
+    path = tmp_path / "run.toml"
+    path.write_text("[discourse]\nmin_freq = 2\nmattr_window = 100\n", encoding="utf-8")
+    config = analysis.config.load_config(path)
+    assert config.discourse == DiscourseConfig(min_freq=2, mattr_window=100)
+    path.write_text("[discourse]\nwindow = 0\n", encoding="utf-8")
+    with pytest.raises(ConfigError, match=r"discourse.window must be >= 1; got 0"):
+        analysis.config.load_config(path)
 
 
 def test_cli_errors_print_one_line(issuers, tmp_path, capsys):

@@ -59,8 +59,9 @@ Columns of `collocations` (one row per n-gram, sorted by `sort`):
 
 Columns of `collocates` (one row per collocate of the node):
     node : str, collocate : str
-    count : int                collocate tokens within `window` stream items of a node occurrence
-                               (same paragraph; counted once per node occurrence)
+    count : int                collocate tokens within `window` stream items of a node occurrence,
+                               in the same paragraph (one count per node occurrence and collocate
+                               token: a token in two overlapping windows counts twice)
     left, right : int          of `count`, those before / after the node
     freq_collocate : int       occurrences of the collocate in the stream
     window_slots : int         stream positions inside the windows of all node occurrences
@@ -939,7 +940,8 @@ _NUMBER_WORDS = "|".join(_NUMBERS)
 _NUMBERED = re.compile(r"\b(?:%s)(?:\s+(?:[A-Z][A-Za-z-]*|[Mm]ajor|[Bb]ig))+" % _NUMBER_WORDS)
 _NUMBERED_QUOTED = re.compile(r'"((?:%s)\b[^"]{2,80})"' % _NUMBER_WORDS, re.IGNORECASE)
 _QUOTED = re.compile(r'"([^"]{3,80})"')
-_CAPITALISED = re.compile(r"\b[A-Z][A-Za-z-]+(?:'s)?(?:\s+(?:(?:of|and|the|on|for|with|in)\s+)*[A-Z][A-Za-z-]+(?:'s)?)+")
+_CAPITALISED = re.compile(r"\b[A-Z][A-Za-z-]+(?:'s)?"
+                          r"(?:\s+(?:(?:of|and|the|on|for|with|in)\s+)*[A-Z][A-Za-z-]+(?:'s)?)+")
 #: Last words (lemmas) that make a capitalised n-gram a name of an organ, place or law, not a slogan.
 NAME_HEADS = frozenset({
     "ministry", "procuratorate", "province", "provincial", "river", "lake", "basin", "university",

@@ -22,7 +22,6 @@ from analysis.config import Config, DiscourseConfig, TokensConfig
 from analysis.errors import ConfigError, CorpusError
 from analysis.tokens import tokenize
 
-REPO = Path(__file__).resolve().parent.parent
 MANIFEST_HEADER = "doc_id,file,sha256,title,date,year,genre,translation,version_of,source\n"
 NO_PHRASES = Config(tokens=TokensConfig(phrases=False))
 
@@ -410,7 +409,8 @@ def test_formulation_overlapping_variants_count_once():
 
 
 BAD_ROWS = {
-    "missing column": ("formulation_id,category,canonical\nx,political,X\n", r"bad\.csv:1: missing column\(s\) variant"),
+    "missing column": ("formulation_id,category,canonical\nx,political,X\n",
+                       r"bad\.csv:1: missing column\(s\) variant"),
     "empty variant": ("formulation_id,category,canonical,variant\nx,political,X,Two X\ny,political,Y,\n",
                       r"bad\.csv:3: field 'variant' is empty"),
     "bad category": ("formulation_id,category,canonical,variant\nx,politics,X,Two X\n",

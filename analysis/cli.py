@@ -124,6 +124,121 @@ def cmd_themes_validate(args, config) -> int:
                                                   for r in by_theme.itertuples())
     print(f"{line} -> {out} ({seconds:.1f} s)")
     return 0
+def _discourse_config(config, **overrides):
+    """Return `config.discourse` with the command-line options that were given."""
+    import dataclasses
+
+    given = {k: v for k, v in overrides.items() if v is not None}
+    return dataclasses.replace(config.discourse, **given) if given else config.discourse
+
+
+def _emit(table, args, config, corpus, command: str, columns=None, **extra) -> int:
+    """Write `table` to ``--out`` (CSV, atomic, with ``<out>.run.json``) or print its top rows."""
+    if args.out:
+        out = Path(args.out)
+        io.ensure_dir(out.parent if str(out.parent) else Path("."))
+        io.write_csv(table, out)
+        io.write_json(io.run_record(config, _inputs(corpus), command=command, argv=sys.argv[1:], rows=len(table),
+                                    **extra), out.with_name(out.name + ".run.json"))
+        print(f"{len(table)} rows -> {out}")
+        return 0
+    import pandas as pd
+
+    shown = table[columns] if columns else table
+    with pd.option_context("display.width", 200, "display.max_colwidth", 60, "display.precision", 3):
+        print(shown.head(args.top).to_string(index=False))
+    if len(table) > args.top:
+        print(f"... {len(table) - args.top} more rows (--top N, or --out FILE for all)")
+    return 0
+
+
+def cmd_keyness(args, config) -> int:
+    from analysis import discourse
+    from analysis.tokens import load_corpus
+
+    settings = _discourse_config(config, min_freq=args.min_freq, max_para_share=args.max_para_share)
+    corpus = load_corpus(args.manifest, config)
+    table = discourse.keyness(corpus.tokens, corpus.documents, args.target, args.reference or "rest", settings,
+                              min_abs_log_ratio=args.min_log_ratio, max_p_adj=args.max_p_adj,
+                              key_for=args.key_for, sort=args.sort)
+    return _emit(table, args, config, corpus, "keyness",
+                 ["term", "freq_target", "freq_reference", "g2", "p_adj", "log_ratio", "log_ratio_ci_low",
+                  "log_ratio_ci_high", "key_for", "para_target", "para_reference"],
+                 target=args.target, reference=args.reference or ["rest"])
+
+
+def cmd_kwic(args, config) -> int:
+    from analysis import discourse
+    from analysis.tokens import load_corpus
+
+    window = config.discourse.window if args.window is None else args.window
+    discourse._check_window(window)
+    corpus = load_corpus(args.manifest, config)
+    table = discourse.kwic(corpus.tokens, corpus.paragraphs, " ".join(args.term), window)
+    return _emit(table, args, config, corpus, "kwic", ["doc_id", "line_start", "left", "match", "right"])
+
+
+def cmd_collocations(args, config) -> int:
+    from analysis import discourse
+    from analysis.tokens import load_corpus
+
+    if args.window is not None:
+        discourse._check_window(args.window)
+    settings = _discourse_config(config, window=args.window)
+    corpus = load_corpus(args.manifest, config)
+    if args.node:
+        table = discourse.collocates(corpus.tokens, args.node, settings.window, args.stream, settings,
+                                     min_count=args.min_count, sort=args.sort)
+    else:
+        table = discourse.collocations(corpus.tokens, args.n, args.stream, settings, min_count=args.min_count,
+                                       sort=args.sort)
+    columns = [c for c in table.columns if c not in ("n_stream", "window_slots", "w1", "w2", "w3")]
+    return _emit(table, args, config, corpus, "collocations", columns)
+
+
+def cmd_formulations(args, config) -> int:
+    from analysis import discourse
+    from analysis.tokens import load_corpus
+
+    if args.window is not None:
+        discourse._check_window(args.window)
+    formulations = discourse.read_formulations(args.file)
+    corpus = load_corpus(args.manifest, config)
+    columns = None
+    if args.discover:
+        table = discourse.discover_formulations(corpus.paragraphs, corpus.tokens, formulations)
+        columns = ["candidate", "kind", "count", "n_paragraphs", "n_docs", "first_where"]
+    elif args.concordance:
+        table = discourse.formulation_concordance(corpus.tokens, corpus.paragraphs, args.concordance, formulations,
+                                                  args.window or config.discourse.window)
+        columns = ["doc_id", "line_start", "left", "match", "right"]
+    elif args.first:
+        table = discourse.first_appearances(corpus.tokens, corpus.documents, formulations)
+        columns = ["formulation_id", "doc_id", "date", "line", "variant", "total_count", "n_docs"]
+    else:
+        table = discourse.count_formulations(corpus.tokens, corpus.documents, formulations)
+        if args.by == "year":
+            table = discourse.formulations_by_year(table, corpus.documents)
+        if not args.out:
+            table = table[table["count"] > 0]
+            columns = [c for c in table.columns if c not in ("category", "canonical", "n_tokens")]
+    return _emit(table, args, config, corpus, "formulations", columns)
+
+
+def cmd_profile(args, config) -> int:
+    from analysis import discourse
+    from analysis.tokens import load_corpus
+
+    settings = _discourse_config(config, mattr_window=args.window)
+    corpus = load_corpus(args.manifest, config)
+    table = discourse.lexical_profile(corpus.tokens, corpus.sentences, settings)
+    return _emit(table, args, config, corpus, "profile")
+
+
+def _table_output(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--out", type=Path, default=None, help="write the whole table to this CSV file "
+                   "(and <out>.run.json); default: print the top rows")
+    p.add_argument("--top", type=int, default=20, help="rows to print on the terminal (default 20)")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -150,6 +265,61 @@ def build_parser() -> argparse.ArgumentParser:
                            help="a marked audit_sheet.csv: report per-entry and per-theme precision")
         _common(p)
         p.set_defaults(func=func)
+    p = sub.add_parser("keyness", help="key terms of a target group of paragraphs against a reference group")
+    p.add_argument("--target", action="append", required=True, metavar="FIELD=VALUE",
+                   help="documents of the target group, by a documents.csv field (doc_id, year, genre, "
+                        "translation, ...); repeat: same field = OR, different fields = AND")
+    p.add_argument("--reference", action="append", default=None, metavar="FIELD=VALUE|rest",
+                   help="documents of the reference group, as --target; 'rest' (default) = all other paragraphs")
+    p.add_argument("--min-freq", type=int, default=None, help="minimum frequency in both groups together")
+    p.add_argument("--max-para-share", type=float, default=None,
+                   help="drop terms of which one paragraph holds more than this share, in (0, 1]")
+    p.add_argument("--min-log-ratio", type=float, default=0.0, help="keep terms with |log_ratio| >= this")
+    p.add_argument("--max-p-adj", type=float, default=1.0, help="keep terms with p_adj <= this")
+    p.add_argument("--key-for", choices=("both", "target", "reference"), default="both")
+    p.add_argument("--sort", choices=("g2", "log_ratio", "abs_log_ratio", "p_adj"), default="g2")
+    _table_output(p)
+    _common(p)
+    p.set_defaults(func=cmd_keyness)
+
+    p = sub.add_parser("kwic", help="concordance of a word, lemma, phrase or glob (supervis*)")
+    p.add_argument("term", nargs="+", help="word, phrase (several words) or glob")
+    p.add_argument("--window", type=int, default=None, help="context tokens on each side (default 5)")
+    _table_output(p)
+    _common(p)
+    p.set_defaults(func=cmd_kwic)
+
+    p = sub.add_parser("collocations", help="bigrams/trigrams, or collocates of a node, with PMI, G2, t, Dice")
+    p.add_argument("--n", type=int, choices=(2, 3), default=2, help="n-gram size (default 2)")
+    p.add_argument("--node", default=None, help="collocates of this word, phrase or glob instead of n-grams")
+    p.add_argument("--window", type=int, default=None, help="collocate window, items on each side (default 5)")
+    p.add_argument("--stream", choices=("term", "lemma"), default="term",
+                   help="terms (no stop words, multi-word terms as one item) or all lemmas")
+    p.add_argument("--min-count", type=int, default=None, help="minimum count (default 3)")
+    p.add_argument("--sort", choices=("g2", "pmi", "t_score", "dice", "count"), default="g2")
+    _table_output(p)
+    _common(p)
+    p.set_defaults(func=cmd_collocations)
+
+    p = sub.add_parser("formulations", help="official formulations (tifa): counts per document or year, "
+                                            "first appearances, concordance, discovery")
+    p.add_argument("--file", type=Path, default=None, help="formulation list CSV (default: the package's)")
+    p.add_argument("--by", choices=("doc", "year"), default="doc",
+                   help="counts per document or per year (year leaves out other versions of a document)")
+    mode = p.add_mutually_exclusive_group()
+    mode.add_argument("--first", action="store_true", help="first appearance of each formulation")
+    mode.add_argument("--concordance", metavar="FORMULATION_ID", help="KWIC of one formulation's variants")
+    mode.add_argument("--discover", action="store_true", help="candidate formulations the list lacks")
+    p.add_argument("--window", type=int, default=None, help="concordance context tokens (default 5)")
+    _table_output(p)
+    _common(p)
+    p.set_defaults(func=cmd_formulations)
+
+    p = sub.add_parser("profile", help="per-document tokens, types, MATTR, mean sentence length")
+    p.add_argument("--window", type=int, default=None, help="MATTR window in tokens (default 500)")
+    _table_output(p)
+    _common(p)
+    p.set_defaults(func=cmd_profile)
 
     return parser
 

@@ -143,12 +143,56 @@ class ThemesConfig:
 
 
 @dataclass(frozen=True)
+class DiscourseConfig:
+    """Settings for keyness, concordance, collocations, formulations and lexical profiles.
+
+    Parameters
+    ----------
+    min_freq : int, default 5
+        Keyness: a term must occur at least this many times in target and reference together
+        (a count of term tokens).
+    max_para_share : float, default 1.0
+        Keyness: drop terms of which one paragraph holds more than this share of all their
+        occurrences (in target and reference together), in (0, 1]; 1.0 drops nothing.
+    zero_correction : float, default 0.5
+        Keyness: count put in place of a zero frequency when computing the log ratio and its
+        confidence interval (Hardie 2014), in (0, 1].
+    ci_level : float, default 0.95
+        Keyness: level of the log-ratio confidence interval, in (0, 1).
+    window : int, default 5
+        KWIC context and collocate window, in tokens on each side; at least 1.
+    min_count : int, default 3
+        Collocations: an n-gram or node-collocate pair must occur at least this many times.
+    mattr_window : int, default 500
+        Lexical profile: window of the moving-average type-token ratio, in tokens; at least 10.
+    """
+
+    min_freq: int = 5
+    max_para_share: float = 1.0
+    zero_correction: float = 0.5
+    ci_level: float = 0.95
+    window: int = 5
+    min_count: int = 3
+    mattr_window: int = 500
+
+    def __post_init__(self) -> None:
+        _check(self.min_freq >= 1, "discourse.min_freq", ">= 1", self.min_freq)
+        _check(0 < self.max_para_share <= 1, "discourse.max_para_share", "in (0, 1]", self.max_para_share)
+        _check(0 < self.zero_correction <= 1, "discourse.zero_correction", "in (0, 1]", self.zero_correction)
+        _check(0 < self.ci_level < 1, "discourse.ci_level", "in (0, 1)", self.ci_level)
+        _check(self.window >= 1, "discourse.window", ">= 1", self.window)
+        _check(self.min_count >= 1, "discourse.min_count", ">= 1", self.min_count)
+        _check(self.mattr_window >= 10, "discourse.mattr_window", ">= 10", self.mattr_window)
+
+
+@dataclass(frozen=True)
 class Config:
     """All settings of one run, one field per stage."""
 
     corpus: CorpusConfig = field(default_factory=CorpusConfig)
     tokens: TokensConfig = field(default_factory=TokensConfig)
     themes: ThemesConfig = field(default_factory=ThemesConfig)
+    discourse: DiscourseConfig = field(default_factory=DiscourseConfig)
 
 
 def _build(cls, data: dict, where: str):

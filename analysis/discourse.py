@@ -545,13 +545,20 @@ def _stream(tokens: pd.DataFrame, stream: str) -> tuple[np.ndarray, np.ndarray, 
     if stream not in STREAMS:
         raise ConfigError(f"--stream {stream!r}: must be one of {', '.join(STREAMS)}")
     values = tokens[stream].astype("category")
-    keep = (values.astype(str) != "").to_numpy() if stream == "term" else np.ones(len(tokens), dtype=bool)
-    sub = tokens[keep]
-    values = values[keep].cat.remove_unused_categories()
-    para_key = _para_key(sub)
-    sent_key = para_key * 4096 + sub["sent_id"].to_numpy().astype(np.int64)
-    return values.cat.codes.to_numpy().astype(np.int64), np.asarray(values.cat.categories.astype(str)), \
-        sent_key, para_key
+    codes = values.cat.codes.to_numpy().astype(np.int64)
+    categories = np.asarray(values.cat.categories, dtype=object).astype(str)
+    para_key = _para_key(tokens)
+    sent_key = para_key * 4096 + tokens["sent_id"].to_numpy().astype(np.int64)
+    if stream == "term":
+        # Drop stop words and inner tokens of multi-word terms (term ""), then renumber the codes.
+        empty = np.flatnonzero(categories == "")
+        keep = ~np.isin(codes, empty) & (codes >= 0)
+        codes, para_key, sent_key = codes[keep], para_key[keep], sent_key[keep]
+        used = np.flatnonzero(np.bincount(codes, minlength=len(categories)))
+        renumber = np.full(len(categories), -1, dtype=np.int64)
+        renumber[used] = np.arange(len(used))
+        codes, categories = renumber[codes], categories[used]
+    return codes, categories, sent_key, para_key
 
 
 def collocations(tokens: pd.DataFrame, n: int = 2, stream: str = "term", config: DiscourseConfig | None = None,
@@ -608,7 +615,10 @@ def collocations(tokens: pd.DataFrame, n: int = 2, stream: str = "term", config:
     keys = grams.index.to_numpy(dtype=np.int64)
     parts = [(keys // vocab ** (n - 1 - j)) % vocab for j in range(n)]
     table = pd.DataFrame({w: categories[p] for w, p in zip(words, parts)})
-    table.insert(0, "ngram", table[words].agg(" ".join, axis=1) if len(table) else pd.Series(dtype=object))
+    ngram = table["w1"].astype(object)
+    for w in words[1:]:
+        ngram = ngram + " " + table[w].astype(object)
+    table.insert(0, "ngram", ngram if len(table) else pd.Series(dtype=object))
     table["count"] = grams.to_numpy(dtype=np.int64)
     for w, p in zip(words, parts):
         table[f"freq_{w}"] = freq[p].astype(np.int64)

@@ -1,0 +1,220 @@
+"""Benchmark every stage of the toolkit against the libraries it stands on.
+
+    python benchmarks/run.py                 # seeds, 1M and 5M words (several minutes)
+    python benchmarks/run.py --sizes seeds 200k --no-figures   # a quick look
+
+Each corpus size runs in its own process, so its peak memory (resident set, from
+``resource.getrusage``) is its own. Peers run in the same process on the same tokens, so every
+comparison is a ratio measured in one run. Results go to ``benchmarks/results/benchmark.json``
+(with a list ``targets`` of {"name", "measured", "target", "met"}) and ``benchmark.md``.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import re
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE))
+sys.path.insert(0, str(HERE.parent))
+
+SIZES = {"seeds": 0, "200k": 200_000, "1M": 1_000_000, "5M": 5_000_000}
+LDA_SETTINGS = {"k": 10, "passes": 1, "iterations": 50}
+
+
+def peak_mib() -> float:
+    """Return this process's peak resident memory so far, in MiB."""
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def timed(results: dict, name: str, fn, *args, **kwargs):
+    start = time.perf_counter()
+    out = fn(*args, **kwargs)
+    results[name] = {"seconds": round(time.perf_counter() - start, 4), "peak_mib": round(peak_mib(), 1)}
+    print(f"  {name:<28} {results[name]['seconds']:8.2f} s  peak {results[name]['peak_mib']:7.0f} MiB",
+          file=sys.stderr, flush=True)
+    return out
+
+
+def bare_tokenize(texts: list[str], stops: frozenset[str]) -> list[list[str]]:
+    """The peer of tokenising: one compiled regex, lower-case, stop-word filter."""
+    word = re.compile(r"[A-Za-z]+(?:-[A-Za-z]+)*")
+    return [[w for w in (x.lower() for x in word.findall(t)) if w not in stops] for t in texts]
+
+
+def worker(size: str) -> dict:
+    """Time every stage on one corpus size; return the timings and checks."""
+    import numpy as np
+    from nltk.collocations import BigramAssocMeasures, BigramCollocationFinder
+    from nltk.text import ConcordanceIndex
+
+    from analysis import discourse, themes
+    from analysis.config import Config, TokensConfig, default_manifest
+    from analysis.corpus import Corpus, read_corpus
+    from analysis.tokens import load_corpus, stopwords, tokenize
+    from synth import make_corpus
+
+    out: dict = {"size": size, "stages": {}, "peers": {}, "checks": {}}
+    st, peers = out["stages"], out["peers"]
+    if SIZES[size]:
+        folder = Path(tempfile.mkdtemp(prefix=f"bench-{size}-"))
+        manifest = make_corpus(folder, SIZES[size])
+    else:
+        manifest = default_manifest()
+    config = Config()
+    raw, line_maps = timed(st, "corpus (read, clean)", read_corpus, manifest, config.corpus)
+    texts = raw.paragraphs.loc[raw.paragraphs["kind"].isin(["body", "list"]), "text"].tolist()
+    stops = stopwords()
+    timed(peers, "bare tokenising loop", bare_tokenize, texts, stops)
+    timed(st, "tokens (no phrases)", tokenize, raw.paragraphs, line_maps, TokensConfig(phrases=False))
+    toks, sentences, phrases = timed(st, "tokens (with phrases)", tokenize, raw.paragraphs, line_maps, config.tokens)
+    corpus = timed(st, "load_corpus (corpus+tokens)", load_corpus, manifest, config)
+    out["n_tokens"] = int(len(corpus.tokens))
+    out["n_types"] = int(corpus.tokens["lemma"].nunique())
+    out["n_paragraphs"] = int(len(corpus.analysed))
+    timed(st, "themes (with bootstrap)", themes.analyse_themes, corpus)
+    years = sorted(corpus.documents["year"].unique())
+    timed(st, "keyness", discourse.keyness, corpus.tokens, corpus.documents, {"year": [str(years[0])]}, "rest")
+
+    # Collocations against nltk on the same stream (terms inside sentences).
+    ours = timed(st, "collocations (bigrams)", discourse.collocations, corpus.tokens, 2)
+    t = corpus.tokens[corpus.tokens["term"].astype(str) != ""]
+    key = (t["doc_id"].astype(str) + "|" + t["para_id"].astype(str) + "|" + t["sent_id"].astype(str)).to_numpy()
+    words = t["term"].astype(str).to_numpy()
+    bounds = np.flatnonzero(np.r_[True, key[1:] != key[:-1], True])
+    sents = [list(words[a:b]) for a, b in zip(bounds[:-1], bounds[1:])]
+
+    def nltk_bigrams():
+        finder = BigramCollocationFinder.from_documents(sents)
+        finder.apply_freq_filter(config.discourse.min_count)
+        return dict(finder.score_ngrams(BigramAssocMeasures.pmi))
+    theirs = timed(peers, "nltk BigramCollocationFinder", nltk_bigrams)
+    common = [(r.w1, r.w2) for r in ours.itertuples() if (r.w1, r.w2) in theirs]
+    diffs = [abs(float(ours_pmi) - theirs[pair]) for pair, ours_pmi in
+             zip(common, ours.set_index(["w1", "w2"]).loc[common, "pmi"])] if common else [0.0]
+    out["checks"]["collocations_same_pairs"] = len(common) == len(theirs) == len(ours)
+    out["checks"]["collocations_max_pmi_difference"] = float(max(diffs))
+
+    # KWIC against nltk's ConcordanceIndex on the lower-cased surface words.
+    timed(st, "kwic", discourse.kwic, corpus.tokens, corpus.paragraphs, "supervision", 5)
+    surface = corpus.tokens
+    texts_by_para = corpus.paragraphs.set_index(["doc_id", "para_id"])["text"]
+
+    def nltk_kwic():
+        index = ConcordanceIndex(all_words, key=lambda s: s.lower())
+        return index.find_concordance("supervision", width=80)
+    para_text = texts_by_para.reindex(list(zip(surface["doc_id"].astype(str), surface["para_id"]))).to_numpy()
+    all_words = [p[a:b] for p, a, b in zip(para_text, surface["start"].to_numpy(), surface["end"].to_numpy())]
+    lines = timed(peers, "nltk ConcordanceIndex", nltk_kwic)
+    out["checks"]["kwic_rows_ours"] = int(len(discourse.kwic(corpus.tokens, corpus.paragraphs, "supervision", 5)))
+    out["checks"]["kwic_rows_nltk"] = int(len(lines))
+
+    out["peak_mib"] = round(peak_mib(), 1)
+    return out
+
+
+def run_figures() -> float:
+    """Return the wall time of the README's main command on the seeds, in seconds."""
+    with tempfile.TemporaryDirectory() as tmp:
+        start = time.perf_counter()
+        subprocess.run([sys.executable, "-m", "analysis.cli", "figures", "--out", tmp], check=True,
+                       cwd=HERE.parent, stdout=subprocess.DEVNULL)
+        return time.perf_counter() - start
+
+
+def targets(results: dict, figures_seconds: float | None) -> list[dict]:
+    """Return the issue's targets, each measured against its threshold."""
+    rows = []
+
+    def add(name, measured, target, met):
+        rows.append({"name": name, "measured": round(measured, 3) if measured is not None else None,
+                     "target": target, "met": bool(met) if measured is not None else False})
+
+    for size, r in results.items():
+        st, pe = r["stages"], r["peers"]
+        ratio = pe["bare tokenising loop"]["seconds"] / st["tokens (no phrases)"]["seconds"]
+        add(f"tokenising speed vs bare loop ({size})", ratio, ">= 0.4", ratio >= 0.4)
+        if "nltk BigramCollocationFinder" in pe:
+            speed = pe["nltk BigramCollocationFinder"]["seconds"] / st["collocations (bigrams)"]["seconds"]
+            add(f"collocations speed-up over nltk ({size})", speed, ">= 5", speed >= 5
+                and r["checks"]["collocations_max_pmi_difference"] < 1e-9)
+            speed = pe["nltk ConcordanceIndex"]["seconds"] / st["kwic"]["seconds"]
+            add(f"KWIC speed-up over nltk ({size})", speed, ">= 5", speed >= 5)
+        if "lda toolkit" in st:
+            ratio = st["lda toolkit"]["seconds"] / pe["gensim LdaModel direct"]["seconds"]
+            add(f"toolkit LDA / direct gensim ({size})", ratio, "<= 1.1", ratio <= 1.1)
+    if "5M" in results:
+        st = results["5M"]["stages"]
+        total = sum(st[k]["seconds"] for k in ("load_corpus (corpus+tokens)", "themes (with bootstrap)", "keyness"))
+        add("5M words: corpus+tokens+themes+keyness (s)", total, "< 60", total < 60)
+        add("5M words: peak memory of the whole run (MiB)", results["5M"]["peak_mib"], "< 2048",
+            results["5M"]["peak_mib"] < 2048)
+        if "1M" in results:
+            for stage, v in st.items():
+                if stage in results["1M"]["stages"]:
+                    growth = v["seconds"] / max(results["1M"]["stages"][stage]["seconds"], 1e-9)
+                    add(f"growth 5M/1M: {stage}", growth, "<= 5.5", growth <= 5.5)
+    if figures_seconds is not None:
+        add("seeds: README main command, every figure (s)", figures_seconds, "< 60", figures_seconds < 60)
+    return rows
+
+
+def markdown(results: dict, rows: list[dict], figures_seconds: float | None) -> str:
+    lines = [f"# Benchmark ({platform.processor() or platform.machine()}, {os.cpu_count()} cores, "
+             f"Python {platform.python_version()})", ""]
+    for size, r in results.items():
+        lines += [f"## {size}: {r['n_tokens']:,} tokens, {r['n_types']:,} lemma types, "
+                  f"{r['n_paragraphs']:,} paragraphs; peak {r['peak_mib']:.0f} MiB", "",
+                  "| step | seconds | peak MiB |", "| --- | ---: | ---: |"]
+        for kind in ("stages", "peers"):
+            for name, v in r[kind].items():
+                label = name if kind == "stages" else f"peer: {name}"
+                lines.append(f"| {label} | {v['seconds']:.2f} | {v['peak_mib']:.0f} |")
+        lines += ["", "checks: " + ", ".join(f"{k} = {v}" for k, v in r["checks"].items()), ""]
+    if figures_seconds is not None:
+        lines += [f"README main command on the seeds: {figures_seconds:.1f} s", ""]
+    lines += ["## Targets", "", "| target | measured | threshold | met |", "| --- | ---: | --- | --- |"]
+    lines += [f"| {t['name']} | {t['measured']} | {t['target']} | {'yes' if t['met'] else 'NO'} |" for t in rows]
+    return "\n".join(lines) + "\n"
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--sizes", nargs="+", default=["seeds", "1M", "5M"], choices=list(SIZES))
+    parser.add_argument("--no-figures", action="store_true", help="skip timing the figure command")
+    parser.add_argument("--out", type=Path, default=HERE / "results")
+    parser.add_argument("--worker", choices=list(SIZES), help=argparse.SUPPRESS)
+    args = parser.parse_args(argv)
+    if args.worker:
+        print(json.dumps(worker(args.worker)))
+        return 0
+    results = {}
+    for size in args.sizes:
+        print(f"{size}:", file=sys.stderr, flush=True)
+        proc = subprocess.run([sys.executable, __file__, "--worker", size], capture_output=True, text=True)
+        sys.stderr.write(proc.stderr)
+        if proc.returncode:
+            return proc.returncode
+        results[size] = json.loads(proc.stdout.strip().splitlines()[-1])
+    figures_seconds = None if args.no_figures else run_figures()
+    rows = targets(results, figures_seconds)
+    args.out.mkdir(parents=True, exist_ok=True)
+    report = {"machine": {"cores": os.cpu_count(), "python": platform.python_version(),
+                          "platform": platform.platform()},
+              "results": results, "figures_seconds": figures_seconds, "targets": rows}
+    (args.out / "benchmark.json").write_text(json.dumps(report, indent=2) + "\n")
+    (args.out / "benchmark.md").write_text(markdown(results, rows, figures_seconds))
+    print(markdown(results, rows, figures_seconds))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -104,21 +104,23 @@ _HASH_WEIGHTS = np.random.default_rng(20260101).integers(1, 2**63, size=4096, dt
 def _factorize_words(points: np.ndarray, starts: np.ndarray, ends: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Return (code of each word, index of one occurrence of each code) without building strings.
 
-    Words that differ only in ASCII letter case get one code.
-
-    Each word is hashed from its code points with fixed random 64-bit weights per position (a
-    universal hash; two different words collide with probability about 2**-64), then the hashes
-    are factorised with numpy.
+    Words that differ only in ASCII letter case get one code. Each word is hashed from its code
+    points with fixed random 64-bit weights per position (a universal hash; two different words
+    collide with probability about 2**-64), one character position at a time, so memory stays
+    proportional to the number of words; the hashes are then factorised with numpy.
     """
-    lengths = ends - starts
     if not len(starts):
         return np.array([], dtype=np.int64), np.array([], dtype=np.int64)
-    offsets = np.arange(lengths.sum()) - np.repeat(np.cumsum(lengths) - lengths, lengths)
-    chars = points[np.repeat(starts, lengths) + offsets].astype(np.uint64)
-    chars |= np.uint64(0x20) * ((chars >= 65) & (chars <= 90))   # ASCII lower case: one type per spelling
-    weights = _HASH_WEIGHTS[np.minimum(offsets, len(_HASH_WEIGHTS) - 1)]
+    lengths = ends - starts
+    hashes = lengths.astype(np.uint64)
+    order = np.argsort(-lengths, kind="stable")
+    sorted_lengths = lengths[order]
     with np.errstate(over="ignore"):
-        hashes = np.add.reduceat(chars * weights, np.cumsum(lengths) - lengths) + lengths.astype(np.uint64)
+        for k in range(int(sorted_lengths[0])):
+            active = order[: np.searchsorted(-sorted_lengths, -k, side="left")]
+            chars = points[starts[active] + k].astype(np.uint64)
+            chars |= np.uint64(0x20) * ((chars >= 65) & (chars <= 90))   # ASCII lower case
+            hashes[active] += chars * _HASH_WEIGHTS[min(k, len(_HASH_WEIGHTS) - 1)]
     _, first, codes = np.unique(hashes, return_index=True, return_inverse=True)
     return codes.astype(np.int64), first
 

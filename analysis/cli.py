@@ -7,12 +7,13 @@ stderr and exits with status 2; ``--debug`` shows the traceback instead.
 from __future__ import annotations
 
 import argparse
+import json
 import sys
 import time
 from pathlib import Path
 
 from analysis import io
-from analysis.config import load_config
+from analysis.config import FIGURE_NAMES, load_config
 from analysis.errors import AnalysisError
 
 
@@ -241,6 +242,47 @@ def _table_output(p: argparse.ArgumentParser) -> None:
     p.add_argument("--top", type=int, default=20, help="rows to print on the terminal (default 20)")
 
 
+def cmd_figures(args, config) -> int:
+    import io as _io
+
+    from analysis import figures
+    from analysis.tokens import load_corpus
+
+    started = time.perf_counter()
+    out = io.ensure_dir(args.out)
+    interactive = sys.stderr.isatty()
+    steps = []
+
+    def progress(message: str) -> None:
+        steps.append((message, time.perf_counter()))
+        print(f"[{time.perf_counter() - started:6.1f} s] {message}", file=sys.stderr, flush=True)
+
+    progress("corpus and tokens")
+    corpus = load_corpus(args.manifest, config, progress=interactive)
+    results = figures.make_figures(corpus, config, only=args.only, progress=progress)
+    inputs = _inputs(corpus)
+    # Everything is rendered in memory before anything is written: a failure leaves earlier figures whole.
+    progress(f"rendering and writing {len(results)} figures to {out}")
+    files: list[tuple[Path, bytes]] = []
+    for result in results:
+        png, svg = _io.BytesIO(), _io.BytesIO()
+        result.figure.savefig(png, format="png", dpi=200, bbox_inches="tight", metadata={"Software": None})
+        result.figure.savefig(svg, format="svg", bbox_inches="tight", metadata={"Date": None})
+        figures.plt.close(result.figure)
+        record = io.run_record(config, inputs, figure=result.name, command="figures",
+                               seeds={"themes": config.themes.seed, "topics": config.topics.seed,
+                                      "layout": config.figures.layout_seed}, **result.facts)
+        files += [(out / f"{result.name}.png", png.getvalue()), (out / f"{result.name}.svg", svg.getvalue()),
+                  (out / f"{result.name}.csv", result.table.to_csv(index=False, lineterminator="\n").encode()),
+                  (out / f"{result.name}.json", (json.dumps(record, indent=2, sort_keys=True, default=str) + "\n").encode())]
+    for path, data in files:
+        with io.atomic_write(path, "wb") as fh:
+            fh.write(data)
+    seconds = time.perf_counter() - started
+    print(f"{len(results)} figures -> {out} ({seconds:.1f} s)")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="analysis", description=__doc__.splitlines()[0])
     sub = parser.add_subparsers(dest="command", required=True)
@@ -320,6 +362,13 @@ def build_parser() -> argparse.ArgumentParser:
     _table_output(p)
     _common(p)
     p.set_defaults(func=cmd_profile)
+
+    p = sub.add_parser("figures", help="regenerate every comparative figure: NAME.png, .svg, .csv, .json")
+    p.add_argument("--out", type=Path, required=True, help="output folder (e.g. figures/)")
+    p.add_argument("--only", action="append", metavar="NAME",
+                   help="make only this figure (repeatable); names: " + ", ".join(FIGURE_NAMES))
+    _common(p)
+    p.set_defaults(func=cmd_figures)
 
     return parser
 

@@ -185,6 +185,52 @@ class DiscourseConfig:
         _check(self.mattr_window >= 10, "discourse.mattr_window", ">= 10", self.mattr_window)
 
 
+#: The figures `analysis figures` makes, in order (see `analysis.figures.make_figures`).
+FIGURE_NAMES = ("theme_attention", "translation_robustness", "method_agreement", "topic_diagnostics",
+                "topic_terms", "document_topics", "keyness_2025_vs_2023", "keyness_2021_vs_rest",
+                "formulations", "collocation_network")
+
+
+@dataclass(frozen=True)
+class FiguresConfig:
+    """Settings of the comparative figures (`analysis figures`).
+
+    Parameters
+    ----------
+    keyness_top : int, default 12
+        Key terms shown for each side of a keyness comparison.
+    formulations_top : int, default 25
+        Formulations shown in the heatmap (most frequent first).
+    network_node : str, default "supervision"
+        Centre of the collocation network (a term).
+    network_window : int, default 5
+        Collocate window, in terms on each side.
+    network_min_count : int, default 3
+        A collocate must occur at least this many times in the node's windows.
+    network_first_ring : int, default 10
+        Collocates of the node shown (strongest by G2).
+    network_second_ring : int, default 3
+        Collocates shown for each first-ring collocate.
+    layout_seed : int, default 12345
+        Seed of the network's spring layout.
+    """
+
+    keyness_top: int = 12
+    formulations_top: int = 25
+    network_node: str = "supervision"
+    network_window: int = 5
+    network_min_count: int = 3
+    network_first_ring: int = 10
+    network_second_ring: int = 3
+    layout_seed: int = 12345
+
+    def __post_init__(self) -> None:
+        for name in ("keyness_top", "formulations_top", "network_window", "network_min_count",
+                     "network_first_ring", "network_second_ring"):
+            _check(getattr(self, name) >= 1, f"figures.{name}", ">= 1", getattr(self, name))
+        _check(self.layout_seed >= 0, "figures.layout_seed", ">= 0", self.layout_seed)
+
+
 @dataclass(frozen=True)
 class Config:
     """All settings of one run, one field per stage."""
@@ -193,6 +239,7 @@ class Config:
     tokens: TokensConfig = field(default_factory=TokensConfig)
     themes: ThemesConfig = field(default_factory=ThemesConfig)
     discourse: DiscourseConfig = field(default_factory=DiscourseConfig)
+    figures: FiguresConfig = field(default_factory=FiguresConfig)
 
 
 def _build(cls, data: dict, where: str):

@@ -54,6 +54,8 @@ Columns of `collocations` (one row per n-gram, sorted by `sort`):
     count : int                occurrences of the n-gram inside one sentence
     freq_w1, freq_w2 (, freq_w3) : int   occurrences of each word in the stream
     n_stream : int             length of the stream (words)
+    p : float                  p-value of g2 (chi-squared, 1 degree of freedom; for trigrams a
+                               rough guide only: their G2 has more degrees of freedom)
     pmi, g2, t_score, dice : float   association measures, as nltk's `BigramAssocMeasures` /
                                `TrigramAssocMeasures` define them (`association_measures`)
 
@@ -73,6 +75,7 @@ Columns of `count_formulations` (one row per formulation and document, zeros inc
     formulation_id : str, doc_id : str, year : int
     count : int                matches of any variant (overlapping matches of one formulation count once)
     rate_per_10k : float       count per 10,000 word tokens of the document (stop words included)
+    rate_ci_low, rate_ci_high : float   exact (Garwood) Poisson 95% interval of rate_per_10k
     n_tokens : int             word tokens of the document's analysed paragraphs
     category : str, canonical : str
     variants : str             "variant=count" for each variant found, "; "-separated
@@ -103,7 +106,7 @@ from scipy.special import xlogy
 from analysis.config import DiscourseConfig
 from analysis.corpus import require_columns
 from analysis.errors import ConfigError, CorpusError
-from analysis.tokens import TOKEN_PATTERN, count_matrix, lemmatize
+from analysis.tokens import TOKEN_PATTERN, column_values, count_matrix, lemmatize
 
 FORMULATION_COLUMNS = ("formulation_id", "category", "canonical", "variant", "chinese", "where", "note")
 FORMULATION_CATEGORIES = ("political", "legal_policy", "procuratorial", "criminal_policy", "security",
@@ -422,7 +425,7 @@ def _concordance(tokens: pd.DataFrame, paragraphs: pd.DataFrame, starts: np.ndar
     position = tokens["position"].to_numpy()
     left_i = np.maximum(starts - window, first[starts])
     right_i = np.minimum(ends - 1 + window, last[ends - 1])
-    doc = tokens["doc_id"].astype(str).to_numpy()[starts]
+    doc = np.asarray(tokens["doc_id"].to_numpy()[starts], dtype=object).astype(str)
     para = tokens["para_id"].to_numpy()[starts]
     texts = paragraphs.set_index(["doc_id", "para_id"])["text"]
     texts = texts[~texts.index.duplicated()]
@@ -537,7 +540,7 @@ def _measures(count, observed, expected, chance, dice) -> dict[str, np.ndarray]:
     with np.errstate(divide="ignore", invalid="ignore"):
         g2 = 2 * np.where(observed > 0, xlogy(observed, observed / expected), 0.0).sum(axis=0)
         return {"pmi": np.log2(count / chance), "g2": g2, "t_score": (count - chance) / np.sqrt(count),
-                "dice": dice}
+                "dice": dice, "p": stats.chi2.sf(g2, 1)}
 
 
 def _stream(tokens: pd.DataFrame, stream: str) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
@@ -672,8 +675,12 @@ def collocates(tokens: pd.DataFrame, node: str, window: int | None = None, strea
     words = _pattern_words(node)
     if not words:
         raise ConfigError(f"--node {node!r}: has no word to match")
-    starts, ends = _match_sequences(codes, categories, para_key, words)
-    if len(words) > 1:
+    if node in set(categories):                      # a term as the stream spells it ("legal_supervision")
+        starts = np.flatnonzero(codes == int(np.flatnonzero(categories == node)[0]))
+        ends = starts + 1
+    else:
+        starts, ends = _match_sequences(codes, categories, para_key, words)
+    if len(words) > 1 and node not in set(categories):
         joined = "_".join(lemmatize(w) for w in words)
         single = np.flatnonzero(np.isin(codes, np.flatnonzero(categories == joined)))
         starts, ends = np.r_[starts, single], np.r_[ends, single + 1]
@@ -814,7 +821,7 @@ def match_formulations(tokens: pd.DataFrame, formulations: pd.DataFrame | None =
         last_fid, last_end = fid[i], end[i]
     found = found[keep]
     tok = found["token"].to_numpy()
-    found = found.assign(doc_id=tokens["doc_id"].astype(str).to_numpy()[tok],
+    found = found.assign(doc_id=column_values(tokens["doc_id"])[tok],
                          para_id=tokens["para_id"].to_numpy()[tok].astype(np.int64),
                          line=tokens["line"].to_numpy()[tok].astype(np.int64))
     return found[columns].reset_index(drop=True)
@@ -856,8 +863,24 @@ def count_formulations(tokens: pd.DataFrame, documents: pd.DataFrame,
     grid["n_tokens"] = grid["doc_id"].map(n_tokens).fillna(0).astype(np.int64)
     with np.errstate(divide="ignore", invalid="ignore"):
         grid["rate_per_10k"] = np.where(grid["n_tokens"] > 0, grid["count"] / grid["n_tokens"] * 1e4, 0.0)
-    return grid[["formulation_id", "doc_id", "year", "count", "rate_per_10k", "n_tokens", "category", "canonical",
-                 "variants", "first_line"]].reset_index(drop=True)
+        low, high = poisson_interval(grid["count"].to_numpy())
+        per = np.where(grid["n_tokens"] > 0, 1e4 / grid["n_tokens"].clip(lower=1), 0.0)
+        grid["rate_ci_low"], grid["rate_ci_high"] = low * per, high * per
+    return grid[["formulation_id", "doc_id", "year", "count", "rate_per_10k", "rate_ci_low", "rate_ci_high",
+                 "n_tokens", "category", "canonical", "variants", "first_line"]].reset_index(drop=True)
+
+
+def poisson_interval(count, level: float = 0.95) -> tuple[np.ndarray, np.ndarray]:
+    """Return the exact (Garwood) confidence interval of a Poisson count, as (low, high) counts.
+
+    >>> [round(float(v), 3) for v in np.ravel(poisson_interval([0, 10]))]
+    [0.0, 4.795, 3.689, 18.39]
+    """
+    count = np.asarray(count, dtype=float)
+    a = 1 - level
+    low = np.where(count > 0, stats.chi2.ppf(a / 2, 2 * count) / 2, 0.0)
+    high = stats.chi2.ppf(1 - a / 2, 2 * (count + 1)) / 2
+    return low, high
 
 
 def formulations_by_year(counts: pd.DataFrame, documents: pd.DataFrame, exclude_versions: bool = True) -> pd.DataFrame:
@@ -1107,7 +1130,7 @@ def lexical_profile(tokens: pd.DataFrame, sentences: pd.DataFrame, config: Disco
     if window < 2:
         raise ConfigError(f"--window must be >= 2 for MATTR; got {window!r}")
     codes, _ = _lemma_codes(tokens)
-    doc = tokens["doc_id"].astype(str).to_numpy()
+    doc = column_values(tokens["doc_id"])
     rows = []
     sent = sentences.assign(doc_id=sentences["doc_id"].astype(str))
     sent_stats = sent.groupby("doc_id")["n_tokens"].agg(["size", "mean", "std"])

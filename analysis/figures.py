@@ -22,6 +22,7 @@ import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 
+from analysis.config import FIGURE_NAMES  # noqa: E402
 from analysis.errors import SchemaError  # noqa: E402
 
 THEMES = ("security", "development", "livelihood", "supervision")
@@ -132,3 +133,371 @@ def plot_translation_robustness(versions: pd.DataFrame, ax=None) -> plt.Figure:
         ax.set_title("Translation robustness: one report, two English versions")
         fig.tight_layout()
     return fig
+
+
+# ----------------------------------------------------------------------------- discourse
+
+
+def plot_keyness(table: pd.DataFrame, title: str, target: str, reference: str, top: int = 12,
+                 alpha: float = 0.05) -> plt.Figure:
+    """Return a bar chart of the `top` key terms each way: Hardie's log ratio with its confidence
+    interval; filled bars are significant after Benjamini-Hochberg (p_adj < `alpha`), hollow ones
+    are not. `table` is a `analysis.discourse.keyness` table, already ranked."""
+    require_intervals(table, ("log_ratio_ci_low", "log_ratio_ci_high"), what="plot_keyness")
+    with style():
+        fig, ax = plt.subplots(figsize=(7, 0.28 * 2 * top + 1.4))
+        rows = table.iloc[::-1]
+        y = np.arange(len(rows))
+        colours = [OKABE_ITO["vermillion"] if lr > 0 else OKABE_ITO["blue"] for lr in rows["log_ratio"]]
+        significant = (rows["p_adj"] < alpha).to_numpy()
+        ax.barh(y, rows["log_ratio"], color=[c if s else "white" for c, s in zip(colours, significant)],
+                edgecolor=colours, height=0.7, lw=1)
+        ax.errorbar(rows["log_ratio"], y, xerr=[rows["log_ratio"] - rows["log_ratio_ci_low"],
+                                                 rows["log_ratio_ci_high"] - rows["log_ratio"]],
+                    fmt="none", ecolor=OKABE_ITO["black"], capsize=2, lw=0.8)
+        ax.set_yticks(y, [f"{t}  ({a}/{b})" for t, a, b in zip(rows["term"], rows["freq_target"], rows["freq_reference"])])
+        ax.axvline(0, color=OKABE_ITO["black"], lw=0.6)
+        ax.set_xlabel(f"log ratio (log2 of per-token frequency, {target} / {reference}), 95% CI")
+        ax.set_title(title)
+        n_t, n_r = int(table["n_target"].iloc[0]), int(table["n_reference"].iloc[0])
+        fig.text(0.01, 0.005, f"Ranked by G2 within each direction. Filled: p_adj < {alpha} (Benjamini-Hochberg); "
+                 f"hollow: not significant. Counts target/reference in brackets; n = {n_t:,} / {n_r:,} tokens.",
+                 fontsize=6.5)
+        fig.tight_layout(rect=(0, 0.03, 1, 1))
+    return fig
+
+
+def plot_formulations(counts: pd.DataFrame, documents: pd.DataFrame | None = None, top: int = 25) -> plt.Figure:
+    """Return a heatmap of official formulations (rows) by document (columns): rate per 10,000
+    tokens, each cell annotated with its count; the CSV carries exact Poisson 95% intervals."""
+    require_intervals(counts, ("rate_ci_low", "rate_ci_high"), what="plot_formulations")
+    docs = _doc_order(counts, documents)
+    wide = counts.pivot_table(index="formulation_id", columns="doc_id", values="rate_per_10k", aggfunc="sum").reindex(columns=docs)
+    n = counts.pivot_table(index="formulation_id", columns="doc_id", values="count", aggfunc="sum").reindex(columns=docs)
+    order = n.sum(axis=1).sort_values(ascending=False).index[:top]
+    wide, n = wide.loc[order], n.loc[order]
+    with style():
+        fig, ax = plt.subplots(figsize=(7.5, 0.26 * len(order) + 1.8))
+        im = ax.imshow(wide.to_numpy(dtype=float), aspect="auto", cmap="viridis")
+        for (i, j), value in np.ndenumerate(n.to_numpy()):
+            if value:
+                shade = wide.to_numpy(dtype=float)[i, j] > np.nanmax(wide.to_numpy(dtype=float)) * 0.6
+                ax.text(j, i, int(value), ha="center", va="center", fontsize=6.5, color="black" if shade else "white")
+        years = (documents.set_index("doc_id")["year"] if documents is not None else pd.Series(dtype=int))
+        ax.set_xticks(range(len(docs)), [f"{d}\n({years.get(d, '')})" for d in docs], rotation=0, fontsize=7)
+        ax.set_yticks(range(len(order)), order, fontsize=7)
+        fig.colorbar(im, ax=ax, label="rate per 10,000 tokens", shrink=0.8)
+        ax.set_title("Official formulations (tifa) across documents")
+        fig.text(0.01, 0.005, "Cells: count of matches of any English variant; colour: rate per 10,000 tokens. "
+                 "Exact Poisson 95% intervals in the CSV.", fontsize=6.5)
+        fig.tight_layout(rect=(0, 0.03, 1, 1))
+    return fig
+
+
+def plot_collocation_network(edges: pd.DataFrame, node: str, seed: int) -> plt.Figure:
+    """Return a network of the collocates of `node` (first ring) and their own strongest collocates
+    (second ring); edge width grows with G2, solid edges are significant (p < 0.05, G2 > 3.84).
+    `edges` has columns source, target, count, g2, pmi, p. The layout is networkx's spring layout
+    with the given seed."""
+    import networkx as nx
+
+    if "p" not in edges.columns:
+        raise SchemaError("plot_collocation_network: the edge table has no p column (significance)")
+    graph = nx.Graph()
+    for e in edges.itertuples():
+        graph.add_edge(e.source, e.target, weight=float(e.g2), significant=bool(e.p < 0.05))
+    with style():
+        fig, ax = plt.subplots(figsize=(7.5, 6))
+        pos = nx.spring_layout(graph, seed=seed, weight="weight", k=0.9)
+        first = set(edges.loc[edges["source"] == node, "target"])
+        colours = [OKABE_ITO["vermillion"] if v == node else OKABE_ITO["sky"] if v in first else OKABE_ITO["yellow"]
+                   for v in graph.nodes]
+        g2 = np.array([graph.edges[e]["weight"] for e in graph.edges])
+        widths = 0.5 + 3.5 * (g2 / g2.max() if len(g2) and g2.max() > 0 else g2)
+        styles = ["solid" if graph.edges[e]["significant"] else "dashed" for e in graph.edges]
+        nx.draw_networkx_edges(graph, pos, ax=ax, width=widths, style=styles, edge_color=OKABE_ITO["grey"])
+        nx.draw_networkx_nodes(graph, pos, ax=ax, node_color=colours, node_size=[500 if v == node else 160 for v in graph.nodes],
+                               edgecolors=OKABE_ITO["black"], linewidths=0.5)
+        nx.draw_networkx_labels(graph, pos, ax=ax, font_size=7)
+        ax.set_axis_off()
+        ax.set_title(f"Collocation network around '{node}'")
+        fig.text(0.01, 0.005, "Red: node; blue: its collocates; yellow: collocates of those. Edge width: G2 "
+                 "(log-likelihood); dashed: p >= 0.05. Window and minimum count in the sidecar.", fontsize=6.5)
+        fig.tight_layout(rect=(0, 0.03, 1, 1))
+    return fig
+
+
+# ----------------------------------------------------------------------------- topics
+
+MODEL_STYLE = {"dictionary": (OKABE_ITO["black"], "o"), "gensim": (OKABE_ITO["blue"], "s"),
+               "sklearn": (OKABE_ITO["orange"], "D"), "seeded": (OKABE_ITO["vermillion"], "^"),
+               "tomotopy": (OKABE_ITO["green"], "v")}
+
+
+def plot_method_agreement(theme_shares: pd.DataFrame, agreement: pd.DataFrame,
+                          documents: pd.DataFrame | None = None) -> plt.Figure:
+    """Return one panel per document: each theme's share from the dictionary model and from each
+    topic model, with intervals (paragraph bootstrap; seed range for topic models); the legend gives
+    each model's Cohen's kappa against the dictionary labels."""
+    require_intervals(theme_shares, ("share_ci_low", "share_ci_high"), what="plot_method_agreement")
+    shares = theme_shares[(theme_shares["level"] == "document") & theme_shares["theme"].isin(THEMES)]
+    docs = [d for d in _doc_order(shares.rename(columns={"unit": "doc_id"}), documents)]
+    models = [m for m in MODEL_STYLE if m in set(shares["model"])]
+    kappa = agreement[(agreement["level"] == "all") & (agreement["theme"] == "all")].set_index("model")["kappa"]
+    with style():
+        fig, axes = plt.subplots(1, len(docs), figsize=(2.2 * len(docs) + 1, 3.6), sharey=True, squeeze=False)
+        for ax, doc in zip(axes[0], docs):
+            sub = shares[shares["unit"] == doc]
+            for j, model in enumerate(models):
+                m = sub[sub["model"] == model].set_index("theme").reindex(THEMES)
+                colour, marker = MODEL_STYLE[model]
+                label = model if model == "dictionary" else f"{model} (kappa {kappa.get(model, np.nan):.2f})"
+                _errorbar(ax, np.arange(len(THEMES)) + (j - (len(models) - 1) / 2) * 0.14, m["share"],
+                          m["share_ci_low"], m["share_ci_high"], fmt=marker, color=colour, label=label)
+            ax.set_xticks(range(len(THEMES)), [t[:5] + "." for t in THEMES], rotation=30)
+            ax.set_title(doc, fontsize=8)
+        axes[0, 0].set_ylabel("share of the document (token-weighted)")
+        handles, labels = axes[0, 0].get_legend_handles_labels()
+        fig.legend(handles, labels, loc="upper center", ncol=len(models), frameon=False)
+        fig.text(0.01, 0.005, "Dictionary: share of paragraphs labelled with the theme, 95% bootstrap interval. Topic models: "
+                 "mapped topic mass, mean over seeds, 95% paragraph-bootstrap interval. Kappa: paragraph labels vs dictionary.",
+                 fontsize=6.5)
+        fig.tight_layout(rect=(0, 0.04, 1, 0.9))
+    return fig
+
+
+def plot_topic_diagnostics(selection: pd.DataFrame, stability: pd.DataFrame) -> plt.Figure:
+    """Return coherence (c_v, c_npmi, u_mass) and held-out perplexity against K (mean over seeds,
+    bars from the lowest to the highest seed), and each topic's stability across seeds."""
+    with style():
+        fig, axes = plt.subplots(2, 3, figsize=(10, 6))
+        panels = [("c_v", "coherence c_v (higher is better)"), ("c_npmi", "coherence c_npmi (higher is better)"),
+                  ("u_mass", "coherence u_mass (higher is better)"),
+                  ("perplexity", "held-out perplexity per word (lower is better)")]
+        for ax, (measure, label) in zip(axes.flat, panels):
+            for model in [m for m in MODEL_STYLE if m in set(selection["model"])]:
+                g = selection[selection["model"] == model].groupby("k")[measure].agg(["mean", "min", "max"])
+                colour, marker = MODEL_STYLE[model]
+                _errorbar(ax, g.index, g["mean"], g["min"], g["max"], fmt=marker + "-", color=colour, label=model)
+            ax.set_xlabel("number of topics K")
+            ax.set_ylabel(label, fontsize=7.5)
+        axes[0, 0].legend(frameon=False)
+        ax = fig.add_subplot(2, 3, (5, 6))
+        axes[1, 1].remove()
+        axes[1, 2].remove()
+        models = [m for m in MODEL_STYLE if m in set(stability["model"])]
+        offset = 0
+        ticks, labels = [], []
+        for model in models:
+            sub = stability[stability["model"] == model].sort_values("similarity", ascending=False)
+            x = offset + np.arange(len(sub))
+            colour, _ = MODEL_STYLE[model]
+            ax.bar(x, sub["similarity"], color=[colour if s else "white" for s in sub["stable"]], edgecolor=colour)
+            ax.vlines(x, sub["similarity_min"], sub["similarity"], color=OKABE_ITO["black"], lw=0.8)
+            ticks.append(offset + (len(sub) - 1) / 2)
+            labels.append(f"{model} (K={int(sub['k'].iloc[0])})")
+            offset += len(sub) + 1
+        ax.set_xticks(ticks, labels)
+        ax.set_ylabel("similarity to matched topics\nof other seeds (1 - JS distance)", fontsize=7.5)
+        ax.set_ylim(0, 1)
+        ax.set_title("Stability per topic: mean over seed pairs (line down to the minimum); hollow = unstable", fontsize=8)
+        fig.tight_layout()
+    return fig
+
+
+def plot_topic_terms(topic_terms: pd.DataFrame, topic_themes: pd.DataFrame, n_terms: int = 8) -> plt.Figure:
+    """Return small multiples of the top terms (by p(term | topic)) of one fit, each topic titled
+    with the theme it maps to and the mapping's lift."""
+    k = int(topic_terms["topic"].max()) + 1
+    cols = 4
+    rows = int(np.ceil(k / cols))
+    themes = topic_themes.set_index("topic")
+    with style():
+        fig, axes = plt.subplots(rows, cols, figsize=(10, 1.9 * rows + 0.6), squeeze=False)
+        for topic, ax in zip(range(k), axes.flat):
+            sub = topic_terms[topic_terms["topic"] == topic].sort_values("rank").head(n_terms).iloc[::-1]
+            theme = themes.loc[topic, "theme"]
+            ax.barh(sub["term"], sub["weight"], color=THEME_COLOURS.get(theme, OKABE_ITO["grey"]))
+            seeded = " (seeded)" if bool(themes.loc[topic, "seeded"]) else ""
+            ax.set_title(f"topic {topic}: {theme}{seeded}, lift {themes.loc[topic, 'lift']:.1f}", fontsize=7.5)
+            ax.tick_params(labelsize=6.5)
+            ax.set_xlabel("p(term | topic)", fontsize=6.5)
+        for ax in list(axes.flat)[k:]:
+            ax.remove()
+        fig.tight_layout()
+    return fig
+
+
+def plot_document_topics(table: pd.DataFrame, documents: pd.DataFrame | None = None) -> plt.Figure:
+    """Return a heatmap of mean topic shares per document (mean over seeds), annotated with the
+    lowest and highest seed's value; `table` has doc_id, topic, label, share, seed_min, seed_max."""
+    require_intervals(table, ("seed_min", "seed_max"), what="plot_document_topics")
+    docs = _doc_order(table, documents)
+    wide = table.pivot_table(index="doc_id", columns="label", values="share").reindex(docs)
+    lo = table.pivot_table(index="doc_id", columns="label", values="seed_min").reindex(index=docs, columns=wide.columns)
+    hi = table.pivot_table(index="doc_id", columns="label", values="seed_max").reindex(index=docs, columns=wide.columns)
+    with style():
+        fig, ax = plt.subplots(figsize=(1.0 * len(wide.columns) + 2.5, 0.55 * len(docs) + 2.2))
+        im = ax.imshow(wide.to_numpy(dtype=float), aspect="auto", cmap="viridis", vmin=0)
+        vmax = np.nanmax(wide.to_numpy(dtype=float))
+        for (i, j), v in np.ndenumerate(wide.to_numpy(dtype=float)):
+            ax.text(j, i, f"{v:.2f}\n[{lo.iat[i, j]:.2f}-{hi.iat[i, j]:.2f}]", ha="center", va="center", fontsize=5.5,
+                    color="black" if v > 0.6 * vmax else "white")
+        ax.set_xticks(range(len(wide.columns)), wide.columns, rotation=35, ha="right", fontsize=7)
+        ax.set_yticks(range(len(docs)), docs, fontsize=7)
+        fig.colorbar(im, ax=ax, label="mean topic share of the document's paragraphs")
+        ax.set_title("Documents by topic (seeded LDA; mean over seeds, [lowest-highest seed])", fontsize=8)
+        fig.tight_layout()
+    return fig
+
+
+# ----------------------------------------------------------------------------- all figures
+
+
+@dataclass
+class FigureOutput:
+    """One figure, the numbers it shows, and what its sidecar records besides the run facts."""
+
+    name: str
+    figure: plt.Figure
+    table: pd.DataFrame
+    facts: dict = field(default_factory=dict)
+
+
+FIGURES = FIGURE_NAMES
+
+
+def _keyness_rows(table: pd.DataFrame, top: int, alpha: float = 0.05) -> pd.DataFrame:
+    """Return the `top` terms key for each side (by G2), preferring significant ones."""
+    parts = []
+    for side in ("target", "reference"):
+        sub = table[table["key_for"] == side].sort_values(["g2", "term"], ascending=[False, True])
+        parts.append(sub.head(top))
+    return pd.concat(parts).sort_values("log_ratio", ascending=False).reset_index(drop=True)
+
+
+def collocation_edges(tokens: pd.DataFrame, node: str, window: int, first_ring: int, second_ring: int,
+                      min_count: int) -> pd.DataFrame:
+    """Return the edges of a two-ring collocation network around `node`: its `first_ring`
+    strongest collocates by G2, and for each of them its `second_ring` strongest collocates."""
+    from analysis import discourse
+
+    def strongest(term: str, n: int) -> pd.DataFrame:
+        table = discourse.collocates(tokens, term, window=window, min_count=min_count)
+        table = table[table["collocate"] != node] if term != node else table
+        return table.sort_values(["g2", "collocate"], ascending=[False, True]).head(n)
+
+    first = strongest(node, first_ring)
+    edges = [first.assign(source=node)]
+    for term in first["collocate"]:
+        edges.append(strongest(term, second_ring).assign(source=term))
+    table = pd.concat(edges, ignore_index=True).rename(columns={"collocate": "target"})
+    pair = table[["source", "target"]].apply(lambda r: tuple(sorted(r)), axis=1)
+    table = table[~pair.duplicated()].reset_index(drop=True)
+    return table[["source", "target", "count", "g2", "pmi", "t_score", "dice", "p"]]
+
+
+def make_figures(corpus, config=None, only: list[str] | None = None, progress=None) -> list[FigureOutput]:
+    """Return every figure (or those named in `only`) computed from a tokenised corpus.
+
+    Parameters
+    ----------
+    corpus : Corpus
+        From `analysis.load_corpus`.
+    config : analysis.config.Config, optional
+    only : list of str, optional
+        Names from `FIGURES`.
+    progress : callable, optional
+        Called with a short message before each slow step.
+
+    Raises
+    ------
+    ConfigError
+        If `only` names an unknown figure.
+    """
+    from analysis import discourse, themes
+    from analysis.config import Config
+    from analysis.errors import ConfigError
+
+    config = config or Config()
+    say = progress or (lambda msg: None)
+    wanted = list(only) if only else list(FIGURES)
+    unknown = [n for n in wanted if n not in FIGURES]
+    if unknown:
+        raise ConfigError(f"--only {', '.join(unknown)}: no such figure; choose from {', '.join(FIGURES)}")
+    fc = config.figures
+    docs = corpus.documents
+    outputs: list[FigureOutput] = []
+    needs_topics = {"method_agreement", "topic_diagnostics", "topic_terms", "document_topics"} & set(wanted)
+    say("themes: dictionary model and bootstrap")
+    theme_result = themes.analyse_themes(corpus, config=config.themes)
+    topic_result = None
+    if needs_topics:
+        from analysis import topics
+
+        say("topics: LDA grid (gensim, scikit-learn, seeded)")
+        lexicon = themes.load_lexicon()
+        topic_result = topics.run_topics(corpus, config.topics, topics.theme_words(lexicon),
+                                         theme_result.paragraph_themes[["doc_id", "para_id", "theme"]])
+    for name in wanted:
+        say(f"figure {name}")
+        if name == "theme_attention":
+            table = pd.concat([theme_result.document_themes.assign(level="document"),
+                               theme_result.year_themes.assign(level="year")], ignore_index=True)
+            fig = plot_theme_attention(theme_result.document_themes, theme_result.year_themes, docs,
+                                       n_boot=config.themes.n_boot)
+            outputs.append(FigureOutput(name, fig, table, {"n_boot": config.themes.n_boot, "seed": config.themes.seed}))
+        elif name == "translation_robustness":
+            table = themes.compare_versions(theme_result.document_themes, docs)
+            outputs.append(FigureOutput(name, plot_translation_robustness(table), table,
+                                        {"n_boot": config.themes.n_boot, "seed": config.themes.seed}))
+        elif name == "method_agreement":
+            shares, agree = topic_result.theme_shares, topic_result.agreement
+            outputs.append(FigureOutput(name, plot_method_agreement(shares, agree, docs),
+                                        shares[shares["level"] == "document"].reset_index(drop=True),
+                                        {"kappa": agree[(agree["level"] == "all") & (agree["theme"] == "all")]
+                                         [["model", "k", "agreement", "kappa"]].to_dict("records")}))
+        elif name == "topic_diagnostics":
+            sel, stab = topic_result.model_selection, topic_result.stability
+            table = pd.concat([sel.assign(table="model_selection"), stab.assign(table="stability")], ignore_index=True)
+            outputs.append(FigureOutput(name, plot_topic_diagnostics(sel, stab), table,
+                                        {"preferred_k": topic_result.preferred_k.to_dict("records")}))
+        elif name in ("topic_terms", "document_topics"):
+            model = "seeded" if "seeded" in set(topic_result.topic_terms["model"]) else topic_result.topic_terms["model"].iloc[0]
+            k = int(topic_result.facts["analysis_k"][model])
+            seed0 = int(topic_result.topic_terms.query("model == @model and k == @k")["seed"].min())
+            tt = topic_result.topic_themes.query("model == @model and k == @k and seed == @seed0")
+            if name == "topic_terms":
+                terms = topic_result.topic_terms.query("model == @model and k == @k and seed == @seed0 and rank <= 8")
+                outputs.append(FigureOutput(name, plot_topic_terms(terms, tt), terms.reset_index(drop=True),
+                                            {"model": model, "k": k, "seed": seed0}))
+            else:
+                dt = topic_result.doc_topics.query("model == @model and k == @k")
+                per_seed = dt.groupby(["seed", "doc_id", "topic"])["share"].mean().reset_index()
+                table = per_seed.groupby(["doc_id", "topic"])["share"].agg(share="mean", seed_min="min",
+                                                                          seed_max="max").reset_index()
+                names = tt.set_index("topic")
+                table["label"] = [f"{t}: {names.loc[t, 'theme']}" for t in table["topic"]]
+                outputs.append(FigureOutput(name, plot_document_topics(table, docs), table,
+                                            {"model": model, "k": k, "note": "topics matched across seeds by index"}))
+        elif name.startswith("keyness_"):
+            if name == "keyness_2025_vs_2023":
+                target, reference = {"doc_id": ["conference-2025"]}, {"doc_id": ["report-2023"]}
+                title, t_label, r_label = "Key terms: 2025 conference vs 2023 report", "2025 conference", "2023 report"
+            else:
+                target, reference = {"doc_id": ["opinions-2021"]}, "rest"
+                title, t_label, r_label = "Key terms: 2021 Opinions vs the other documents", "2021 Opinions", "rest"
+            table = discourse.keyness(corpus.tokens, docs, target, reference, config.discourse)
+            rows = _keyness_rows(table, fc.keyness_top)
+            outputs.append(FigureOutput(name, plot_keyness(rows, title, t_label, r_label, fc.keyness_top), rows,
+                                        {"target": target, "reference": reference}))
+        elif name == "formulations":
+            counts = discourse.count_formulations(corpus.tokens, docs)
+            outputs.append(FigureOutput(name, plot_formulations(counts, docs, fc.formulations_top), counts))
+        elif name == "collocation_network":
+            edges = collocation_edges(corpus.tokens, fc.network_node, fc.network_window, fc.network_first_ring,
+                                      fc.network_second_ring, fc.network_min_count)
+            outputs.append(FigureOutput(name, plot_collocation_network(edges, fc.network_node, fc.layout_seed), edges,
+                                        {"node": fc.network_node, "window": fc.network_window,
+                                         "min_count": fc.network_min_count, "layout_seed": fc.layout_seed}))
+    return outputs

@@ -64,7 +64,7 @@ import yaml
 from analysis.config import ThemesConfig
 from analysis.corpus import Corpus, require_columns
 from analysis.errors import AnalysisError, ConfigError
-from analysis.tokens import TOKEN_PATTERN, lemmatize
+from analysis.tokens import TOKEN_PATTERN, column_values, lemmatize
 
 THEMES = ("security", "development", "livelihood", "supervision")
 EXCLUDE = "exclude"
@@ -275,7 +275,7 @@ def match_lexicon(tokens: pd.DataFrame, lexicon: Lexicon, warn_unmatched: bool =
                 warnings.warn(f"{lexicon.source}: {entry.theme} entry {entry.pattern!r} matches no lemma "
                               "of the corpus", UserWarning, stacklevel=2)
 
-    doc_arr = tokens["doc_id"].astype(str).to_numpy()
+    doc_arr = column_values(tokens["doc_id"])
     para_arr = tokens["para_id"].to_numpy()
     n = len(lemmas)
     # Paragraph boundaries: a new paragraph starts wherever doc_id or para_id changes.
@@ -805,7 +805,7 @@ def leave_one_out(corpus: Corpus, lexicon: Lexicon, matches: pd.DataFrame | None
     base = themed.groupby(["doc_id", "theme"]).size().unstack("theme").reindex(columns=list(THEMES)).fillna(0)
     base.loc["all"] = base.sum(axis=0)
     tokens = corpus.tokens
-    doc_arr = tokens["doc_id"].astype(str).to_numpy()
+    doc_arr = column_values(tokens["doc_id"])
     para_arr = tokens["para_id"].to_numpy()
     boundary = np.ones(len(tokens) + 1, dtype=bool)
     if len(tokens) > 1:

@@ -445,6 +445,15 @@ def load_corpus(manifest: str | Path | None = None, config: Config | None = None
                    phrases=phrases, config=config)
 
 
+def column_values(column: pd.Series) -> np.ndarray:
+    """Return a column's values as an object array of str, cheaply for categorical columns (the
+    category strings are shared, not rebuilt per row)."""
+    if isinstance(column.dtype, pd.CategoricalDtype):
+        categories = np.asarray(column.cat.categories.astype(str), dtype=object)
+        return categories[column.cat.codes.to_numpy()]
+    return column.astype(str).to_numpy(dtype=object)
+
+
 def count_matrix(tokens: pd.DataFrame, by: list[str] | tuple[str, ...] = ("doc_id", "para_id"),
                  column: str = "term") -> tuple[sparse.csr_matrix, pd.DataFrame, np.ndarray]:
     """Return a count matrix of `column` values per group of tokens.
@@ -467,16 +476,33 @@ def count_matrix(tokens: pd.DataFrame, by: list[str] | tuple[str, ...] = ("doc_i
         The type of each column, sorted alphabetically.
     """
     by = list(by)
-    values = tokens[column].astype(str).to_numpy()
-    mask = values != ""
-    sub = tokens.loc[mask, by]
-    vocab, col = np.unique(values[mask], return_inverse=True)
-    rows = tokens[by].drop_duplicates().sort_values(by, ignore_index=True)
-    if len(by) == 1:
-        row = pd.Index(rows[by[0]]).get_indexer(sub[by[0]])
-    else:
-        row = pd.MultiIndex.from_frame(rows).get_indexer(pd.MultiIndex.from_frame(sub))
-    matrix = sparse.csr_matrix((np.ones(len(row), dtype=np.int64), (row, col)), shape=(len(rows), len(vocab)))
+    col = tokens[column] if isinstance(tokens[column].dtype, pd.CategoricalDtype) else tokens[column].astype("category")
+    categories = np.asarray(col.cat.categories.astype(str), dtype=object)
+    codes = col.cat.codes.to_numpy().astype(np.int64)
+    mask = codes >= 0
+    mask[mask] = categories[codes[mask]] != ""
+    used = np.unique(codes[mask])
+    order = np.argsort(categories[used], kind="stable")
+    used = used[order]
+    remap = np.full(len(categories), -1, dtype=np.int64)
+    remap[used] = np.arange(len(used))
+    vocab = categories[used].astype(str)
+    # One integer key per group, in the sort order of the `by` values.
+    key = np.zeros(len(tokens), dtype=np.int64)
+    factors = []
+    for name in by:
+        f_codes, f_values = pd.factorize(tokens[name], sort=True)
+        key = key * (len(f_values) + 1) + f_codes
+        factors.append(f_values)
+    group_keys, row_of_token = np.unique(key, return_inverse=True)
+    rows = {}
+    rest = group_keys.copy()
+    for name, values in zip(reversed(by), reversed(factors)):
+        rows[name] = np.asarray(values)[rest % (len(values) + 1)]
+        rest = rest // (len(values) + 1)
+    rows = pd.DataFrame({name: rows[name] for name in by})
+    matrix = sparse.csr_matrix((np.ones(int(mask.sum()), dtype=np.int64), (row_of_token[mask], remap[codes[mask]])),
+                               shape=(len(rows), len(vocab)))
     matrix.sum_duplicates()
     return matrix, rows, vocab
 

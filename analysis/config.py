@@ -112,7 +112,7 @@ class TopicsConfig:
         gensim maximum E-step iterations per document.
     max_iter : int, default 10
         scikit-learn batch EM iterations; also tomotopy Gibbs iterations / 10 (so 100 sweeps).
-    seed_weight : float, default 20.0
+    seed_weight : float, default 5.0
         Seeded LDA: Dirichlet prior ``eta`` (pseudo-counts) of a theme's seed terms in that
         theme's topic. Every other cell has gensim's symmetric default ``1 / K``, except the seed
         terms of one theme in the other themes' topics, which get ``1 / K * seed_other_factor``.
@@ -151,7 +151,7 @@ class TopicsConfig:
     passes: int = 5
     iterations: int = 50
     max_iter: int = 10
-    seed_weight: float = 20.0
+    seed_weight: float = 5.0
     seed_other_factor: float = 0.01
     holdout_share: float = 0.2
     top_n: int = 10

@@ -64,6 +64,7 @@ import pandas as pd
 from gensim.corpora import Dictionary
 from joblib import Parallel, delayed
 from gensim.models import CoherenceModel, LdaModel
+from gensim.models.ldamodel import dirichlet_expectation
 from scipy import sparse
 from scipy.optimize import linear_sum_assignment
 from scipy.spatial.distance import jensenshannon
@@ -78,6 +79,11 @@ from analysis.errors import ConfigError
 from analysis.tokens import TOKEN_PATTERN, lemmatize, paragraph_terms
 
 OTHER = "other"
+THEME_SHARE_COLUMNS = ["model", "k", "level", "unit", "theme", "share", "seed_min", "seed_max",
+                       "share_ci_low", "share_ci_high", "n_paragraphs", "n_terms"]
+AGREEMENT_COLUMNS = ["model", "k", "level", "unit", "theme", "n_paragraphs", "agreement", "kappa",
+                     "dictionary_share", "model_share"]
+PARAGRAPH_THEME_COLUMNS = ["model", "doc_id", "para_id", "line_start", "line_end", "theme"]
 COHERENCE_MEASURES = ("c_v", "c_npmi", "u_mass")
 SNIPPET_CHARS = 160
 
@@ -179,7 +185,40 @@ def build_bag(corpus: Corpus, config: TopicsConfig | None = None) -> BagOfWords:
     """
     config = config or TopicsConfig()
     terms = paragraph_terms(corpus.tokens)
-    texts = [list(t) for t in terms]
+    keys = terms.index.to_frame(index=False)
+    keys["doc_id"] = keys["doc_id"].astype(str)
+    paras = corpus.paragraphs.assign(doc_id=corpus.paragraphs["doc_id"].astype(str))
+    paras = keys.merge(paras[["doc_id", "para_id", "line_start", "line_end", "text"]],
+                       on=["doc_id", "para_id"], how="left")
+    years = corpus.documents.assign(doc_id=corpus.documents["doc_id"].astype(str)).set_index("doc_id")["year"]
+    paras["year"] = paras["doc_id"].map(years).astype("int64")
+    return bag_from_texts([list(t) for t in terms], paras, config)
+
+
+def bag_from_texts(texts: list[list[str]], paragraphs: pd.DataFrame | None = None,
+                   config: TopicsConfig | None = None) -> BagOfWords:
+    """Return the bag of words of term lists (one per paragraph); see `build_bag`.
+
+    Parameters
+    ----------
+    texts : list of list of str
+        Terms of each paragraph, in reading order.
+    paragraphs : pandas.DataFrame, optional
+        One row per text: doc_id, para_id, line_start, line_end, year, text. Default: doc_id
+        "doc", para_id and lines 1..n, year 0, text the joined terms.
+    config : TopicsConfig, optional
+
+    Raises
+    ------
+    ConfigError
+        If no term survives ``filter_extremes``.
+    """
+    config = config or TopicsConfig()
+    if paragraphs is None:
+        n = len(texts)
+        paragraphs = pd.DataFrame({"doc_id": "doc", "para_id": np.arange(1, n + 1),
+                                   "line_start": np.arange(1, n + 1), "line_end": np.arange(1, n + 1),
+                                   "year": 0, "text": [" ".join(t) for t in texts]})
     first = Dictionary(texts)
     first.filter_extremes(no_below=config.min_doc_count, no_above=config.max_doc_share, keep_n=None)
     kept = sorted(first.token2id)
@@ -199,21 +238,13 @@ def build_bag(corpus: Corpus, config: TopicsConfig | None = None) -> BagOfWords:
     bow = [dictionary.doc2bow(t) for t in texts]
     dictionary.num_pos = sum(len(t) for t in texts)
     dictionary.num_nnz = sum(len(b) for b in bow)
-    rows = np.repeat(np.arange(len(bow)), [len(b) for b in bow])
-    cols = np.array([i for b in bow for i, _ in b], dtype=np.int64)
-    vals = np.array([c for b in bow for _, c in b], dtype=np.float64)
-    matrix = sparse.csr_matrix((vals, (rows, cols)), shape=(len(bow), len(kept)))
-    keys = terms.index[nonempty].to_frame(index=False)
-    keys["doc_id"] = keys["doc_id"].astype(str)
-    paras = corpus.paragraphs.assign(doc_id=corpus.paragraphs["doc_id"].astype(str))
-    paras = keys.merge(paras[["doc_id", "para_id", "line_start", "line_end", "text"]],
-                       on=["doc_id", "para_id"], how="left")
-    years = corpus.documents.assign(doc_id=corpus.documents["doc_id"].astype(str)).set_index("doc_id")["year"]
-    paras["year"] = paras["doc_id"].map(years).astype("int64")
+    vocab = np.array(kept, dtype=object)
+    paras = paragraphs.iloc[nonempty].reset_index(drop=True).copy()
+    bag = BagOfWords(dictionary, bow, sparse.csr_matrix((len(bow), len(kept))), vocab, texts, paras)
+    matrix = _texts_matrix(texts, bag)
     paras["n_terms"] = np.asarray(matrix.sum(axis=1)).ravel().astype("int64")
     paras = paras[["doc_id", "para_id", "line_start", "line_end", "year", "n_terms", "text"]]
-    return BagOfWords(dictionary, bow, matrix, np.array(kept, dtype=object), texts, paras,
-                      n_dropped=len(terms) - len(nonempty))
+    return BagOfWords(dictionary, bow, matrix, vocab, texts, paras, n_dropped=len(paragraphs) - len(nonempty))
 
 
 def subset_bag(bag: BagOfWords, index: np.ndarray) -> BagOfWords:
@@ -370,9 +401,15 @@ def fit_topics(bag: BagOfWords, model: str, k: int, seed: int, config: TopicsCon
                 raise ConfigError("topics.models: 'seeded' needs the theme lexicon")
             eta = seeded_eta(bag.vocab, theme_terms, k, config)
             seeded = tuple(theme_terms)
-        lda = LdaModel(bag.bow, num_topics=k, id2word=bag.dictionary, chunksize=len(bag.bow),
+        lda = LdaModel(None, num_topics=k, id2word=bag.dictionary, chunksize=len(bag.bow),
                        passes=config.passes, iterations=config.iterations, alpha="symmetric",
                        eta=eta, eval_every=None, random_state=seed, dtype=np.float64)
+        if eta is not None:
+            # gensim starts the first E-step from the random sufficient statistics alone, without
+            # eta; start it from the prior too (eta + random statistics), so the seed terms
+            # steer the first assignment of words to topics, as in keyATM / seeded LDA
+            lda.expElogbeta = np.exp(dirichlet_expectation(lda.state.get_lambda()))
+        lda.update(bag.bow)
         topic_word = _normalise(lda.get_topics())
         doc_topic = _normalise(lda.inference(bag.bow)[0])
 
@@ -706,7 +743,7 @@ def theme_shares(masses: list[np.ndarray], bag: BagOfWords, categories: list[str
                              "seed_max": per_seed[:, u, c].max(), "share_ci_low": low[c],
                              "share_ci_high": high[c], "n_paragraphs": len(idx),
                              "n_terms": int(weights[idx].sum())})
-    return pd.DataFrame(rows)
+    return pd.DataFrame(rows, columns=THEME_SHARE_COLUMNS)
 
 
 def agreement(labels: pd.DataFrame, dictionary_labels: pd.DataFrame, bag: BagOfWords,
@@ -753,9 +790,7 @@ def agreement(labels: pd.DataFrame, dictionary_labels: pd.DataFrame, bag: BagOfW
                              "theme": theme, "n_paragraphs": len(d),
                              "dictionary_share": float(w @ (a == theme) / w.sum()),
                              "model_share": float(w @ (b == theme) / w.sum())})
-    columns = ["model", "k", "level", "unit", "theme", "n_paragraphs", "agreement", "kappa",
-               "dictionary_share", "model_share"]
-    return pd.DataFrame(rows, columns=columns)
+    return pd.DataFrame(rows, columns=AGREEMENT_COLUMNS)
 
 
 # --------------------------------------------------------------------------- the run
@@ -854,10 +889,10 @@ def run_topics(corpus: Corpus, config: TopicsConfig | None = None,
                       "topic": np.tile(np.arange(f.k), n), "share": f.doc_topic.ravel()})
         for f in chosen], ignore_index=True)
 
-    topic_themes = pd.DataFrame()
-    shares = pd.DataFrame()
-    para_themes = pd.DataFrame(columns=["model", "doc_id", "para_id", "line_start", "line_end", "theme"])
-    agree = pd.DataFrame()
+    topic_themes = pd.DataFrame(columns=["model", "k", "seed", "topic", "theme", "score", "lift"])
+    shares = pd.DataFrame(columns=THEME_SHARE_COLUMNS)
+    para_themes = pd.DataFrame(columns=PARAGRAPH_THEME_COLUMNS)
+    agree = pd.DataFrame(columns=AGREEMENT_COLUMNS)
     if theme_terms:
         categories = [*theme_terms, OTHER]
         prob = topic_terms.groupby(["model", "k", "seed", "topic"], sort=False)["term"].agg("; ".join)
@@ -882,8 +917,7 @@ def run_topics(corpus: Corpus, config: TopicsConfig | None = None,
             share_tables.append(theme_shares([dic_mass], bag, categories, "dictionary", 0,
                                              config.n_bootstrap, boot_rng))
         shares = pd.concat(share_tables, ignore_index=True)
-        para_themes = pd.concat(label_tables, ignore_index=True)[
-            ["model", "doc_id", "para_id", "line_start", "line_end", "theme"]]
+        para_themes = pd.concat(label_tables, ignore_index=True)[PARAGRAPH_THEME_COLUMNS]
         if dictionary_labels is not None:
             agree = agreement(para_themes, dictionary_labels, bag, categories, analysis_k)
     facts = {"seeds": seeds, "analysis_k": analysis_k, "n_paragraphs": n, "n_dropped": bag.n_dropped,

@@ -26,9 +26,12 @@ Definitions (all documented again where computed):
                  >= `theme_min_lift` and beats the runner-up by `theme_margin`, else to "other".
                  Seeded topics map to their own theme by construction.
     mapped mass  per paragraph, the doc-topic shares summed over the topics mapped to each
-                 category (four themes and "other"); the paragraph label is the category of largest
-                 mass. Document/year shares are token-weighted means (weight: the paragraph's
-                 in-vocabulary term count).
+                 category (four themes and "other"); document/year shares are token-weighted means
+                 of it (weight: the paragraph's in-vocabulary term count), averaged over seeds.
+    label        per paragraph, the theme of largest mapped mass (averaged over the seeds), where
+                 the unmapped topics compete one by one ("other" = the largest single unmapped
+                 topic's share, `label_mass`), not pooled. Dictionary labels outside the four
+                 themes (e.g. "none") count as "other" in the agreement.
 
 Columns of the tables of `TopicsResult` (``k`` topics, ``seed`` the fit seed, ``topic`` 0-based):
     topic_terms       model, k, seed, topic, rank (1-based), term, weight (p(term | topic))
@@ -378,9 +381,9 @@ def fit_topics(bag: BagOfWords, model: str, k: int, seed: int, config: TopicsCon
     (TopicFit, dict)
         The fit, and ``{"perplexity": ..., "bound_perplexity": ...}`` for `heldout` (NaN without
         it): `completion_perplexity`, and the library's own bound-based perplexity per word
-        (gensim ``exp(-log_perplexity)``, scikit-learn ``perplexity``; NaN for tomotopy). The
-        library value includes the corpus-level topic-word prior term, so it is not comparable
-        across models and is meaningless for "seeded" (whose prior is not symmetric).
+        (gensim ``exp(-log_perplexity)``, scikit-learn ``perplexity``; NaN for tomotopy and
+        "seeded"). The library value includes the corpus-level topic-word prior term, so it grows
+        with K, is not comparable across models, and is meaningless under the seeded prior.
 
     Raises
     ------
@@ -417,6 +420,8 @@ def fit_topics(bag: BagOfWords, model: str, k: int, seed: int, config: TopicsCon
             return _normalise(lda.inference([bag.dictionary.doc2bow(t) for t in texts])[0])
 
         def bound(held):
+            if eta is not None:  # the bound's prior term is meaningless for the seeded prior
+                return float("nan")
             return float(np.exp(-lda.log_perplexity(held.bow)))
     elif model == "sklearn":
         lda = LatentDirichletAllocation(n_components=k, learning_method="batch", max_iter=config.max_iter,
@@ -697,6 +702,20 @@ def mapped_mass(fit: TopicFit, topic_themes: list[str], categories: list[str]) -
     return fit.doc_topic @ onehot
 
 
+def label_mass(fit: TopicFit, topic_themes: list[str], categories: list[str]) -> np.ndarray:
+    """Return n_paragraphs x len(categories) masses for labelling paragraphs.
+
+    As `mapped_mass` for the themes, but the "other" column holds the largest share of any
+    single unmapped topic, not their sum: pooled, the unmapped topics (often most of the K) would
+    win by their number alone.
+    """
+    out = mapped_mass(fit, topic_themes, categories)
+    other = [t for t, theme in enumerate(topic_themes) if theme == OTHER]
+    j = categories.index(OTHER)
+    out[:, j] = fit.doc_topic[:, other].max(axis=1) if other else 0.0
+    return out
+
+
 def _weighted_share(values: np.ndarray, weights: np.ndarray, groups: np.ndarray, units) -> np.ndarray:
     """Token-weighted mean of `values` (n x c) within each unit: len(units) x c."""
     out = np.zeros((len(units), values.shape[1]))
@@ -903,14 +922,15 @@ def run_topics(corpus: Corpus, config: TopicsConfig | None = None,
         boot_rng = np.random.default_rng(seeds["bootstrap"])
         share_tables, label_tables = [], []
         for m in config.models:
-            masses = []
+            masses, for_labels = [], []
             for f in (f for f in chosen if f.model == m):
                 rows = topic_themes[(topic_themes["model"] == m) & (topic_themes["k"] == f.k)
                                     & (topic_themes["seed"] == f.seed)]
                 masses.append(mapped_mass(f, rows["theme"].tolist(), categories))
+                for_labels.append(label_mass(f, rows["theme"].tolist(), categories))
             share_tables.append(theme_shares(masses, bag, categories, m, analysis_k[m],
                                              config.n_bootstrap, boot_rng))
-            label = np.array(categories)[np.argmax(np.mean(masses, axis=0), axis=1)]
+            label = np.array(categories)[np.argmax(np.mean(for_labels, axis=0), axis=1)]
             label_tables.append(keys.assign(model=m, theme=label))
         if dictionary_labels is not None:
             dic_mass = _dictionary_mass(dictionary_labels, bag, categories)

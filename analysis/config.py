@@ -111,7 +111,9 @@ class TopicsConfig:
     iterations : int, default 50
         gensim maximum E-step iterations per document.
     max_iter : int, default 10
-        scikit-learn batch EM iterations; also tomotopy Gibbs iterations / 10 (so 100 sweeps).
+        scikit-learn batch EM iterations.
+    gibbs_iterations : int, default 500
+        tomotopy collapsed Gibbs sweeps (model "tomotopy").
     seed_weight : float, default 5.0
         Seeded LDA: Dirichlet prior ``eta`` (pseudo-counts) of a theme's seed terms in that
         theme's topic. Every other cell has gensim's symmetric default ``1 / K``, except the seed
@@ -151,6 +153,7 @@ class TopicsConfig:
     passes: int = 5
     iterations: int = 50
     max_iter: int = 10
+    gibbs_iterations: int = 500
     seed_weight: float = 5.0
     seed_other_factor: float = 0.01
     holdout_share: float = 0.2
@@ -177,7 +180,8 @@ class TopicsConfig:
                "0 or one of topics.k_values", self.analysis_k)
         _check(self.min_doc_count >= 1, "topics.min_doc_count", ">= 1", self.min_doc_count)
         _check(0 < self.max_doc_share <= 1, "topics.max_doc_share", "in (0, 1]", self.max_doc_share)
-        for name in ("passes", "iterations", "max_iter", "top_n", "n_typical", "n_bootstrap", "n_jobs"):
+        for name in ("passes", "iterations", "max_iter", "gibbs_iterations", "top_n", "n_typical",
+                     "n_bootstrap", "n_jobs"):
             _check(getattr(self, name) >= 1, f"topics.{name}", ">= 1", getattr(self, name))
         _check(self.seed_weight > 0, "topics.seed_weight", "> 0", self.seed_weight)
         _check(0 < self.seed_other_factor <= 1, "topics.seed_other_factor", "in (0, 1]",

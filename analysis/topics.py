@@ -365,7 +365,8 @@ def fit_topics(bag: BagOfWords, model: str, k: int, seed: int, config: TopicsCon
         gensim ``LdaModel`` (single core, ``random_state=seed``, `passes`, `iterations`,
         symmetric priors), scikit-learn ``LatentDirichletAllocation(learning_method="batch",
         max_iter=max_iter, random_state=seed)``, seeded = gensim with the `seeded_eta` prior,
-        tomotopy ``LDAModel(k, seed=seed)`` (collapsed Gibbs, 10 * max_iter sweeps, one worker).
+        tomotopy ``LDAModel(k, seed=seed)`` (collapsed Gibbs, `gibbs_iterations` sweeps, one
+        worker).
     k : int
         Number of topics, in [2, number of paragraphs].
     seed : int
@@ -486,14 +487,18 @@ def _fit_tomotopy(bag: BagOfWords, k: int, seed: int, config: TopicsConfig):
     lda = tp.LDAModel(k=k, seed=seed, min_cf=0, rm_top=0)
     for text in bag.texts:
         lda.add_doc(text)
-    lda.train(10 * config.max_iter, workers=1, show_progress=False)
+    lda.train(config.gibbs_iterations, workers=1, show_progress=False)
     used = {t: i for i, t in enumerate(lda.used_vocabs)}
-    raw = np.array([lda.get_topic_word_dist(t) for t in range(k)])
-    topic_word = np.zeros((k, len(bag.vocab)))
+    # tomotopy's p(term | topic) = (n_kw + eta) / (n_k + V_used * eta) over the terms it saw;
+    # recover n_kw and smooth over the whole vocabulary, so unseen terms keep eta / (n_k + V eta)
+    n_k = np.asarray(lda.get_count_by_topics(), dtype=np.float64)[:, None]
+    raw = np.array([lda.get_topic_word_dist(t) for t in range(k)], dtype=np.float64)
+    n_kw = np.clip(raw * (n_k + len(used) * lda.eta) - lda.eta, 0, None)
+    counts = np.zeros((k, len(bag.vocab)))
     for j, term in enumerate(bag.vocab):
         if term in used:
-            topic_word[:, j] = raw[:, used[term]]
-    topic_word = _normalise(topic_word)
+            counts[:, j] = n_kw[:, used[term]]
+    topic_word = _normalise(counts + lda.eta)
     doc_topic = _normalise(np.array([d.get_topic_dist() for d in lda.docs]))
 
     def infer(texts):

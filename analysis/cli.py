@@ -70,7 +70,8 @@ def read_theme_lexicon(path: Path) -> dict[str, list[str]]:
     try:
         data = yaml.safe_load(Path(path).read_text(encoding="utf-8"))
     except FileNotFoundError:
-        raise AnalysisError(f"{path}: theme lexicon not found (topics needs it; pass --lexicon PATH)") from None
+        raise AnalysisError(f"{path}: theme lexicon not found (topics needs it; pass --lexicon PATH)"
+                            ) from None
     except yaml.YAMLError as exc:
         raise AnalysisError(f"{path}: not valid YAML ({exc})") from None
     themes = data.get("themes") if isinstance(data, dict) else None

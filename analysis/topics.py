@@ -77,7 +77,7 @@ from sklearn.metrics import cohen_kappa_score
 from threadpoolctl import threadpool_limits
 
 from analysis.config import TOPIC_MODELS, TopicsConfig
-from analysis.corpus import Corpus
+from analysis.corpus import Corpus, require_columns
 from analysis.errors import ConfigError
 from analysis.tokens import TOKEN_PATTERN, lemmatize, paragraph_terms
 
@@ -187,6 +187,10 @@ def build_bag(corpus: Corpus, config: TopicsConfig | None = None) -> BagOfWords:
         If no term survives the filter (naming both options).
     """
     config = config or TopicsConfig()
+    require_columns(corpus.tokens, {"doc_id": "object", "para_id": "int64", "term": "object"},
+                    stage="topics")
+    require_columns(corpus.paragraphs, {"doc_id": "object", "para_id": "int64", "line_start": "int64",
+                                        "line_end": "int64", "text": "object"}, stage="topics")
     terms = paragraph_terms(corpus.tokens)
     keys = terms.index.to_frame(index=False)
     keys["doc_id"] = keys["doc_id"].astype(str)
@@ -852,10 +856,15 @@ def run_topics(corpus: Corpus, config: TopicsConfig | None = None,
     ------
     ConfigError
         K outside [2, number of paragraphs], an empty vocabulary, "seeded" without a lexicon.
+    SchemaError
+        If the tokens, paragraphs or dictionary labels lack a column.
     """
     from tqdm import tqdm
 
     config = config or TopicsConfig()
+    if dictionary_labels is not None:
+        require_columns(dictionary_labels, {"doc_id": "object", "para_id": "int64", "theme": "object"},
+                        stage="topics (dictionary labels)")
     bag = build_bag(corpus, config)
     n = len(bag.bow)
     for k in config.k_values:

@@ -9,7 +9,7 @@ import pytest
 
 from analysis import cli
 from analysis.config import TopicsConfig
-from analysis.errors import ConfigError
+from analysis.errors import ConfigError, SchemaError
 from analysis.topics import (OTHER, agreement, bag_from_texts, build_bag, completion_perplexity, fit_topics,
                              frex, lexicon_terms, match_topics, run_topics, seeded_eta, stability,
                              topic_similarity, topic_theme_table)
@@ -217,6 +217,12 @@ def test_seeded_needs_a_lexicon(planted_bag, corpus):
         run_topics(corpus, dataclasses.replace(QUICK, k_values=(400,)), SEED_WORDS)
 
 
+def test_dictionary_labels_need_their_columns(corpus):
+    with pytest.raises(SchemaError,
+                       match=r"topics \(dictionary labels\): input table has missing column 'theme'"):
+        run_topics(corpus, QUICK, SEED_WORDS, pd.DataFrame({"doc_id": ["x"], "para_id": [1]}))
+
+
 # ------------------------------------------------------------------ seed corpus
 
 @pytest.mark.corpus
@@ -264,8 +270,9 @@ def test_labels_themes_and_shares_on_the_seed_corpus(quick_result, corpus):
     shares = r.theme_shares
     total = shares.groupby(["model", "level", "unit"])["share"].sum()
     assert np.allclose(total, 1.0)
-    assert ((shares["share_ci_low"] <= shares["share"] + 1e-9) & (shares["share"] <= shares["share_ci_high"] + 1e-9)).all()
-    assert ((shares["seed_min"] <= shares["share"] + 1e-9) & (shares["share"] <= shares["seed_max"] + 1e-9)).all()
+    eps = 1e-9
+    assert ((shares["share_ci_low"] <= shares["share"] + eps) & (shares["share"] <= shares["share_ci_high"] + eps)).all()
+    assert ((shares["seed_min"] <= shares["share"] + eps) & (shares["share"] <= shares["seed_max"] + eps)).all()
     dt = r.doc_topics
     assert np.allclose(dt.groupby(["model", "seed", "doc_id", "para_id"])["share"].sum(), 1.0)
     typical = r.typical.merge(corpus.paragraphs.assign(doc_id=corpus.paragraphs["doc_id"].astype(str)),
@@ -308,7 +315,8 @@ def test_cli_quick_twice_gives_identical_tables(tmp_path):
         assert (tmp_path / "a" / name).read_bytes() == (tmp_path / "b" / name).read_bytes(), name
     head = (tmp_path / "a" / "paragraph_themes.csv").read_text().splitlines()[0]
     assert head == "model,doc_id,para_id,line_start,line_end,theme"
-    assert (tmp_path / "a" / "topic_terms.csv").read_text().startswith("model,k,seed,topic,rank,term,weight\n")
+    terms = (tmp_path / "a" / "topic_terms.csv").read_text()
+    assert terms.startswith("model,k,seed,topic,rank,term,weight\n")
     assert (tmp_path / "a" / "run.json").exists()
 
 

@@ -291,6 +291,28 @@ def test_agreement_with_dictionary_labels(corpus, quick_result):
     assert "dictionary" in set(result.theme_shares["model"])
 
 
+def section_labels(corpus) -> pd.DataFrame:
+    """Headings as a reference coding: sections I-IV of the 2023 report (both English versions)
+    are titled security, development, livelihood, supervision (seeds/SOURCES.md)."""
+    themes = {"1": "security", "2": "development", "3": "livelihood", "4": "supervision"}
+    p = corpus.analysed.assign(doc_id=corpus.analysed["doc_id"].astype(str))
+    ref = p[p["doc_id"].isin(["report-2023", "report-2023-xinhua"]) & p["section_no"].astype(str).isin(themes)]
+    return ref.assign(theme=ref["section_no"].astype(str).map(themes))[["doc_id", "para_id", "theme"]]
+
+
+@pytest.mark.corpus
+@pytest.mark.parametrize("seeds", [(1, 2), (7, 8)])
+def test_seeded_labels_agree_with_the_section_structure(corpus, seeds):
+    # measured with this file's SEED_WORDS and QUICK: kappa 0.35-0.49 over seed pairs (1,2) .. (7,8)
+    reference = section_labels(corpus)
+    assert len(reference) == 55
+    result = run_topics(corpus, dataclasses.replace(QUICK, models=("seeded",), seeds=seeds), SEED_WORDS,
+                        reference)
+    overall = result.agreement[result.agreement["level"] == "all"].iloc[0]
+    assert overall["n_paragraphs"] == 55
+    assert overall["kappa"] > 0.25 and overall["agreement"] > 0.4
+
+
 # ------------------------------------------------------------------ CLI
 
 def write_lexicon(path):
@@ -318,6 +340,19 @@ def test_cli_quick_twice_gives_identical_tables(tmp_path):
     terms = (tmp_path / "a" / "topic_terms.csv").read_text()
     assert terms.startswith("model,k,seed,topic,rank,term,weight\n")
     assert (tmp_path / "a" / "run.json").exists()
+
+
+@pytest.mark.corpus
+def test_cli_agreement_with_a_labels_file(tmp_path, corpus):
+    lexicon = write_lexicon(tmp_path / "themes.yaml")
+    labels = tmp_path / "labels.csv"
+    section_labels(corpus).to_csv(labels, index=False)
+    assert cli.main(["topics", "--out", str(tmp_path / "o"), "--quick", "--models", "seeded", "--seeds", "1", "2",
+                     "--lexicon", str(lexicon), "--labels", str(labels)]) == 0
+    table = pd.read_csv(tmp_path / "o" / "agreement.csv")
+    overall = table[table["level"] == "all"].iloc[0]
+    assert overall["model"] == "seeded" and overall["n_paragraphs"] == 55 and overall["kappa"] > 0.25
+    assert set(table.loc[table["level"] == "document", "unit"]) == {"report-2023", "report-2023-xinhua"}
 
 
 def test_cli_errors_are_one_line(tmp_path, capsys):

@@ -933,7 +933,6 @@ def run_topics(corpus: Corpus, config: TopicsConfig | None = None,
                                  ignore_index=True)
         topic_themes["top_terms"] = prob.reindex(
             pd.MultiIndex.from_frame(topic_themes[["model", "k", "seed", "topic"]])).to_numpy()
-        boot_rng = np.random.default_rng(seeds["bootstrap"])
         share_tables, label_tables = [], []
         for m in config.models:
             masses, for_labels = [], []
@@ -942,14 +941,14 @@ def run_topics(corpus: Corpus, config: TopicsConfig | None = None,
                                     & (topic_themes["seed"] == f.seed)]
                 masses.append(mapped_mass(f, rows["theme"].tolist(), categories))
                 for_labels.append(label_mass(f, rows["theme"].tolist(), categories))
-            share_tables.append(theme_shares(masses, bag, categories, m, analysis_k[m],
-                                             config.n_bootstrap, boot_rng))
+            share_tables.append(theme_shares(masses, bag, categories, m, analysis_k[m], config.n_bootstrap,
+                                             _bootstrap_rng(seeds["bootstrap"], m)))
             label = np.array(categories)[np.argmax(np.mean(for_labels, axis=0), axis=1)]
             label_tables.append(keys.assign(model=m, theme=label))
         if dictionary_labels is not None:
             dic_mass = _dictionary_mass(dictionary_labels, bag, categories)
-            share_tables.append(theme_shares([dic_mass], bag, categories, "dictionary", 0,
-                                             config.n_bootstrap, boot_rng))
+            share_tables.append(theme_shares([dic_mass], bag, categories, "dictionary", 0, config.n_bootstrap,
+                                             _bootstrap_rng(seeds["bootstrap"], "dictionary")))
         shares = pd.concat(share_tables, ignore_index=True)
         para_themes = pd.concat(label_tables, ignore_index=True)[PARAGRAPH_THEME_COLUMNS]
         if dictionary_labels is not None:
@@ -957,9 +956,15 @@ def run_topics(corpus: Corpus, config: TopicsConfig | None = None,
     facts = {"seeds": seeds, "analysis_k": analysis_k, "n_paragraphs": n, "n_dropped": bag.n_dropped,
              "n_terms": len(bag.vocab), "n_tokens": int(bag.matrix.sum()),
              "heldout": {"n_train": len(train_idx), "n_heldout": len(heldout_idx)},
-             "theme_terms": {t: len(v) for t, v in (theme_terms or {}).items()}}
+             "theme_terms": theme_terms or {}}
     return TopicsResult(topic_terms, topic_labels, typical, doc_topics, selection, preferred, stab,
                         topic_themes, shares, para_themes, agree, facts)
+
+
+def _bootstrap_rng(seed: int, model: str) -> np.random.Generator:
+    """Return the bootstrap generator of one model, independent of which other models run."""
+    names = [*TOPIC_MODELS, "dictionary"]
+    return np.random.default_rng([seed, names.index(model)])
 
 
 def _fit_pair(bag, train, heldout, model, k, seed, config, theme_terms):

@@ -55,10 +55,11 @@ def quick_result(corpus, seed_words):
 
 # ------------------------------------------------------------------ planted answers
 
+@pytest.mark.parametrize("seed", [0, 1, 2, 99])
 @pytest.mark.parametrize("model", ["gensim", "sklearn", "tomotopy"])
-def test_planted_topics_are_recovered(planted_bag, model):
+def test_planted_topics_are_recovered(planted_bag, model, seed):
     config = TopicsConfig(passes=20, iterations=100, max_iter=20, min_doc_count=1, max_doc_share=1.0)
-    fit, _ = fit_topics(planted_bag, model, 3, 0, config)
+    fit, _ = fit_topics(planted_bag, model, 3, seed, config)
     blocks = set()
     for row in fit.topic_word:
         top = sorted(planted_bag.vocab[np.argsort(-row)[:3]])
@@ -72,9 +73,10 @@ def test_planted_topics_are_recovered(planted_bag, model):
         assert len(set(dominant[d::3])) == 1
 
 
-def test_seeded_topics_follow_their_seed_words(planted_bag):
+@pytest.mark.parametrize("seed", [0, 1, 2, 99])
+def test_seeded_topics_follow_their_seed_words(planted_bag, seed):
     theme_terms = {"x": ["c0"], "y": ["a0"]}
-    fit, _ = fit_topics(planted_bag, "seeded", 3, 1, TopicsConfig(passes=20), theme_terms)
+    fit, _ = fit_topics(planted_bag, "seeded", 3, seed, TopicsConfig(passes=20), theme_terms)
     assert fit.seeded_themes == ("x", "y")
     assert planted_bag.vocab[np.argmax(fit.topic_word[0])].startswith("c")
     assert planted_bag.vocab[np.argmax(fit.topic_word[1])].startswith("a")

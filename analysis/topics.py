@@ -15,7 +15,8 @@ Definitions (all documented again where computed):
                  inferred from the first half of each held-out paragraph, the second half scored
                  (`completion_perplexity`). Lower is better. `bound_perplexity` is the library's
                  own per-word value (gensim ``exp(-log_perplexity)``, scikit-learn
-                 ``perplexity``), which includes the topic-word prior term (see `fit_topics`).
+                 ``perplexity``), which includes the topic-word prior term (see `fit_topics`;
+                 NaN for "seeded" and "tomotopy").
     similarity   1 - Jensen-Shannon distance (base 2) between two topic-word distributions, in [0, 1].
     FREX         stm's frequency-exclusivity (Roberts et al.; stm ``calcfrex``, w = 0.5): per topic,
                  FREX = 1 / (w / ECDF(exclusivity) + (1 - w) / ECDF(p(term | topic))), where
@@ -32,6 +33,9 @@ Definitions (all documented again where computed):
                  the unmapped topics compete one by one ("other" = the largest single unmapped
                  topic's share, `label_mass`), not pooled. Dictionary labels outside the four
                  themes (e.g. "none") count as "other" in the agreement.
+    analysis K   the K of each model whose fits feed `typical`, `doc_topics`, `theme_shares`,
+                 `paragraph_themes` and `agreement`: `TopicsConfig.analysis_k`, or when 0 the K
+                 of highest mean c_v for that model (in `facts["analysis_k"]`).
 
 Columns of the tables of `TopicsResult` (``k`` topics, ``seed`` the fit seed, ``topic`` 0-based):
     topic_terms       model, k, seed, topic, rank (1-based), term, weight (p(term | topic))
@@ -50,11 +54,14 @@ Columns of the tables of `TopicsResult` (``k`` topics, ``seed`` the fit seed, ``
                       seeded (bool: a seeded topic), top_terms
     theme_shares      model, k, level ("document" or "year"), unit, theme, share (mean over seeds),
                       seed_min, seed_max, share_ci_low, share_ci_high (95% percentile paragraph
-                      bootstrap of the seed-mean), n_paragraphs, n_terms
+                      bootstrap of the seed-mean), n_paragraphs, n_terms; with dictionary labels,
+                      also rows of model "dictionary" (one-hot labels, seed_min = seed_max = share)
     paragraph_themes  model, doc_id, para_id, line_start, line_end, theme (label from the mapped
                       mass averaged over the seeds at the analysis K)
     agreement         model, k, level ("all" or "document"), unit, theme ("all" or a theme),
-                      n_paragraphs, agreement, kappa, dictionary_share, model_share
+                      n_paragraphs, agreement (share of paragraphs with equal labels), kappa
+                      (Cohen's, over the four themes and "other"), dictionary_share and model_share
+                      (per document and theme: token-weighted share of paragraphs given that label)
 """
 from __future__ import annotations
 
@@ -65,9 +72,9 @@ from itertools import combinations
 import numpy as np
 import pandas as pd
 from gensim.corpora import Dictionary
-from joblib import Parallel, delayed
 from gensim.models import CoherenceModel, LdaModel
 from gensim.models.ldamodel import dirichlet_expectation
+from joblib import Parallel, delayed
 from scipy import sparse
 from scipy.optimize import linear_sum_assignment
 from scipy.spatial.distance import jensenshannon

@@ -254,6 +254,17 @@ def test_selection_and_stability_tables_are_sane(quick_result):
 
 
 @pytest.mark.corpus
+def test_worker_processes_do_not_change_the_numbers(corpus, quick_result):
+    parallel = run_topics(corpus, dataclasses.replace(QUICK, models=("gensim",), n_jobs=2), SEED_WORDS)
+    serial = quick_result.model_selection
+    pd.testing.assert_frame_equal(parallel.model_selection,
+                                  serial[serial["model"] == "gensim"].reset_index(drop=True))
+    serial_terms = quick_result.topic_terms
+    pd.testing.assert_frame_equal(parallel.topic_terms,
+                                  serial_terms[serial_terms["model"] == "gensim"].reset_index(drop=True))
+
+
+@pytest.mark.corpus
 def test_labels_themes_and_shares_on_the_seed_corpus(quick_result, corpus):
     r = quick_result
     assert set(r.topic_terms.columns) == {"model", "k", "seed", "topic", "rank", "term", "weight"}

@@ -101,7 +101,8 @@ class TopicsConfig:
         Explicit fit seeds; empty means derive `n_seeds` seeds from `seed`.
     analysis_k : int, default 0
         K whose fits feed the theme shares, paragraph labels and agreement; 0 means the K with
-        the highest mean c_v coherence, chosen per model. Must be in `k_values` when not 0.
+        the highest mean c_v coherence, chosen per model ("seeded": among K with a free topic,
+        K > number of themes, if any). Must be in `k_values` when not 0.
     min_doc_count : int, default 2
         Drop terms found in fewer than this many paragraphs (a count; gensim ``no_below``).
     max_doc_share : float, default 0.5

@@ -35,7 +35,9 @@ Definitions (all documented again where computed):
                  themes (e.g. "none") count as "other" in the agreement.
     analysis K   the K of each model whose fits feed `typical`, `doc_topics`, `theme_shares`,
                  `paragraph_themes` and `agreement`: `TopicsConfig.analysis_k`, or when 0 the K
-                 of highest mean c_v for that model (in `facts["analysis_k"]`).
+                 of highest mean c_v for that model (for "seeded" among K > number of themes, so
+                 that at least one free topic can take "other" content, when the grid has such
+                 a K); recorded in `facts["analysis_k"]`.
 
 Columns of the tables of `TopicsResult` (``k`` topics, ``seed`` the fit seed, ``topic`` 0-based):
     topic_terms       model, k, seed, topic, rank (1-based), term, weight (p(term | topic))
@@ -917,8 +919,7 @@ def run_topics(corpus: Corpus, config: TopicsConfig | None = None,
         if config.analysis_k:
             analysis_k[m] = config.analysis_k
         else:
-            row = preferred[(preferred["model"] == m) & (preferred["criterion"] == "c_v")]
-            analysis_k[m] = int(row["k"].iloc[0])
+            analysis_k[m] = _best_k(selection, m, len(theme_terms or {}))
     chosen = [f for f in fits if f.k == analysis_k[f.model]]
     typical = pd.concat([typical_paragraphs(f, bag.paragraphs, config.n_typical) for f in chosen],
                         ignore_index=True)
@@ -966,6 +967,15 @@ def run_topics(corpus: Corpus, config: TopicsConfig | None = None,
              "theme_terms": theme_terms or {}}
     return TopicsResult(topic_terms, topic_labels, typical, doc_topics, selection, preferred, stab,
                         topic_themes, shares, para_themes, agree, facts)
+
+
+def _best_k(selection: pd.DataFrame, model: str, n_themes: int) -> int:
+    """Return the K of highest mean c_v of a model; for "seeded", among K with a free topic
+    (K > number of themes) when the grid has one, so that "other" content has a topic to go to."""
+    means = selection[selection["model"] == model].groupby("k")["c_v"].mean()
+    if model == "seeded" and (means.index > n_themes).any():
+        means = means[means.index > n_themes]
+    return int(means.idxmax())
 
 
 def _bootstrap_rng(seed: int, model: str) -> np.random.Generator:

@@ -319,7 +319,7 @@ def section_labels(corpus) -> pd.DataFrame:
 @pytest.mark.parametrize("seeds", [(1, 2), (7, 8)])
 def test_seeded_labels_agree_with_the_section_structure(corpus, seeds):
     # measured with this file's SEED_WORDS and QUICK (analysis K 6): kappa 0.35-0.42, agreement
-    # 0.49-0.55 over seed pairs (1,2), (3,4), (5,6), (7,8); chance agreement is about 0.2
+    # 0.49-0.55 over seed pairs (1,2), (3,4), (5,6), (7,8)
     reference = section_labels(corpus)
     assert len(reference) == 55
     result = run_topics(corpus, dataclasses.replace(QUICK, models=("seeded",), seeds=seeds), SEED_WORDS,

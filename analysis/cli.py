@@ -280,6 +280,67 @@ def cmd_figures(args, config) -> int:
             fh.write(data)
     seconds = time.perf_counter() - started
     print(f"{len(results)} figures -> {out} ({seconds:.1f} s)")
+#: Small grid of `--quick` (tests and smoke runs): a few seconds on the seeds.
+QUICK_TOPICS = {"k_values": (4, 6), "n_seeds": 2, "passes": 2, "iterations": 20, "max_iter": 5,
+                "gibbs_iterations": 100, "n_bootstrap": 50, "n_jobs": 1}
+TOPIC_TABLES = {"topic_terms": "topic_terms.csv", "topic_labels": "topic_labels.csv",
+                "typical": "typical_paragraphs.csv", "doc_topics": "doc_topics.csv",
+                "model_selection": "model_selection.csv", "preferred_k": "preferred_k.csv",
+                "stability": "stability.csv", "topic_themes": "topic_themes.csv",
+                "theme_shares": "theme_shares.csv", "paragraph_themes": "paragraph_themes.csv",
+                "agreement": "agreement.csv"}
+
+
+def cmd_topics(args, config) -> int:
+    import dataclasses
+
+    import pandas as pd
+
+    from analysis.tokens import load_corpus
+    from analysis.topics import derived_seeds, run_topics
+
+    started = time.perf_counter()
+    overrides = dict(QUICK_TOPICS) if args.quick else {}
+    for option, name in (("k", "k_values"), ("seeds", "seeds"), ("models", "models")):
+        if getattr(args, option):
+            overrides[name] = tuple(getattr(args, option))
+    topics_config = dataclasses.replace(config.topics, **overrides)
+    config = dataclasses.replace(config, topics=topics_config)
+    from analysis import themes
+    from analysis.topics import theme_words
+
+    lexicon = themes.load_lexicon(args.lexicon)
+    labels = None
+    if args.labels is not None:
+        try:
+            labels = pd.read_csv(args.labels, dtype={"doc_id": str, "theme": str})
+        except FileNotFoundError:
+            raise AnalysisError(f"{args.labels}: paragraph labels file not found") from None
+        missing = sorted({"doc_id", "para_id", "theme"} - set(labels.columns))
+        if missing:
+            raise AnalysisError(f"{args.labels}: missing column(s) {', '.join(missing)}; "
+                                "expected doc_id, para_id, theme")
+    corpus = load_corpus(args.manifest, config, progress=sys.stderr.isatty())
+    if labels is None:      # agreement against the dictionary model's paragraph labels
+        labels = themes.score_paragraphs(corpus, lexicon, config.themes)[["doc_id", "para_id", "theme"]]
+    result = run_topics(corpus, topics_config, theme_words(lexicon), labels, progress=sys.stderr.isatty())
+    out = io.ensure_dir(args.out)
+    for attr, name in TOPIC_TABLES.items():
+        io.write_csv(getattr(result, attr), out / name)
+    inputs = _inputs(corpus)
+    inputs[str(Path(lexicon.source).name)] = io.sha256_file(lexicon.source)
+    if args.labels is not None:
+        inputs[str(Path(args.labels).name)] = io.sha256_file(args.labels)
+    seconds = time.perf_counter() - started
+    io.write_json(io.run_record(config, inputs, command="topics", argv=sys.argv[1:],
+                                derived_seeds=derived_seeds(topics_config), facts=result.facts,
+                                outputs=sorted(TOPIC_TABLES.values()), seconds=round(seconds, 3)),
+                  out / "run.json")
+    best = result.preferred_k
+    summary = "; ".join(f"{m}: " + ", ".join(f"{r.criterion}={r.k}" for r in sub.itertuples())
+                        for m, sub in best.groupby("model", sort=False))
+    print(f"{result.facts['n_paragraphs']} paragraphs, {result.facts['n_terms']} terms, "
+          f"{len(result.model_selection)} fits; preferred K: {summary} -> {out} ({seconds:.1f} s)")
     return 0
 
 
@@ -369,6 +430,20 @@ def build_parser() -> argparse.ArgumentParser:
                    help="make only this figure (repeatable); names: " + ", ".join(FIGURE_NAMES))
     _common(p)
     p.set_defaults(func=cmd_figures)
+    p = sub.add_parser("topics", help="topic models: selection, stability, labels, themes, agreement")
+    p.add_argument("--out", type=Path, required=True, help="output folder")
+    p.add_argument("--k", type=int, nargs="+", default=None, metavar="K", help="grid of topic numbers")
+    p.add_argument("--seeds", type=int, nargs="+", default=None, metavar="SEED",
+                   help="fit seeds (default: derived from topics.seed)")
+    p.add_argument("--models", nargs="+", default=None, metavar="MODEL",
+                   help="model families: gensim, sklearn, seeded, tomotopy")
+    p.add_argument("--quick", action="store_true", help="small grid (K 4 6, 2 seeds, few passes)")
+    p.add_argument("--lexicon", type=Path, default=None,
+                   help="theme lexicon YAML (default: analysis/data/themes.yaml)")
+    p.add_argument("--labels", type=Path, default=None,
+                   help="CSV of dictionary paragraph labels (doc_id, para_id, theme) for agreement.csv")
+    _common(p)
+    p.set_defaults(func=cmd_topics)
 
     return parser
 

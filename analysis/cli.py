@@ -14,7 +14,7 @@ from pathlib import Path
 
 from analysis import io
 from analysis.config import FIGURE_NAMES, load_config
-from analysis.errors import AnalysisError
+from analysis.errors import AnalysisError, ConfigError
 
 
 def _common(parser: argparse.ArgumentParser) -> None:
@@ -249,6 +249,9 @@ def cmd_figures(args, config) -> int:
     from analysis.tokens import load_corpus
 
     started = time.perf_counter()
+    unknown = [n for n in args.only or () if n not in FIGURE_NAMES]
+    if unknown:
+        raise ConfigError(f"--only {', '.join(unknown)}: no such figure; choose from {', '.join(FIGURE_NAMES)}")
     out = io.ensure_dir(args.out)
     interactive = sys.stderr.isatty()
     steps = []
@@ -280,6 +283,9 @@ def cmd_figures(args, config) -> int:
             fh.write(data)
     seconds = time.perf_counter() - started
     print(f"{len(results)} figures -> {out} ({seconds:.1f} s)")
+    return 0
+
+
 #: Small grid of `--quick` (tests and smoke runs): a few seconds on the seeds.
 QUICK_TOPICS = {"k_values": (4, 6), "n_seeds": 2, "passes": 2, "iterations": 20, "max_iter": 5,
                 "gibbs_iterations": 100, "n_bootstrap": 50, "n_jobs": 1}

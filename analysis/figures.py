@@ -160,10 +160,11 @@ def plot_keyness(table: pd.DataFrame, title: str, target: str, reference: str, t
         ax.set_xlabel(f"log ratio (log2 of per-token frequency, {target} / {reference}), 95% CI")
         ax.set_title(title)
         n_t, n_r = int(table["n_target"].iloc[0]), int(table["n_reference"].iloc[0])
-        fig.text(0.01, 0.005, f"Ranked by G2 within each direction. Filled: p_adj < {alpha} (Benjamini-Hochberg); "
-                 f"hollow: not significant. Counts target/reference in brackets; n = {n_t:,} / {n_r:,} tokens.",
+        fig.text(0.01, 0.005, f"Vermillion: key for {target}; blue: key for {reference}; ranked by G2 within each side. "
+                 f"Filled: p_adj < {alpha} (Benjamini-Hochberg); hollow: not significant.\n"
+                 f"Counts target/reference in brackets; n = {n_t:,} / {n_r:,} tokens.",
                  fontsize=6.5)
-        fig.tight_layout(rect=(0, 0.03, 1, 1))
+        fig.tight_layout(rect=(0, 0.045, 1, 1))
     return fig
 
 
@@ -268,7 +269,8 @@ def plot_method_agreement(theme_shares: pd.DataFrame, agreement: pd.DataFrame,
 
 def plot_topic_diagnostics(selection: pd.DataFrame, stability: pd.DataFrame) -> plt.Figure:
     """Return coherence (c_v, c_npmi, u_mass) and held-out perplexity against K (mean over seeds,
-    bars from the lowest to the highest seed), and each topic's stability across seeds."""
+    bars from the lowest to the highest seed), and each topic's stability across seeds; `stability`
+    holds one K per model (the K the other figures use)."""
     with style():
         fig, axes = plt.subplots(2, 3, figsize=(10, 6))
         panels = [("c_v", "coherence c_v (higher is better)"), ("c_npmi", "coherence c_npmi (higher is better)"),
@@ -384,7 +386,7 @@ def collocation_edges(tokens: pd.DataFrame, node: str, window: int, first_ring: 
 
     def strongest(term: str, n: int) -> pd.DataFrame:
         table = discourse.collocates(tokens, term, window=window, min_count=min_count)
-        table = table[table["collocate"] != node] if term != node else table
+        table = table[(table["collocate"] != term) & (table["collocate"] != node)]
         return table.sort_values(["g2", "collocate"], ascending=[False, True]).head(n)
 
     first = strongest(node, first_ring)
@@ -459,6 +461,8 @@ def make_figures(corpus, config=None, only: list[str] | None = None, progress=No
                                          [["model", "k", "agreement", "kappa"]].to_dict("records")}))
         elif name == "topic_diagnostics":
             sel, stab = topic_result.model_selection, topic_result.stability
+            analysis_k = topic_result.facts["analysis_k"]
+            stab = stab[[int(k) == int(analysis_k.get(m, -1)) for m, k in zip(stab["model"], stab["k"])]]
             table = pd.concat([sel.assign(table="model_selection"), stab.assign(table="stability")], ignore_index=True)
             outputs.append(FigureOutput(name, plot_topic_diagnostics(sel, stab), table,
                                         {"preferred_k": topic_result.preferred_k.to_dict("records")}))

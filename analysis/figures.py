@@ -101,7 +101,7 @@ def plot_theme_attention(document_themes: pd.DataFrame, year_themes: pd.DataFram
         handles, labels = axes[0, 0].get_legend_handles_labels()
         fig.legend(handles, labels, ncol=4, loc="upper center", frameon=False)
         fig.text(0.01, 0.005, "Dictionary model. Points: estimates; bars: 95% bootstrap intervals over paragraphs "
-                 f"(B = {n_boot}). Years pool their documents (n tokens per document in the CSV).", fontsize=7)
+                 f"(B = {n_boot}). Years pool their documents, leaving out second versions (the Xinhua summary of 2023).", fontsize=7)
         fig.tight_layout(rect=(0, 0.02, 1, 0.95))
     return fig
 

@@ -2,7 +2,6 @@
 tables on tiny texts, and invariants on the seed corpus."""
 from __future__ import annotations
 
-import hashlib
 import math
 import re
 import unicodedata
@@ -21,21 +20,9 @@ from analysis.cli import main
 from analysis.config import Config, DiscourseConfig, TokensConfig
 from analysis.errors import ConfigError, CorpusError
 from analysis.tokens import tokenize
+from tests.conftest import write_corpus
 
-MANIFEST_HEADER = "doc_id,file,sha256,title,date,year,genre,translation,version_of,source\n"
 NO_PHRASES = Config(tokens=TokensConfig(phrases=False))
-
-
-def write_corpus(folder: Path, docs: dict[str, tuple[str, str]]) -> Path:
-    """Write `docs` (doc_id -> (date, text)) and a manifest into `folder` (as conftest's helper does)."""
-    folder.mkdir(parents=True, exist_ok=True)
-    rows = [MANIFEST_HEADER]
-    for doc_id, (date, text) in docs.items():
-        (folder / f"{doc_id}.txt").write_text(text, encoding="utf-8")
-        digest = hashlib.sha256(text.encode()).hexdigest()
-        rows.append(f"{doc_id},{doc_id}.txt,{digest},Title of {doc_id},{date},{date[:4]},report,official,,test\n")
-    (folder / "manifest.csv").write_text("".join(rows), encoding="utf-8")
-    return folder / "manifest.csv"
 
 
 def make_tokens(texts: dict[tuple[str, int], str]) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:

@@ -1,7 +1,6 @@
 """Tests of the theme dictionary model: planted inputs first, then the seed corpus."""
 from __future__ import annotations
 
-import hashlib
 import json
 import math
 import textwrap
@@ -13,22 +12,9 @@ import analysis
 from analysis import cli, themes
 from analysis.config import ThemesConfig, load_config
 from analysis.errors import AnalysisError, ConfigError
+from tests.conftest import write_corpus
 
 FAST = ThemesConfig(n_boot=1000)
-MANIFEST_HEADER = "doc_id,file,sha256,title,date,year,genre,translation,version_of,source\n"
-
-
-def write_corpus(folder, docs: dict[str, tuple[str, str]]):
-    """Write `docs` (doc_id -> (date, text)) and a manifest into `folder` (as conftest's helper does)."""
-    folder.mkdir(parents=True, exist_ok=True)
-    rows = [MANIFEST_HEADER]
-    for doc_id, (date, text) in docs.items():
-        (folder / f"{doc_id}.txt").write_text(text, encoding="utf-8")
-        digest = hashlib.sha256(text.encode()).hexdigest()
-        rows.append(f"{doc_id},{doc_id}.txt,{digest},Title of {doc_id},{date},{date[:4]},report,official,,test\n")
-    manifest = folder / "manifest.csv"
-    manifest.write_text("".join(rows), encoding="utf-8")
-    return manifest
 
 
 def write_lexicon(path, text: str):

@@ -494,7 +494,13 @@ def count_matrix(tokens: pd.DataFrame, by: list[str] | tuple[str, ...] = ("doc_i
         f_codes, f_values = pd.factorize(tokens[name], sort=True)
         key = key * (len(f_values) + 1) + f_codes
         factors.append(f_values)
-    group_keys, row_of_token = np.unique(key, return_inverse=True)
+    # Tokens come in runs of one group (reading order): unique the runs, not every token.
+    if len(key):
+        run_start = np.flatnonzero(np.r_[True, key[1:] != key[:-1]])
+        group_keys, run_group = np.unique(key[run_start], return_inverse=True)
+        row_of_token = np.repeat(run_group, np.diff(np.r_[run_start, len(key)]))
+    else:
+        group_keys, row_of_token = np.unique(key, return_inverse=True)
     rows = {}
     rest = group_keys.copy()
     for name, values in zip(reversed(by), reversed(factors)):

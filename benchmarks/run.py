@@ -11,6 +11,7 @@ comparison is a ratio measured in one run. Results go to ``benchmarks/results/be
 from __future__ import annotations
 
 import argparse
+import gc
 import json
 import os
 import platform
@@ -36,6 +37,7 @@ def peak_mib() -> float:
 
 
 def timed(results: dict, name: str, fn, *args, **kwargs):
+    gc.collect()        # no stage pays for collecting the garbage of the one before
     start = time.perf_counter()
     out = fn(*args, **kwargs)
     results[name] = {"seconds": round(time.perf_counter() - start, 4), "peak_mib": round(peak_mib(), 1)}
@@ -108,6 +110,7 @@ def worker(size: str) -> dict:
              zip(common, ours.set_index(["w1", "w2"]).loc[common, "pmi"])] if common else [0.0]
     out["checks"]["collocations_same_pairs"] = len(common) == len(theirs) == len(ours)
     out["checks"]["collocations_max_pmi_difference"] = float(max(diffs))
+    del sents, theirs, ours, common, diffs, words, key, t
 
     # KWIC against nltk's ConcordanceIndex on the lower-cased surface words.
     timed(st, "kwic", discourse.kwic, corpus.tokens, corpus.paragraphs, "supervision", 5)
@@ -122,6 +125,7 @@ def worker(size: str) -> dict:
     lines = timed(peers, "nltk ConcordanceIndex", nltk_kwic)
     out["checks"]["kwic_rows_ours"] = int(len(discourse.kwic(corpus.tokens, corpus.paragraphs, "supervision", 5)))
     out["checks"]["kwic_rows_nltk"] = int(len(lines))
+    del lines, all_words, para_text
 
     lda_step(corpus, out)
     out["peak_mib"] = round(peak_mib(), 1)

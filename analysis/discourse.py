@@ -368,16 +368,16 @@ def _category_mask(categories: np.ndarray, word: str, exact: bool = False) -> np
     return np.isin(categories, list(accepted))
 
 
-def _para_bounds(para_key: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Return, for each item, the index of the first and last item of its paragraph run."""
+def _para_bounds(para_key: np.ndarray, positions: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Return, for each item index in `positions`, the index of the first and last item of its
+    paragraph run."""
     n = len(para_key)
-    if n == 0:
-        return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64)
-    change = np.r_[True, para_key[1:] != para_key[:-1]]
-    starts = np.flatnonzero(change)
+    if n == 0 or len(positions) == 0:
+        return np.zeros(len(positions), dtype=np.int64), np.zeros(len(positions), dtype=np.int64)
+    starts = np.flatnonzero(np.r_[True, para_key[1:] != para_key[:-1]])
     ends = np.r_[starts[1:], n] - 1
-    group = np.cumsum(change) - 1
-    return starts[group], ends[group]
+    run = np.searchsorted(starts, positions, side="right") - 1
+    return starts[run], ends[run]
 
 
 def _match_sequences(codes: np.ndarray, categories: np.ndarray, para_key: np.ndarray, words: list[str],
@@ -412,19 +412,21 @@ def _check_window(window: int) -> None:
 
 
 def _concordance(tokens: pd.DataFrame, paragraphs: pd.DataFrame, starts: np.ndarray, ends: np.ndarray,
-                 window: int) -> pd.DataFrame:
+                 window: int, para_key: np.ndarray | None = None) -> pd.DataFrame:
     """Return KWIC rows for token index spans [start, end)."""
     columns = ["doc_id", "para_id", "line_start", "left", "match", "right", "line_end", "token_start", "token_end"]
     if len(starts) == 0:
         return pd.DataFrame({c: pd.Series(dtype=object if c in ("doc_id", "left", "match", "right") else "int64")
                              for c in columns})
-    first, last = _para_bounds(_para_key(tokens))
+    para_key = _para_key(tokens) if para_key is None else para_key
+    first, _ = _para_bounds(para_key, starts)
+    _, last = _para_bounds(para_key, ends - 1)
     char_start = tokens["start"].to_numpy()
     char_end = tokens["end"].to_numpy()
     lines = tokens["line"].to_numpy()
     position = tokens["position"].to_numpy()
-    left_i = np.maximum(starts - window, first[starts])
-    right_i = np.minimum(ends - 1 + window, last[ends - 1])
+    left_i = np.maximum(starts - window, first)
+    right_i = np.minimum(ends - 1 + window, last)
     doc = np.asarray(tokens["doc_id"].to_numpy()[starts], dtype=object).astype(str)
     para = tokens["para_id"].to_numpy()[starts]
     texts = paragraphs.set_index(["doc_id", "para_id"])["text"]
@@ -482,8 +484,9 @@ def kwic(tokens: pd.DataFrame, paragraphs: pd.DataFrame, pattern: str, window: i
     if not words:
         raise ConfigError(f"kwic: pattern {pattern!r} has no word to match")
     codes, categories = _lemma_codes(tokens)
-    starts, ends = _match_sequences(codes, categories, _para_key(tokens), words)
-    return _concordance(tokens, paragraphs, starts, ends, window)
+    para_key = _para_key(tokens)
+    starts, ends = _match_sequences(codes, categories, para_key, words)
+    return _concordance(tokens, paragraphs, starts, ends, window, para_key)
 
 
 # ----------------------------------------------------------------------------- collocations

@@ -451,6 +451,9 @@ def make_figures(corpus, config=None, only: list[str] | None = None, progress=No
             outputs.append(FigureOutput(name, fig, table, {"n_boot": config.themes.n_boot, "seed": config.themes.seed}))
         elif name == "translation_robustness":
             table = themes.compare_versions(theme_result.document_themes, docs)
+            if table.empty:
+                say(f"skipping {name}: no document of the corpus is a version_of another")
+                continue
             outputs.append(FigureOutput(name, plot_translation_robustness(table), table,
                                         {"n_boot": config.themes.n_boot, "seed": config.themes.seed}))
         elif name == "method_agreement":
@@ -491,6 +494,10 @@ def make_figures(corpus, config=None, only: list[str] | None = None, progress=No
             else:
                 target, reference = {"doc_id": ["opinions-2021"]}, "rest"
                 title, t_label, r_label = "Key terms: 2021 Opinions vs the other documents", "2021 Opinions", "rest"
+            wanted_docs = set(target["doc_id"]) | (set() if reference == "rest" else set(reference["doc_id"]))
+            if not wanted_docs <= set(docs["doc_id"]):
+                say(f"skipping {name}: the corpus lacks {', '.join(sorted(wanted_docs - set(docs['doc_id'])))}")
+                continue
             table = discourse.keyness(corpus.tokens, docs, target, reference, config.discourse)
             rows = _keyness_rows(table, fc.keyness_top)
             outputs.append(FigureOutput(name, plot_keyness(rows, title, t_label, r_label, fc.keyness_top), rows,

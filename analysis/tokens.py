@@ -121,7 +121,9 @@ def _factorize_words(points: np.ndarray, starts: np.ndarray, ends: np.ndarray) -
             chars = points[starts[active] + k].astype(np.uint64)
             chars |= np.uint64(0x20) * ((chars >= 65) & (chars <= 90))   # ASCII lower case
             hashes[active] += chars * _HASH_WEIGHTS[min(k, len(_HASH_WEIGHTS) - 1)]
-    _, first, codes = np.unique(hashes, return_index=True, return_inverse=True)
+    codes, uniques = pd.factorize(hashes)           # a hash table: linear time, no sort
+    first = np.empty(len(uniques), dtype=np.int64)
+    first[codes[::-1]] = np.arange(len(codes) - 1, -1, -1)   # the last write is the first occurrence
     return codes.astype(np.int64), first
 
 

@@ -85,3 +85,13 @@ def test_failed_run_leaves_earlier_figures_whole(tmp_path, capsys):
     assert main(["figures", "--out", str(out), "--config", str(bad), "--only", "formulations",
                  "--only", "collocation_network"]) == 2
     assert {p.name: p.read_bytes() for p in out.iterdir()} == before
+
+
+def test_a_users_corpus_skips_figures_it_cannot_make(tmp_path, tiny_manifest, capsys):
+    out = tmp_path / "f"
+    assert main(["figures", "--out", str(out), "--manifest", str(tiny_manifest), "--only", "theme_attention",
+                 "--only", "translation_robustness", "--only", "keyness_2025_vs_2023"]) == 0
+    assert sorted(p.name for p in out.iterdir()) == ["theme_attention.csv", "theme_attention.json",
+                                                      "theme_attention.png", "theme_attention.svg"]
+    err = capsys.readouterr().err
+    assert "skipping translation_robustness" in err and "skipping keyness_2025_vs_2023" in err

@@ -291,17 +291,27 @@ def keyness(tokens: pd.DataFrame, documents: pd.DataFrame, target, reference="re
         raise ConfigError(f"--reference {_describe(reference)}: the reference group has no analysed paragraph "
                           "outside the target")
 
-    a = np.asarray(counts[in_target].sum(axis=0)).ravel()
-    b = np.asarray(counts[in_reference].sum(axis=0)).ravel()
-    para_t = np.asarray((counts[in_target] > 0).sum(axis=0)).ravel()
-    para_r = np.asarray((counts[in_reference] > 0).sum(axis=0)).ravel()
+    # One pass over the nonzero (paragraph, term) cells: sums, paragraph and document dispersion,
+    # and the largest count in one paragraph, without copying rows of the matrix.
+    vocab_size = counts.shape[1]
+    row_of_cell = np.repeat(np.arange(counts.shape[0]), np.diff(counts.indptr))
+    term_of_cell, count_of_cell = counts.indices, counts.data
+    cell_t, cell_r = in_target[row_of_cell], in_reference[row_of_cell]
+    a = np.bincount(term_of_cell[cell_t], weights=count_of_cell[cell_t], minlength=vocab_size)
+    b = np.bincount(term_of_cell[cell_r], weights=count_of_cell[cell_r], minlength=vocab_size)
+    para_t = np.bincount(term_of_cell[cell_t], minlength=vocab_size)
+    para_r = np.bincount(term_of_cell[cell_r], minlength=vocab_size)
     doc_codes, doc_index = np.unique(row_docs, return_inverse=True)
-    by_doc = sparse.csr_matrix((np.ones(len(row_docs)), (doc_index, np.arange(len(row_docs)))),
-                               shape=(len(doc_codes), len(row_docs))) @ counts
-    docs_t = np.asarray((by_doc[pd.Index(doc_codes).isin(target_docs)] > 0).sum(axis=0)).ravel()
-    docs_r = np.asarray((by_doc[pd.Index(doc_codes).isin(reference_docs)] > 0).sum(axis=0)).ravel()
-    both = in_target | in_reference
-    max_para = counts[both].max(axis=0).toarray().ravel()
+    doc_of_cell = doc_index[row_of_cell]
+
+    def docs_with_term(cells: np.ndarray) -> np.ndarray:
+        pairs = np.unique(doc_of_cell[cells].astype(np.int64) * vocab_size + term_of_cell[cells])
+        return np.bincount(pairs % vocab_size, minlength=vocab_size)
+
+    docs_t, docs_r = docs_with_term(cell_t), docs_with_term(cell_r)
+    both = cell_t | cell_r
+    max_para = np.zeros(vocab_size)
+    np.maximum.at(max_para, term_of_cell[both], count_of_cell[both])
     total = a + b
     with np.errstate(divide="ignore", invalid="ignore"):
         para_share = np.where(total > 0, max_para / total, 1.0)

@@ -98,21 +98,21 @@ def lemmatize(word: str) -> str:
     return lemma if lemma.isalpha() else low
 
 
+_BLOCK_CHARS = 1 << 20
 _HASH_WEIGHTS = np.random.default_rng(20260101).integers(1, 2**63, size=4096, dtype=np.uint64) | np.uint64(1)
 
 
-def _factorize_words(points: np.ndarray, starts: np.ndarray, ends: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Return (code of each word, index of one occurrence of each code) without building strings.
+def _word_hashes(points: np.ndarray, starts: np.ndarray, ends: np.ndarray) -> np.ndarray:
+    """Return a 64-bit hash of each word, the same for words that differ only in ASCII letter case.
 
-    Words that differ only in ASCII letter case get one code. Each word is hashed from its code
-    points with fixed random 64-bit weights per position (a universal hash; two different words
-    collide with probability about 2**-64), one character position at a time, so memory stays
-    proportional to the number of words; the hashes are then factorised with numpy.
+    Each word is hashed from its code points with fixed random 64-bit weights per position (a
+    universal hash; two different words collide with probability about 2**-64), one character
+    position at a time, so memory stays proportional to the number of words.
     """
-    if not len(starts):
-        return np.array([], dtype=np.int64), np.array([], dtype=np.int64)
     lengths = ends - starts
     hashes = lengths.astype(np.uint64)
+    if not len(starts):
+        return hashes
     order = np.argsort(-lengths, kind="stable")
     sorted_lengths = lengths[order]
     with np.errstate(over="ignore"):
@@ -121,6 +121,16 @@ def _factorize_words(points: np.ndarray, starts: np.ndarray, ends: np.ndarray) -
             chars = points[starts[active] + k].astype(np.uint64)
             chars |= np.uint64(0x20) * ((chars >= 65) & (chars <= 90))   # ASCII lower case
             hashes[active] += chars * _HASH_WEIGHTS[min(k, len(_HASH_WEIGHTS) - 1)]
+    return hashes
+
+
+def _factorize_words(points: np.ndarray, starts: np.ndarray, ends: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Return (code of each word, index of one occurrence of each code) without building strings;
+    words that differ only in ASCII letter case get one code (see `_word_hashes`)."""
+    return _factorize_hashes(_word_hashes(points, starts, ends))
+
+
+def _factorize_hashes(hashes: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     codes, uniques = pd.factorize(hashes)           # a hash table: linear time, no sort
     first = np.empty(len(uniques), dtype=np.int64)
     first[codes[::-1]] = np.arange(len(codes) - 1, -1, -1)   # the last write is the first occurrence
@@ -241,9 +251,23 @@ def lemmatise_text(text: str) -> tuple[np.ndarray, np.ndarray, np.ndarray, pd.In
 
     Each word type is lemmatised once, however often it occurs.
     """
-    points = _code_points(text)
-    starts, ends = word_span_arrays(text, points)
-    word_codes, first_of_type = _factorize_words(points, starts, ends)
+    # Work through the text in blocks of about a million characters, cut at white space, so the
+    # arrays of one block stay in the processor's cache and the time grows linearly with the text.
+    spans, hashes, pos = [], [], 0
+    while pos < len(text):
+        end = min(len(text), pos + _BLOCK_CHARS)
+        if end < len(text):
+            cut = max(text.rfind("\n", pos, end), text.rfind(" ", pos, end))
+            end = cut + 1 if cut > pos else end
+        block = text[pos:end]
+        points = _code_points(block)
+        block_starts, block_ends = word_span_arrays(block, points)
+        hashes.append(_word_hashes(points, block_starts, block_ends))
+        spans.append((block_starts + pos, block_ends + pos))
+        pos = end
+    starts = np.concatenate([a for a, _ in spans]) if spans else np.array([], dtype=np.int64)
+    ends = np.concatenate([b for _, b in spans]) if spans else np.array([], dtype=np.int64)
+    word_codes, first_of_type = _factorize_hashes(np.concatenate(hashes) if hashes else np.array([], dtype=np.uint64))
     lemma_of_type = [lemmatize(text[a:b]) for a, b in zip(starts[first_of_type].tolist(), ends[first_of_type].tolist())]
     codes_of_type, lemmas = pd.factorize(pd.Series(lemma_of_type, dtype=object), sort=True)
     lemma_codes = codes_of_type[word_codes] if len(word_codes) else np.array([], dtype=np.int64)

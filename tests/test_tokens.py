@@ -149,3 +149,15 @@ def test_word_types_are_case_insensitive_and_distinct():
     assert len(set(codes[:3])) == 1 and len(set(codes)) == 7
     assert sorted(text[starts[i]:ends[i]].lower() for i in first) == \
         sorted({"security", "secure", "a", "b", "ab", "ba", "securities"})
+
+
+def test_lemmatise_text_in_blocks_equals_one_pass(corpus, monkeypatch):
+    import numpy as np
+
+    import analysis.tokens as tokens_module
+    text = "\n".join(corpus.analysed["text"].tolist())
+    whole = tokens_module.lemmatise_text(text)
+    monkeypatch.setattr(tokens_module, "_BLOCK_CHARS", 5000)
+    blocks = tokens_module.lemmatise_text(text)
+    for a, b in zip(whole, blocks):
+        assert np.array_equal(np.asarray(a), np.asarray(b))

@@ -480,6 +480,20 @@ def column_values(column: pd.Series) -> np.ndarray:
     return column.astype(str).to_numpy(dtype=object)
 
 
+def _sorted_codes(column: pd.Series) -> tuple[np.ndarray, np.ndarray]:
+    """Return (code of each row, the values in sorted order) such that codes follow that order;
+    categorical codes and small integer ranges are used as they are (no hashing)."""
+    if isinstance(column.dtype, pd.CategoricalDtype) and column.cat.categories.is_monotonic_increasing:
+        return column.cat.codes.to_numpy().astype(np.int64), np.asarray(column.cat.categories)
+    values = column.to_numpy()
+    if len(values) and np.issubdtype(values.dtype, np.integer):
+        low, high = int(values.min()), int(values.max())
+        if high - low <= 4 * len(values) + 1_000_000:
+            return values.astype(np.int64) - low, np.arange(low, high + 1)
+    codes, uniques = pd.factorize(column, sort=True)
+    return codes.astype(np.int64), np.asarray(uniques)
+
+
 def count_matrix(tokens: pd.DataFrame, by: list[str] | tuple[str, ...] = ("doc_id", "para_id"),
                  column: str = "term") -> tuple[sparse.csr_matrix, pd.DataFrame, np.ndarray]:
     """Return a count matrix of `column` values per group of tokens.
@@ -517,7 +531,7 @@ def count_matrix(tokens: pd.DataFrame, by: list[str] | tuple[str, ...] = ("doc_i
     key = np.zeros(len(tokens), dtype=np.int64)
     factors = []
     for name in by:
-        f_codes, f_values = pd.factorize(tokens[name], sort=True)
+        f_codes, f_values = _sorted_codes(tokens[name])
         key = key * (len(f_values) + 1) + f_codes
         factors.append(f_values)
     # Tokens come in runs of one group (reading order): unique the runs, not every token.

@@ -519,9 +519,9 @@ def count_matrix(tokens: pd.DataFrame, by: list[str] | tuple[str, ...] = ("doc_i
     col = tokens[column] if isinstance(tokens[column].dtype, pd.CategoricalDtype) else tokens[column].astype("category")
     categories = np.asarray(col.cat.categories.astype(str), dtype=object)
     codes = col.cat.codes.to_numpy().astype(np.int64)
-    mask = codes >= 0
-    mask[mask] = categories[codes[mask]] != ""
-    used = np.unique(codes[mask])
+    empty = np.r_[categories == "", True]          # code -1 (missing) counts as empty too
+    mask = ~empty[codes]
+    used = np.flatnonzero(np.bincount(codes[mask], minlength=len(categories)))
     order = np.argsort(categories[used], kind="stable")
     used = used[order]
     remap = np.full(len(categories), -1, dtype=np.int64)

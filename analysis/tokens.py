@@ -124,12 +124,6 @@ def _word_hashes(points: np.ndarray, starts: np.ndarray, ends: np.ndarray) -> np
     return hashes
 
 
-def _factorize_words(points: np.ndarray, starts: np.ndarray, ends: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Return (code of each word, index of one occurrence of each code) without building strings;
-    words that differ only in ASCII letter case get one code (see `_word_hashes`)."""
-    return _factorize_hashes(_word_hashes(points, starts, ends))
-
-
 def _factorize_hashes(hashes: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     codes, uniques = pd.factorize(hashes)           # a hash table: linear time, no sort
     first = np.empty(len(uniques), dtype=np.int64)

@@ -141,11 +141,11 @@ def test_numpy_word_spans_equal_the_regular_expression(corpus):
 
 
 def test_word_types_are_case_insensitive_and_distinct():
-    from analysis.tokens import _code_points, _factorize_words, word_span_arrays
+    from analysis.tokens import _code_points, _factorize_hashes, _word_hashes, word_span_arrays
     text = "Security security SECURITY secure a b ab ba Securities"
     points = _code_points(text)
     starts, ends = word_span_arrays(text, points)
-    codes, first = _factorize_words(points, starts, ends)
+    codes, first = _factorize_hashes(_word_hashes(points, starts, ends))
     assert len(set(codes[:3])) == 1 and len(set(codes)) == 7
     assert sorted(text[starts[i]:ends[i]].lower() for i in first) == \
         sorted({"security", "secure", "a", "b", "ab", "ba", "securities"})

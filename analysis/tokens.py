@@ -474,7 +474,7 @@ def column_values(column: pd.Series) -> np.ndarray:
     return column.astype(str).to_numpy(dtype=object)
 
 
-def _sorted_codes(column: pd.Series) -> tuple[np.ndarray, np.ndarray]:
+def sorted_codes(column: pd.Series) -> tuple[np.ndarray, np.ndarray]:
     """Return (code of each row, the values in sorted order) such that codes follow that order;
     categorical codes and small integer ranges are used as they are (no hashing)."""
     if isinstance(column.dtype, pd.CategoricalDtype) and column.cat.categories.is_monotonic_increasing:
@@ -525,7 +525,7 @@ def count_matrix(tokens: pd.DataFrame, by: list[str] | tuple[str, ...] = ("doc_i
     key = np.zeros(len(tokens), dtype=np.int64)
     factors = []
     for name in by:
-        f_codes, f_values = _sorted_codes(tokens[name])
+        f_codes, f_values = sorted_codes(tokens[name])
         key = key * (len(f_values) + 1) + f_codes
         factors.append(f_values)
     # Tokens come in runs of one group (reading order): unique the runs, not every token.

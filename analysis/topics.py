@@ -88,7 +88,7 @@ from threadpoolctl import threadpool_limits
 from analysis.config import TOPIC_MODELS, TopicsConfig
 from analysis.corpus import Corpus, require_columns
 from analysis.errors import ConfigError
-from analysis.tokens import TOKEN_PATTERN, lemmatize, paragraph_terms
+from analysis.tokens import TOKEN_PATTERN, lemmatize, sorted_codes
 
 OTHER = "other"
 THEME_SHARE_COLUMNS = ["model", "k", "level", "unit", "theme", "share", "seed_min", "seed_max",
@@ -200,15 +200,28 @@ def build_bag(corpus: Corpus, config: TopicsConfig | None = None) -> BagOfWords:
                     stage="topics")
     require_columns(corpus.paragraphs, {"doc_id": "object", "para_id": "int64", "line_start": "int64",
                                         "line_end": "int64", "text": "object"}, stage="topics")
-    terms = paragraph_terms(corpus.tokens)
-    keys = terms.index.to_frame(index=False)
-    keys["doc_id"] = keys["doc_id"].astype(str)
+    tokens = corpus.tokens
+    term = tokens["term"] if isinstance(tokens["term"].dtype, pd.CategoricalDtype) else tokens["term"].astype("category")
+    names = np.asarray(term.cat.categories.astype(str), dtype=object)
+    codes = term.cat.codes.to_numpy().astype(np.int64)
+    mask = codes >= 0
+    mask[mask] = names[codes[mask]] != ""
+    # one row per (doc_id, para_id) with a term, in sorted order; tokens come in runs of a paragraph
+    doc_codes, doc_values = sorted_codes(tokens["doc_id"])
+    para = tokens["para_id"].to_numpy().astype(np.int64)[mask]
+    base = int(para.max(initial=0)) + 1
+    key = doc_codes[mask] * base + para
+    run_start = np.flatnonzero(np.r_[True, key[1:] != key[:-1]]) if len(key) else np.array([], dtype=np.int64)
+    group_keys, run_group = np.unique(key[run_start], return_inverse=True)
+    rows = np.repeat(run_group, np.diff(np.r_[run_start, len(key)]))
+    keys = pd.DataFrame({"doc_id": np.asarray(doc_values)[group_keys // base].astype(str),
+                         "para_id": group_keys % base})
     paras = corpus.paragraphs.assign(doc_id=corpus.paragraphs["doc_id"].astype(str))
     paras = keys.merge(paras[["doc_id", "para_id", "line_start", "line_end", "text"]],
                        on=["doc_id", "para_id"], how="left")
     years = corpus.documents.assign(doc_id=corpus.documents["doc_id"].astype(str)).set_index("doc_id")["year"]
     paras["year"] = paras["doc_id"].map(years).astype("int64")
-    return bag_from_texts([list(t) for t in terms], paras, config)
+    return _bag_from_stream(rows, codes[mask], names, paras, config)
 
 
 def bag_from_texts(texts: list[list[str]], paragraphs: pd.DataFrame | None = None,
@@ -227,40 +240,66 @@ def bag_from_texts(texts: list[list[str]], paragraphs: pd.DataFrame | None = Non
     Raises
     ------
     ConfigError
-        If no term survives ``filter_extremes``.
+        If no term survives the filter.
     """
-    config = config or TopicsConfig()
     if paragraphs is None:
         n = len(texts)
         paragraphs = pd.DataFrame({"doc_id": "doc", "para_id": np.arange(1, n + 1),
                                    "line_start": np.arange(1, n + 1), "line_end": np.arange(1, n + 1),
                                    "year": 0, "text": [" ".join(t) for t in texts]})
-    first = Dictionary(texts)
-    first.filter_extremes(no_below=config.min_doc_count, no_above=config.max_doc_share, keep_n=None)
-    kept = sorted(first.token2id)
-    if not kept:
+    flat = [str(t) for text in texts for t in text]
+    codes, names = pd.factorize(pd.Series(flat, dtype=object), sort=True)
+    rows = np.repeat(np.arange(len(texts)), [len(t) for t in texts])
+    return _bag_from_stream(rows, codes.astype(np.int64), np.asarray(names, dtype=object),
+                            paragraphs.reset_index(drop=True), config)
+
+
+def _bag_from_stream(rows: np.ndarray, cols: np.ndarray, names: np.ndarray, paragraphs: pd.DataFrame,
+                     config: TopicsConfig | None) -> BagOfWords:
+    """Return the bag of a token stream: `rows[i]` is the paragraph (row of `paragraphs`, in
+    reading order) and `cols[i]` the term (index into `names`) of token i.
+
+    The vocabulary filter is gensim's ``filter_extremes(no_below=min_doc_count,
+    no_above=max_doc_share, keep_n=None)``, computed on the count matrix in one pass.
+    """
+    config = config or TopicsConfig()
+    n_docs = len(paragraphs)
+    counts = sparse.csr_matrix((np.ones(len(rows), dtype=np.float64), (rows, cols)), shape=(n_docs, len(names)))
+    counts.sum_duplicates()
+    dfs = np.bincount(counts.indices, minlength=len(names))
+    cfs = np.bincount(cols, minlength=len(names))
+    keep = np.flatnonzero((dfs >= config.min_doc_count) & (dfs <= int(config.max_doc_share * n_docs)))
+    if not len(keep):
         raise ConfigError(
             f"topics: no terms remain after filtering (topics.min_doc_count={config.min_doc_count}, "
-            f"topics.max_doc_share={config.max_doc_share}, {len(texts)} paragraphs); "
+            f"topics.max_doc_share={config.max_doc_share}, {n_docs} paragraphs); "
             "try a lower min_doc_count or a higher max_doc_share")
-    dictionary = Dictionary([kept])  # ids in sorted term order
-    dictionary.dfs = {dictionary.token2id[t]: first.dfs[first.token2id[t]] for t in kept}
-    dictionary.cfs = {dictionary.token2id[t]: first.cfs[first.token2id[t]] for t in kept}
-    dictionary.num_docs = first.num_docs
-    keep = set(kept)
-    texts = [[t for t in text if t in keep] for text in texts]
-    nonempty = [i for i, t in enumerate(texts) if t]
-    texts = [texts[i] for i in nonempty]
-    bow = [dictionary.doc2bow(t) for t in texts]
-    dictionary.num_pos = sum(len(t) for t in texts)
-    dictionary.num_nnz = sum(len(b) for b in bow)
-    vocab = np.array(kept, dtype=object)
+    keep = keep[np.argsort(names[keep].astype(str), kind="stable")]  # ids in sorted term order
+    vocab = names[keep]
+    remap = np.full(len(names), -1, dtype=np.int64)
+    remap[keep] = np.arange(len(keep))
+    matrix = counts[:, keep].tocsr()
+    matrix.sort_indices()
+    nonempty = np.flatnonzero(matrix.getnnz(axis=1))
+    matrix = matrix[nonempty]
+    # texts: in-vocabulary terms in reading order, one list per non-empty paragraph
+    inside = np.flatnonzero(remap[cols] >= 0)
+    inside = inside[np.argsort(rows[inside], kind="stable")]  # paragraph by paragraph, reading order within
+    flat = vocab[remap[cols[inside]]].tolist()
+    bounds = np.r_[0, np.cumsum(np.bincount(rows[inside], minlength=n_docs)[nonempty])]
+    texts = [flat[a:b] for a, b in zip(bounds[:-1], bounds[1:])]
+    indptr, indices, data = matrix.indptr, matrix.indices.tolist(), matrix.data.astype(np.int64).tolist()
+    bow = [list(zip(indices[a:b], data[a:b])) for a, b in zip(indptr[:-1], indptr[1:])]
+    dictionary = Dictionary([vocab.tolist()])
+    dictionary.dfs = dict(enumerate(dfs[keep].tolist()))
+    dictionary.cfs = dict(enumerate(cfs[keep].tolist()))
+    dictionary.num_docs = n_docs
+    dictionary.num_pos = len(flat)
+    dictionary.num_nnz = int(matrix.nnz)
     paras = paragraphs.iloc[nonempty].reset_index(drop=True).copy()
-    bag = BagOfWords(dictionary, bow, sparse.csr_matrix((len(bow), len(kept))), vocab, texts, paras)
-    matrix = _texts_matrix(texts, bag)
-    paras["n_terms"] = np.asarray(matrix.sum(axis=1)).ravel().astype("int64")
+    paras["n_terms"] = np.diff(bounds).astype("int64")
     paras = paras[["doc_id", "para_id", "line_start", "line_end", "year", "n_terms", "text"]]
-    return BagOfWords(dictionary, bow, matrix, vocab, texts, paras, n_dropped=len(paragraphs) - len(nonempty))
+    return BagOfWords(dictionary, bow, matrix, vocab, texts, paras, n_dropped=n_docs - len(nonempty))
 
 
 def subset_bag(bag: BagOfWords, index: np.ndarray) -> BagOfWords:

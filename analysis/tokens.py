@@ -302,15 +302,20 @@ def tokenize(paragraphs: pd.DataFrame, line_maps: dict | None = None, config: To
 
     say(f"splitting {len(texts)} paragraphs into words")
     g_start, g_end, lemma_codes, categories, stop = lemmatise_text(joined)
-    para_of = np.searchsorted(para_start, g_start, side="right") - 1
+    para_of = _bin_of(g_start, para_start)
     stops = stopwords()
-    term_of_lemma = np.array(["" if (c in stops or len(c) < 2) else c for c in categories], dtype=object)
-    term = term_of_lemma[lemma_codes]
+    term_of_lemma = ["" if (c in stops or len(c) < 2) else c for c in categories]
 
     say("joining multi-word terms")
-    for first, size, name in _curated_matches(lemma_codes, para_of, categories, curated_terms()):
-        term[first] = name
-        term[first + 1: first + size] = ""
+    matches = _curated_matches(lemma_codes, para_of, categories, curated_terms())
+    # terms as integer codes into a sorted list of names: no hashing of millions of strings
+    names = np.array(sorted(set(term_of_lemma) | {name for _, _, name in matches} | {""}), dtype=object)
+    code_of = {t: i for i, t in enumerate(names)}
+    term = np.array([code_of[t] for t in term_of_lemma], dtype=np.int64)[lemma_codes]
+    for first, size, name in matches:
+        term[first] = code_of[name]
+        term[first + 1: first + size] = code_of[""]
+    term = _categorical(term, names)
 
     # Positions within paragraphs, source lines and sentences.
     first_token = np.searchsorted(para_of, np.arange(len(texts)), side="left")
@@ -323,13 +328,13 @@ def tokenize(paragraphs: pd.DataFrame, line_maps: dict | None = None, config: To
             piece_lines.append(line)
     piece_offsets = np.array(piece_offsets, dtype=np.int64)
     piece_lines = np.array(piece_lines, dtype=np.int64)
-    line = piece_lines[np.searchsorted(piece_offsets, g_start, side="right") - 1]
+    line = piece_lines[_bin_of(g_start, piece_offsets)]
 
     say("splitting sentences")
     sent_global = np.union1d(sentence_starts(joined), para_start) if texts else np.array([], dtype=np.int64)
     sent_para = np.searchsorted(para_start, sent_global, side="right") - 1
     sent_rel = sent_global - para_start[sent_para]
-    sent_of_tok = np.searchsorted(sent_global, g_start, side="right") - 1
+    sent_of_tok = _bin_of(g_start, sent_global)
     first_sent = np.searchsorted(sent_para, np.arange(len(texts)), side="left")
     sent_id = sent_of_tok - first_sent[para_of] + 1
 
@@ -351,7 +356,6 @@ def tokenize(paragraphs: pd.DataFrame, line_maps: dict | None = None, config: To
     if config.phrases and len(tokens):
         say("detecting phrases (gensim Phrases)")
         tokens, phrases = _detect_phrases(tokens, config)
-    tokens["term"] = pd.Categorical(tokens["term"])
 
     sent_end = np.append(sent_rel[1:], 0)
     last_of_para = np.append(sent_para[1:] != sent_para[:-1], True)
@@ -368,6 +372,13 @@ def tokenize(paragraphs: pd.DataFrame, line_maps: dict | None = None, config: To
         "text": sent_texts,
     })
     return tokens, sentences, phrases
+
+
+def _bin_of(values: np.ndarray, edges: np.ndarray) -> np.ndarray:
+    """Return ``np.searchsorted(edges, values, side="right") - 1`` for sorted `values` and `edges`,
+    in time linear in ``len(values)`` (a binary search per value misses the cache on large corpora)."""
+    cuts = np.searchsorted(values, edges, side="left")        # first value at or after each edge
+    return np.cumsum(np.bincount(cuts, minlength=len(values) + 1)[: len(values)]) - 1
 
 
 def _detect_phrases(tokens: pd.DataFrame, config: TokensConfig) -> tuple[pd.DataFrame, pd.DataFrame]:
@@ -411,14 +422,25 @@ def _detect_phrases(tokens: pd.DataFrame, config: TokensConfig) -> tuple[pd.Data
             last = j
     chosen = np.array(chosen, dtype=np.int64)
     joined = pd.Series(left[chosen], dtype=object) + "_" + pd.Series(right[chosen], dtype=object)
-    term[idx[chosen]] = joined.to_numpy()
-    term[idx[chosen + 1]] = ""
+    names = tokens["term"].cat.categories
+    new_names = np.array(sorted(set(names) | set(joined.unique())), dtype=object)
+    codes = new_names.searchsorted(np.asarray(names, dtype=object))[tokens["term"].cat.codes.to_numpy()]
+    codes[idx[chosen]] = new_names.searchsorted(joined.to_numpy(dtype=object))
+    codes[idx[chosen + 1]] = new_names.searchsorted("")
     score_of = dict(zip(joined, scores[np.searchsorted(cand, chosen)]))
     counts = joined.value_counts()
     phrases = pd.DataFrame({"term": counts.index.astype(object), "count": counts.to_numpy().astype("int64"),
                             "npmi": [float(score_of[t]) for t in counts.index]})
     phrases = phrases.sort_values(["count", "term"], ascending=[False, True], ignore_index=True)
-    return tokens.assign(term=term), phrases
+    return tokens.assign(term=_categorical(codes, new_names)), phrases
+
+
+def _categorical(codes: np.ndarray, names: np.ndarray) -> pd.Categorical:
+    """Return the categorical of `codes` into the sorted `names`, keeping only the names used (as
+    ``pd.Categorical`` of the strings would, without hashing every row)."""
+    used = np.bincount(codes, minlength=len(names)) > 0
+    remap = np.cumsum(used) - 1
+    return pd.Categorical.from_codes(remap[codes], categories=pd.Index(names[used]))
 
 
 def load_corpus(manifest: str | Path | None = None, config: Config | None = None,

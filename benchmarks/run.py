@@ -5,7 +5,8 @@
 
 The synthetic corpora are written once (`synth.make_corpus`). Each corpus size then runs the text
 stages in its own process, so its peak memory (resident set, from ``resource.getrusage``) is its own;
-every step runs three times after a garbage collection and the fastest time is kept. The LDA steps
+every step runs at least three times (short ones until 2 s are spent, at most 15) after a garbage
+collection and the fastest time is kept. The LDA steps
 run in one further process that holds the bag of words of every size and interleaves them: each round
 fits every size, and within a size the toolkit and the library called directly alternate which goes
 first; the fastest of three rounds is kept. So the LDA ratios (toolkit / library, 5M / 1M) are each
@@ -43,14 +44,17 @@ def peak_mib() -> float:
 
 
 def timed(results: dict, name: str, fn, *args, repeat: int = 3, **kwargs):
-    """Run `fn` `repeat` times; record the fastest wall time (seconds) and the peak memory so far."""
-    best = float("inf")
-    for _ in range(repeat):
+    """Run `fn` at least `repeat` times, and more (up to 15) while the runs so far took under 2 s;
+    record the fastest wall time (seconds) and the peak memory so far. Short steps get more runs, so
+    a moment of load on the machine does not decide their time."""
+    best, spent, runs = float("inf"), 0.0, 0
+    while runs < repeat or (spent < 2.0 and runs < 15):
         gc.collect()        # no run pays for collecting the garbage of the one before
         start = time.perf_counter()
         out = fn(*args, **kwargs)
-        best = min(best, time.perf_counter() - start)
-    results[name] = {"seconds": round(best, 4), "peak_mib": round(peak_mib(), 1)}
+        elapsed = time.perf_counter() - start
+        best, spent, runs = min(best, elapsed), spent + elapsed, runs + 1
+    results[name] = {"seconds": round(best, 4), "runs": runs, "peak_mib": round(peak_mib(), 1)}
     print(f"  {name:<28} {results[name]['seconds']:8.2f} s  peak {results[name]['peak_mib']:7.0f} MiB",
           file=sys.stderr, flush=True)
     return out

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import csv
 
+import numpy as np
 import pandas as pd
 import pytest
 
@@ -161,3 +162,19 @@ def test_lemmatise_text_in_blocks_equals_one_pass(corpus, monkeypatch):
     blocks = tokens_module.lemmatise_text(text)
     for a, b in zip(whole, blocks):
         assert np.array_equal(np.asarray(a), np.asarray(b))
+
+
+def test_bin_of_equals_binary_search_and_categorical_equals_pandas():
+    from analysis.tokens import _bin_of, _categorical
+
+    rng = np.random.default_rng(3)
+    for _ in range(300):
+        values = np.sort(rng.integers(0, 60, rng.integers(0, 50)))
+        edges = np.sort(rng.integers(0, 60, rng.integers(1, 12)))        # duplicates included
+        assert np.array_equal(_bin_of(values, edges), np.searchsorted(edges, values, side="right") - 1)
+    names = np.array(["", "court", "law", "unused", "people"], dtype=object)
+    names = np.array(sorted(names), dtype=object)
+    codes = rng.choice([0, 1, 2, 3], size=40)              # "unused" (index 4 of the sorted names) never occurs
+    got = _categorical(codes, names)
+    want = pd.Categorical(names[codes])
+    assert list(got.categories) == list(want.categories) and np.array_equal(got.codes, want.codes)

@@ -386,3 +386,27 @@ def test_cli_errors_are_one_line(tmp_path, capsys):
     assert cli.main(["topics", "--out", str(tmp_path / "o"), "--quick", "--models", "lda", "--lexicon",
                      str(lexicon)]) == 2
     assert "topics.models must be" in capsys.readouterr().err
+
+
+@pytest.mark.corpus
+def test_bag_equals_gensim_dictionary_route(corpus):
+    """The vectorised bag is what gensim's Dictionary, filter_extremes and doc2bow give on the same
+    paragraphs (the route the toolkit took before; same ids, counts, texts and frequencies)."""
+    from gensim.corpora import Dictionary
+
+    from analysis.tokens import paragraph_terms
+
+    config = TopicsConfig()
+    bag = build_bag(corpus, config)
+    texts = [list(t) for t in paragraph_terms(corpus.tokens)]
+    ref = Dictionary(texts)
+    ref.filter_extremes(no_below=config.min_doc_count, no_above=config.max_doc_share, keep_n=None)
+    assert list(bag.vocab) == sorted(ref.token2id)
+    kept = set(ref.token2id)
+    texts = [t for t in ([w for w in text if w in kept] for text in texts) if t]
+    assert bag.texts == texts
+    ids = bag.dictionary.token2id
+    assert bag.bow == [sorted((ids[w], n) for w, n in pd.Series(t).value_counts().items()) for t in texts]
+    assert np.array_equal(bag.matrix.toarray().sum(axis=1), [len(t) for t in texts])
+    assert bag.dictionary.dfs == {ids[w]: ref.dfs[ref.token2id[w]] for w in kept}
+    assert bag.dictionary.num_nnz == sum(len(b) for b in bag.bow) == bag.matrix.nnz

@@ -192,10 +192,23 @@ def lda_worker(manifests: dict[str, Path]) -> dict:
                                             random_state=1)
             return lda.fit_transform(bag.matrix), lda.components_
 
-        return [("lda toolkit", lambda: topics.fit_topics(bag, "gensim", k, 1, config),
-                 "gensim LdaModel direct", gensim_direct),
-                ("lda toolkit (sklearn)", lambda: topics.fit_topics(bag, "sklearn", k, 1, config),
-                 "sklearn LatentDirichletAllocation direct", sklearn_direct)]
+        def tomotopy_direct():
+            import tomotopy as tp
+
+            lda = tp.LDAModel(k=k, seed=1, min_cf=0, rm_top=0)
+            for text in bag.texts:
+                lda.add_doc(text)
+            lda.train(config.gibbs_iterations, workers=1, show_progress=False)
+            return ([lda.get_topic_word_dist(t) for t in range(k)], [d.get_topic_dist() for d in lda.docs])
+
+        pairs = [("lda toolkit", lambda: topics.fit_topics(bag, "gensim", k, 1, config),
+                  "gensim LdaModel direct", gensim_direct),
+                 ("lda toolkit (sklearn)", lambda: topics.fit_topics(bag, "sklearn", k, 1, config),
+                  "sklearn LatentDirichletAllocation direct", sklearn_direct)]
+        if engines:
+            pairs.append(("lda tomotopy (optional engine)", lambda: topics.fit_topics(bag, "tomotopy", k, 1, config),
+                          "tomotopy LDAModel direct", tomotopy_direct))
+        return pairs
 
     best: dict = {}
 
@@ -214,9 +227,6 @@ def lda_worker(manifests: dict[str, Path]) -> dict:
                 order = [("stages", ours, ours_fn), ("peers", peer, peer_fn)]
                 for kind, name, fn in (order if r % 2 == 0 else order[::-1]):
                     keep(size, kind, name, fn)
-            if engines:
-                keep(size, "stages", "lda tomotopy (optional engine)",
-                     lambda: topics.fit_topics(bag, "tomotopy", k, 1, config))
     for size in bags:
         if not engines:
             out[size]["checks"]["tomotopy"] = "not installed"

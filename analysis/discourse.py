@@ -305,12 +305,11 @@ def keyness(tokens: pd.DataFrame, documents: pd.DataFrame, target, reference="re
     doc_of_cell = doc_index[row_of_cell]
 
     def docs_with_term(cells: np.ndarray) -> np.ndarray:
-        if len(doc_codes) * vocab_size <= 50_000_000:       # a document x term table fits: scatter into it
-            seen = np.zeros((len(doc_codes), vocab_size), dtype=bool)
-            seen[doc_of_cell[cells], term_of_cell[cells]] = True
-            return seen.sum(axis=0)
-        pairs = np.unique(doc_of_cell[cells].astype(np.int64) * vocab_size + term_of_cell[cells])
-        return np.bincount(pairs % vocab_size, minlength=vocab_size)
+        # A sparse document x term matrix (duplicates summed) has one stored cell per pair: linear in
+        # the cells, where a dense table would grow with documents x vocabulary.
+        pairs = sparse.coo_matrix((np.ones(int(cells.sum()), dtype=np.int64), (doc_of_cell[cells], term_of_cell[cells])),
+                                  shape=(len(doc_codes), vocab_size)).tocsr()
+        return np.bincount(pairs.indices, minlength=vocab_size)
 
     docs_t, docs_r = docs_with_term(cell_t), docs_with_term(cell_r)
     both = cell_t | cell_r

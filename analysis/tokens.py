@@ -2,7 +2,7 @@
 
 A token is a run of letters with inner hyphens ("high-quality"); numbers and the possessive "'s"
 are not tokens. Lemmas come from simplemma (its English dictionary ships inside the pip package),
-corrected by `data/lemma_overrides.csv`. Stop words are gensim's English list, less the words in
+corrected by `data/lemma_overrides.csv`; compounds ending in a participle stay whole ("state-owned"). Stop words are gensim's English list, less the words in
 `data/stopwords_keep.csv`, plus the domain words in `data/stopwords_domain.csv`. Multi-word terms
 come from the curated `data/mwe.csv` (every English variant of one official term maps to one
 canonical term), then from gensim `Phrases` (normalised PMI) on the rest.
@@ -85,15 +85,28 @@ def _overrides() -> dict[str, str]:
 _LEMMATIZER = Lemmatizer(lemmatization_strategy=DefaultStrategy(greedy=False))
 
 
+# prefixes that make verbs ("re-examined" -> "re-examine"); after any other head, a participle
+# ends a compound adjective or noun ("state-owned", "well-being", "law-based") and is kept
+_VERB_PREFIXES = frozenset({"re", "co", "pre", "de", "un", "mis", "over", "under", "out", "cross"})
+
+
 @lru_cache(maxsize=1 << 18)
 def lemmatize(word: str) -> str:
-    """Return the lower-cased lemma of one word (hyphenated words: the last part is lemmatised)."""
+    """Return the lower-cased lemma of one word.
+
+    Hyphenated words: the last part is lemmatised ("e-sports" -> "e-sport"), except a participle
+    ending a compound ("state-owned", "well-being", "people-centered" stay whole) unless the head
+    is a verb prefix ("re-examined" -> "re-examine").
+    """
     low = word.lower()
     if low in _overrides():
         return _overrides()[low]
     head, sep, tail = low.rpartition("-")
     if sep:
-        return f"{head}-{lemmatize(tail)}"
+        lemma = lemmatize(tail)
+        if lemma != tail and tail.endswith(("ed", "ing")) and head not in _VERB_PREFIXES:
+            return low
+        return f"{head}-{lemma}"
     lemma = _LEMMATIZER.lemmatize(low, "en").lower()
     return lemma if lemma.isalpha() else low
 

@@ -29,6 +29,14 @@ def test_lemmas_with_domain_overrides():
         ["procuratorate", "crime", "prosecute", "securities", "people", "standing", "non-prosecution"]
 
 
+def test_compounds_keep_their_participle_but_prefixed_verbs_are_lemmatised():
+    words = ["state-owned", "Well-being", "people-centered", "law-based", "grass-roots", "e-sports",
+             "re-examined", "co-signed", "gang-related", "non-gang-related"]
+    assert [lemmatize(w) for w in words] == ["state-owned", "well-being", "people-centered", "law-based",
+                                             "grass-roots", "e-sport", "re-examine", "co-sign",
+                                             "gang-related", "non-gang-related"]
+
+
 def test_tokens_are_words_without_numbers_or_possessives():
     text = "The People's Procuratorate filed 1,044 high-quality cases (99.5%)."
     assert [text[s:e] for s, e in word_spans(text)] == ["The", "People", "Procuratorate", "filed",

@@ -38,6 +38,7 @@ sys.path.insert(0, str(HERE.parent))
 SIZES = {"seeds": 0, "200k": 200_000, "1M": 1_000_000, "5M": 5_000_000}
 LDA_ROUNDS = 3
 TEXT_ROUNDS = 2  # each size's text-stage process runs this often, sizes alternating order
+SHORT_REPEAT = 8  # runs of the steps that take well under a second at 1M words, at every size
 LDA_SETTINGS = {"k": 10, "passes": 1, "iterations": 50, "max_iter": 5, "gibbs_iterations": 100}
 
 
@@ -47,17 +48,19 @@ def peak_mib() -> float:
 
 
 def timed(results: dict, name: str, fn, *args, repeat: int = 3, **kwargs):
-    """Run `fn` at least `repeat` times, and more (up to 15) while the runs so far took under 2 s;
-    record the fastest wall time (seconds) and the peak memory so far. Short steps get more runs, so
-    a moment of load on the machine does not decide their time."""
-    best, spent, runs = float("inf"), 0.0, 0
-    while runs < repeat or (spent < 2.0 and runs < 15):
+    """Run `fn` `repeat` times; record the fastest wall time (seconds) and the peak memory so far.
+
+    The number of runs is the same at every corpus size: the fastest of more runs is
+    systematically lower, so a growth ratio between sizes timed a different number of times would
+    be biased towards the size run more often. Short steps pass a larger `repeat` (`SHORT_REPEAT`).
+    """
+    best = float("inf")
+    for _ in range(repeat):
         gc.collect()        # no run pays for collecting the garbage of the one before
         start = time.perf_counter()
         out = fn(*args, **kwargs)
-        elapsed = time.perf_counter() - start
-        best, spent, runs = min(best, elapsed), spent + elapsed, runs + 1
-    results[name] = {"seconds": round(best, 4), "runs": runs, "peak_mib": round(peak_mib(), 1)}
+        best = min(best, time.perf_counter() - start)
+    results[name] = {"seconds": round(best, 4), "runs": repeat, "peak_mib": round(peak_mib(), 1)}
     print(f"  {name:<28} {results[name]['seconds']:8.2f} s  peak {results[name]['peak_mib']:7.0f} MiB",
           file=sys.stderr, flush=True)
     return out
@@ -90,12 +93,12 @@ def worker(size: str, manifest: Path) -> dict:
     # size): load it before timing, then clear our own per-type cache so every type is lemmatised.
     lemmatize("warm")
     lemmatize.cache_clear()
-    timed(peers, "bare tokenising loop", bare_tokenize, texts, stops)
+    timed(peers, "bare tokenising loop", bare_tokenize, texts, stops, repeat=SHORT_REPEAT)
     def cold_lemmatise(text):
         lemmatize.cache_clear()         # every run lemmatises every word type
         return lemmatise_text(text)
 
-    timed(st, "tokenise+lemmatise (lemmatise_text)", cold_lemmatise, "\n".join(texts))
+    timed(st, "tokenise+lemmatise (lemmatise_text)", cold_lemmatise, "\n".join(texts), repeat=SHORT_REPEAT)
     timed(st, "tokens (no phrases)", tokenize, raw.paragraphs, line_maps, TokensConfig(phrases=False))
     timed(st, "tokens (with phrases)", tokenize, raw.paragraphs, line_maps, config.tokens)
     del raw, line_maps, texts
@@ -105,10 +108,12 @@ def worker(size: str, manifest: Path) -> dict:
     out["n_paragraphs"] = int(len(corpus.analysed))
     timed(st, "themes (with bootstrap)", themes.analyse_themes, corpus)
     years = sorted(corpus.documents["year"].unique())
-    timed(st, "keyness", discourse.keyness, corpus.tokens, corpus.documents, {"year": [str(years[0])]}, "rest")
+    timed(st, "keyness", discourse.keyness, corpus.tokens, corpus.documents, {"year": [str(years[0])]}, "rest",
+          repeat=SHORT_REPEAT)
 
     # Collocations against nltk on the same stream (terms inside sentences).
-    ours = timed(st, "collocations (bigrams)", discourse.collocations, corpus.tokens, 2)
+    ours = timed(st, "collocations (bigrams)", discourse.collocations, corpus.tokens, 2,
+                 repeat=SHORT_REPEAT)
     t = corpus.tokens[corpus.tokens["term"].astype(str) != ""]
     key = (t["doc_id"].astype(str) + "|" + t["para_id"].astype(str) + "|" + t["sent_id"].astype(str)).to_numpy()
     words = t["term"].astype(str).to_numpy()
@@ -119,7 +124,7 @@ def worker(size: str, manifest: Path) -> dict:
         finder = BigramCollocationFinder.from_documents(sents)
         finder.apply_freq_filter(config.discourse.min_count)
         return dict(finder.score_ngrams(BigramAssocMeasures.pmi))
-    theirs = timed(peers, "nltk BigramCollocationFinder", nltk_bigrams)
+    theirs = timed(peers, "nltk BigramCollocationFinder", nltk_bigrams, repeat=SHORT_REPEAT)
     common = [(r.w1, r.w2) for r in ours.itertuples() if (r.w1, r.w2) in theirs]
     diffs = [abs(float(ours_pmi) - theirs[pair]) for pair, ours_pmi in
              zip(common, ours.set_index(["w1", "w2"]).loc[common, "pmi"])] if common else [0.0]
@@ -128,7 +133,8 @@ def worker(size: str, manifest: Path) -> dict:
     del sents, theirs, ours, common, diffs, words, key, t
 
     # KWIC against nltk's ConcordanceIndex on the lower-cased surface words.
-    timed(st, "kwic", discourse.kwic, corpus.tokens, corpus.paragraphs, "supervision", 5)
+    timed(st, "kwic", discourse.kwic, corpus.tokens, corpus.paragraphs, "supervision", 5,
+          repeat=SHORT_REPEAT)
     surface = corpus.tokens
     texts_by_para = corpus.paragraphs.set_index(["doc_id", "para_id"])["text"]
 
@@ -137,7 +143,7 @@ def worker(size: str, manifest: Path) -> dict:
         return index.find_concordance("supervision", width=80)
     para_text = texts_by_para.reindex(list(zip(surface["doc_id"].astype(str), surface["para_id"]))).to_numpy()
     all_words = [p[a:b] for p, a, b in zip(para_text, surface["start"].to_numpy(), surface["end"].to_numpy())]
-    lines = timed(peers, "nltk ConcordanceIndex", nltk_kwic)
+    lines = timed(peers, "nltk ConcordanceIndex", nltk_kwic, repeat=SHORT_REPEAT)
     out["checks"]["kwic_rows_ours"] = int(len(discourse.kwic(corpus.tokens, corpus.paragraphs, "supervision", 5)))
     out["checks"]["kwic_rows_nltk"] = int(len(lines))
     del lines, all_words, para_text
@@ -176,7 +182,8 @@ def lda_worker(manifests: dict[str, Path]) -> dict:
         print(f"{size} (LDA):", file=sys.stderr, flush=True)
         out[size] = {"stages": {}, "peers": {}, "checks": {}}
         corpus = load_corpus(manifest, Config())
-        bags[size] = timed(out[size]["stages"], "topics: bag of words", topics.build_bag, corpus, config)
+        bags[size] = timed(out[size]["stages"], "topics: bag of words", topics.build_bag, corpus, config,
+                           repeat=SHORT_REPEAT)
         del corpus
         gc.collect()
 

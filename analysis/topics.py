@@ -571,10 +571,9 @@ def _fit_tomotopy(bag: BagOfWords, k: int, seed: int, config: TopicsConfig):
     n_k = np.asarray(lda.get_count_by_topics(), dtype=np.float64)[:, None]
     raw = np.array([lda.get_topic_word_dist(t) for t in range(k)], dtype=np.float64)
     n_kw = np.clip(raw * (n_k + len(used) * lda.eta) - lda.eta, 0, None)
+    column = pd.Index(list(lda.used_vocabs)).get_indexer(list(bag.vocab))   # -1: unseen term
     counts = np.zeros((k, len(bag.vocab)))
-    for j, term in enumerate(bag.vocab):
-        if term in used:
-            counts[:, j] = n_kw[:, used[term]]
+    counts[:, column >= 0] = n_kw[:, column[column >= 0]]
     topic_word = _normalise(counts + lda.eta)
     doc_topic = _normalise(np.array([d.get_topic_dist() for d in lda.docs]))
 

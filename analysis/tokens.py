@@ -523,6 +523,33 @@ def sorted_codes(column: pd.Series) -> tuple[np.ndarray, np.ndarray]:
     return codes.astype(np.int64), np.asarray(uniques)
 
 
+def group_rows(tokens: pd.DataFrame, by: list[str] | tuple[str, ...] = ("doc_id", "para_id"),
+               mask: np.ndarray | None = None) -> tuple[np.ndarray, pd.DataFrame]:
+    """Return the row of each token in a table of its groups, and that table.
+
+    A group is one combination of the `by` values; only tokens where `mask` is True (default: all)
+    are grouped. Returns (row : ndarray of int64, one per grouped token; rows : DataFrame of the
+    `by` values of each group, sorted by them).
+    """
+    by = list(by)
+    n = len(tokens) if mask is None else int(np.count_nonzero(mask))
+    key = np.zeros(n, dtype=np.int64)     # one integer per group, in the sort order of the `by` values
+    factors = []
+    for name in by:
+        f_codes, f_values = sorted_codes(tokens[name])
+        key = key * (len(f_values) + 1) + (f_codes if mask is None else f_codes[mask])
+        factors.append(f_values)
+    # Tokens come in runs of one group (reading order): unique the runs, not every token.
+    run_start = np.flatnonzero(np.r_[True, key[1:] != key[:-1]]) if n else np.array([], dtype=np.int64)
+    group_keys, run_group = np.unique(key[run_start], return_inverse=True)
+    row_of_token = np.repeat(run_group.reshape(-1), np.diff(np.r_[run_start, n])).astype(np.int64)
+    values = {}
+    for name, f_values in zip(reversed(by), reversed(factors)):
+        values[name] = np.asarray(f_values)[group_keys % (len(f_values) + 1)]
+        group_keys = group_keys // (len(f_values) + 1)
+    return row_of_token, pd.DataFrame({name: values[name] for name in by})
+
+
 def count_matrix(tokens: pd.DataFrame, by: list[str] | tuple[str, ...] = ("doc_id", "para_id"),
                  column: str = "term") -> tuple[sparse.csr_matrix, pd.DataFrame, np.ndarray]:
     """Return a count matrix of `column` values per group of tokens.
@@ -556,26 +583,7 @@ def count_matrix(tokens: pd.DataFrame, by: list[str] | tuple[str, ...] = ("doc_i
     remap = np.full(len(categories), -1, dtype=np.int64)
     remap[used] = np.arange(len(used))
     vocab = categories[used].astype(str)
-    # One integer key per group, in the sort order of the `by` values.
-    key = np.zeros(len(tokens), dtype=np.int64)
-    factors = []
-    for name in by:
-        f_codes, f_values = sorted_codes(tokens[name])
-        key = key * (len(f_values) + 1) + f_codes
-        factors.append(f_values)
-    # Tokens come in runs of one group (reading order): unique the runs, not every token.
-    if len(key):
-        run_start = np.flatnonzero(np.r_[True, key[1:] != key[:-1]])
-        group_keys, run_group = np.unique(key[run_start], return_inverse=True)
-        row_of_token = np.repeat(run_group, np.diff(np.r_[run_start, len(key)]))
-    else:
-        group_keys, row_of_token = np.unique(key, return_inverse=True)
-    rows = {}
-    rest = group_keys.copy()
-    for name, values in zip(reversed(by), reversed(factors)):
-        rows[name] = np.asarray(values)[rest % (len(values) + 1)]
-        rest = rest // (len(values) + 1)
-    rows = pd.DataFrame({name: rows[name] for name in by})
+    row_of_token, rows = group_rows(tokens, by)
     matrix = sparse.csr_matrix((np.ones(int(mask.sum()), dtype=np.int64), (row_of_token[mask], remap[codes[mask]])),
                                shape=(len(rows), len(vocab)))
     matrix.sum_duplicates()

@@ -90,7 +90,7 @@ from threadpoolctl import threadpool_limits
 from analysis.config import TOPIC_MODELS, TopicsConfig
 from analysis.corpus import Corpus, require_columns
 from analysis.errors import ConfigError
-from analysis.tokens import TOKEN_PATTERN, lemmatize, sorted_codes
+from analysis.tokens import TOKEN_PATTERN, group_rows, lemmatize
 
 OTHER = "other"
 THEME_SHARE_COLUMNS = ["model", "k", "level", "unit", "theme", "share", "seed_min", "seed_max",
@@ -208,16 +208,8 @@ def build_bag(corpus: Corpus, config: TopicsConfig | None = None) -> BagOfWords:
     codes = term.cat.codes.to_numpy().astype(np.int64)
     mask = codes >= 0
     mask[mask] = names[codes[mask]] != ""
-    # one row per (doc_id, para_id) with a term, in sorted order; tokens come in runs of a paragraph
-    doc_codes, doc_values = sorted_codes(tokens["doc_id"])
-    para = tokens["para_id"].to_numpy().astype(np.int64)[mask]
-    base = int(para.max(initial=0)) + 1
-    key = doc_codes[mask] * base + para
-    run_start = np.flatnonzero(np.r_[True, key[1:] != key[:-1]]) if len(key) else np.array([], dtype=np.int64)
-    group_keys, run_group = np.unique(key[run_start], return_inverse=True)
-    rows = np.repeat(run_group, np.diff(np.r_[run_start, len(key)]))
-    keys = pd.DataFrame({"doc_id": np.asarray(doc_values)[group_keys // base].astype(str),
-                         "para_id": group_keys % base})
+    rows, keys = group_rows(tokens, ("doc_id", "para_id"), mask)    # paragraphs with a term, sorted
+    keys["doc_id"] = keys["doc_id"].astype(str)
     paras = corpus.paragraphs.assign(doc_id=corpus.paragraphs["doc_id"].astype(str))
     paras = keys.merge(paras[["doc_id", "para_id", "line_start", "line_end", "text"]],
                        on=["doc_id", "para_id"], how="left")

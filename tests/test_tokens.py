@@ -8,8 +8,8 @@ import pandas as pd
 import pytest
 
 from analysis.config import TokensConfig
-from analysis.tokens import (count_matrix, curated_terms, find_phrase, lemmatize, paragraph_terms,
-                             stopwords, tokenize, word_spans)
+from analysis.tokens import (count_matrix, curated_terms, find_phrase, group_rows, lemmatize,
+                             paragraph_terms, stopwords, tokenize, word_spans)
 from tests.conftest import REPO
 
 
@@ -186,3 +186,15 @@ def test_bin_of_equals_binary_search_and_categorical_equals_pandas():
     got = _categorical(codes, names)
     want = pd.Categorical(names[codes])
     assert list(got.categories) == list(want.categories) and np.array_equal(got.codes, want.codes)
+
+
+def test_group_rows_sorts_groups_and_skips_masked_tokens():
+    tokens = pd.DataFrame({"doc_id": pd.Categorical(["b", "b", "a", "a", "a", "b"], categories=["a", "b"]),
+                           "para_id": [2, 2, 1, 3, 3, 1]})
+    row, rows = group_rows(tokens)
+    assert rows.to_dict("list") == {"doc_id": ["a", "a", "b", "b"], "para_id": [1, 3, 1, 2]}
+    assert row.tolist() == [3, 3, 0, 1, 1, 2]
+    mask = np.array([True, True, False, True, True, True])   # paragraph a/1 has no token left
+    row, rows = group_rows(tokens, mask=mask)
+    assert rows.to_dict("list") == {"doc_id": ["a", "b", "b"], "para_id": [3, 1, 2]}
+    assert row.tolist() == [2, 2, 0, 0, 1]

@@ -2,8 +2,9 @@
 
 A token is a run of letters with inner hyphens ("high-quality"); numbers and the possessive "'s"
 are not tokens. Lemmas come from simplemma (its English dictionary ships inside the pip package),
-corrected by `data/lemma_overrides.csv`; compounds ending in a participle stay whole ("state-owned"). Stop words are gensim's English list, less the words in
-`data/stopwords_keep.csv`, plus the domain words in `data/stopwords_domain.csv`. Multi-word terms
+corrected by `data/lemma_overrides.csv`; compounds ending in a participle stay whole ("state-owned").
+Stop words are gensim's English list, less the words in `data/stopwords_keep.csv`, plus the domain
+words in `data/stopwords_domain.csv`. Multi-word terms
 come from the curated `data/mwe.csv` (every English variant of one official term maps to one
 canonical term), then from gensim `Phrases` (normalised PMI) on the rest.
 

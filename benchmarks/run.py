@@ -1,17 +1,17 @@
 """Benchmark every stage of the toolkit against the libraries it stands on.
 
-    python benchmarks/run.py                 # seeds, 1M and 5M words (about 30 minutes on 2 cores)
+    python benchmarks/run.py                 # seeds, 1M and 5M words (about 40 minutes on 2 cores)
     python benchmarks/run.py --sizes seeds 200k --no-figures   # a quick look
 
 The synthetic corpora are written once (`synth.make_corpus`). Each corpus size then runs the text
 stages in its own process, so its peak memory (resident set, from ``resource.getrusage``) is its own;
-every step runs at least three times (short ones until 2 s are spent, at most 15) after a garbage
-collection and the fastest time is kept. Those processes run in two rounds, the sizes in opposite
+every step runs the same number of times at every size (3, or `SHORT_REPEAT` for short steps) after a
+garbage collection and the fastest time is kept. Those processes run in two rounds, the sizes in opposite
 order (seeds, 1M, 5M, then 5M, 1M, seeds), and each step keeps its fastest time of both rounds, so a
 slow stretch of minutes on a shared machine does not fall on one size only. The LDA steps
 run in one further process that holds the bag of words of every size and interleaves them: each round
 fits every size, and within a size the toolkit and the library called directly alternate which goes
-first; the fastest of three rounds is kept. So the LDA ratios (toolkit / library, 5M / 1M) are each
+first; the fastest of `LDA_ROUNDS` rounds is kept. So the LDA ratios (toolkit / library, 5M / 1M) are each
 measured side by side in time, and a slow minute on a shared machine does not decide them. Results go
 to ``benchmarks/results/benchmark.json`` (with a list ``targets`` of {"name", "measured", "target",
 "met"}) and ``benchmark.md``.
@@ -189,11 +189,8 @@ def lda_worker(manifests: dict[str, Path]) -> dict:
         table: dict = {}
         repeat = SHORT_REPEAT if visits.count(size) == 1 else SHORT_REPEAT // 2
         bags[size] = timed(table, "topics: bag of words", topics.build_bag, corpus, config, repeat=repeat)
-        row, prev = table["topics: bag of words"], out[size]["stages"].get("topics: bag of words")
-        if prev:
-            row = {"seconds": min(prev["seconds"], row["seconds"]), "runs": prev["runs"] + row["runs"],
-                   "peak_mib": max(prev["peak_mib"], row["peak_mib"])}
-        out[size]["stages"]["topics: bag of words"] = row
+        stages = out[size]["stages"]
+        stages["topics: bag of words"] = fastest(stages.get("topics: bag of words"), table["topics: bag of words"])
         del corpus
         gc.collect()
 
@@ -300,6 +297,15 @@ def targets(results: dict, figures_seconds: float | None, lda_peak: float = 0.0)
     return rows
 
 
+def fastest(old: dict | None, new: dict) -> dict:
+    """Return one step's timing row from two sets of runs: the fastest time, the runs summed, the
+    larger peak memory."""
+    if old is None:
+        return new
+    return {"seconds": min(old["seconds"], new["seconds"]), "runs": old["runs"] + new["runs"],
+            "peak_mib": max(old["peak_mib"], new["peak_mib"])}
+
+
 def merge_fastest(old: dict | None, new: dict) -> dict:
     """Return the worker result `new` with each step's time the fastest of `old` and `new`.
 
@@ -308,12 +314,8 @@ def merge_fastest(old: dict | None, new: dict) -> dict:
     if old is None:
         return new
     for kind in ("stages", "peers"):
-        for name, v in new[kind].items():
-            if name in old[kind]:
-                prev = old[kind][name]
-                v["runs"] = prev["runs"] + v["runs"]
-                v["seconds"] = min(prev["seconds"], v["seconds"])
-                v["peak_mib"] = max(prev["peak_mib"], v["peak_mib"])
+        for name, row in new[kind].items():
+            new[kind][name] = fastest(old[kind].get(name), row)
     new["peak_mib"] = max(old["peak_mib"], new["peak_mib"])
     return new
 

@@ -83,7 +83,9 @@ def _overrides() -> dict[str, str]:
     return {r["word"]: r["lemma"] for r in _data_rows("lemma_overrides.csv")}
 
 
-_LEMMATIZER = Lemmatizer(lemmatization_strategy=DefaultStrategy(greedy=False))
+# `lemmatize` below caches each word once; simplemma's own cache (65,536 words by default) would
+# hold the same words a second time and thrash on vocabularies larger than itself.
+_LEMMATIZER = Lemmatizer(cache_max_size=0, lemmatization_strategy=DefaultStrategy(greedy=False))
 
 
 # prefixes that make verbs ("re-examined" -> "re-examine"); after any other head, a participle

@@ -414,9 +414,26 @@ def clean_document(doc_id: str, text: str, genre: str, translation: str, segment
     return _drop_duplicates(doc_id, paragraphs, config, note), log
 
 
-def _shingles(words: list[str]) -> set[int]:
-    """Return the hashes of a paragraph's word 1-, 2- and 3-grams (its shingles)."""
-    return {hash(g) for g in (*words, *zip(words, words[1:]), *zip(words, words[1:], words[2:]))}
+def _shingle_matrix(words: list[list[str]]) -> sparse.csr_matrix:
+    """Return the binary paragraph x shingle matrix: one column per distinct word 1-, 2- or 3-gram
+    of the paragraphs (`words`, one list per paragraph), 1 where the paragraph holds it."""
+    lengths = np.fromiter(map(len, words), dtype=np.int64, count=len(words))
+    codes, uniques = pd.factorize(pd.Series([w for ws in words for w in ws], dtype=object))
+    word = codes.astype(np.int64)
+    row = np.repeat(np.arange(len(words)), lengths)
+    v = len(uniques)
+    # a 2-gram is numbered by its pair of word codes, a 3-gram by its 2-gram's number and last word
+    bigram = pd.factorize(word[:-1] * v + word[1:])[0].astype(np.int64)
+    trigram = bigram[:-1] * v + word[2:]
+    same2 = row[:-1] == row[1:]
+    same3 = same2[:-1] & same2[1:]
+    # 1-grams number below v, 2-grams below v + n, 3-grams above: one column space
+    grams = np.concatenate([word, v + bigram[same2], v + len(word) + trigram[same3]])
+    cols = pd.factorize(grams)[0]
+    rows = np.concatenate([row, row[:-1][same2], row[:-2][same3]])
+    matrix = sparse.csr_matrix((np.ones(len(cols)), (rows, cols)), shape=(len(words), cols.max() + 1))
+    matrix.data[:] = 1.0        # a shingle counts once however often the paragraph repeats it
+    return matrix
 
 
 def _drop_duplicates(doc_id: str, paragraphs: list[_Unit], config: CorpusConfig, note) -> list[_Unit]:
@@ -435,12 +452,8 @@ def _drop_duplicates(doc_id: str, paragraphs: list[_Unit], config: CorpusConfig,
                   and len(words[i]) >= config.near_duplicate_min_words]
     if len(candidates) >= 2:
         # Cosine similarity of binary word 1-3-gram vectors: |A & B| / sqrt(|A| |B|).
-        sets = [_shingles(words[i]) for i in candidates]
-        hashes = np.fromiter((h for s in sets for h in s), dtype=np.int64)
-        cols = np.unique(hashes, return_inverse=True)[1]
-        rows = np.repeat(np.arange(len(sets)), [len(s) for s in sets])
-        grams = sparse.csr_matrix((np.ones(len(cols)), (rows, cols)), shape=(len(sets), cols.max() + 1))
-        sizes = np.sqrt(np.array([len(s) for s in sets], dtype=float))
+        grams = _shingle_matrix([words[i] for i in candidates])
+        sizes = np.sqrt(np.diff(grams.indptr).astype(float))
         sims = (grams @ grams.T).toarray() / np.outer(sizes, sizes)
         np.fill_diagonal(sims, 0)
         a_idx, b_idx = np.nonzero(np.triu(sims >= config.near_duplicate_similarity))
@@ -499,7 +512,7 @@ def structure(units: list[_Unit]) -> list[dict]:
 
 
 def build_paragraphs(manifest: pd.DataFrame, config: CorpusConfig | None = None
-                     ) -> tuple[pd.DataFrame, pd.DataFrame, dict[tuple[str, int], list[tuple[int, int]]]]:
+                     ) -> tuple[pd.DataFrame, pd.DataFrame, dict[tuple[str, int], tuple[tuple[int, int], ...]]]:
     """Return the paragraph table (without `n_tokens`), the cleaning log, and each paragraph's
     map from character offset (0-based) to source line (1-based)."""
     config = config or CorpusConfig()
@@ -513,16 +526,16 @@ def build_paragraphs(manifest: pd.DataFrame, config: CorpusConfig | None = None
             raise CorpusError(f"{row.path}: document {row.doc_id!r} has no body paragraph after cleaning")
         for para_id, (rec, unit) in enumerate(zip(recs, units), start=1):
             records.append({"doc_id": row.doc_id, "para_id": para_id, **rec})
-            line_maps[(row.doc_id, para_id)] = unit.pieces
+            line_maps[(row.doc_id, para_id)] = tuple(unit.pieces)   # immutable: the garbage collector skips it
     paragraphs = pd.DataFrame.from_records(records, columns=[c for c in PARAGRAPH_COLUMNS if c != "n_tokens"])
     log = pd.DataFrame.from_records(logs, columns=list(CLEANING_LOG_COLUMNS))
     return paragraphs, log, line_maps
 
 
 def read_corpus(manifest: str | Path | None = None, config: CorpusConfig | None = None
-                ) -> tuple[Corpus, dict[tuple[str, int], list[tuple[int, int]]]]:
+                ) -> tuple[Corpus, dict[tuple[str, int], tuple[tuple[int, int], ...]]]:
     """Return the untokenised `Corpus` of a manifest, and each paragraph's map of character offsets
-    (0-based) to source lines (1-based) as a list of ``(offset, line)`` pairs.
+    (0-based) to source lines (1-based) as a tuple of ``(offset, line)`` pairs.
 
     `documents` has every column but ``n_paragraphs`` and ``n_tokens``, which tokenising adds.
     """

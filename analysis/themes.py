@@ -253,22 +253,14 @@ def match_lexicon(tokens: pd.DataFrame, lexicon: Lexicon, warn_unmatched: bool =
     _check_tokens(tokens)
     lemma_col = tokens["lemma"]
     if isinstance(lemma_col.dtype, pd.CategoricalDtype):
-        vocab = sorted(str(v) for v in lemma_col.cat.categories[np.unique(lemma_col.cat.codes[lemma_col.cat.codes >= 0])])
+        codes, names = lemma_col.cat.codes.to_numpy(), lemma_col.cat.categories.astype(str)
     else:
-        vocab = sorted(set(lemma_col.astype(str)))
-    lemmas = lemma_col.astype(str).tolist()
-    # Entries indexed by their first word; glob first words are expanded over the corpus vocabulary.
-    by_first: dict[str, list[Entry]] = {}
-    for entry in lexicon.entries:
-        first = entry.words[0]
-        if _GLOB_CHARS.search(first):
-            hits = fnmatch.filter(vocab, first)
-            for lemma in hits:
-                by_first.setdefault(lemma, []).append(entry)
-        else:
-            by_first.setdefault(first, []).append(entry)
-    for cands in by_first.values():
-        cands.sort(key=lambda e: (-len(e.words), e.is_glob, e.order))
+        codes, names = pd.factorize(lemma_col.astype(str))
+        names = pd.Index(names).astype(str)
+    codes = codes.astype(np.int64)
+    present = np.zeros(len(names) + 1, dtype=bool)        # last slot: code -1 (no lemma)
+    present[codes] = True
+    vocab = sorted(names[present[:-1]])
     if warn_unmatched:
         for entry in lexicon.entries:
             if entry.is_glob and not any(fnmatch.fnmatchcase(v, entry.words[0]) for v in vocab):
@@ -277,43 +269,55 @@ def match_lexicon(tokens: pd.DataFrame, lexicon: Lexicon, warn_unmatched: bool =
 
     doc_arr = column_values(tokens["doc_id"])
     para_arr = tokens["para_id"].to_numpy()
-    n = len(lemmas)
+    n = len(codes)
     # Paragraph boundaries: a new paragraph starts wherever doc_id or para_id changes.
     boundary = np.ones(n + 1, dtype=bool)
     if n > 1:
         boundary[1:n] = (doc_arr[1:] != doc_arr[:-1]) | (para_arr[1:] != para_arr[:-1])
     cut = np.flatnonzero(boundary)
-    para_end = np.repeat(cut[1:], np.diff(cut)).tolist()
+    para_end = np.repeat(cut[1:], np.diff(cut))        # per token: end (exclusive) of its paragraph
 
+    accepts: dict[str, np.ndarray] = {}
+
+    def accepted(word: str) -> np.ndarray:
+        """Which lemma codes a lexicon word accepts (a bool per code; the last slot is code -1)."""
+        if word not in accepts:
+            mask = np.zeros(len(names) + 1, dtype=bool)
+            if _GLOB_CHARS.search(word):
+                mask[names.get_indexer(fnmatch.filter(vocab, word))] = True
+            elif word in names:
+                mask[names.get_loc(word)] = True
+            accepts[word] = mask
+        return accepts[word]
+
+    # Every place each entry matches (numpy, word by word), then longest match first, left to
+    # right: at each token the first entry in (longest, not a glob, lexicon order) that matches.
+    by_code = np.argsort(codes, kind="stable")
+    code_starts = np.searchsorted(codes[by_code], np.arange(-1, len(names) + 1))
+    ranked = sorted(lexicon.entries, key=lambda e: (-len(e.words), e.is_glob, e.order))
+    hit_pos, hit_rank = [], []
+    for rank, entry in enumerate(ranked):
+        first = np.flatnonzero(accepted(entry.words[0])[:-1])
+        pos = np.sort(np.concatenate([by_code[code_starts[c + 1]:code_starts[c + 2]] for c in first])
+                      if len(first) else np.zeros(0, dtype=np.int64))
+        size = len(entry.words)
+        pos = pos[pos + size <= para_end[pos]]
+        for j in range(1, size):
+            pos = pos[accepted(entry.words[j])[codes[pos + j]]]
+        hit_pos.append(pos)
+        hit_rank.append(np.full(len(pos), rank))
+    pos = np.concatenate(hit_pos) if hit_pos else np.zeros(0, dtype=np.int64)
+    rank = np.concatenate(hit_rank) if hit_rank else np.zeros(0, dtype=np.int64)
+    order = np.lexsort((rank, pos))
+    pos, rank = pos[order], rank[order]
+    best = np.r_[True, pos[1:] != pos[:-1]] if len(pos) else np.zeros(0, dtype=bool)
     found = []
-    i = 0
-    while i < n:
-        cands = by_first.get(lemmas[i])
-        if not cands:
-            i += 1
-            continue
-        stop = para_end[i]
-        chosen = None
-        for entry in cands:
-            size = len(entry.words)
-            if i + size > stop:
-                continue
-            ok = True
-            for j in range(1, size):
-                w = entry.words[j]
-                lem = lemmas[i + j]
-                if not (lem == w or (_GLOB_CHARS.search(w) and fnmatch.fnmatchcase(lem, w))):
-                    ok = False
-                    break
-            if ok:
-                chosen = entry
-                break
-        if chosen is None:
-            i += 1
-            continue
-        size = len(chosen.words)
-        found.append((i, size, chosen.theme, chosen.pattern))
-        i += size
+    next_free = 0
+    for i, r in zip(pos[best].tolist(), rank[best].tolist()):
+        if i >= next_free:                         # not inside the previous match
+            entry = ranked[r]
+            found.append((i, len(entry.words), entry.theme, entry.pattern))
+            next_free = i + len(entry.words)
     first = np.array([f[0] for f in found], dtype=np.int64)
     size = np.array([f[1] for f in found], dtype=np.int64)
     return pd.DataFrame({
@@ -413,8 +417,12 @@ def _bootstrap(strata: list[tuple[np.ndarray, np.ndarray]], rng: np.random.Gener
         for b0 in range(0, n_boot, step):
             b1 = min(n_boot, b0 + step)
             idx = rng.integers(0, n_par, size=(b1 - b0, n_par))
-            counts[b0:b1] += count_matrix[idx].sum(axis=1)
-            tokens[b0:b1] += token_vec[idx].sum(axis=1)
+            # times each paragraph is drawn in each replicate, then one product (not a gather of
+            # replicates x paragraphs x themes)
+            idx += (np.arange(b1 - b0) * n_par)[:, None]
+            weights = np.bincount(idx.ravel(), minlength=(b1 - b0) * n_par).reshape(b1 - b0, n_par)
+            counts[b0:b1] += weights @ count_matrix
+            tokens[b0:b1] += weights @ token_vec
     return counts, tokens
 
 

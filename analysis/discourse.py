@@ -445,10 +445,13 @@ def _concordance(tokens: pd.DataFrame, paragraphs: pd.DataFrame, starts: np.ndar
     texts = paragraphs.set_index(["doc_id", "para_id"])["text"]
     texts = texts[~texts.index.duplicated()]
     para_text = texts.reindex(pd.MultiIndex.from_arrays([doc, para])).to_numpy()
-    s, e, li, ri = char_start[starts], char_end[ends - 1], left_i, right_i
-    left = [t[char_start[a]:b].strip() if a < i else "" for t, a, b, i in zip(para_text, li, s, starts)]
+    # character offsets as Python ints: slicing a str by numpy integers is several times slower
+    s, e = char_start[starts].tolist(), char_end[ends - 1].tolist()
+    left_at, right_at = char_start[left_i].tolist(), char_end[right_i].tolist()
+    has_left, has_right = (left_i < starts).tolist(), (right_i > ends - 1).tolist()
+    left = [t[a:b].strip() if ok else "" for t, a, b, ok in zip(para_text, left_at, s, has_left)]
     match = [t[a:b] for t, a, b in zip(para_text, s, e)]
-    right = [t[a:char_end[c]].strip() if c > j else "" for t, a, c, j in zip(para_text, e, ri, ends - 1)]
+    right = [t[a:c].strip() if ok else "" for t, a, c, ok in zip(para_text, e, right_at, has_right)]
     return pd.DataFrame({"doc_id": doc, "para_id": para.astype(np.int64),
                          "line_start": lines[starts].astype(np.int64), "left": left, "match": match,
                          "right": right, "line_end": lines[ends - 1].astype(np.int64),

@@ -115,6 +115,22 @@ def test_longest_match_first_and_exclusions(planted, small_lexicon):
     assert matches.iloc[2]["line"] == 1 and matches.iloc[4]["line"] == 3
 
 
+def test_matches_never_overlap_or_cross_paragraphs(tmp_path):
+    lexicon = themes.load_lexicon(write_lexicon(tmp_path / "lex.yaml", SMALL_LEXICON.replace(
+        "    - {pattern: security, rationale: bare word}\n",
+        "    - {pattern: security, rationale: bare word}\n    - {pattern: security system, rationale: x}\n")))
+    corpus = analysis.load_corpus(write_corpus(tmp_path / "c", {
+        "d-2020": ("2020-01-01", "Social security system reform comes first in national.\n\n"
+                                 "Security of supervision.\n"),
+    }))
+    got = themes.match_lexicon(corpus.tokens, lexicon, warn_unmatched=False)[["para_id", "position", "entry"]].values.tolist()
+    first = int(corpus.analysed["para_id"].min())
+    # "security system" (position 1) lies inside "social security"; "national" + "Security" are
+    # in two paragraphs, so no "national security"
+    assert got == [[first, 0, "social security"], [first + 1, 0, "security"],
+                   [first + 1, 2, "supervision"]]
+
+
 def test_score_paragraphs_counts_scores_and_labels(planted, small_lexicon):
     table = themes.score_paragraphs(planted, small_lexicon, FAST)
     assert list(table.columns[:9]) == ["doc_id", "para_id", "line_start", "line_end", "score_security",

@@ -269,3 +269,11 @@ def test_tiny_corpus_cleaning(tmp_path):
     assert p["line_end"].iloc[2] == 6
     assert p["text"].iloc[3].endswith("by the copy and continues here.")
     assert set(c.cleaning_log["rule"]) == {"broken_number", "broken_line", "web_boilerplate"}
+
+
+def test_shingle_matrix_counts_distinct_one_to_three_grams():
+    from analysis.corpus import _shingle_matrix
+    m = _shingle_matrix([["a", "b", "a", "b"], ["a", "b"], ["b", "a"]])
+    # {a, b, ab, ba, aba, bab}; {a, b, ab}; {b, a, ba}: an n-gram never spans two paragraphs
+    assert np.diff(m.indptr).tolist() == [6, 3, 3]
+    assert (m @ m.T).toarray().tolist() == [[6, 3, 3], [3, 3, 2], [3, 2, 3]]

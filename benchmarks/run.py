@@ -56,6 +56,7 @@ def timed(results: dict, name: str, fn, *args, repeat: int = 3, **kwargs):
     """
     best = float("inf")
     for _ in range(repeat):
+        out = None          # every run starts as the first did, without the last run's result held
         gc.collect()        # no run pays for collecting the garbage of the one before
         start = time.perf_counter()
         out = fn(*args, **kwargs)
@@ -164,10 +165,15 @@ def lda_worker(manifests: dict[str, Path]) -> dict:
     from gensim.models import LdaModel
     from sklearn.decomposition import LatentDirichletAllocation
 
+    from threadpoolctl import threadpool_limits
+
     from analysis import topics
     from analysis.config import Config, TopicsConfig
     from analysis.tokens import load_corpus
 
+    # One BLAS thread for every fit, as tomotopy runs with one worker: on 2 cores a second BLAS
+    # thread competes with the system, and the fits' times then depend on thread scheduling.
+    threadpool_limits(limits=1)
     k, passes, iterations = LDA_SETTINGS["k"], LDA_SETTINGS["passes"], LDA_SETTINGS["iterations"]
     config = TopicsConfig(passes=passes, iterations=iterations, max_iter=LDA_SETTINGS["max_iter"],
                           gibbs_iterations=LDA_SETTINGS["gibbs_iterations"])
@@ -344,7 +350,7 @@ def markdown(results: dict, rows: list[dict], figures_seconds: float | None, lda
     if figures_seconds is not None:
         lines += [f"README main command on the seeds: {figures_seconds:.1f} s", ""]
     lines += [f"LDA rows: one process holding every size's bag of words, {LDA_ROUNDS} interleaved rounds, "
-              f"fastest kept; settings {LDA_SETTINGS}; that process's peak {lda_peak:.0f} MiB.", ""]
+              f"one BLAS thread, fastest kept; settings {LDA_SETTINGS}; that process's peak {lda_peak:.0f} MiB.", ""]
     growth = peer_growth(results)
     if growth:
         lines += ["Growth 5M/1M of the peers (the libraries themselves, for reference): "

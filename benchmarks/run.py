@@ -171,8 +171,8 @@ def lda_worker(manifests: dict[str, Path]) -> dict:
     from analysis.config import Config, TopicsConfig
     from analysis.tokens import load_corpus
 
-    # One BLAS thread for every fit, as tomotopy runs with one worker: on 2 cores a second BLAS
-    # thread competes with the system, and the fits' times then depend on thread scheduling.
+    # One BLAS thread for every fit, the toolkit's and the direct calls': the toolkit's own topic
+    # pipeline fits that way (`topics._fit_pair`), and tomotopy runs with one worker.
     threadpool_limits(limits=1)
     k, passes, iterations = LDA_SETTINGS["k"], LDA_SETTINGS["passes"], LDA_SETTINGS["iterations"]
     config = TopicsConfig(passes=passes, iterations=iterations, max_iter=LDA_SETTINGS["max_iter"],

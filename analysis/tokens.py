@@ -144,7 +144,7 @@ def _factorize_hashes(hashes: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     codes, uniques = pd.factorize(hashes)           # a hash table: linear time, no sort
     first = np.empty(len(uniques), dtype=np.int64)
     first[codes[::-1]] = np.arange(len(codes) - 1, -1, -1)   # the last write is the first occurrence
-    return codes.astype(np.int64), first
+    return codes.astype(np.int64, copy=False), first
 
 
 def _code_points(text: str) -> np.ndarray:
@@ -327,15 +327,18 @@ def tokenize(paragraphs: pd.DataFrame, line_maps: dict | None = None, config: To
     # terms as integer codes into a sorted list of names: no hashing of millions of strings
     names = np.array(sorted(set(term_of_lemma) | {name for _, _, name in matches} | {""}), dtype=object)
     code_of = {t: i for i, t in enumerate(names)}
-    term = np.array([code_of[t] for t in term_of_lemma], dtype=np.int64)[lemma_codes]
+    term = np.array([code_of[t] for t in term_of_lemma], dtype=np.int32)[lemma_codes]
     for first, size, name in matches:
         term[first] = code_of[name]
         term[first + 1: first + size] = code_of[""]
     term = _categorical(term, names)
 
-    # Positions within paragraphs, source lines and sentences.
+    # Positions within paragraphs, source lines and sentences. Token-level columns are made as
+    # int32 in one step each (a 5M-word corpus makes arrays of 20 MB, not 40 MB, and no temporaries:
+    # arrays above glibc's 32 MB mmap threshold are fresh pages on every allocation).
     first_token = np.searchsorted(para_of, np.arange(len(texts)), side="left")
-    position = np.arange(len(g_start)) - first_token[para_of]
+    position = np.arange(len(g_start), dtype=np.int32)
+    position -= first_token.astype(np.int32)[para_of]
     piece_offsets, piece_lines = [], []
     maps = line_maps or {}
     for i, (doc_id, para_id, line_start) in enumerate(rows[["doc_id", "para_id", "line_start"]].itertuples(index=False, name=None)):
@@ -344,7 +347,7 @@ def tokenize(paragraphs: pd.DataFrame, line_maps: dict | None = None, config: To
             piece_lines.append(line)
     piece_offsets = np.array(piece_offsets, dtype=np.int64)
     piece_lines = np.array(piece_lines, dtype=np.int64)
-    line = piece_lines[_bin_of(g_start, piece_offsets)]
+    line = piece_lines.astype(np.int32)[_bin_of(g_start, piece_offsets)]
 
     say("splitting sentences")
     sent_global = np.union1d(sentence_starts(joined), para_start) if texts else np.array([], dtype=np.int64)
@@ -352,21 +355,26 @@ def tokenize(paragraphs: pd.DataFrame, line_maps: dict | None = None, config: To
     sent_rel = sent_global - para_start[sent_para]
     sent_of_tok = _bin_of(g_start, sent_global)
     first_sent = np.searchsorted(sent_para, np.arange(len(texts)), side="left")
-    sent_id = sent_of_tok - first_sent[para_of] + 1
+    sent_id = np.subtract(sent_of_tok, first_sent.astype(np.int32)[para_of], dtype=np.int32)
+    sent_id += 1
 
     doc_codes, doc_categories = pd.factorize(rows["doc_id"], sort=True)
+    offset = para_start[para_of]
+    start = np.subtract(g_start, offset, dtype=np.int32)
+    end = np.subtract(g_end, offset, dtype=np.int32)
+    del offset
     tokens = pd.DataFrame({
-        "doc_id": pd.Categorical.from_codes(doc_codes[para_of], categories=doc_categories),
+        "doc_id": pd.Categorical.from_codes(doc_codes.astype(np.int32)[para_of], categories=doc_categories),
         "para_id": rows["para_id"].to_numpy(dtype=np.int32)[para_of],
-        "sent_id": sent_id.astype(np.int32),
-        "position": position.astype(np.int32),
-        "start": (g_start - para_start[para_of]).astype(np.int32),
-        "end": (g_end - para_start[para_of]).astype(np.int32),
-        "line": line.astype(np.int32),
+        "sent_id": sent_id,
+        "position": position,
+        "start": start,
+        "end": end,
+        "line": line,
         "lemma": pd.Categorical.from_codes(lemma_codes, categories=categories),
         "stop": stop,
         "term": term,
-    })
+    }, copy=False)     # every column is a new array of this call: no copy into one block
     phrases = pd.DataFrame({"term": pd.Series(dtype=object), "count": pd.Series(dtype="int64"),
                             "npmi": pd.Series(dtype="float64")})
     if config.phrases and len(tokens):
@@ -394,7 +402,10 @@ def _bin_of(values: np.ndarray, edges: np.ndarray) -> np.ndarray:
     """Return ``np.searchsorted(edges, values, side="right") - 1`` for sorted `values` and `edges`,
     in time linear in ``len(values)`` (a binary search per value misses the cache on large corpora)."""
     cuts = np.searchsorted(values, edges, side="left")        # first value at or after each edge
-    return np.cumsum(np.bincount(cuts, minlength=len(values) + 1)[: len(values)]) - 1
+    bins = np.bincount(cuts, minlength=len(values) + 1)[: len(values)]
+    np.cumsum(bins, out=bins)                                  # in place: one token-length array
+    bins -= 1
+    return bins
 
 
 def _detect_phrases(tokens: pd.DataFrame, config: TokensConfig) -> tuple[pd.DataFrame, pd.DataFrame]:
@@ -455,7 +466,7 @@ def _categorical(codes: np.ndarray, names: np.ndarray) -> pd.Categorical:
     """Return the categorical of `codes` into the sorted `names`, keeping only the names used (as
     ``pd.Categorical`` of the strings would, without hashing every row)."""
     used = np.bincount(codes, minlength=len(names)) > 0
-    remap = np.cumsum(used) - 1
+    remap = (np.cumsum(used) - 1).astype(np.int32)
     return pd.Categorical.from_codes(remap[codes], categories=pd.Index(names[used]))
 
 

@@ -436,6 +436,25 @@ def _shingle_matrix(words: list[list[str]]) -> sparse.csr_matrix:
     return matrix
 
 
+def _similar_pairs(grams: sparse.csr_matrix, threshold: float,
+                   block: int = 1024) -> list[tuple[float, int, int]]:
+    """Return ``(cosine, a, b)`` for every pair of rows a < b of the binary matrix `grams` whose
+    cosine similarity, |A & B| / sqrt(|A| |B|), is at least `threshold`: most similar first, then by
+    (a, b). The similarities are computed `block` rows at a time, so memory stays at `block` x n
+    floats (8 MiB per 1,000 paragraphs), not n x n, however many paragraphs a document has."""
+    n = grams.shape[0]
+    sizes = np.sqrt(np.diff(grams.indptr).astype(float))
+    found = []
+    for lo in range(0, n, block):
+        hi = min(n, lo + block)
+        sims = (grams[lo:hi] @ grams.T).toarray() / np.outer(sizes[lo:hi], sizes)
+        a, b = np.nonzero(sims >= threshold)
+        upper = b > a + lo
+        a, b = a[upper], b[upper]
+        found.extend(zip(sims[a, b].tolist(), (a + lo).tolist(), b.tolist()))
+    return sorted(found, key=lambda t: (-t[0], t[1], t[2]))
+
+
 def _drop_duplicates(doc_id: str, paragraphs: list[_Unit], config: CorpusConfig, note) -> list[_Unit]:
     words = [_WORD.findall(p.text.lower()) for p in paragraphs]
     keep = [True] * len(paragraphs)
@@ -451,14 +470,9 @@ def _drop_duplicates(doc_id: str, paragraphs: list[_Unit], config: CorpusConfig,
     candidates = [i for i, p in enumerate(paragraphs) if keep[i] and p.kind in ANALYSED_KINDS
                   and len(words[i]) >= config.near_duplicate_min_words]
     if len(candidates) >= 2:
-        # Cosine similarity of binary word 1-3-gram vectors: |A & B| / sqrt(|A| |B|).
         grams = _shingle_matrix([words[i] for i in candidates])
-        sizes = np.sqrt(np.diff(grams.indptr).astype(float))
-        sims = (grams @ grams.T).toarray() / np.outer(sizes, sizes)
-        np.fill_diagonal(sims, 0)
-        a_idx, b_idx = np.nonzero(np.triu(sims >= config.near_duplicate_similarity))
-        pairs = sorted(zip(a_idx, b_idx), key=lambda ab: (-sims[ab], ab))
-        for a, b in pairs:
+        pairs = _similar_pairs(grams, config.near_duplicate_similarity)
+        for sim, a, b in pairs:
             i, j = candidates[a], candidates[b]
             if not (keep[i] and keep[j]):
                 continue
@@ -467,7 +481,7 @@ def _drop_duplicates(doc_id: str, paragraphs: list[_Unit], config: CorpusConfig,
             drop, kept = (i, j) if len_i <= len_j else (j, i)
             keep[drop] = False
             note("near_duplicate", paragraphs[drop].lines[0],
-                 f"near copy (cosine {sims[a, b]:.2f}) of line {paragraphs[kept].lines[0]}, which is fuller "
+                 f"near copy (cosine {sim:.2f}) of line {paragraphs[kept].lines[0]}, which is fuller "
                  f"({len(words[kept])} vs {len(words[drop])} words); dropped")
     return [p for p, k in zip(paragraphs, keep) if k]
 

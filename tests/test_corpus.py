@@ -277,3 +277,26 @@ def test_shingle_matrix_counts_distinct_one_to_three_grams():
     # {a, b, ab, ba, aba, bab}; {a, b, ab}; {b, a, ba}: an n-gram never spans two paragraphs
     assert np.diff(m.indptr).tolist() == [6, 3, 3]
     assert (m @ m.T).toarray().tolist() == [[6, 3, 3], [3, 3, 2], [3, 2, 3]]
+
+
+def test_similar_pairs_hand_made_and_the_same_in_any_block_size():
+    from scipy import sparse
+
+    from analysis.corpus import _shingle_matrix, _similar_pairs
+    m = _shingle_matrix([["a", "b", "a", "b"], ["a", "b"], ["b", "a"]])
+    # shared shingles 3, 3, 2 over sizes 6, 3, 3: cosines 3/sqrt(18), 3/sqrt(18), 2/3
+    pairs = _similar_pairs(m, 0.6)
+    assert [(a, b) for _, a, b in pairs] == [(0, 1), (0, 2), (1, 2)]
+    assert [round(s, 4) for s, _, _ in pairs] == [0.7071, 0.7071, 0.6667]
+    assert [(a, b) for _, a, b in _similar_pairs(m, 0.7)] == [(0, 1), (0, 2)]
+    # blocks of rows give exactly the pairs of the whole n x n matrix
+    rng = np.random.default_rng(3)
+    grams = sparse.csr_matrix((rng.random((40, 30)) < 0.3).astype(float))
+    grams = grams[np.diff(grams.indptr) > 0]
+    sizes = np.sqrt(np.diff(grams.indptr))
+    full = (grams @ grams.T).toarray() / np.outer(sizes, sizes)
+    expected = sorted(((full[a, b], a, b) for a in range(len(full)) for b in range(a + 1, len(full))
+                       if full[a, b] >= 0.4), key=lambda t: (-t[0], t[1], t[2]))
+    assert len(expected) > 5
+    for block in (1, 7, 1024):
+        assert _similar_pairs(grams, 0.4, block=block) == expected

@@ -297,7 +297,7 @@ def _bag_from_stream(rows: np.ndarray, cols: np.ndarray, names: np.ndarray, para
     bounds = np.r_[0, np.cumsum(np.bincount(rows[inside], minlength=n_docs)[nonempty])]
     texts = [flat[a:b] for a, b in zip(bounds[:-1], bounds[1:])]
     # bow: one tuple object per distinct (term id, count) pair, shared by every paragraph holding it
-    # (gensim only reads them): about 60k tuples at 5M words, not 2M to allocate and garbage-collect
+    # (gensim only reads them): 36k tuples at 5M words, not 2M to allocate and garbage-collect
     base = int(matrix.data.max(initial=0)) + 1
     pair_code, pair_value = pd.factorize(matrix.indices.astype(np.int64) * base + matrix.data.astype(np.int64))
     shared = np.fromiter(zip((pair_value // base).tolist(), (pair_value % base).tolist()), dtype=object,

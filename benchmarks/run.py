@@ -387,9 +387,9 @@ def main(argv: list[str] | None = None) -> int:
                 manifests[size] = str(default_manifest())
 
         def run(*flags):
+            # the worker's progress (stderr) goes to the terminal as it happens; its result is stdout
             proc = subprocess.run([sys.executable, __file__, *flags, "--manifests", json.dumps(manifests)],
-                                  capture_output=True, text=True)
-            sys.stderr.write(proc.stderr)
+                                  stdout=subprocess.PIPE, text=True)
             if proc.returncode:
                 raise SystemExit(proc.returncode)
             return json.loads(proc.stdout.strip().splitlines()[-1])

@@ -1,0 +1,154 @@
+"""Discourse statistics on the token table: keyness, concordance (KWIC), collocations, official
+formulations (tifa) and per-document lexical profiles.
+
+Every function is pure: it takes the tables of `analysis.tokens.load_corpus` (``tokens``,
+``paragraphs``, ``documents``, ``sentences``) and returns a DataFrame whose columns are listed here.
+All counts are vectorised with numpy over category codes or the sparse count matrix of
+`analysis.tokens.count_matrix`; nothing loops over terms or tokens in Python, so the functions
+scale to corpora of millions of words.
+
+Token totals (``n_target``, ``n_reference``, ``n_tokens``) count ALL word tokens of the analysed
+paragraphs, stop words included (as `documents.n_tokens` does): they are the corpus sizes of the
+standard 2x2 keyness table. The terms that are tested are the non-empty values of ``tokens.term``
+(lemmas and multi-word terms; stop words have no term).
+
+Columns of `keyness` (one row per term tested, sorted by `sort`):
+    term : str                 lemma or multi-word term (words joined by "_")
+    freq_target : int          occurrences in the target paragraphs (a count)
+    freq_reference : int       occurrences in the reference paragraphs
+    n_target : int             word tokens in the target paragraphs (stop words included)
+    n_reference : int          word tokens in the reference paragraphs (stop words included)
+    g2 : float                 Dunning's log-likelihood G2 of the 2x2 table (term / other tokens
+                               x target / reference), natural logarithms, always >= 0
+    chi2 : float               Pearson chi-squared of the same table, no continuity correction
+    p : float                  p-value of g2, chi-squared distribution with 1 degree of freedom
+    p_adj : float              p adjusted for the number of terms tested (Benjamini-Hochberg)
+    log_ratio : float          Hardie's log ratio: log2 of (freq_target / n_target) /
+                               (freq_reference / n_reference); a zero frequency is replaced by
+                               `DiscourseConfig.zero_correction` (0.5); +1 = twice as frequent in the target
+    log_ratio_ci_low, log_ratio_ci_high : float
+                               confidence interval (level `ci_level`, 95 %) of log_ratio, from the
+                               standard error sqrt(1/freq_target + 1/freq_reference) of the natural-log
+                               ratio, divided by ln 2
+    expected_target, expected_reference : float
+                               expected frequencies under no difference: n_group * (freq_target +
+                               freq_reference) / (n_target + n_reference)
+    per_10k_target, per_10k_reference : float   relative frequency per 10,000 tokens
+    key_for : str              {"target", "reference"}: the group where the term is relatively more frequent
+    para_target, para_reference : int   paragraphs of the group the term occurs in (dispersion)
+    docs_target, docs_reference : int   documents of the group the term occurs in
+    max_para_share : float     largest share of the term's occurrences (both groups) in one paragraph
+
+Columns of `kwic` (one row per match, in corpus order):
+    doc_id : str, para_id : int   paragraph of the match
+    line_start : int           1-based seed-file line of the first token of the match
+    left : str                 original paragraph text before the match (up to `window` tokens)
+    match : str                original text of the match (first to last matched token)
+    right : str                original paragraph text after the match (up to `window` tokens)
+    line_end : int             1-based seed-file line of the last token of the match
+    token_start, token_end : int   0-based, half-open token positions of the match in the paragraph
+
+Columns of `collocations` (one row per n-gram, sorted by `sort`):
+    ngram : str                the n-gram, words separated by spaces
+    w1, w2 (, w3) : str        its words (terms or lemmas, see `stream`)
+    count : int                occurrences of the n-gram inside one sentence
+    freq_w1, freq_w2 (, freq_w3) : int   occurrences of each word in the stream
+    n_stream : int             length of the stream (words)
+    p : float                  p-value of g2 (chi-squared, 1 degree of freedom; for trigrams a
+                               rough guide only: their G2 has more degrees of freedom)
+    pmi, g2, t_score, dice : float   association measures, as nltk's `BigramAssocMeasures` /
+                               `TrigramAssocMeasures` define them (`association_measures`)
+
+Columns of `collocates` (one row per collocate of the node):
+    node : str, collocate : str
+    count : int                collocate tokens within `window` stream items of a node occurrence,
+                               in the same paragraph (one count per node occurrence and collocate
+                               token: a token in two overlapping windows counts twice)
+    left, right : int          of `count`, those before / after the node
+    freq_collocate : int       occurrences of the collocate in the stream
+    window_slots : int         stream positions inside the windows of all node occurrences
+    n_stream : int             length of the stream
+    pmi, g2, t_score, dice : float   the bigram measures with window_slots in the place of the
+                               first word's frequency (the span-corrected form of #LancsBox)
+
+Columns of `count_formulations` (one row per formulation and document, zeros included):
+    formulation_id : str, doc_id : str, year : int
+    count : int                matches of any variant (overlapping matches of one formulation count once)
+    rate_per_10k : float       count per 10,000 word tokens of the document (stop words included)
+    rate_ci_low, rate_ci_high : float   exact (Garwood) Poisson 95% interval of rate_per_10k
+    n_tokens : int             word tokens of the document's analysed paragraphs
+    category : str, canonical : str
+    variants : str             "variant=count" for each variant found, "; "-separated
+    first_line : int           1-based seed-file line of the first match in the document (0 if none)
+
+Columns of `formulations_by_year`: formulation_id, year, count, n_tokens, rate_per_10k, n_docs.
+Columns of `first_appearances`: formulation_id, canonical, category, doc_id, date, year, line,
+    para_id, variant, total_count, n_docs.
+Columns of `discover_formulations`: candidate, key, kind, count, n_paragraphs, n_docs, doc_ids,
+    first_where.
+Columns of `lexical_profile` (one row per document): doc_id, n_tokens, n_types, ttr, mattr,
+    mattr_window, n_sentences, mean_sentence_length, sd_sentence_length.
+"""
+from __future__ import annotations
+
+from analysis.discourse.collocations import (  # noqa: F401
+    COLLOCATION_SORTS,
+    STREAMS,
+    _measures,
+    _stream,
+    association_measures,
+    collocates,
+    collocations,
+    trigram_association_measures,
+)
+from analysis.discourse.formulations import (  # noqa: F401
+    _CAPITALISED,
+    _NUMBER_WORDS,
+    _NUMBERED,
+    _NUMBERED_QUOTED,
+    _NUMBERS,
+    _QUOTED,
+    FORMULATION_CATEGORIES,
+    FORMULATION_COLUMNS,
+    NAME_FIRSTS,
+    NAME_HEADS,
+    _lines_at,
+    count_formulations,
+    discover_formulations,
+    first_appearances,
+    formulation_concordance,
+    formulations_by_year,
+    match_formulations,
+    poisson_interval,
+    read_formulations,
+)
+from analysis.discourse.groups import parse_filters, select_documents  # noqa: F401
+from analysis.discourse.keyness import (  # noqa: F401
+    KEYNESS_SORTS,
+    _describe,
+    keyness,
+    keyness_statistics,
+)
+from analysis.discourse.kwic import (  # noqa: F401
+    _GLOB,
+    TOKEN_COLUMNS,
+    _category_mask,
+    _check_window,
+    _concordance,
+    _lemma_codes,
+    _match_sequences,
+    _para_bounds,
+    _para_key,
+    _pattern_words,
+    kwic,
+)
+from analysis.discourse.profile import lexical_profile, mattr  # noqa: F401
+
+__all__ = [
+    "COLLOCATION_SORTS", "FORMULATION_CATEGORIES", "FORMULATION_COLUMNS", "KEYNESS_SORTS",
+    "NAME_FIRSTS", "NAME_HEADS", "STREAMS", "TOKEN_COLUMNS", "association_measures", "collocates",
+    "collocations", "count_formulations", "discover_formulations", "first_appearances",
+    "formulation_concordance", "formulations_by_year", "keyness", "keyness_statistics", "kwic",
+    "lexical_profile", "match_formulations", "mattr", "parse_filters", "poisson_interval",
+    "read_formulations", "select_documents", "trigram_association_measures",
+]

@@ -1,0 +1,244 @@
+"""Collocations (n-gram association measures) and node collocates."""
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+from scipy import stats
+from scipy.special import xlogy
+
+from analysis.config import DiscourseConfig
+from analysis.discourse.kwic import (
+    _check_window,
+    _match_sequences,
+    _para_key,
+    _pattern_words,
+)
+from analysis.errors import ConfigError
+from analysis.tokens import lemmatize
+
+COLLOCATION_SORTS = ("g2", "pmi", "t_score", "dice", "count")
+
+
+STREAMS = ("term", "lemma")
+
+
+# ----------------------------------------------------------------------------- collocations
+
+def association_measures(n_ii, n_ix, n_xi, n_xx) -> dict[str, np.ndarray]:
+    """Return PMI, G2, t-score and Dice of bigrams from their marginals (nltk's definitions).
+
+    Parameters
+    ----------
+    n_ii : array of int      count of the pair
+    n_ix : array of int      count of the first word (or the node's window slots)
+    n_xi : array of int      count of the second word
+    n_xx : int               length of the stream
+
+    Returns
+    -------
+    dict of arrays
+        ``pmi`` = log2(n_ii * n_xx / (n_ix * n_xi)); ``g2`` = 2 * sum O ln(O/E) over the 2x2
+        table; ``t_score`` = (n_ii - n_ix * n_xi / n_xx) / sqrt(n_ii); ``dice`` = 2 n_ii / (n_ix + n_xi).
+    """
+    n_ii, n_ix, n_xi = np.broadcast_arrays(*(np.asarray(x, dtype=float) for x in (n_ii, n_ix, n_xi)))
+    n_xx = float(n_xx)
+    observed = np.stack([n_ii, n_ix - n_ii, n_xi - n_ii, n_xx - n_ix - n_xi + n_ii])
+    rows = np.stack([n_ix, n_ix, n_xx - n_ix, n_xx - n_ix])
+    cols = np.stack([n_xi, n_xx - n_xi, n_xi, n_xx - n_xi])
+    return _measures(n_ii, observed, rows * cols / n_xx, n_ix * n_xi / n_xx, 2 * n_ii / (n_ix + n_xi))
+
+
+def trigram_association_measures(n_iii, n_iix, n_ixi, n_xii, n_ixx, n_xix, n_xxi, n_xxx) -> dict[str, np.ndarray]:
+    """Return PMI, G2, t-score and Dice of trigrams from their marginals (nltk's definitions).
+
+    ``n_iix``, ``n_ixi``, ``n_xii`` count the pairs (w1 w2), (w1 _ w3), (w2 w3); ``n_ixx``,
+    ``n_xix``, ``n_xxi`` the single words; the 2x2x2 table and its independence expectation
+    are those of nltk's `TrigramAssocMeasures`. Dice is the generalised 3 n_iii / (n_ixx + n_xix + n_xxi).
+    """
+    n_iii, n_iix, n_ixi, n_xii, n_ixx, n_xix, n_xxi = (np.asarray(x, dtype=float) for x in
+                                                       (n_iii, n_iix, n_ixi, n_xii, n_ixx, n_xix, n_xxi))
+    n = float(n_xxx)
+    n_oii, n_ioi, n_iio = n_xii - n_iii, n_ixi - n_iii, n_iix - n_iii
+    n_ooi = n_xxi - n_iii - n_oii - n_ioi
+    n_oio = n_xix - n_iii - n_oii - n_iio
+    n_ioo = n_ixx - n_iii - n_ioi - n_iio
+    n_ooo = n - n_iii - n_oii - n_ioi - n_iio - n_ooi - n_oio - n_ioo
+    # cells in nltk's order: bit 0 = first word absent, bit 1 = second, bit 2 = third
+    observed = np.stack([n_iii, n_oii, n_ioi, n_ooi, n_iio, n_oio, n_ioo, n_ooo])
+    margins = [(n_ixx, n - n_ixx), (n_xix, n - n_xix), (n_xxi, n - n_xxi)]
+    expected = np.stack([margins[0][cell & 1] * margins[1][(cell >> 1) & 1] * margins[2][(cell >> 2) & 1]
+                         for cell in range(8)]) / n ** 2
+    return _measures(n_iii, observed, expected, n_ixx * n_xix * n_xxi / n ** 2,
+                     3 * n_iii / (n_ixx + n_xix + n_xxi))
+
+
+def _measures(count, observed, expected, chance, dice) -> dict[str, np.ndarray]:
+    with np.errstate(divide="ignore", invalid="ignore"):
+        g2 = 2 * np.where(observed > 0, xlogy(observed, observed / expected), 0.0).sum(axis=0)
+        return {"pmi": np.log2(count / chance), "g2": g2, "t_score": (count - chance) / np.sqrt(count),
+                "dice": dice, "p": stats.chi2.sf(g2, 1)}
+
+
+def _stream(tokens: pd.DataFrame, stream: str) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Return (codes, categories, sentence key, paragraph key) of the term or lemma stream."""
+    if stream not in STREAMS:
+        raise ConfigError(f"--stream {stream!r}: must be one of {', '.join(STREAMS)}")
+    values = tokens[stream].astype("category")
+    codes = values.cat.codes.to_numpy().astype(np.int64)
+    categories = np.asarray(values.cat.categories, dtype=object).astype(str)
+    para_key = _para_key(tokens)
+    sent_key = para_key * 4096 + tokens["sent_id"].to_numpy().astype(np.int64)
+    if stream == "term":
+        # Drop stop words and inner tokens of multi-word terms (term ""), then renumber the codes.
+        empty = np.flatnonzero(categories == "")
+        keep = ~np.isin(codes, empty) & (codes >= 0)
+        codes, para_key, sent_key = codes[keep], para_key[keep], sent_key[keep]
+        used = np.flatnonzero(np.bincount(codes, minlength=len(categories)))
+        renumber = np.full(len(categories), -1, dtype=np.int64)
+        renumber[used] = np.arange(len(used))
+        codes, categories = renumber[codes], categories[used]
+    return codes, categories, sent_key, para_key
+
+
+def collocations(tokens: pd.DataFrame, n: int = 2, stream: str = "term", config: DiscourseConfig | None = None,
+                 *, min_count: int | None = None, sort: str = "g2") -> pd.DataFrame:
+    """Return the contiguous bigrams or trigrams of one sentence with their association measures.
+
+    Parameters
+    ----------
+    tokens : DataFrame
+        The token table, in reading order.
+    n : {2, 3}, default 2
+    stream : {"term", "lemma"}, default "term"
+        ``"term"``: the non-empty terms (stop words dropped, multi-word terms as one item, so
+        "legal supervision of procuratorial organs" gives ``legal_supervision procuratorial``);
+        ``"lemma"``: every token's lemma, stop words included. N-grams never cross a sentence.
+    config : DiscourseConfig, optional
+        ``min_count`` (default 3) unless given here.
+    min_count : int, optional
+        Keep n-grams occurring at least this many times.
+    sort : {"g2", "pmi", "t_score", "dice", "count"}, default "g2"
+        Descending; ties by n-gram.
+
+    Returns
+    -------
+    DataFrame
+        See the module docstring.
+    """
+    config = config or DiscourseConfig()
+    min_count = config.min_count if min_count is None else min_count
+    if n not in (2, 3):
+        raise ConfigError(f"--n must be 2 or 3; got {n!r}")
+    if min_count < 1:
+        raise ConfigError(f"--min-count must be >= 1; got {min_count!r}")
+    if sort not in COLLOCATION_SORTS:
+        raise ConfigError(f"--sort {sort!r}: must be one of {', '.join(COLLOCATION_SORTS)}")
+    codes, categories, sent_key, _ = _stream(tokens, stream)
+    size, vocab = len(codes), len(categories)
+    freq = np.bincount(codes, minlength=vocab)
+
+    def gram_counts(offsets: tuple[int, ...]) -> pd.Series:
+        span = offsets[-1]
+        if size <= span:
+            return pd.Series(dtype=np.int64)
+        ok = sent_key[span:] == sent_key[:size - span]
+        key = np.zeros(size - span, dtype=np.int64)
+        for off in offsets:
+            key = key * vocab + codes[off:size - span + off]
+        uniq, cnt = np.unique(key[ok], return_counts=True)
+        return pd.Series(cnt, index=uniq)
+
+    words = ["w1", "w2", "w3"][:n]
+    grams = gram_counts(tuple(range(n)))
+    grams = grams[grams >= min_count]
+    keys = grams.index.to_numpy(dtype=np.int64)
+    parts = [(keys // vocab ** (n - 1 - j)) % vocab for j in range(n)]
+    table = pd.DataFrame({w: categories[p] for w, p in zip(words, parts)})
+    ngram = table["w1"].astype(object)
+    for w in words[1:]:
+        ngram = ngram + " " + table[w].astype(object)
+    table.insert(0, "ngram", ngram if len(table) else pd.Series(dtype=object))
+    table["count"] = grams.to_numpy(dtype=np.int64)
+    for w, p in zip(words, parts):
+        table[f"freq_{w}"] = freq[p].astype(np.int64)
+    table["n_stream"] = size
+    if n == 2:
+        measures = association_measures(table["count"], table["freq_w1"], table["freq_w2"], size)
+    else:
+        pair12, pair13 = gram_counts((0, 1)), gram_counts((0, 2))
+        n_iix = pair12.reindex(parts[0] * vocab + parts[1]).to_numpy()
+        n_ixi = pair13.reindex(parts[0] * vocab + parts[2]).to_numpy()
+        n_xii = pair12.reindex(parts[1] * vocab + parts[2]).to_numpy()
+        measures = trigram_association_measures(table["count"], n_iix, n_ixi, n_xii, table["freq_w1"],
+                                                table["freq_w2"], table["freq_w3"], size)
+    for name, values in measures.items():
+        table[name] = np.asarray(values, dtype=float)
+    table = table.sort_values([sort, "ngram"], ascending=[False, True])
+    return table.reset_index(drop=True)
+
+
+def collocates(tokens: pd.DataFrame, node: str, window: int | None = None, stream: str = "term",
+               config: DiscourseConfig | None = None, *, min_count: int | None = None,
+               sort: str = "g2") -> pd.DataFrame:
+    """Return the collocates of a node within a window of stream items, with association measures.
+
+    Parameters
+    ----------
+    tokens : DataFrame
+        The token table, in reading order.
+    node : str
+        A word, glob or phrase. In the term stream, ``"legal supervision"`` matches the term
+        ``legal_supervision`` as well as the sequence of its words.
+    window : int, optional
+        Items of the stream on each side (default `DiscourseConfig.window`), inside the paragraph.
+    stream : {"term", "lemma"}, default "term"
+    min_count : int, optional
+        Keep collocates seen at least this many times (default `DiscourseConfig.min_count`).
+    sort : {"g2", "pmi", "t_score", "dice", "count"}, default "g2"
+
+    Raises
+    ------
+    ConfigError
+        If `window` < 1, or the node does not occur.
+    """
+    config = config or DiscourseConfig()
+    window = config.window if window is None else window
+    min_count = config.min_count if min_count is None else min_count
+    _check_window(window)
+    if sort not in COLLOCATION_SORTS:
+        raise ConfigError(f"--sort {sort!r}: must be one of {', '.join(COLLOCATION_SORTS)}")
+    codes, categories, _, para_key = _stream(tokens, stream)
+    words = _pattern_words(node)
+    if not words:
+        raise ConfigError(f"--node {node!r}: has no word to match")
+    if node in set(categories):                      # a term as the stream spells it ("legal_supervision")
+        starts = np.flatnonzero(codes == int(np.flatnonzero(categories == node)[0]))
+        ends = starts + 1
+    else:
+        starts, ends = _match_sequences(codes, categories, para_key, words)
+    if len(words) > 1 and node not in set(categories):
+        joined = "_".join(lemmatize(w) for w in words)
+        single = np.flatnonzero(np.isin(codes, np.flatnonzero(categories == joined)))
+        starts, ends = np.r_[starts, single], np.r_[ends, single + 1]
+    if len(starts) == 0:
+        raise ConfigError(f"--node {node!r}: does not occur in the {stream} stream")
+    size, vocab = len(codes), len(categories)
+    left = np.zeros(vocab, dtype=np.int64)
+    right = np.zeros(vocab, dtype=np.int64)
+    slots = 0
+    for d in range(1, window + 1):
+        for anchor, sign, acc in ((starts, -1, left), (ends - 1, 1, right)):
+            j = anchor + sign * d
+            ok = (j >= 0) & (j < size)
+            ok[ok] &= para_key[j[ok]] == para_key[anchor[ok]]
+            slots += int(ok.sum())
+            acc += np.bincount(codes[j[ok]], minlength=vocab)
+    count = left + right
+    keep = np.flatnonzero(count >= min_count)
+    freq = np.bincount(codes, minlength=vocab)
+    table = pd.DataFrame({"node": node, "collocate": categories[keep], "count": count[keep],
+                          "left": left[keep], "right": right[keep], "freq_collocate": freq[keep],
+                          "window_slots": slots, "n_stream": size})
+    for name, values in association_measures(table["count"], slots, table["freq_collocate"], size).items():
+        table[name] = np.asarray(values, dtype=float)
+    return table.sort_values([sort, "collocate"], ascending=[False, True]).reset_index(drop=True)

@@ -1,0 +1,168 @@
+"""Concordance of matches and the precision audit (sample, read back, score)."""
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from analysis.config import ThemesConfig
+from analysis.corpus import Corpus
+from analysis.errors import AnalysisError
+from analysis.themes.lexicon import THEMES
+from analysis.themes.rates import _group_seed
+
+# --------------------------------------------------------------------------- concordance and audit
+
+
+def concordance(corpus: Corpus, matches: pd.DataFrame, entry: str | None = None, theme: str | None = None,
+                window: int = 60) -> pd.DataFrame:
+    """Return matches in context (key word in context), for checking an entry by eye.
+
+    Parameters
+    ----------
+    corpus : Corpus
+    matches : DataFrame
+        The result of `match_lexicon`.
+    entry, theme : str, optional
+        Keep only this entry's (pattern as written) or this theme's matches.
+    window : int, default 60
+        Characters of context on each side (cut from the paragraph text).
+
+    Returns
+    -------
+    DataFrame
+        Columns doc_id, para_id, line, left, match, right, theme, entry.
+    """
+    sub = matches
+    if entry is not None:
+        sub = sub[sub["entry"] == entry]
+    if theme is not None:
+        sub = sub[sub["theme"] == theme]
+    texts = corpus.paragraphs.set_index(["doc_id", "para_id"])["text"]
+    rows = []
+    for m in sub.itertuples(index=False):
+        text = texts.loc[(m.doc_id, m.para_id)]
+        rows.append({"doc_id": m.doc_id, "para_id": m.para_id, "line": m.line,
+                     "left": text[max(0, m.start - window):m.start], "match": text[m.start:m.end],
+                     "right": text[m.end:m.end + window], "theme": m.theme, "entry": m.entry})
+    return pd.DataFrame(rows, columns=["doc_id", "para_id", "line", "left", "match", "right", "theme", "entry"])
+
+
+def audit_sample(corpus: Corpus, matches: pd.DataFrame, config: ThemesConfig | None = None) -> pd.DataFrame:
+    """Return a coding sheet: a seeded sample of each theme entry's matches in context.
+
+    Stratified by entry: up to `config.audit_per_entry` matches of every entry of the four themes
+    (all of them when it has fewer), drawn without replacement from a generator seeded with
+    ``config.seed`` and the entry, so adding an entry does not change the others' samples.
+
+    Returns
+    -------
+    DataFrame
+        Columns doc_id, para_id, line, left, match, right, theme, entry, correct (empty, for the
+        coder: 1 if the match speaks of its theme in this context, 0 if not).
+    """
+    config = config or ThemesConfig()
+    themed = matches[matches["theme"].isin(THEMES)].reset_index(drop=True)
+    picks = []
+    for entry, group in sorted(themed.groupby("entry").groups.items()):
+        idx = np.asarray(group)
+        if len(idx) > config.audit_per_entry:
+            rng = np.random.default_rng(_group_seed(config.seed, f"audit:{entry}"))
+            idx = np.sort(rng.choice(idx, size=config.audit_per_entry, replace=False))
+        picks.append(idx)
+    chosen = themed.iloc[np.concatenate(picks)] if picks else themed.iloc[:0]
+    sheet = concordance(corpus, chosen)
+    sheet = sheet.sort_values(["theme", "entry", "doc_id", "para_id", "line"], kind="stable", ignore_index=True)
+    sheet["theme"] = pd.Categorical(sheet["theme"], categories=list(THEMES))
+    sheet = sheet.sort_values(["theme", "entry"], kind="stable", ignore_index=True)
+    sheet["theme"] = sheet["theme"].astype(str)
+    sheet["correct"] = ""
+    return sheet
+
+
+_TRUE = {"1", "y", "yes", "true", "t"}
+_FALSE = {"0", "n", "no", "false", "f"}
+
+
+def read_audit(path: str | Path) -> pd.DataFrame:
+    """Read a marked coding sheet and return its rows with a boolean-or-missing `correct` column.
+
+    Accepted marks: 1/0, yes/no, y/n, true/false (any case); an empty cell means not coded.
+
+    Raises
+    ------
+    AnalysisError
+        If the file is missing or not CSV, lacks a column, or has another value in `correct`
+        (the message names the file, the 1-based row number counting the header as row 1, and the value).
+    """
+    path = Path(path)
+    try:
+        sheet = pd.read_csv(path, dtype=str, keep_default_na=False)
+    except FileNotFoundError:
+        raise AnalysisError(f"{path}: coding sheet not found") from None
+    except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as exc:
+        raise AnalysisError(f"{path}: coding sheet is not a readable CSV ({exc})") from None
+    missing = [c for c in ("doc_id", "para_id", "theme", "entry", "correct") if c not in sheet.columns]
+    if missing:
+        raise AnalysisError(f"{path}: coding sheet has no column(s) {', '.join(missing)}")
+    marks = []
+    for row_no, (value, theme) in enumerate(zip(sheet["correct"], sheet["theme"]), start=2):
+        v = value.strip().lower()
+        if theme not in THEMES:
+            raise AnalysisError(f"{path}:{row_no}: field 'theme' is {theme!r}; expected one of "
+                                f"{', '.join(THEMES)}")
+        if v in _TRUE:
+            marks.append(True)
+        elif v in _FALSE:
+            marks.append(False)
+        elif v == "":
+            marks.append(pd.NA)
+        else:
+            raise AnalysisError(f"{path}:{row_no}: field 'correct' is {value!r}; expected 1/0, yes/no, "
+                                "true/false or empty (not coded)")
+    sheet["correct"] = pd.array(marks, dtype="boolean")
+    return sheet
+
+
+def audit_precision(sheet: pd.DataFrame, alpha: float = 0.05) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Return per-entry and per-theme precision of a marked coding sheet, with Wilson intervals.
+
+    Parameters
+    ----------
+    sheet : DataFrame
+        The result of `read_audit` (rows with an empty mark are left out).
+    alpha : float, default 0.05
+        1 - confidence level of the Wilson interval (statsmodels `proportion_confint`).
+
+    Returns
+    -------
+    by_entry, by_theme : DataFrame
+        Columns theme, [entry,] n_coded, n_correct, precision, precision_ci_low, precision_ci_high.
+
+    Raises
+    ------
+    AnalysisError
+        If no row is coded.
+    """
+    from statsmodels.stats.proportion import proportion_confint
+
+    coded = sheet[sheet["correct"].notna()].copy()
+    if coded.empty:
+        raise AnalysisError("audit_precision: no row of the coding sheet is marked in 'correct'")
+    coded["correct"] = coded["correct"].astype(bool)
+
+    def summarise(keys):
+        out = coded.groupby(keys, sort=True)["correct"].agg(n_coded="size", n_correct="sum").reset_index()
+        out["n_correct"] = out["n_correct"].astype("int64")
+        out["precision"] = out["n_correct"] / out["n_coded"]
+        lo, hi = proportion_confint(out["n_correct"], out["n_coded"], alpha=alpha, method="wilson")
+        out["precision_ci_low"], out["precision_ci_high"] = np.asarray(lo), np.asarray(hi)
+        return out
+
+    rank = {t: k for k, t in enumerate(THEMES)}
+    by_entry, by_theme = summarise(["theme", "entry"]), summarise(["theme"])
+    by_entry = by_entry.sort_values(["theme", "entry"], key=lambda s: s.map(rank) if s.name == "theme" else s,
+                                    ignore_index=True)
+    by_theme = by_theme.sort_values("theme", key=lambda s: s.map(rank), ignore_index=True)
+    return by_entry, by_theme

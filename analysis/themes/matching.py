@@ -1,0 +1,186 @@
+"""Matching the lexicon against paragraphs and scoring each paragraph."""
+from __future__ import annotations
+
+import fnmatch
+import warnings
+
+import numpy as np
+import pandas as pd
+
+from analysis.config import ThemesConfig
+from analysis.corpus import Corpus, require_columns
+from analysis.errors import AnalysisError
+from analysis.themes.lexicon import _GLOB_CHARS, THEMES, Lexicon, load_lexicon
+from analysis.tokens import column_values
+
+TOKEN_COLUMNS = {"doc_id": "object", "para_id": "int64", "position": "int64", "start": "int64",
+                 "end": "int64", "line": "int64", "lemma": "object"}
+
+
+MATCH_COLUMNS = ("doc_id", "para_id", "position", "length", "start", "end", "line", "theme", "entry")
+
+
+# --------------------------------------------------------------------------- matching
+
+
+def _check_tokens(tokens: pd.DataFrame) -> None:
+    missing = [c for c in TOKEN_COLUMNS if c not in tokens.columns]
+    if missing:
+        raise AnalysisError(f"themes: token table has no column(s) {', '.join(missing)}")
+
+
+def match_lexicon(tokens: pd.DataFrame, lexicon: Lexicon, warn_unmatched: bool = True) -> pd.DataFrame:
+    """Return every match of the lexicon in the token table (longest match first, left to right).
+
+    Parameters
+    ----------
+    tokens : DataFrame
+        The token table of `analysis.tokens` (doc_id, para_id, position, start, end, line, lemma).
+    lexicon : Lexicon
+    warn_unmatched : bool, default True
+        Warn (`UserWarning`) for each glob entry that matches no lemma of the corpus.
+
+    Returns
+    -------
+    DataFrame
+        Columns as listed in the module docstring, in reading order.
+    """
+    _check_tokens(tokens)
+    lemma_col = tokens["lemma"]
+    if isinstance(lemma_col.dtype, pd.CategoricalDtype):
+        codes, names = lemma_col.cat.codes.to_numpy(), lemma_col.cat.categories.astype(str)
+    else:
+        codes, names = pd.factorize(lemma_col.astype(str))
+        names = pd.Index(names).astype(str)
+    codes = codes.astype(np.int64)
+    present = np.zeros(len(names) + 1, dtype=bool)        # last slot: code -1 (no lemma)
+    present[codes] = True
+    vocab = sorted(names[present[:-1]])
+    if warn_unmatched:
+        for entry in lexicon.entries:
+            if entry.is_glob and not any(fnmatch.fnmatchcase(v, entry.words[0]) for v in vocab):
+                warnings.warn(f"{lexicon.source}: {entry.theme} entry {entry.pattern!r} matches no lemma "
+                              "of the corpus", UserWarning, stacklevel=2)
+
+    doc_arr = column_values(tokens["doc_id"])
+    para_arr = tokens["para_id"].to_numpy()
+    n = len(codes)
+    # Paragraph boundaries: a new paragraph starts wherever doc_id or para_id changes.
+    boundary = np.ones(n + 1, dtype=bool)
+    if n > 1:
+        boundary[1:n] = (doc_arr[1:] != doc_arr[:-1]) | (para_arr[1:] != para_arr[:-1])
+    cut = np.flatnonzero(boundary)
+    para_end = np.repeat(cut[1:], np.diff(cut))        # per token: end (exclusive) of its paragraph
+
+    accepts: dict[str, np.ndarray] = {}
+
+    def accepted(word: str) -> np.ndarray:
+        """Which lemma codes a lexicon word accepts (a bool per code; the last slot is code -1)."""
+        if word not in accepts:
+            mask = np.zeros(len(names) + 1, dtype=bool)
+            if _GLOB_CHARS.search(word):
+                mask[names.get_indexer(fnmatch.filter(vocab, word))] = True
+            elif word in names:
+                mask[names.get_loc(word)] = True
+            accepts[word] = mask
+        return accepts[word]
+
+    # Every place each entry matches (numpy, word by word), then longest match first, left to
+    # right: at each token the first entry in (longest, not a glob, lexicon order) that matches.
+    by_code = np.argsort(codes, kind="stable")
+    code_starts = np.searchsorted(codes[by_code], np.arange(-1, len(names) + 1))
+    ranked = sorted(lexicon.entries, key=lambda e: (-len(e.words), e.is_glob, e.order))
+    hit_pos, hit_rank = [], []
+    for rank, entry in enumerate(ranked):
+        first = np.flatnonzero(accepted(entry.words[0])[:-1])
+        pos = np.sort(np.concatenate([by_code[code_starts[c + 1]:code_starts[c + 2]] for c in first])
+                      if len(first) else np.zeros(0, dtype=np.int64))
+        size = len(entry.words)
+        pos = pos[pos + size <= para_end[pos]]
+        for j in range(1, size):
+            pos = pos[accepted(entry.words[j])[codes[pos + j]]]
+        hit_pos.append(pos)
+        hit_rank.append(np.full(len(pos), rank))
+    pos = np.concatenate(hit_pos) if hit_pos else np.zeros(0, dtype=np.int64)
+    rank = np.concatenate(hit_rank) if hit_rank else np.zeros(0, dtype=np.int64)
+    order = np.lexsort((rank, pos))
+    pos, rank = pos[order], rank[order]
+    best = np.r_[True, pos[1:] != pos[:-1]] if len(pos) else np.zeros(0, dtype=bool)
+    found = []
+    next_free = 0
+    for i, r in zip(pos[best].tolist(), rank[best].tolist()):
+        if i >= next_free:                         # not inside the previous match
+            entry = ranked[r]
+            found.append((i, len(entry.words), entry.theme, entry.pattern))
+            next_free = i + len(entry.words)
+    first = np.array([f[0] for f in found], dtype=np.int64)
+    size = np.array([f[1] for f in found], dtype=np.int64)
+    return pd.DataFrame({
+        "doc_id": doc_arr[first].astype(object) if len(first) else np.array([], dtype=object),
+        "para_id": para_arr[first].astype("int64"),
+        "position": tokens["position"].to_numpy()[first].astype("int64"),
+        "length": size,
+        "start": tokens["start"].to_numpy()[first].astype("int64"),
+        "end": tokens["end"].to_numpy()[first + size - 1].astype("int64") if len(first) else first,
+        "line": tokens["line"].to_numpy()[first].astype("int64"),
+        "theme": [f[2] for f in found],
+        "entry": [f[3] for f in found],
+    }, columns=list(MATCH_COLUMNS))
+
+
+def _paragraph_frame(corpus: Corpus) -> pd.DataFrame:
+    paragraphs = corpus.analysed
+    require_columns(paragraphs, {"doc_id": "object", "para_id": "int64", "line_start": "int64",
+                                 "line_end": "int64", "n_tokens": "int64"}, stage="themes")
+    return paragraphs
+
+
+def score_paragraphs(corpus: Corpus, lexicon: Lexicon | None = None, config: ThemesConfig | None = None,
+                     matches: pd.DataFrame | None = None) -> pd.DataFrame:
+    """Return each analysed paragraph's theme scores and label.
+
+    Parameters
+    ----------
+    corpus : Corpus
+        A tokenised corpus (`analysis.load_corpus`).
+    lexicon : Lexicon, optional
+        Default `load_lexicon()`.
+    config : ThemesConfig, optional
+        Supplies `min_score` (matches per 100 tokens below which the label is "none").
+    matches : DataFrame, optional
+        The result of `match_lexicon`, if already computed.
+
+    Returns
+    -------
+    DataFrame
+        Columns doc_id, para_id, line_start, line_end, score_<theme> (matches per 100 tokens),
+        theme, n_tokens, count_<theme>; one row per analysed paragraph, in corpus order.
+    """
+    config = config or ThemesConfig()
+    lexicon = lexicon or load_lexicon()
+    if matches is None:
+        matches = match_lexicon(corpus.tokens, lexicon)
+    paragraphs = _paragraph_frame(corpus)
+    key = pd.MultiIndex.from_frame(paragraphs[["doc_id", "para_id"]])
+    themed = matches[matches["theme"].isin(THEMES)]
+    counts = (themed.groupby(["doc_id", "para_id", "theme"]).size().unstack("theme")
+              .reindex(columns=list(THEMES)).reindex(key).fillna(0).astype("int64"))
+    first = (themed.groupby(["doc_id", "para_id", "theme"])["position"].min().unstack("theme")
+             .reindex(columns=list(THEMES)).reindex(key))
+    n_tokens = paragraphs["n_tokens"].to_numpy()
+    count_arr = counts.to_numpy()
+    scores = np.where(n_tokens[:, None] > 0, 100.0 * count_arr / np.maximum(n_tokens, 1)[:, None], 0.0)
+    # Highest score; ties go to the tied theme whose first match is earliest in the paragraph.
+    first_arr = first.to_numpy(dtype=float)
+    top = scores.max(axis=1) if len(scores) else np.zeros(0)
+    tied_first = np.where(scores == top[:, None], np.nan_to_num(first_arr, nan=np.inf), np.inf)
+    best = tied_first.argmin(axis=1) if len(scores) else np.zeros(0, dtype=int)
+    labels = np.where((top >= config.min_score) & (top > 0), np.array(THEMES)[best], "none")
+    table = paragraphs[["doc_id", "para_id", "line_start", "line_end"]].reset_index(drop=True).copy()
+    for k, theme in enumerate(THEMES):
+        table[f"score_{theme}"] = np.round(scores[:, k], 6)
+    table["theme"] = labels
+    table["n_tokens"] = n_tokens.astype("int64")
+    for k, theme in enumerate(THEMES):
+        table[f"count_{theme}"] = count_arr[:, k]
+    return table

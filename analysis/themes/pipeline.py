@@ -1,0 +1,38 @@
+"""One call: tokens -> matches, paragraph labels, rates, validation."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import pandas as pd
+
+from analysis.config import ThemesConfig
+from analysis.corpus import Corpus
+from analysis.themes.lexicon import Lexicon, load_lexicon
+from analysis.themes.matching import match_lexicon, score_paragraphs
+from analysis.themes.rates import theme_rates
+from analysis.themes.validation import entry_counts
+
+# --------------------------------------------------------------------------- one call
+
+
+@dataclass(frozen=True)
+class ThemeResult:
+    """Everything `analyse_themes` computes (tables as documented in the module docstring)."""
+
+    matches: pd.DataFrame
+    paragraph_themes: pd.DataFrame
+    document_themes: pd.DataFrame
+    year_themes: pd.DataFrame
+    entry_counts: pd.DataFrame
+
+
+def analyse_themes(corpus: Corpus, lexicon: Lexicon | None = None,
+                   config: ThemesConfig | None = None) -> ThemeResult:
+    """Match the lexicon, label the paragraphs and estimate the rates and shares per document and year."""
+    config = config or ThemesConfig()
+    lexicon = lexicon or load_lexicon()
+    matches = match_lexicon(corpus.tokens, lexicon)
+    paragraph_themes = score_paragraphs(corpus, lexicon, config, matches=matches)
+    document_themes = theme_rates(paragraph_themes, corpus.documents, by="doc_id", config=config)
+    year_themes = theme_rates(paragraph_themes, corpus.documents, by="year", config=config)
+    return ThemeResult(matches, paragraph_themes, document_themes, year_themes, entry_counts(matches, lexicon))

@@ -1,0 +1,128 @@
+"""Topic models of the analysed paragraphs: gensim, scikit-learn and keyword-seeded LDA.
+
+Paragraphs are the documents. One bag of words is built once (`build_bag`): a gensim
+`Dictionary` of the paragraph terms with ``filter_extremes(no_below=min_doc_count,
+no_above=max_doc_share, keep_n=None)``, term ids in sorted term order, and from it both the gensim
+corpus and a scipy CSR matrix with the same ids for scikit-learn. `fit_topics` fits one model
+(`TopicFit`: topic-word and doc-topic matrices, rows summing to 1); `run_topics` fits the grid of
+K x seeds x models and returns every table (`TopicsResult`).
+
+Definitions (all documented again where computed):
+    coherence    gensim `CoherenceModel` c_v, c_npmi (sliding windows over the paragraph term lists)
+                 and u_mass (paragraph co-occurrence), on each topic's `top_n` terms; mean over topics.
+    perplexity   held-out document-completion perplexity per word (natural log) of a model fitted
+                 on the other paragraphs (`holdout_share` left out, seeded split): topic shares
+                 inferred from the first half of each held-out paragraph, the second half scored
+                 (`completion_perplexity`). Lower is better. `bound_perplexity` is the library's
+                 own per-word value (gensim ``exp(-log_perplexity)``, scikit-learn
+                 ``perplexity``), which includes the topic-word prior term (see `fit_topics`;
+                 NaN for "seeded" and "tomotopy").
+    similarity   1 - Jensen-Shannon distance (base 2) between two topic-word distributions, in [0, 1].
+    FREX         stm's frequency-exclusivity (Roberts et al.; stm ``calcfrex``, w = 0.5): per topic,
+                 FREX = 1 / (w / ECDF(exclusivity) + (1 - w) / ECDF(p(term | topic))), where
+                 exclusivity = p(term | topic) / sum over topics of p(term | topic) and ECDF ranks a
+                 value among that topic's V values (share of values <= it).
+    lift         a topic's probability mass on a theme's lexicon terms divided by those terms'
+                 share of all tokens of the bag; a topic maps to the theme of largest lift when it is
+                 >= `theme_min_lift` and beats the runner-up by `theme_margin`, else to "other".
+                 Seeded topics map to their own theme by construction.
+    mapped mass  per paragraph, the doc-topic shares summed over the topics mapped to each
+                 category (four themes and "other"); document/year shares are token-weighted means
+                 of it (weight: the paragraph's in-vocabulary term count), averaged over seeds.
+    label        per paragraph, the theme of largest mapped mass (averaged over the seeds), where
+                 the unmapped topics compete one by one ("other" = the largest single unmapped
+                 topic's share, `label_mass`), not pooled. Dictionary labels outside the four
+                 themes (e.g. "none") count as "other" in the agreement.
+    analysis K   the K of each model whose fits feed `typical`, `doc_topics`, `theme_shares`,
+                 `paragraph_themes` and `agreement`: `TopicsConfig.analysis_k`, or when 0 the K
+                 of highest mean c_v for that model (for "seeded" among K > number of themes, so
+                 that at least one free topic can take "other" content, when the grid has such
+                 a K); recorded in `facts["analysis_k"]`.
+
+Columns of the tables of `TopicsResult` (``k`` topics, ``seed`` the fit seed, ``topic`` 0-based):
+    topic_terms       model, k, seed, topic, rank (1-based), term, weight (p(term | topic))
+    topic_labels      model, k, seed, topic, prob_terms, frex_terms (top `top_n`, "; "-joined)
+    typical           model, k, seed, topic, rank, doc_id, para_id, line_start, line_end, share
+                      (doc-topic share), snippet (first 160 characters of the paragraph)
+    doc_topics        model, k, seed, doc_id, para_id, line_start, line_end, topic, share
+                      (fits at the analysis K only)
+    model_selection   model, k, seed, c_v, c_npmi, u_mass, perplexity, bound_perplexity, n_train,
+                      n_heldout
+    preferred_k       model, criterion, k, value (mean over seeds), better ("max" or "min")
+    stability         model, k, topic (of the first seed's fit), similarity (mean over seed pairs),
+                      similarity_min, n_pairs, stable (bool)
+    topic_themes      model, k, seed, topic, theme, score (mass on the mapped theme's terms; 0 for
+                      "other"), lift, one ``mass_<theme>`` and ``lift_<theme>`` column per theme,
+                      seeded (bool: a seeded topic), top_terms
+    theme_shares      model, k, level ("document" or "year"), unit, theme, share (mean over seeds),
+                      seed_min, seed_max, share_ci_low, share_ci_high (95% percentile paragraph
+                      bootstrap of the seed-mean), n_paragraphs, n_terms; with dictionary labels,
+                      also rows of model "dictionary" (one-hot labels, seed_min = seed_max = share)
+    paragraph_themes  model, doc_id, para_id, line_start, line_end, theme (label from the mapped
+                      mass averaged over the seeds at the analysis K)
+    agreement         model, k, level ("all" or "document"), unit, theme ("all" or a theme),
+                      n_paragraphs, agreement (share of paragraphs with equal labels), kappa
+                      (Cohen's, over the four themes and "other"), dictionary_share and model_share
+                      (per document and theme: token-weighted share of paragraphs given that label)
+"""
+from __future__ import annotations
+
+from analysis.topics.bag import (  # noqa: F401
+    BagOfWords,
+    _bag_from_stream,
+    _gc_paused,
+    bag_from_texts,
+    build_bag,
+    subset_bag,
+)
+from analysis.topics.grid import (  # noqa: F401
+    PARAGRAPH_THEME_COLUMNS,
+    TopicsResult,
+    _best_k,
+    _bootstrap_rng,
+    _dictionary_mass,
+    _fit_pair,
+    _fit_pair_unlimited,
+    derived_seeds,
+    run_topics,
+)
+from analysis.topics.labels import (  # noqa: F401
+    SNIPPET_CHARS,
+    _top,
+    frex,
+    topic_term_table,
+    typical_paragraphs,
+)
+from analysis.topics.mapping import (  # noqa: F401
+    AGREEMENT_COLUMNS,
+    OTHER,
+    THEME_SHARE_COLUMNS,
+    _weighted_share,
+    agreement,
+    label_mass,
+    mapped_mass,
+    theme_shares,
+    topic_theme_table,
+)
+from analysis.topics.models import (  # noqa: F401
+    TopicFit,
+    _fit_tomotopy,
+    _normalise,
+    _texts_matrix,
+    check_k,
+    completion_perplexity,
+    fit_topics,
+    seeded_eta,
+)
+from analysis.topics.seeding import lexicon_terms, theme_words  # noqa: F401
+from analysis.topics.selection import COHERENCE_MEASURES, coherence, preferred_k  # noqa: F401
+from analysis.topics.stability import match_topics, stability, topic_similarity  # noqa: F401
+
+__all__ = [
+    "AGREEMENT_COLUMNS", "BagOfWords", "COHERENCE_MEASURES", "OTHER", "PARAGRAPH_THEME_COLUMNS",
+    "SNIPPET_CHARS", "THEME_SHARE_COLUMNS", "TopicFit", "TopicsResult", "agreement",
+    "bag_from_texts", "build_bag", "check_k", "coherence", "completion_perplexity", "derived_seeds",
+    "fit_topics", "frex", "label_mass", "lexicon_terms", "mapped_mass", "match_topics",
+    "preferred_k", "run_topics", "seeded_eta", "stability", "subset_bag", "theme_shares",
+    "theme_words", "topic_similarity", "topic_term_table", "topic_theme_table", "typical_paragraphs",
+]

@@ -1,0 +1,226 @@
+"""The topic grid runner: every model x K x seed, then the tables at the chosen K."""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+from joblib import Parallel, delayed
+from threadpoolctl import threadpool_limits
+
+from analysis.config import TOPIC_MODELS, TopicsConfig
+from analysis.corpus import Corpus, require_columns
+from analysis.errors import ConfigError
+from analysis.topics.bag import BagOfWords, build_bag, subset_bag
+from analysis.topics.labels import _top, frex, topic_term_table, typical_paragraphs
+from analysis.topics.mapping import (
+    AGREEMENT_COLUMNS,
+    OTHER,
+    THEME_SHARE_COLUMNS,
+    agreement,
+    label_mass,
+    mapped_mass,
+    theme_shares,
+    topic_theme_table,
+)
+from analysis.topics.models import TopicFit, check_k, fit_topics
+from analysis.topics.seeding import lexicon_terms
+from analysis.topics.selection import coherence, preferred_k
+from analysis.topics.stability import stability
+
+PARAGRAPH_THEME_COLUMNS = ["model", "doc_id", "para_id", "line_start", "line_end", "theme"]
+
+
+@dataclass(frozen=True)
+class TopicsResult:
+    """All tables of `run_topics` (columns in the module docstring) and the run's facts."""
+
+    topic_terms: pd.DataFrame
+    topic_labels: pd.DataFrame
+    typical: pd.DataFrame
+    doc_topics: pd.DataFrame
+    model_selection: pd.DataFrame
+    preferred_k: pd.DataFrame
+    stability: pd.DataFrame
+    topic_themes: pd.DataFrame
+    theme_shares: pd.DataFrame
+    paragraph_themes: pd.DataFrame
+    agreement: pd.DataFrame
+    facts: dict = field(default_factory=dict)
+
+
+# --------------------------------------------------------------------------- the run
+
+def derived_seeds(config: TopicsConfig) -> dict[str, object]:
+    """Return the fit seeds and the seeds of the held-out split and of the bootstrap.
+
+    ``np.random.SeedSequence(config.seed).spawn(3)`` gives three children: fits (spawned again
+    `n_seeds` times, unless `seeds` is given), the held-out split, the bootstrap.
+    """
+    _, split_ss, boot_ss = np.random.SeedSequence(config.seed).spawn(3)
+    return {"fit": list(config.fit_seeds), "split": int(split_ss.generate_state(1)[0]),
+            "bootstrap": int(boot_ss.generate_state(1)[0])}
+
+
+def run_topics(corpus: Corpus, config: TopicsConfig | None = None,
+               theme_words: dict[str, list[str]] | None = None,
+               dictionary_labels: pd.DataFrame | None = None, progress: bool = False) -> TopicsResult:
+    """Fit the grid of models x K x seeds and return every table (see the module docstring).
+
+    Parameters
+    ----------
+    corpus : Corpus
+    config : TopicsConfig, optional
+    theme_words : dict of str to list of str, optional
+        Theme -> lexicon patterns (globs allowed), resolved with `lexicon_terms`. Needed for
+        "seeded" and for the theme mapping; without it `topic_themes`, `theme_shares`,
+        `paragraph_themes` and `agreement` are empty.
+    dictionary_labels : pandas.DataFrame, optional
+        doc_id, para_id, theme: the dictionary model's paragraph labels, for `agreement`.
+    progress : bool, default False
+        Show a tqdm bar on stderr over the fits.
+
+    Raises
+    ------
+    ConfigError
+        K outside [2, number of paragraphs], an empty vocabulary, "seeded" without a lexicon.
+    SchemaError
+        If the tokens, paragraphs or dictionary labels lack a column.
+    """
+    from tqdm import tqdm
+
+    config = config or TopicsConfig()
+    if dictionary_labels is not None:
+        require_columns(dictionary_labels, {"doc_id": "object", "para_id": "int64", "theme": "object"},
+                        stage="topics (dictionary labels)")
+    bag = build_bag(corpus, config)
+    n = len(bag.bow)
+    for k in config.k_values:
+        check_k(k, n, "k_values")
+    seeds = derived_seeds(config)
+    theme_terms = lexicon_terms(theme_words, bag.vocab) if theme_words else None
+    if "seeded" in config.models and not theme_terms:
+        raise ConfigError("topics.models: 'seeded' needs the theme lexicon (theme_words)")
+    split_rng = np.random.default_rng(seeds["split"])
+    heldout_idx = np.sort(split_rng.permutation(n)[:max(1, int(round(config.holdout_share * n)))])
+    train_idx = np.setdiff1d(np.arange(n), heldout_idx)
+    train, heldout = subset_bag(bag, train_idx), subset_bag(bag, heldout_idx)
+
+    grid = [(m, k, s) for m in config.models for k in sorted(config.k_values) for s in seeds["fit"]]
+    jobs = Parallel(n_jobs=config.n_jobs, return_as="generator")(
+        delayed(_fit_pair)(bag, train, heldout, m, k, s, config, theme_terms) for m, k, s in grid)
+    fits: list[TopicFit] = []
+    selection_rows = []
+    for fit, scores in tqdm(jobs, total=len(grid), desc="topic models", disable=not progress, unit="fit"):
+        fits.append(fit)
+        selection_rows.append({"model": fit.model, "k": fit.k, "seed": fit.seed, **scores,
+                               "n_train": len(train_idx), "n_heldout": len(heldout_idx)})
+    selection = coherence(fits, bag, config.top_n).merge(pd.DataFrame(selection_rows),
+                                                         on=["model", "k", "seed"])
+    preferred = preferred_k(selection)
+
+    key = {(f.model, f.k, f.seed): f for f in fits}
+    topic_terms = pd.concat([topic_term_table(f, bag.vocab, config.top_n) for f in fits], ignore_index=True)
+    frex_rows = []
+    for f in fits:
+        fx = _top(frex(f.topic_word), config.top_n)
+        pr = _top(f.topic_word, config.top_n)
+        for t in range(f.k):
+            frex_rows.append({"model": f.model, "k": f.k, "seed": f.seed, "topic": t,
+                              "prob_terms": "; ".join(bag.vocab[pr[t]]),
+                              "frex_terms": "; ".join(bag.vocab[fx[t]])})
+    topic_labels = pd.DataFrame(frex_rows)
+    stab = pd.concat([stability([key[(m, k, s)] for s in seeds["fit"]], config.stability_threshold)
+                      for m in config.models for k in sorted(config.k_values)], ignore_index=True)
+
+    analysis_k = {}
+    for m in config.models:
+        if config.analysis_k:
+            analysis_k[m] = config.analysis_k
+        else:
+            analysis_k[m] = _best_k(selection, m, len(theme_terms or {}))
+    chosen = [f for f in fits if f.k == analysis_k[f.model]]
+    typical = pd.concat([typical_paragraphs(f, bag.paragraphs, config.n_typical) for f in chosen],
+                        ignore_index=True)
+    keys = bag.paragraphs[["doc_id", "para_id", "line_start", "line_end"]]
+    doc_topics = pd.concat([
+        pd.DataFrame({"model": f.model, "k": f.k, "seed": f.seed,
+                      **{c: np.repeat(keys[c].to_numpy(), f.k) for c in keys.columns},
+                      "topic": np.tile(np.arange(f.k), n), "share": f.doc_topic.ravel()})
+        for f in chosen], ignore_index=True)
+
+    topic_themes = pd.DataFrame(columns=["model", "k", "seed", "topic", "theme", "score", "lift"])
+    shares = pd.DataFrame(columns=THEME_SHARE_COLUMNS)
+    para_themes = pd.DataFrame(columns=PARAGRAPH_THEME_COLUMNS)
+    agree = pd.DataFrame(columns=AGREEMENT_COLUMNS)
+    if theme_terms:
+        categories = [*theme_terms, OTHER]
+        prob = topic_terms.groupby(["model", "k", "seed", "topic"], sort=False)["term"].agg("; ".join)
+        topic_themes = pd.concat([topic_theme_table(f, bag, theme_terms, config) for f in fits],
+                                 ignore_index=True)
+        topic_themes["top_terms"] = prob.reindex(
+            pd.MultiIndex.from_frame(topic_themes[["model", "k", "seed", "topic"]])).to_numpy()
+        share_tables, label_tables = [], []
+        for m in config.models:
+            masses, for_labels = [], []
+            for f in (f for f in chosen if f.model == m):
+                rows = topic_themes[(topic_themes["model"] == m) & (topic_themes["k"] == f.k)
+                                    & (topic_themes["seed"] == f.seed)]
+                masses.append(mapped_mass(f, rows["theme"].tolist(), categories))
+                for_labels.append(label_mass(f, rows["theme"].tolist(), categories))
+            share_tables.append(theme_shares(masses, bag, categories, m, analysis_k[m], config.n_bootstrap,
+                                             _bootstrap_rng(seeds["bootstrap"], m)))
+            label = np.array(categories)[np.argmax(np.mean(for_labels, axis=0), axis=1)]
+            label_tables.append(keys.assign(model=m, theme=label))
+        if dictionary_labels is not None:
+            dic_mass = _dictionary_mass(dictionary_labels, bag, categories)
+            share_tables.append(theme_shares([dic_mass], bag, categories, "dictionary", 0, config.n_bootstrap,
+                                             _bootstrap_rng(seeds["bootstrap"], "dictionary")))
+        shares = pd.concat(share_tables, ignore_index=True)
+        para_themes = pd.concat(label_tables, ignore_index=True)[PARAGRAPH_THEME_COLUMNS]
+        if dictionary_labels is not None:
+            agree = agreement(para_themes, dictionary_labels, bag, categories, analysis_k)
+    facts = {"seeds": seeds, "analysis_k": analysis_k, "n_paragraphs": n, "n_dropped": bag.n_dropped,
+             "n_terms": len(bag.vocab), "n_tokens": int(bag.matrix.sum()),
+             "heldout": {"n_train": len(train_idx), "n_heldout": len(heldout_idx)},
+             "theme_terms": theme_terms or {}}
+    return TopicsResult(topic_terms, topic_labels, typical, doc_topics, selection, preferred, stab,
+                        topic_themes, shares, para_themes, agree, facts)
+
+
+def _best_k(selection: pd.DataFrame, model: str, n_themes: int) -> int:
+    """Return the K of highest mean c_v of a model; for "seeded", among K with a free topic
+    (K > number of themes) when the grid has one, so that "other" content has a topic to go to."""
+    means = selection[selection["model"] == model].groupby("k")["c_v"].mean()
+    if model == "seeded" and (means.index > n_themes).any():
+        means = means[means.index > n_themes]
+    return int(means.idxmax())
+
+
+def _bootstrap_rng(seed: int, model: str) -> np.random.Generator:
+    """Return the bootstrap generator of one model, independent of which other models run."""
+    names = [*TOPIC_MODELS, "dictionary"]
+    return np.random.default_rng([seed, names.index(model)])
+
+
+def _fit_pair(bag, train, heldout, model, k, seed, config, theme_terms):
+    """Fit on all paragraphs (the fit) and on the training split (held-out scores)."""
+    with threadpool_limits(1):
+        return _fit_pair_unlimited(bag, train, heldout, model, k, seed, config, theme_terms)
+
+
+def _fit_pair_unlimited(bag, train, heldout, model, k, seed, config, theme_terms):
+    fit, _ = fit_topics(bag, model, k, seed, config, theme_terms)
+    _, scores = fit_topics(train, model, k, seed, config, theme_terms, heldout=heldout)
+    return fit, scores
+
+
+def _dictionary_mass(dictionary_labels: pd.DataFrame, bag: BagOfWords, categories: list[str]) -> np.ndarray:
+    """Return the dictionary labels as one-hot masses aligned to the bag (unlabelled: "other")."""
+    dic = dictionary_labels.assign(doc_id=dictionary_labels["doc_id"].astype(str))
+    key = bag.paragraphs[["doc_id", "para_id"]].merge(dic[["doc_id", "para_id", "theme"]],
+                                                      on=["doc_id", "para_id"], how="left")
+    theme = key["theme"].astype(object).where(key["theme"].isin(categories), OTHER)
+    out = np.zeros((len(bag.bow), len(categories)))
+    out[np.arange(len(out)), [categories.index(t) for t in theme]] = 1.0
+    return out

@@ -1,0 +1,183 @@
+"""Mapping topics to themes, theme shares and agreement with the dictionary."""
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+from sklearn.metrics import cohen_kappa_score
+
+from analysis.config import TopicsConfig
+from analysis.topics.bag import BagOfWords
+from analysis.topics.models import TopicFit
+
+OTHER = "other"
+
+
+THEME_SHARE_COLUMNS = ["model", "k", "level", "unit", "theme", "share", "seed_min", "seed_max",
+                       "share_ci_low", "share_ci_high", "n_paragraphs", "n_terms"]
+
+
+AGREEMENT_COLUMNS = ["model", "k", "level", "unit", "theme", "n_paragraphs", "agreement", "kappa",
+                     "dictionary_share", "model_share"]
+
+
+# --------------------------------------------------------------------------- themes
+
+def topic_theme_table(fit: TopicFit, bag: BagOfWords, theme_terms: dict[str, list[str]],
+                      config: TopicsConfig) -> pd.DataFrame:
+    """Return each topic's theme, mass and lift on every theme's lexicon terms.
+
+    mass = sum of p(term | topic) over the theme's terms; lift = mass / (the theme terms' share
+    of all tokens of the bag). A topic maps to the theme of largest lift if that lift is
+    >= `theme_min_lift` and beats the second largest by `theme_margin`, else to "other"; seeded
+    topics map to their theme by construction. `score` is the mass on the mapped theme (0 for
+    "other").
+    """
+    themes = list(theme_terms)
+    index = {t: i for i, t in enumerate(map(str, bag.vocab))}
+    totals = np.asarray(bag.matrix.sum(axis=0)).ravel()
+    totals = totals / totals.sum()
+    mass = np.zeros((fit.k, len(themes)))
+    lift = np.zeros((fit.k, len(themes)))
+    for j, theme in enumerate(themes):
+        ids = [index[t] for t in theme_terms[theme] if t in index]
+        mass[:, j] = fit.topic_word[:, ids].sum(axis=1)
+        base = totals[ids].sum()
+        lift[:, j] = mass[:, j] / base if base > 0 else 0.0
+    labels, scores = [], []
+    for t in range(fit.k):
+        if t < len(fit.seeded_themes):
+            j = themes.index(fit.seeded_themes[t])
+        else:
+            order = np.argsort(-lift[t], kind="stable")
+            best = order[0]
+            second = lift[t, order[1]] if len(order) > 1 else 0.0
+            ok = lift[t, best] >= config.theme_min_lift and lift[t, best] - second >= config.theme_margin
+            j = best if ok else None
+        labels.append(themes[j] if j is not None else OTHER)
+        scores.append((float(mass[t, j]), float(lift[t, j])) if j is not None else (0.0, 0.0))
+    table = pd.DataFrame({"model": fit.model, "k": fit.k, "seed": fit.seed, "topic": np.arange(fit.k),
+                          "theme": labels, "score": [s[0] for s in scores], "lift": [s[1] for s in scores]})
+    for j, theme in enumerate(themes):
+        table[f"mass_{theme}"] = mass[:, j]
+    for j, theme in enumerate(themes):
+        table[f"lift_{theme}"] = lift[:, j]
+    table["seeded"] = np.arange(fit.k) < len(fit.seeded_themes)
+    return table
+
+
+def mapped_mass(fit: TopicFit, topic_themes: list[str], categories: list[str]) -> np.ndarray:
+    """Return n_paragraphs x len(categories): doc-topic shares summed over each category's topics."""
+    onehot = np.zeros((fit.k, len(categories)))
+    for t, theme in enumerate(topic_themes):
+        onehot[t, categories.index(theme)] = 1.0
+    return fit.doc_topic @ onehot
+
+
+def label_mass(fit: TopicFit, topic_themes: list[str], categories: list[str]) -> np.ndarray:
+    """Return n_paragraphs x len(categories) masses for labelling paragraphs.
+
+    As `mapped_mass` for the themes, but the "other" column holds the largest share of any
+    single unmapped topic, not their sum: pooled, the unmapped topics (often most of the K) would
+    win by their number alone.
+    """
+    out = mapped_mass(fit, topic_themes, categories)
+    other = [t for t, theme in enumerate(topic_themes) if theme == OTHER]
+    j = categories.index(OTHER)
+    out[:, j] = fit.doc_topic[:, other].max(axis=1) if other else 0.0
+    return out
+
+
+def _weighted_share(values: np.ndarray, weights: np.ndarray, groups: np.ndarray, units) -> np.ndarray:
+    """Token-weighted mean of `values` (n x c) within each unit: len(units) x c."""
+    out = np.zeros((len(units), values.shape[1]))
+    for u, unit in enumerate(units):
+        m = groups == unit
+        out[u] = weights[m] @ values[m] / weights[m].sum()
+    return out
+
+
+def theme_shares(masses: list[np.ndarray], bag: BagOfWords, categories: list[str], model: str, k: int,
+                 n_bootstrap: int, rng: np.random.Generator) -> pd.DataFrame:
+    """Return document- and year-level theme shares with seed range and bootstrap interval.
+
+    Parameters
+    ----------
+    masses : list of numpy.ndarray
+        One n_paragraphs x categories mapped-mass matrix per seed (one entry for a dictionary).
+    bag : BagOfWords
+        Paragraph keys and weights (`n_terms`).
+    categories : list of str
+        Column names of the masses (themes then "other").
+    n_bootstrap : int
+        Paragraph bootstrap resamples within each unit, of the seed-mean masses; the interval is
+        the 2.5 and 97.5 percentiles.
+    rng : numpy.random.Generator
+    """
+    weights = bag.paragraphs["n_terms"].to_numpy(dtype=np.float64)
+    mean_mass = np.mean(masses, axis=0)
+    rows = []
+    for level, column in (("document", "doc_id"), ("year", "year")):
+        groups = bag.paragraphs[column].to_numpy()
+        units = sorted(set(groups.tolist()))
+        per_seed = np.array([_weighted_share(m, weights, groups, units) for m in masses])
+        share = _weighted_share(mean_mass, weights, groups, units)
+        for u, unit in enumerate(units):
+            idx = np.flatnonzero(groups == unit)
+            draws = rng.integers(0, len(idx), size=(n_bootstrap, len(idx)))
+            w = weights[idx][draws]
+            boot = np.einsum("bn,bnc->bc", w, mean_mass[idx][draws]) / w.sum(axis=1, keepdims=True)
+            low, high = np.percentile(boot, [2.5, 97.5], axis=0)
+            for c, theme in enumerate(categories):
+                rows.append({"model": model, "k": k, "level": level, "unit": str(unit), "theme": theme,
+                             "share": share[u, c], "seed_min": per_seed[:, u, c].min(),
+                             "seed_max": per_seed[:, u, c].max(), "share_ci_low": low[c],
+                             "share_ci_high": high[c], "n_paragraphs": len(idx),
+                             "n_terms": int(weights[idx].sum())})
+    return pd.DataFrame(rows, columns=THEME_SHARE_COLUMNS)
+
+
+def agreement(labels: pd.DataFrame, dictionary_labels: pd.DataFrame, bag: BagOfWords,
+              categories: list[str], k_by_model: dict[str, int]) -> pd.DataFrame:
+    """Return Cohen's kappa and raw agreement of each model's paragraph labels with the dictionary's.
+
+    Dictionary labels outside the categories (e.g. "none") count as "other"; paragraphs missing
+    from either side are left out. Per document: kappa, agreement, and per theme the token-weighted
+    share of paragraphs the dictionary labels with it (`dictionary_share`) beside the same share of
+    the model's labels (`model_share`).
+
+    Parameters
+    ----------
+    labels : pandas.DataFrame
+        model, doc_id, para_id, theme (`paragraph_themes`).
+    dictionary_labels : pandas.DataFrame
+        doc_id, para_id, theme.
+    """
+    dic = dictionary_labels[["doc_id", "para_id", "theme"]].copy()
+    dic["doc_id"] = dic["doc_id"].astype(str)
+    dic["para_id"] = dic["para_id"].astype("int64")
+    dic["theme"] = dic["theme"].astype(str).where(dic["theme"].astype(str).isin(categories), OTHER)
+    weights = bag.paragraphs[["doc_id", "para_id", "n_terms"]]
+    rows = []
+
+    def kappa(a, b) -> float:
+        return float(cohen_kappa_score(a, b, labels=categories)) if len(set(a) | set(b)) > 1 else float("nan")
+
+    for model, sub in labels.groupby("model", sort=False):
+        both = sub.merge(dic, on=["doc_id", "para_id"], suffixes=("_model", "_dictionary")).merge(
+            weights, on=["doc_id", "para_id"])
+        a, b = both["theme_dictionary"].to_numpy(), both["theme_model"].to_numpy()
+        rows.append({"model": model, "k": k_by_model[model], "level": "all", "unit": "all", "theme": "all",
+                     "n_paragraphs": len(both), "agreement": float(np.mean(a == b)) if len(both) else np.nan,
+                     "kappa": kappa(a, b) if len(both) else np.nan})
+        for doc_id, d in both.groupby("doc_id", sort=True):
+            a, b = d["theme_dictionary"].to_numpy(), d["theme_model"].to_numpy()
+            rows.append({"model": model, "k": k_by_model[model], "level": "document", "unit": doc_id,
+                         "theme": "all", "n_paragraphs": len(d), "agreement": float(np.mean(a == b)),
+                         "kappa": kappa(a, b)})
+            w = d["n_terms"].to_numpy(dtype=np.float64)
+            for theme in categories:
+                rows.append({"model": model, "k": k_by_model[model], "level": "document", "unit": doc_id,
+                             "theme": theme, "n_paragraphs": len(d),
+                             "dictionary_share": float(w @ (a == theme) / w.sum()),
+                             "model_share": float(w @ (b == theme) / w.sum())})
+    return pd.DataFrame(rows, columns=AGREEMENT_COLUMNS)

@@ -1,0 +1,57 @@
+"""Stability of topics across seeds: similarity and Hungarian matching."""
+from __future__ import annotations
+
+from itertools import combinations
+
+import numpy as np
+import pandas as pd
+from scipy.optimize import linear_sum_assignment
+from scipy.spatial.distance import jensenshannon
+
+from analysis.topics.models import TopicFit
+
+# --------------------------------------------------------------------------- stability
+
+def topic_similarity(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """Return the k_a x k_b matrix of 1 - Jensen-Shannon distance (base 2) between topic rows."""
+    return 1.0 - jensenshannon(a[:, None, :], b[None, :, :], axis=2, base=2)
+
+
+def match_topics(reference: np.ndarray, other: np.ndarray) -> np.ndarray:
+    """Return, for each reference topic, the index of its one-to-one match in `other`.
+
+    Hungarian assignment (`scipy.optimize.linear_sum_assignment`) maximising the summed
+    `topic_similarity`.
+    """
+    sim = topic_similarity(reference, other)
+    rows, cols = linear_sum_assignment(sim, maximize=True)
+    match = np.empty(len(reference), dtype=int)
+    match[rows] = cols
+    return match
+
+
+def stability(fits: list[TopicFit], threshold: float = 0.5) -> pd.DataFrame:
+    """Return per topic of the first fit its mean matched similarity across all seed pairs.
+
+    Every fit is aligned to the first one (`match_topics`); for each pair of fits (i < j) the
+    similarity of the aligned topics is taken; a topic's `similarity` is the mean over pairs and
+    it is `stable` when that mean is >= `threshold`. With one fit the table is empty.
+
+    Parameters
+    ----------
+    fits : list of TopicFit
+        Fits of one model and one K with different seeds.
+    threshold : float, default 0.5
+        In similarity units (1 - JS distance, base 2).
+    """
+    columns = ["model", "k", "topic", "similarity", "similarity_min", "n_pairs", "stable"]
+    if len(fits) < 2:
+        return pd.DataFrame(columns=columns)
+    ref = fits[0].topic_word
+    aligned = [f.topic_word[match_topics(ref, f.topic_word)] for f in fits]
+    sims = np.array([np.diag(topic_similarity(aligned[i], aligned[j]))
+                     for i, j in combinations(range(len(fits)), 2)])
+    mean = sims.mean(axis=0)
+    return pd.DataFrame({"model": fits[0].model, "k": fits[0].k, "topic": np.arange(fits[0].k),
+                         "similarity": mean, "similarity_min": sims.min(axis=0), "n_pairs": len(sims),
+                         "stable": mean >= threshold}, columns=columns)

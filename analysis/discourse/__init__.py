@@ -129,7 +129,9 @@ from analysis.discourse.keyness import (  # noqa: F401
     keyness,
     keyness_statistics,
 )
-from analysis.discourse.kwic import (  # noqa: F401
+from analysis.discourse.kwic import kwic  # noqa: F401
+from analysis.discourse.profile import lexical_profile, mattr  # noqa: F401
+from analysis.query import (  # noqa: F401
     _GLOB,
     TOKEN_COLUMNS,
     _category_mask,
@@ -140,9 +142,7 @@ from analysis.discourse.kwic import (  # noqa: F401
     _para_bounds,
     _para_key,
     _pattern_words,
-    kwic,
 )
-from analysis.discourse.profile import lexical_profile, mattr  # noqa: F401
 
 __all__ = [
     "COLLOCATION_SORTS", "FORMULATION_CATEGORIES", "FORMULATION_COLUMNS", "KEYNESS_SORTS",

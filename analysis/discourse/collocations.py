@@ -7,13 +7,13 @@ from scipy import stats
 from scipy.special import xlogy
 
 from analysis.config import DiscourseConfig
-from analysis.discourse.kwic import (
+from analysis.errors import ConfigError
+from analysis.query import (
     _check_window,
     _match_sequences,
     _para_key,
     _pattern_words,
 )
-from analysis.errors import ConfigError
 from analysis.tokens import lemmatize
 
 COLLOCATION_SORTS = ("g2", "pmi", "t_score", "dice", "count")

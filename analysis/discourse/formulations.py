@@ -11,7 +11,8 @@ import pandas as pd
 from scipy import stats
 
 from analysis.corpus import require_columns
-from analysis.discourse.kwic import (
+from analysis.errors import ConfigError, CorpusError
+from analysis.query import (
     TOKEN_COLUMNS,
     _check_window,
     _concordance,
@@ -19,7 +20,6 @@ from analysis.discourse.kwic import (
     _match_sequences,
     _para_key,
 )
-from analysis.errors import ConfigError, CorpusError
 from analysis.tokens import TOKEN_PATTERN, column_values, lemmatize
 
 FORMULATION_COLUMNS = ("formulation_id", "category", "canonical", "variant", "chinese", "where", "note")

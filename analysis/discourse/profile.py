@@ -5,8 +5,8 @@ import numpy as np
 import pandas as pd
 
 from analysis.config import DiscourseConfig
-from analysis.discourse.kwic import _lemma_codes
 from analysis.errors import ConfigError
+from analysis.query import _lemma_codes
 from analysis.tokens import column_values
 
 # ----------------------------------------------------------------------------- lexical profile

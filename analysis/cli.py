@@ -245,7 +245,7 @@ def _table_output(p: argparse.ArgumentParser) -> None:
 def cmd_figures(args, config) -> int:
     import io as _io
 
-    from analysis import figures
+    from analysis import figures, pipeline
     from analysis.tokens import load_corpus
 
     started = time.perf_counter()
@@ -262,7 +262,7 @@ def cmd_figures(args, config) -> int:
 
     progress("corpus and tokens")
     corpus = load_corpus(args.manifest, config, progress=interactive)
-    results = figures.make_figures(corpus, config, only=args.only, progress=progress)
+    results = pipeline.make_figures(corpus, config, only=args.only, progress=progress)
     inputs = _inputs(corpus)
     # Everything is rendered in memory before anything is written: a failure leaves earlier figures whole.
     progress(f"rendering and writing {len(results)} figures to {out}")

@@ -312,7 +312,7 @@ class DiscourseConfig:
         _check(self.mattr_window >= 10, "discourse.mattr_window", ">= 10", self.mattr_window)
 
 
-#: The figures `analysis figures` makes, in order (see `analysis.figures.make_figures`).
+#: The figures `analysis figures` makes, in order (see `analysis.pipeline.make_figures`).
 FIGURE_NAMES = ("theme_attention", "translation_robustness", "method_agreement", "topic_diagnostics",
                 "topic_terms", "document_topics", "keyness_2025_vs_2023", "keyness_2021_vs_rest",
                 "formulations", "collocation_network")

@@ -12,8 +12,7 @@ one colour in every figure.
 from __future__ import annotations
 
 from contextlib import contextmanager
-from dataclasses import dataclass, field
-from typing import Callable, Iterator
+from typing import Iterator
 
 import matplotlib
 
@@ -22,7 +21,6 @@ import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 
-from analysis.config import FIGURE_NAMES  # noqa: E402
 from analysis.errors import SchemaError  # noqa: E402
 
 THEMES = ("security", "development", "livelihood", "supervision")
@@ -351,164 +349,3 @@ def plot_document_topics(table: pd.DataFrame, documents: pd.DataFrame | None = N
         ax.set_title("Documents by topic (seeded LDA; mean over seeds, [lowest-highest seed])", fontsize=8)
         fig.tight_layout()
     return fig
-
-
-# ----------------------------------------------------------------------------- all figures
-
-
-@dataclass
-class FigureOutput:
-    """One figure, the numbers it shows, and what its sidecar records besides the run facts."""
-
-    name: str
-    figure: plt.Figure
-    table: pd.DataFrame
-    facts: dict = field(default_factory=dict)
-
-
-FIGURES = FIGURE_NAMES
-
-
-def _keyness_rows(table: pd.DataFrame, top: int, alpha: float = 0.05) -> pd.DataFrame:
-    """Return the `top` terms key for each side (by G2), preferring significant ones."""
-    parts = []
-    for side in ("target", "reference"):
-        sub = table[table["key_for"] == side].sort_values(["g2", "term"], ascending=[False, True])
-        parts.append(sub.head(top))
-    return pd.concat(parts).sort_values("log_ratio", ascending=False).reset_index(drop=True)
-
-
-def collocation_edges(tokens: pd.DataFrame, node: str, window: int, first_ring: int, second_ring: int,
-                      min_count: int) -> pd.DataFrame:
-    """Return the edges of a two-ring collocation network around `node`: its `first_ring`
-    strongest collocates by G2, and for each of them its `second_ring` strongest collocates."""
-    from analysis import discourse
-
-    def strongest(term: str, n: int) -> pd.DataFrame:
-        table = discourse.collocates(tokens, term, window=window, min_count=min_count)
-        table = table[(table["collocate"] != term) & (table["collocate"] != node)]
-        return table.sort_values(["g2", "collocate"], ascending=[False, True]).head(n)
-
-    first = strongest(node, first_ring)
-    edges = [first.assign(source=node)]
-    for term in first["collocate"]:
-        edges.append(strongest(term, second_ring).assign(source=term))
-    table = pd.concat(edges, ignore_index=True).rename(columns={"collocate": "target"})
-    pair = table[["source", "target"]].apply(lambda r: tuple(sorted(r)), axis=1)
-    table = table[~pair.duplicated()].reset_index(drop=True)
-    return table[["source", "target", "count", "g2", "pmi", "t_score", "dice", "p"]]
-
-
-def make_figures(corpus, config=None, only: list[str] | None = None, progress=None) -> list[FigureOutput]:
-    """Return every figure (or those named in `only`) computed from a tokenised corpus.
-
-    Parameters
-    ----------
-    corpus : Corpus
-        From `analysis.load_corpus`.
-    config : analysis.config.Config, optional
-    only : list of str, optional
-        Names from `FIGURES`.
-    progress : callable, optional
-        Called with a short message before each slow step.
-
-    Raises
-    ------
-    ConfigError
-        If `only` names an unknown figure.
-    """
-    from analysis import discourse, themes
-    from analysis.config import Config
-    from analysis.errors import ConfigError
-
-    config = config or Config()
-    say = progress or (lambda msg: None)
-    wanted = list(only) if only else list(FIGURES)
-    unknown = [n for n in wanted if n not in FIGURES]
-    if unknown:
-        raise ConfigError(f"--only {', '.join(unknown)}: no such figure; choose from {', '.join(FIGURES)}")
-    fc = config.figures
-    docs = corpus.documents
-    outputs: list[FigureOutput] = []
-    needs_topics = {"method_agreement", "topic_diagnostics", "topic_terms", "document_topics"} & set(wanted)
-    say("themes: dictionary model and bootstrap")
-    theme_result = themes.analyse_themes(corpus, config=config.themes)
-    topic_result = None
-    if needs_topics:
-        from analysis import topics
-
-        say("topics: LDA grid (gensim, scikit-learn, seeded)")
-        lexicon = themes.load_lexicon()
-        topic_result = topics.run_topics(corpus, config.topics, topics.theme_words(lexicon),
-                                         theme_result.paragraph_themes[["doc_id", "para_id", "theme"]])
-    for name in wanted:
-        say(f"figure {name}")
-        if name == "theme_attention":
-            table = pd.concat([theme_result.document_themes.assign(level="document"),
-                               theme_result.year_themes.assign(level="year")], ignore_index=True)
-            fig = plot_theme_attention(theme_result.document_themes, theme_result.year_themes, docs,
-                                       n_boot=config.themes.n_boot)
-            outputs.append(FigureOutput(name, fig, table, {"n_boot": config.themes.n_boot, "seed": config.themes.seed}))
-        elif name == "translation_robustness":
-            table = themes.compare_versions(theme_result.document_themes, docs)
-            if table.empty:
-                say(f"skipping {name}: no document of the corpus is a version_of another")
-                continue
-            outputs.append(FigureOutput(name, plot_translation_robustness(table), table,
-                                        {"n_boot": config.themes.n_boot, "seed": config.themes.seed}))
-        elif name == "method_agreement":
-            shares, agree = topic_result.theme_shares, topic_result.agreement
-            outputs.append(FigureOutput(name, plot_method_agreement(shares, agree, docs),
-                                        shares[shares["level"] == "document"].reset_index(drop=True),
-                                        {"kappa": agree[(agree["level"] == "all") & (agree["theme"] == "all")]
-                                         [["model", "k", "agreement", "kappa"]].to_dict("records")}))
-        elif name == "topic_diagnostics":
-            sel, stab = topic_result.model_selection, topic_result.stability
-            analysis_k = topic_result.facts["analysis_k"]
-            stab = stab[[int(k) == int(analysis_k.get(m, -1)) for m, k in zip(stab["model"], stab["k"])]]
-            table = pd.concat([sel.assign(table="model_selection"), stab.assign(table="stability")], ignore_index=True)
-            outputs.append(FigureOutput(name, plot_topic_diagnostics(sel, stab), table,
-                                        {"preferred_k": topic_result.preferred_k.to_dict("records")}))
-        elif name in ("topic_terms", "document_topics"):
-            model = "seeded" if "seeded" in set(topic_result.topic_terms["model"]) else topic_result.topic_terms["model"].iloc[0]
-            k = int(topic_result.facts["analysis_k"][model])
-            seed0 = int(topic_result.topic_terms.query("model == @model and k == @k")["seed"].min())
-            tt = topic_result.topic_themes.query("model == @model and k == @k and seed == @seed0")
-            if name == "topic_terms":
-                terms = topic_result.topic_terms.query("model == @model and k == @k and seed == @seed0 and rank <= 8")
-                outputs.append(FigureOutput(name, plot_topic_terms(terms, tt), terms.reset_index(drop=True),
-                                            {"model": model, "k": k, "seed": seed0}))
-            else:
-                dt = topic_result.doc_topics.query("model == @model and k == @k")
-                per_seed = dt.groupby(["seed", "doc_id", "topic"])["share"].mean().reset_index()
-                table = per_seed.groupby(["doc_id", "topic"])["share"].agg(share="mean", seed_min="min",
-                                                                          seed_max="max").reset_index()
-                names = tt.set_index("topic")
-                table["label"] = [f"{t}: {names.loc[t, 'theme']}" for t in table["topic"]]
-                outputs.append(FigureOutput(name, plot_document_topics(table, docs), table,
-                                            {"model": model, "k": k, "note": "topics matched across seeds by index"}))
-        elif name.startswith("keyness_"):
-            if name == "keyness_2025_vs_2023":
-                target, reference = {"doc_id": ["conference-2025"]}, {"doc_id": ["report-2023"]}
-                title, t_label, r_label = "Key terms: 2025 conference vs 2023 report", "2025 conference", "2023 report"
-            else:
-                target, reference = {"doc_id": ["opinions-2021"]}, "rest"
-                title, t_label, r_label = "Key terms: 2021 Opinions vs the other documents", "2021 Opinions", "rest"
-            wanted_docs = set(target["doc_id"]) | (set() if reference == "rest" else set(reference["doc_id"]))
-            if not wanted_docs <= set(docs["doc_id"]):
-                say(f"skipping {name}: the corpus lacks {', '.join(sorted(wanted_docs - set(docs['doc_id'])))}")
-                continue
-            table = discourse.keyness(corpus.tokens, docs, target, reference, config.discourse)
-            rows = _keyness_rows(table, fc.keyness_top)
-            outputs.append(FigureOutput(name, plot_keyness(rows, title, t_label, r_label, fc.keyness_top), rows,
-                                        {"target": target, "reference": reference}))
-        elif name == "formulations":
-            counts = discourse.count_formulations(corpus.tokens, docs)
-            outputs.append(FigureOutput(name, plot_formulations(counts, docs, fc.formulations_top), counts))
-        elif name == "collocation_network":
-            edges = collocation_edges(corpus.tokens, fc.network_node, fc.network_window, fc.network_first_ring,
-                                      fc.network_second_ring, fc.network_min_count)
-            outputs.append(FigureOutput(name, plot_collocation_network(edges, fc.network_node, fc.layout_seed), edges,
-                                        {"node": fc.network_node, "window": fc.network_window,
-                                         "min_count": fc.network_min_count, "layout_seed": fc.layout_seed}))
-    return outputs

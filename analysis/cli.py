@@ -14,7 +14,7 @@ from pathlib import Path
 
 from analysis import io
 from analysis.config import FIGURE_NAMES, load_config
-from analysis.errors import AnalysisError, ConfigError
+from analysis.errors import AnalysisError, ConfigError, ParameterError
 
 
 def _common(parser: argparse.ArgumentParser) -> None:
@@ -173,7 +173,7 @@ def cmd_kwic(args, config) -> int:
     from analysis.tokens import load_corpus
 
     window = config.discourse.window if args.window is None else args.window
-    discourse._check_window(window)
+    discourse.check_window(window)
     corpus = load_corpus(args.manifest, config)
     table = discourse.kwic(corpus.tokens, corpus.paragraphs, " ".join(args.term), window)
     return _emit(table, args, config, corpus, "kwic", ["doc_id", "line_start", "left", "match", "right"])
@@ -184,7 +184,7 @@ def cmd_collocations(args, config) -> int:
     from analysis.tokens import load_corpus
 
     if args.window is not None:
-        discourse._check_window(args.window)
+        discourse.check_window(args.window)
     settings = _discourse_config(config, window=args.window)
     corpus = load_corpus(args.manifest, config)
     if args.node:
@@ -202,7 +202,7 @@ def cmd_formulations(args, config) -> int:
     from analysis.tokens import load_corpus
 
     if args.window is not None:
-        discourse._check_window(args.window)
+        discourse.check_window(args.window)
     formulations = discourse.read_formulations(args.file)
     corpus = load_corpus(args.manifest, config)
     columns = None
@@ -454,6 +454,10 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+#: Library parameters whose command-line flag is not ``--`` + the name with dashes.
+FLAGS = {"formulation_id": "--concordance", "only": "--only"}
+
+
 def main(argv: list[str] | None = None) -> int:
     """Run the command line; return the exit status (0 ok, 2 bad input)."""
     parser = build_parser()
@@ -464,7 +468,8 @@ def main(argv: list[str] | None = None) -> int:
     except AnalysisError as exc:
         if args.debug:
             raise
-        message = " ".join(str(exc).split())
+        text = exc.as_flag(FLAGS.get(exc.param)) if isinstance(exc, ParameterError) else str(exc)
+        message = " ".join(text.split())
         print(f"analysis: error: {message}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:

@@ -57,7 +57,7 @@ import numpy as np
 import pandas as pd
 from scipy import sparse
 
-from analysis.config import default_manifest, CorpusConfig
+from analysis.config import CorpusConfig, default_manifest
 from analysis.errors import CorpusError, SchemaError
 
 MANIFEST_COLUMNS = ("doc_id", "file", "sha256", "title", "date", "year", "genre", "translation",

@@ -1,4 +1,5 @@
 """Exceptions for bad input. Bugs raise whatever they raise; these name the file, row and field."""
+from __future__ import annotations
 
 
 class AnalysisError(Exception):
@@ -10,7 +11,32 @@ class CorpusError(AnalysisError):
 
 
 class ConfigError(AnalysisError):
-    """A configuration value or command-line option outside its allowed range."""
+    """A configuration value or function argument outside its allowed range."""
+
+
+class ParameterError(ConfigError):
+    """A library function's argument outside its allowed range.
+
+    The message names the function and the parameter (``kwic: window must be >= 1; got 0``); the
+    command line reports the same error with its flag (``--window must be >= 1; got 0``).
+
+    Parameters
+    ----------
+    function : str
+        The public function that refused the value.
+    param : str
+        The parameter's name, as in the function's signature.
+    text : str
+        What is wrong, starting after the parameter's name.
+    """
+
+    def __init__(self, function: str, param: str, text: str) -> None:
+        self.function, self.param, self.text = function, param, text
+        super().__init__(f"{function}: {param} {text}")
+
+    def as_flag(self, flag: str | None = None) -> str:
+        """Return the message with the command-line flag in place of the parameter."""
+        return f"{flag or '--' + self.param.replace('_', '-')} {self.text}"
 
 
 class SchemaError(AnalysisError):

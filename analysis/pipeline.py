@@ -87,14 +87,14 @@ def make_figures(corpus, config=None, only: list[str] | None = None, progress=No
     """
     from analysis import discourse, themes
     from analysis.config import Config
-    from analysis.errors import ConfigError
+    from analysis.errors import ParameterError
 
     config = config or Config()
     say = progress or (lambda msg: None)
     wanted = list(only) if only else list(FIGURES)
     unknown = [n for n in wanted if n not in FIGURES]
     if unknown:
-        raise ConfigError(f"--only {', '.join(unknown)}: no such figure; choose from {', '.join(FIGURES)}")
+        raise ParameterError("make_figures", "only", f"{', '.join(unknown)}: no such figure; choose from {', '.join(FIGURES)}")
     fc = config.figures
     docs = corpus.documents
     outputs: list[FigureOutput] = []

@@ -8,40 +8,40 @@ import re
 import numpy as np
 import pandas as pd
 
-from analysis.errors import ConfigError
+from analysis.errors import ParameterError
 from analysis.tokens import TOKEN_PATTERN, lemmatize
 
 TOKEN_COLUMNS = {"doc_id": "object", "para_id": "int64", "position": "int64", "start": "int64",
                  "end": "int64", "line": "int64"}
 
 
-_GLOB = re.compile(r"[*?\[]")
+GLOB = re.compile(r"[*?\[]")
 
 
-def _pattern_words(pattern: str) -> list[str]:
+def parse_pattern(pattern: str) -> list[str]:
     """Split a user pattern into word patterns: globs kept whole, other parts cut like the corpus."""
     words: list[str] = []
     for part in str(pattern).split():
-        if _GLOB.search(part):
+        if GLOB.search(part):
             words.append(part.lower())
         else:
             words.extend(TOKEN_PATTERN.findall(part))
     return words
 
 
-def _category_mask(categories: np.ndarray, word: str, exact: bool = False) -> np.ndarray:
+def category_mask(categories: np.ndarray, word: str, exact: bool = False) -> np.ndarray:
     """Return which categories (lemmas or terms) a word pattern accepts.
 
     A glob is matched against the categories; a word accepts its lemma and its lower-cased form
     (``exact``: its lemma only).
     """
-    if _GLOB.search(word):
+    if GLOB.search(word):
         return np.array([fnmatch.fnmatchcase(c, word) for c in categories], dtype=bool)
     accepted = {lemmatize(word)} if exact else {lemmatize(word), word.lower()}
     return np.isin(categories, list(accepted))
 
 
-def _para_bounds(para_key: np.ndarray, positions: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+def paragraph_runs(para_key: np.ndarray, positions: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Return, for each item index in `positions`, the index of the first and last item of its
     paragraph run."""
     n = len(para_key)
@@ -53,7 +53,7 @@ def _para_bounds(para_key: np.ndarray, positions: np.ndarray) -> tuple[np.ndarra
     return starts[run], ends[run]
 
 
-def _match_sequences(codes: np.ndarray, categories: np.ndarray, para_key: np.ndarray, words: list[str],
+def match_sequences(codes: np.ndarray, categories: np.ndarray, para_key: np.ndarray, words: list[str],
                      exact: bool = False) -> tuple[np.ndarray, np.ndarray]:
     """Return (start, end) item indices (half-open) where `words` match consecutive items of one paragraph."""
     n, k = len(codes), len(words)
@@ -62,38 +62,39 @@ def _match_sequences(codes: np.ndarray, categories: np.ndarray, para_key: np.nda
     # candidates from the first word, then narrowed word by word (only candidate positions are read)
     starts = np.arange(n - k + 1, dtype=np.int64)
     for j, word in enumerate(words):
-        cat_ok = np.r_[_category_mask(categories, word, exact), False]     # code -1 (missing) -> False
+        cat_ok = np.r_[category_mask(categories, word, exact), False]     # code -1 (missing) -> False
         starts = starts[cat_ok[codes[starts + j]]]
     if k > 1:
         starts = starts[para_key[starts + k - 1] == para_key[starts]]
     return starts, starts + k
 
 
-def _para_key(tokens: pd.DataFrame) -> np.ndarray:
+def paragraph_key(tokens: pd.DataFrame) -> np.ndarray:
     return tokens["doc_id"].astype("category").cat.codes.to_numpy().astype(np.int64) * (1 << 32) + \
         tokens["para_id"].to_numpy().astype(np.int64)
 
 
-def _lemma_codes(tokens: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
+def lemma_codes(tokens: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
     lemma = tokens["lemma"].astype("category")
     return lemma.cat.codes.to_numpy(), np.asarray(lemma.cat.categories.astype(str))
 
 
-def _check_window(window: int) -> None:
+def check_window(window: int, function: str = "kwic") -> None:
+    """Raise `ParameterError` (naming `function`) unless `window` is an integer >= 1."""
     if not isinstance(window, (int, np.integer)) or window < 1:
-        raise ConfigError(f"--window must be an integer >= 1; got {window!r}")
+        raise ParameterError(function, "window", f"must be an integer >= 1; got {window!r}")
 
 
-def _concordance(tokens: pd.DataFrame, paragraphs: pd.DataFrame, starts: np.ndarray, ends: np.ndarray,
+def concordance_rows(tokens: pd.DataFrame, paragraphs: pd.DataFrame, starts: np.ndarray, ends: np.ndarray,
                  window: int, para_key: np.ndarray | None = None) -> pd.DataFrame:
     """Return KWIC rows for token index spans [start, end)."""
     columns = ["doc_id", "para_id", "line_start", "left", "match", "right", "line_end", "token_start", "token_end"]
     if len(starts) == 0:
         return pd.DataFrame({c: pd.Series(dtype=object if c in ("doc_id", "left", "match", "right") else "int64")
                              for c in columns})
-    para_key = _para_key(tokens) if para_key is None else para_key
-    first, _ = _para_bounds(para_key, starts)
-    _, last = _para_bounds(para_key, ends - 1)
+    para_key = paragraph_key(tokens) if para_key is None else para_key
+    first, _ = paragraph_runs(para_key, starts)
+    _, last = paragraph_runs(para_key, ends - 1)
     char_start = tokens["start"].to_numpy()
     char_end = tokens["end"].to_numpy()
     lines = tokens["line"].to_numpy()

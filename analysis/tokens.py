@@ -52,8 +52,14 @@ from scipy import sparse
 from simplemma import Lemmatizer
 from simplemma.strategies import DefaultStrategy
 
-from analysis.config import default_manifest, Config, TokensConfig
-from analysis.corpus import ANALYSED_KINDS, PARAGRAPH_COLUMNS, Corpus, read_corpus, require_columns
+from analysis.config import Config, TokensConfig, default_manifest
+from analysis.corpus import (
+    ANALYSED_KINDS,
+    PARAGRAPH_COLUMNS,
+    Corpus,
+    read_corpus,
+    require_columns,
+)
 from analysis.errors import CorpusError
 
 TOKEN_PATTERN = re.compile(r"(?<!['\w])[A-Za-z]+(?:-[A-Za-z]+)*")

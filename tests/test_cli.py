@@ -66,3 +66,16 @@ def test_console_script_runs_without_traceback(tmp_path):
                            "--manifest", str(tmp_path / "missing.csv")], capture_output=True, text=True)
     assert proc.returncode == 2
     assert proc.stderr.strip().startswith("analysis: error:") and "Traceback" not in proc.stderr
+
+
+def test_library_names_parameters_and_cli_names_flags(corpus, capsys):
+    from analysis import discourse
+    from analysis.errors import ParameterError
+    with pytest.raises(ParameterError, match=r"^kwic: window must be an integer >= 1; got 0$"):
+        discourse.kwic(corpus.tokens, corpus.paragraphs, "supervision", window=0)
+    with pytest.raises(ParameterError, match=r"^collocations: min_count must be >= 1; got 0$"):
+        discourse.collocations(corpus.tokens, min_count=0)
+    assert main(["kwic", "supervision", "--window", "0"]) == 2
+    assert capsys.readouterr().err == "analysis: error: --window must be an integer >= 1; got 0\n"
+    assert main(["collocations", "--min-count", "0"]) == 2
+    assert capsys.readouterr().err == "analysis: error: --min-count must be >= 1; got 0\n"

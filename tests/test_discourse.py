@@ -161,18 +161,18 @@ def test_keyness_max_para_share_drops_terms_one_paragraph_carries():
 def test_keyness_errors(issuers):
     corpus, _ = issuers
     tokens, documents = corpus.tokens, corpus.documents
-    with pytest.raises(ConfigError, match=r"--target color=\.\.\.: unknown field 'color'; allowed: doc_id"):
+    with pytest.raises(ConfigError, match=r"target color=\.\.\.: unknown field 'color'; allowed: doc_id"):
         discourse.keyness(tokens, documents, "color=red")
-    with pytest.raises(ConfigError, match=r"--reference genre=novel: no document has genre 'novel'; values: report"):
+    with pytest.raises(ConfigError, match=r"reference genre=novel: no document has genre 'novel'; values: report"):
         discourse.keyness(tokens, documents, "doc_id=alpha-2020", "genre=novel")
-    with pytest.raises(ConfigError, match=r"--target 'doc_id': expected FIELD=VALUE"):
+    with pytest.raises(ConfigError, match=r"keyness: target 'doc_id': expected FIELD=VALUE"):
         discourse.keyness(tokens, documents, "doc_id")
-    with pytest.raises(ConfigError, match=r"--reference rest: the reference group has no analysed paragraph"):
+    with pytest.raises(ConfigError, match=r"reference rest: the reference group has no analysed paragraph"):
         discourse.keyness(tokens, documents, "genre=report", "rest")
-    with pytest.raises(ConfigError, match=r"--reference doc_id=alpha-2020: the reference group has no analysed"):
+    with pytest.raises(ConfigError, match=r"reference doc_id=alpha-2020: the reference group has no analysed"):
         discourse.keyness(tokens, documents, "doc_id=alpha-2020", "doc_id=alpha-2020")
     ghost = pd.concat([documents, documents.iloc[[0]].assign(doc_id="ghost-2023")], ignore_index=True)
-    with pytest.raises(ConfigError, match=r"--target doc_id=ghost-2023: the target group has no analysed paragraph"):
+    with pytest.raises(ConfigError, match=r"target doc_id=ghost-2023: the target group has no analysed paragraph"):
         discourse.keyness(tokens, ghost, "doc_id=ghost-2023")
     with pytest.raises(ConfigError, match=r"no term occurs at least min_freq=1000"):
         discourse.keyness(tokens, documents, "doc_id=alpha-2020", config=DiscourseConfig(min_freq=1000))
@@ -236,7 +236,7 @@ def test_kwic_whole_table_on_tiny_text():
 
 def test_kwic_errors():
     tokens, _, paragraphs = make_tokens({("t", 1): NATO})
-    with pytest.raises(ConfigError, match=r"--window must be an integer >= 1; got 0"):
+    with pytest.raises(ConfigError, match=r"window must be an integer >= 1; got 0"):
         discourse.kwic(tokens, paragraphs, "delta", window=0)
     with pytest.raises(ConfigError, match=r"pattern '\.\.\.' has no word"):
         discourse.kwic(tokens, paragraphs, "...")
@@ -320,9 +320,9 @@ def test_collocates_window_counts_by_hand():
     assert wide.loc["plum", "count"] == 2          # two after the first apple, two before the second
     row = table.loc["fig"]
     assert row["pmi"] == pytest.approx(BigramAssocMeasures.pmi(1, (4, 1), row["n_stream"]))
-    with pytest.raises(ConfigError, match=r"--window must be an integer >= 1; got 0"):
+    with pytest.raises(ConfigError, match=r"window must be an integer >= 1; got 0"):
         discourse.collocates(tokens, "apple", window=0)
-    with pytest.raises(ConfigError, match=r"--node 'mango': does not occur in the term stream"):
+    with pytest.raises(ConfigError, match=r"node 'mango': does not occur in the term stream"):
         discourse.collocates(tokens, "mango")
 
 
@@ -381,7 +381,7 @@ def test_first_appearances_and_concordance(corpus):
     by_year = discourse.formulations_by_year(counts, corpus.documents).set_index(["formulation_id", "year"])
     # the Xinhua version is left out of the per-year totals
     assert by_year.loc[("two_safeguards", 2023), "count"] == 3
-    with pytest.raises(ConfigError, match=r"--concordance 'nine_dragons': unknown formulation"):
+    with pytest.raises(ConfigError, match=r"formulation_id 'nine_dragons': unknown formulation"):
         discourse.formulation_concordance(corpus.tokens, corpus.paragraphs, "nine_dragons")
 
 

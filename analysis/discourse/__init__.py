@@ -132,16 +132,16 @@ from analysis.discourse.keyness import (  # noqa: F401
 from analysis.discourse.kwic import kwic  # noqa: F401
 from analysis.discourse.profile import lexical_profile, mattr  # noqa: F401
 from analysis.query import (  # noqa: F401
-    _GLOB,
+    GLOB,
     TOKEN_COLUMNS,
-    _category_mask,
-    _check_window,
-    _concordance,
-    _lemma_codes,
-    _match_sequences,
-    _para_bounds,
-    _para_key,
-    _pattern_words,
+    category_mask,
+    check_window,
+    concordance_rows,
+    lemma_codes,
+    match_sequences,
+    paragraph_key,
+    paragraph_runs,
+    parse_pattern,
 )
 
 __all__ = [

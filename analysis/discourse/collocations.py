@@ -7,12 +7,12 @@ from scipy import stats
 from scipy.special import xlogy
 
 from analysis.config import DiscourseConfig
-from analysis.errors import ConfigError
+from analysis.errors import ParameterError
 from analysis.query import (
-    _check_window,
-    _match_sequences,
-    _para_key,
-    _pattern_words,
+    check_window,
+    match_sequences,
+    paragraph_key,
+    parse_pattern,
 )
 from analysis.tokens import lemmatize
 
@@ -79,14 +79,14 @@ def _measures(count, observed, expected, chance, dice) -> dict[str, np.ndarray]:
                 "dice": dice, "p": stats.chi2.sf(g2, 1)}
 
 
-def _stream(tokens: pd.DataFrame, stream: str) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+def _stream(tokens: pd.DataFrame, stream: str, function: str) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """Return (codes, categories, sentence key, paragraph key) of the term or lemma stream."""
     if stream not in STREAMS:
-        raise ConfigError(f"--stream {stream!r}: must be one of {', '.join(STREAMS)}")
+        raise ParameterError(function, "stream", f"{stream!r}: must be one of {', '.join(STREAMS)}")
     values = tokens[stream].astype("category")
     codes = values.cat.codes.to_numpy().astype(np.int64)
     categories = np.asarray(values.cat.categories, dtype=object).astype(str)
-    para_key = _para_key(tokens)
+    para_key = paragraph_key(tokens)
     sent_key = para_key * 4096 + tokens["sent_id"].to_numpy().astype(np.int64)
     if stream == "term":
         # Drop stop words and inner tokens of multi-word terms (term ""), then renumber the codes.
@@ -128,12 +128,12 @@ def collocations(tokens: pd.DataFrame, n: int = 2, stream: str = "term", config:
     config = config or DiscourseConfig()
     min_count = config.min_count if min_count is None else min_count
     if n not in (2, 3):
-        raise ConfigError(f"--n must be 2 or 3; got {n!r}")
+        raise ParameterError("collocations", "n", f"must be 2 or 3; got {n!r}")
     if min_count < 1:
-        raise ConfigError(f"--min-count must be >= 1; got {min_count!r}")
+        raise ParameterError("collocations", "min_count", f"must be >= 1; got {min_count!r}")
     if sort not in COLLOCATION_SORTS:
-        raise ConfigError(f"--sort {sort!r}: must be one of {', '.join(COLLOCATION_SORTS)}")
-    codes, categories, sent_key, _ = _stream(tokens, stream)
+        raise ParameterError("collocations", "sort", f"{sort!r}: must be one of {', '.join(COLLOCATION_SORTS)}")
+    codes, categories, sent_key, _ = _stream(tokens, stream, "collocations")
     size, vocab = len(codes), len(categories)
     freq = np.bincount(codes, minlength=vocab)
 
@@ -204,24 +204,24 @@ def collocates(tokens: pd.DataFrame, node: str, window: int | None = None, strea
     config = config or DiscourseConfig()
     window = config.window if window is None else window
     min_count = config.min_count if min_count is None else min_count
-    _check_window(window)
+    check_window(window, "collocates")
     if sort not in COLLOCATION_SORTS:
-        raise ConfigError(f"--sort {sort!r}: must be one of {', '.join(COLLOCATION_SORTS)}")
-    codes, categories, _, para_key = _stream(tokens, stream)
-    words = _pattern_words(node)
+        raise ParameterError("collocates", "sort", f"{sort!r}: must be one of {', '.join(COLLOCATION_SORTS)}")
+    codes, categories, _, para_key = _stream(tokens, stream, "collocates")
+    words = parse_pattern(node)
     if not words:
-        raise ConfigError(f"--node {node!r}: has no word to match")
+        raise ParameterError("collocates", "node", f"{node!r}: has no word to match")
     if node in set(categories):                      # a term as the stream spells it ("legal_supervision")
         starts = np.flatnonzero(codes == int(np.flatnonzero(categories == node)[0]))
         ends = starts + 1
     else:
-        starts, ends = _match_sequences(codes, categories, para_key, words)
+        starts, ends = match_sequences(codes, categories, para_key, words)
     if len(words) > 1 and node not in set(categories):
         joined = "_".join(lemmatize(w) for w in words)
         single = np.flatnonzero(np.isin(codes, np.flatnonzero(categories == joined)))
         starts, ends = np.r_[starts, single], np.r_[ends, single + 1]
     if len(starts) == 0:
-        raise ConfigError(f"--node {node!r}: does not occur in the {stream} stream")
+        raise ParameterError("collocates", "node", f"{node!r}: does not occur in the {stream} stream")
     size, vocab = len(codes), len(categories)
     left = np.zeros(vocab, dtype=np.int64)
     right = np.zeros(vocab, dtype=np.int64)

@@ -11,14 +11,14 @@ import pandas as pd
 from scipy import stats
 
 from analysis.corpus import require_columns
-from analysis.errors import ConfigError, CorpusError
+from analysis.errors import CorpusError, ParameterError
 from analysis.query import (
     TOKEN_COLUMNS,
-    _check_window,
-    _concordance,
-    _lemma_codes,
-    _match_sequences,
-    _para_key,
+    check_window,
+    concordance_rows,
+    lemma_codes,
+    match_sequences,
+    paragraph_key,
 )
 from analysis.tokens import TOKEN_PATTERN, column_values, lemmatize
 
@@ -115,14 +115,14 @@ def match_formulations(tokens: pd.DataFrame, formulations: pd.DataFrame | None =
     """
     require_columns(tokens, TOKEN_COLUMNS, stage="formulations")
     formulations = read_formulations() if formulations is None else formulations
-    codes, categories = _lemma_codes(tokens)
-    para_key = _para_key(tokens)
+    codes, categories = lemma_codes(tokens)
+    para_key = paragraph_key(tokens)
     pieces = []
     # variants of one formulation with the same lemma sequence ("Four Confidence", "Four Confidences")
     # are one pattern, labelled with all their names
     patterns = formulations.groupby(["formulation_id", "lemmas"], sort=False)["variant"].agg(" / ".join)
     for (fid, lemmas), variant in patterns.items():
-        starts, ends = _match_sequences(codes, categories, para_key, list(lemmas), exact=True)
+        starts, ends = match_sequences(codes, categories, para_key, list(lemmas), exact=True)
         if len(starts):
             pieces.append(pd.DataFrame({"formulation_id": fid, "variant": variant, "token": starts,
                                         "end": ends}))
@@ -278,16 +278,16 @@ def formulation_concordance(tokens: pd.DataFrame, paragraphs: pd.DataFrame, form
     ConfigError
         If `formulation_id` is not in the list, or `window` < 1.
     """
-    _check_window(window)
+    check_window(window, "formulation_concordance")
     formulations = read_formulations() if formulations is None else formulations
     if formulation_id is not None:
         known = sorted(formulations["formulation_id"].unique())
         if formulation_id not in known:
-            raise ConfigError(f"--concordance {formulation_id!r}: unknown formulation; known: {', '.join(known)}")
+            raise ParameterError("formulation_concordance", "formulation_id", f"{formulation_id!r}: unknown formulation; known: {', '.join(known)}")
         formulations = formulations[formulations["formulation_id"] == formulation_id]
     matches = match_formulations(tokens, formulations)
     starts = matches["token"].to_numpy(dtype=np.int64)
-    rows = _concordance(tokens, paragraphs, starts, starts + matches["n_words"].to_numpy(dtype=np.int64), window)
+    rows = concordance_rows(tokens, paragraphs, starts, starts + matches["n_words"].to_numpy(dtype=np.int64), window)
     rows.insert(0, "variant", matches["variant"].to_numpy())
     rows.insert(0, "formulation_id", matches["formulation_id"].to_numpy())
     return rows

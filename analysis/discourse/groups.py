@@ -6,11 +6,12 @@ from collections.abc import Mapping, Sequence
 import numpy as np
 import pandas as pd
 
-from analysis.errors import ConfigError
+from analysis.errors import ParameterError
 
 # ----------------------------------------------------------------------------- group selection
 
-def parse_filters(specs: str | Sequence[str] | Mapping | None, option: str) -> dict[str, list[str]]:
+def parse_filters(specs: str | Sequence[str] | Mapping | None, option: str,
+                  function: str = "keyness") -> dict[str, list[str]]:
     """Return ``{field: [values]}`` from ``FIELD=VALUE`` strings (or a mapping, passed through).
 
     Repeated fields collect their values (OR); different fields are combined with AND by
@@ -19,7 +20,8 @@ def parse_filters(specs: str | Sequence[str] | Mapping | None, option: str) -> d
     Raises
     ------
     ConfigError
-        If a string has no ``=`` or an empty field or value; the message names `option`.
+        If a string has no ``=`` or an empty field or value; the message names `function` and the
+        parameter `option`.
     """
     if specs is None:
         return {}
@@ -31,12 +33,13 @@ def parse_filters(specs: str | Sequence[str] | Mapping | None, option: str) -> d
     for spec in specs:
         field, sep, value = str(spec).partition("=")
         if not sep or not field.strip() or not value.strip():
-            raise ConfigError(f"{option} {spec!r}: expected FIELD=VALUE, e.g. {option} doc_id=report-2023")
+            raise ParameterError(function, option, f"{spec!r}: expected FIELD=VALUE, e.g. doc_id=report-2023")
         filters.setdefault(field.strip(), []).append(value.strip())
     return filters
 
 
-def select_documents(documents: pd.DataFrame, filters: Mapping[str, Sequence[str]], option: str) -> list[str]:
+def select_documents(documents: pd.DataFrame, filters: Mapping[str, Sequence[str]], option: str,
+                     function: str = "keyness") -> list[str]:
     """Return the doc_ids whose metadata match `filters` (values of one field OR, fields AND).
 
     Raises
@@ -45,17 +48,17 @@ def select_documents(documents: pd.DataFrame, filters: Mapping[str, Sequence[str
         If `filters` is empty, names a field the documents table lacks, or a value no document has.
     """
     if not filters:
-        raise ConfigError(f"{option}: give at least one FIELD=VALUE")
+        raise ParameterError(function, option, "is empty: give at least one FIELD=VALUE")
     keep = np.ones(len(documents), dtype=bool)
     for field, values in filters.items():
         if field not in documents.columns:
-            raise ConfigError(f"{option} {field}=...: unknown field {field!r}; allowed: "
+            raise ParameterError(function, option, f"{field}=...: unknown field {field!r}; allowed: "
                               f"{', '.join(map(str, documents.columns))}")
         column = documents[field].astype(str)
         known = sorted(set(column))
         for value in values:
             if value not in known:
-                raise ConfigError(f"{option} {field}={value}: no document has {field} {value!r}; "
+                raise ParameterError(function, option, f"{field}={value}: no document has {field} {value!r}; "
                                   f"values: {', '.join(known)}")
         keep &= column.isin(list(values)).to_numpy()
     return sorted(documents.loc[keep, "doc_id"].astype(str))

@@ -11,7 +11,7 @@ from scipy.special import xlogy
 from analysis.config import DiscourseConfig
 from analysis.corpus import require_columns
 from analysis.discourse.groups import parse_filters, select_documents
-from analysis.errors import ConfigError
+from analysis.errors import ConfigError, ParameterError
 from analysis.tokens import count_matrix
 
 KEYNESS_SORTS = ("g2", "log_ratio", "abs_log_ratio", "p_adj")
@@ -111,14 +111,14 @@ def keyness(tokens: pd.DataFrame, documents: pd.DataFrame, target, reference="re
     config = config or DiscourseConfig()
     require_columns(tokens, {"doc_id": "object", "para_id": "int64"}, stage="keyness")
     if sort not in KEYNESS_SORTS:
-        raise ConfigError(f"--sort {sort!r}: must be one of {', '.join(KEYNESS_SORTS)}")
+        raise ParameterError("keyness", "sort", f"{sort!r}: must be one of {', '.join(KEYNESS_SORTS)}")
     if key_for not in ("both", "target", "reference"):
-        raise ConfigError(f"--key-for {key_for!r}: must be one of both, target, reference")
-    target_docs = select_documents(documents, parse_filters(target, "--target"), "--target")
+        raise ParameterError("keyness", "key_for", f"{key_for!r}: must be one of both, target, reference")
+    target_docs = select_documents(documents, parse_filters(target, "target"), "target")
     is_rest = reference is None or reference == "rest" or (not isinstance(reference, (str, Mapping))
                                                           and list(reference) == ["rest"])
     reference_docs = None if is_rest else select_documents(
-        documents, parse_filters(reference, "--reference"), "--reference")
+        documents, parse_filters(reference, "reference"), "reference")
 
     counts, rows, vocab = count_matrix(tokens)
     row_docs = rows["doc_id"].astype(str)
@@ -129,10 +129,10 @@ def keyness(tokens: pd.DataFrame, documents: pd.DataFrame, target, reference="re
     n_target = int(tokens["doc_id"].isin(target_docs).sum())
     n_reference = int(tokens["doc_id"].isin(reference_docs).sum())
     if n_target == 0:
-        raise ConfigError(f"--target {_describe(target)}: the target group has no analysed paragraph "
+        raise ParameterError("keyness", "target", f"{_describe(target)}: the target group has no analysed paragraph "
                           f"(documents: {', '.join(target_docs) or 'none'})")
     if n_reference == 0:
-        raise ConfigError(f"--reference {_describe(reference)}: the reference group has no analysed paragraph "
+        raise ParameterError("keyness", "reference", f"{_describe(reference)}: the reference group has no analysed paragraph "
                           "outside the target")
 
     # One pass over the nonzero (paragraph, term) cells: sums, paragraph and document dispersion,

@@ -7,12 +7,12 @@ from analysis.corpus import require_columns
 from analysis.errors import ConfigError
 from analysis.query import (
     TOKEN_COLUMNS,
-    _check_window,
-    _concordance,
-    _lemma_codes,
-    _match_sequences,
-    _para_key,
-    _pattern_words,
+    check_window,
+    concordance_rows,
+    lemma_codes,
+    match_sequences,
+    paragraph_key,
+    parse_pattern,
 )
 
 
@@ -51,12 +51,12 @@ def kwic(tokens: pd.DataFrame, paragraphs: pd.DataFrame, pattern: str, window: i
     >>> rows[["doc_id", "match"]].iloc[0].tolist()
     ['report-2023', 'Fengqiao Experience']
     """
-    _check_window(window)
+    check_window(window)
     require_columns(tokens, TOKEN_COLUMNS, stage="kwic")
-    words = _pattern_words(pattern)
+    words = parse_pattern(pattern)
     if not words:
         raise ConfigError(f"kwic: pattern {pattern!r} has no word to match")
-    codes, categories = _lemma_codes(tokens)
-    para_key = _para_key(tokens)
-    starts, ends = _match_sequences(codes, categories, para_key, words)
-    return _concordance(tokens, paragraphs, starts, ends, window, para_key)
+    codes, categories = lemma_codes(tokens)
+    para_key = paragraph_key(tokens)
+    starts, ends = match_sequences(codes, categories, para_key, words)
+    return concordance_rows(tokens, paragraphs, starts, ends, window, para_key)

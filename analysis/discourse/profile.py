@@ -5,8 +5,8 @@ import numpy as np
 import pandas as pd
 
 from analysis.config import DiscourseConfig
-from analysis.errors import ConfigError
-from analysis.query import _lemma_codes
+from analysis.errors import ParameterError
+from analysis.query import lemma_codes
 from analysis.tokens import column_values
 
 # ----------------------------------------------------------------------------- lexical profile
@@ -54,8 +54,8 @@ def lexical_profile(tokens: pd.DataFrame, sentences: pd.DataFrame, config: Disco
     config = config or DiscourseConfig()
     window = config.mattr_window if window is None else window
     if window < 2:
-        raise ConfigError(f"--window must be >= 2 for MATTR; got {window!r}")
-    codes, _ = _lemma_codes(tokens)
+        raise ParameterError("lexical_profile", "window", f"must be >= 2 for MATTR; got {window!r}")
+    codes, _ = lemma_codes(tokens)
     doc = column_values(tokens["doc_id"])
     rows = []
     sent = sentences.assign(doc_id=sentences["doc_id"].astype(str))

@@ -351,7 +351,10 @@ def cmd_topics(args, config) -> int:
 
 
 def build_parser() -> argparse.ArgumentParser:
+    import analysis
+
     parser = argparse.ArgumentParser(prog="analysis", description=__doc__.splitlines()[0])
+    parser.add_argument("--version", action="version", version=f"%(prog)s {analysis.__version__}")
     sub = parser.add_subparsers(dest="command", required=True)
 
     p = sub.add_parser("corpus", help="build the corpus: documents.csv, paragraphs.csv, cleaning_log.csv")

@@ -14,9 +14,10 @@ import subprocess
 from contextlib import contextmanager
 from importlib import metadata
 from pathlib import Path
-from typing import Iterator
+from typing import TYPE_CHECKING, Iterator
 
-import pandas as pd
+if TYPE_CHECKING:
+    import pandas as pd
 
 from analysis.errors import AnalysisError
 
@@ -54,7 +55,7 @@ def ensure_dir(path: str | Path) -> Path:
     return path
 
 
-def write_csv(table: pd.DataFrame, path: str | Path) -> Path:
+def write_csv(table: "pd.DataFrame", path: str | Path) -> Path:
     """Write `table` as UTF-8 CSV without the index, atomically; return the path."""
     path = Path(path)
     with atomic_write(path) as fh:
@@ -91,7 +92,7 @@ def git_commit(repo: str | Path | None = None) -> str | None:
     return out.stdout.strip() or None
 
 
-PACKAGES = ("analysis", "gensim", "scikit-learn", "nltk", "numpy", "pandas", "scipy", "simplemma",
+PACKAGES = ("spp-discourse", "gensim", "scikit-learn", "nltk", "numpy", "pandas", "scipy", "simplemma",
             "matplotlib", "statsmodels", "networkx", "tomotopy")
 
 

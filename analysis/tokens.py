@@ -46,8 +46,6 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
-from gensim.models.phrases import Phrases
-from gensim.parsing.preprocessing import STOPWORDS
 from scipy import sparse
 from simplemma import Lemmatizer
 from simplemma.strategies import DefaultStrategy
@@ -81,6 +79,8 @@ def stopwords() -> frozenset[str]:
     `stopwords_domain.csv`."""
     keep = {r["word"] for r in _data_rows("stopwords_keep.csv")}
     domain = {r["word"] for r in _data_rows("stopwords_domain.csv")}
+    from gensim.parsing.preprocessing import STOPWORDS
+
     return frozenset((set(STOPWORDS) - keep) | domain)
 
 
@@ -436,6 +436,8 @@ def _detect_phrases(tokens: pd.DataFrame, config: TokensConfig) -> tuple[pd.Data
     limit = np.searchsorted(bounds, min(config.phrases_max_words, len(idx)), side="left")
     words = term[idx]
     training = (list(words[bounds[r]:bounds[r + 1]]) for r in range(max(limit, 1)))
+    from gensim.models.phrases import Phrases
+
     model = Phrases(training, min_count=config.phrases_min_count, threshold=config.phrases_threshold,
                     scoring="npmi", delimiter=_PHRASE_DELIM, connector_words=frozenset())
     grams = model.export_phrases()

@@ -1,0 +1,79 @@
+"""The package's shape: data flows one way, importing is cheap, the entry points work."""
+from __future__ import annotations
+
+import ast
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+PACKAGE = Path(__file__).resolve().parent.parent / "analysis"
+
+#: Stage of each top-level module or subpackage: a module may import only from earlier stages,
+#: from its own package, and from the shared modules of stage 0.
+STAGES = {"errors": 0, "config": 0, "io": 0, "data": 0, "corpus": 1, "tokens": 2, "query": 3,
+          "themes": 4, "topics": 4, "discourse": 4, "effects": 5, "figures": 5, "pipeline": 6,
+          "explore": 7, "cli": 8, "__main__": 9, "__init__": 9}
+
+
+def _imports(path: Path) -> set[str]:
+    """Return the `analysis.X` parts (first component after `analysis`) that `path` imports."""
+    found = set()
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        if isinstance(node, ast.ImportFrom) and node.module and node.module.split(".")[0] == "analysis":
+            parts = node.module.split(".")
+            if len(parts) > 1:
+                found.add(parts[1])
+            else:
+                found.update(alias.name for alias in node.names)
+        elif isinstance(node, ast.Import):
+            found.update(a.name.split(".")[1] for a in node.names if a.name.startswith("analysis."))
+    return found
+
+
+def _modules():
+    for path in sorted(PACKAGE.rglob("*.py")):
+        rel = path.relative_to(PACKAGE)
+        yield path, rel.parts[0].removesuffix(".py")
+
+
+@pytest.mark.parametrize("path, unit", list(_modules()), ids=lambda v: str(v) if isinstance(v, str) else v.name)
+def test_data_flows_one_way(path, unit):
+    stage = STAGES[unit]
+    for imported in _imports(path) - {unit}:
+        assert imported in STAGES, f"{path}: imports unknown analysis.{imported}"
+        other = STAGES[imported]
+        assert other == 0 or other < stage, f"{path.relative_to(PACKAGE)} (stage {stage}) imports " \
+                                            f"analysis.{imported} (stage {other}): upstream only"
+
+
+def test_modules_stay_readable():
+    long = {str(p.relative_to(PACKAGE)): n for p in PACKAGE.rglob("*.py")
+            if (n := len(p.read_text(encoding="utf-8").splitlines())) > 650}
+    assert not long, f"modules over ~600 lines: {long}"
+
+
+def _run(code: str) -> str:
+    return subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+
+
+def test_import_and_help_do_not_load_heavy_libraries():
+    heavy = ("gensim", "sklearn", "matplotlib", "tomotopy")
+    out = _run("import sys, analysis, analysis.cli\n"
+               "try:\n    analysis.cli.build_parser().parse_args(['--help'])\nexcept SystemExit:\n    pass\n"
+               f"print(sorted(m for m in sys.modules if m.split('.')[0] in {heavy!r}))")
+    assert out.strip().splitlines()[-1] == "[]"
+
+
+def test_stage_packages_are_attributes_of_the_package():
+    out = _run("import analysis; print(analysis.themes.analyse_themes.__name__, analysis.topics.run_topics.__name__,"
+               " analysis.discourse.kwic.__name__, callable(analysis.load_corpus))")
+    assert out.split() == ["analyse_themes", "run_topics", "kwic", "True"]
+
+
+def test_version_and_module_entry_point():
+    import analysis
+    proc = subprocess.run([sys.executable, "-m", "analysis", "--version"], capture_output=True, text=True)
+    assert proc.returncode == 0 and proc.stdout.strip() == f"analysis {analysis.__version__}"
+    assert analysis.__version__[0].isdigit()

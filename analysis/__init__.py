@@ -22,7 +22,13 @@ from __future__ import annotations
 
 import importlib
 
-from analysis.errors import AnalysisError, ConfigError, CorpusError, ParameterError, SchemaError
+from analysis.errors import (
+    AnalysisError,
+    ConfigError,
+    CorpusError,
+    ParameterError,
+    SchemaError,
+)
 
 try:
     from importlib.metadata import version as _version

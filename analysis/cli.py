@@ -21,7 +21,18 @@ def _common(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--manifest", type=Path, default=None,
                         help="manifest CSV of the corpus (default: the repository's seeds/manifest.csv)")
     parser.add_argument("--config", type=Path, default=None, help="TOML configuration file")
+    parser.add_argument("--cache", type=Path, default=None, metavar="DIR",
+                        help="corpus cache folder (default: the user's cache folder, e.g. ~/.cache/spp-discourse)")
+    parser.add_argument("--no-cache", action="store_true",
+                        help="clean and tokenise the texts again, without reading or writing the cache")
     parser.add_argument("--debug", action="store_true", help="show tracebacks")
+
+
+def _cache(args) -> Path | None:
+    """Return the corpus cache folder the command line asks for (None: no cache)."""
+    if args.no_cache:
+        return None
+    return args.cache if args.cache is not None else io.default_cache_dir()
 
 
 def _inputs(corpus) -> dict[str, str]:
@@ -35,7 +46,7 @@ def cmd_corpus(args, config) -> int:
     from analysis.tokens import load_corpus
 
     started = time.perf_counter()
-    corpus = load_corpus(args.manifest, config, progress=sys.stderr.isatty())
+    corpus = load_corpus(args.manifest, config, progress=sys.stderr.isatty(), cache=_cache(args))
     out = io.ensure_dir(args.out)
     io.write_csv(corpus.documents, out / "documents.csv")
     io.write_csv(corpus.paragraphs, out / "paragraphs.csv")
@@ -63,7 +74,7 @@ def _themes_setup(args, config):
     themes_config = config.themes if args.seed is None else dataclasses.replace(config.themes, seed=args.seed)
     config = dataclasses.replace(config, themes=themes_config)
     lexicon = themes.load_lexicon(args.lexicon)
-    corpus = load_corpus(args.manifest, config, progress=sys.stderr.isatty())
+    corpus = load_corpus(args.manifest, config, progress=sys.stderr.isatty(), cache=_cache(args))
     inputs = _inputs(corpus)
     inputs[Path(lexicon.source).name] = io.sha256_file(lexicon.source)
     return themes, corpus, lexicon, config, inputs
@@ -158,7 +169,7 @@ def cmd_keyness(args, config) -> int:
     from analysis.tokens import load_corpus
 
     settings = _discourse_config(config, min_freq=args.min_freq, max_para_share=args.max_para_share)
-    corpus = load_corpus(args.manifest, config)
+    corpus = load_corpus(args.manifest, config, cache=_cache(args))
     table = discourse.keyness(corpus.tokens, corpus.documents, args.target, args.reference or "rest", settings,
                               min_abs_log_ratio=args.min_log_ratio, max_p_adj=args.max_p_adj,
                               key_for=args.key_for, sort=args.sort)
@@ -174,7 +185,7 @@ def cmd_kwic(args, config) -> int:
 
     window = config.discourse.window if args.window is None else args.window
     discourse.check_window(window)
-    corpus = load_corpus(args.manifest, config)
+    corpus = load_corpus(args.manifest, config, cache=_cache(args))
     table = discourse.kwic(corpus.tokens, corpus.paragraphs, " ".join(args.term), window)
     return _emit(table, args, config, corpus, "kwic", ["doc_id", "line_start", "left", "match", "right"])
 
@@ -186,7 +197,7 @@ def cmd_collocations(args, config) -> int:
     if args.window is not None:
         discourse.check_window(args.window)
     settings = _discourse_config(config, window=args.window)
-    corpus = load_corpus(args.manifest, config)
+    corpus = load_corpus(args.manifest, config, cache=_cache(args))
     if args.node:
         table = discourse.collocates(corpus.tokens, args.node, settings.window, args.stream, settings,
                                      min_count=args.min_count, sort=args.sort)
@@ -204,7 +215,7 @@ def cmd_formulations(args, config) -> int:
     if args.window is not None:
         discourse.check_window(args.window)
     formulations = discourse.read_formulations(args.file)
-    corpus = load_corpus(args.manifest, config)
+    corpus = load_corpus(args.manifest, config, cache=_cache(args))
     columns = None
     if args.discover:
         table = discourse.discover_formulations(corpus.paragraphs, corpus.tokens, formulations)
@@ -231,7 +242,7 @@ def cmd_profile(args, config) -> int:
     from analysis.tokens import load_corpus
 
     settings = _discourse_config(config, mattr_window=args.window)
-    corpus = load_corpus(args.manifest, config)
+    corpus = load_corpus(args.manifest, config, cache=_cache(args))
     table = discourse.lexical_profile(corpus.tokens, corpus.sentences, settings)
     return _emit(table, args, config, corpus, "profile")
 
@@ -261,7 +272,7 @@ def cmd_figures(args, config) -> int:
         print(f"[{time.perf_counter() - started:6.1f} s] {message}", file=sys.stderr, flush=True)
 
     progress("corpus and tokens")
-    corpus = load_corpus(args.manifest, config, progress=interactive)
+    corpus = load_corpus(args.manifest, config, progress=interactive, cache=_cache(args))
     results = pipeline.make_figures(corpus, config, only=args.only, progress=progress)
     inputs = _inputs(corpus)
     # Everything is rendered in memory before anything is written: a failure leaves earlier figures whole.
@@ -326,7 +337,7 @@ def cmd_topics(args, config) -> int:
         if missing:
             raise AnalysisError(f"{args.labels}: missing column(s) {', '.join(missing)}; "
                                 "expected doc_id, para_id, theme")
-    corpus = load_corpus(args.manifest, config, progress=sys.stderr.isatty())
+    corpus = load_corpus(args.manifest, config, progress=sys.stderr.isatty(), cache=_cache(args))
     if labels is None:      # agreement against the dictionary model's paragraph labels
         labels = themes.score_paragraphs(corpus, lexicon, config.themes)[["doc_id", "para_id", "theme"]]
     result = run_topics(corpus, topics_config, theme_words(lexicon), labels, progress=sys.stderr.isatty())

@@ -52,10 +52,13 @@ import re
 import unicodedata
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
-from scipy import sparse
+
+if TYPE_CHECKING:
+    from scipy import sparse
 
 from analysis.config import CorpusConfig, default_manifest
 from analysis.errors import CorpusError, SchemaError
@@ -431,6 +434,8 @@ def _shingle_matrix(words: list[list[str]]) -> sparse.csr_matrix:
     grams = np.concatenate([word, v + bigram[same2], v + len(word) + trigram[same3]])
     cols = pd.factorize(grams)[0]
     rows = np.concatenate([row, row[:-1][same2], row[:-2][same3]])
+    from scipy import sparse
+
     matrix = sparse.csr_matrix((np.ones(len(cols)), (rows, cols)), shape=(len(words), cols.max() + 1))
     matrix.data[:] = 1.0        # a shingle counts once however often the paragraph repeats it
     return matrix

@@ -140,7 +140,7 @@ def plot_keyness(table: pd.DataFrame, title: str, target: str, reference: str, t
                  alpha: float = 0.05) -> plt.Figure:
     """Return a bar chart of the `top` key terms each way: Hardie's log ratio with its confidence
     interval; filled bars are significant after Benjamini-Hochberg (p_adj < `alpha`), hollow ones
-    are not. `table` is a `analysis.discourse.keyness` table, already ranked."""
+    are not. `table` is a `analysis.discourse.keyness` table (module `keyterms`), already ranked."""
     require_intervals(table, ("log_ratio_ci_low", "log_ratio_ci_high"), what="plot_keyness")
     with style():
         fig, ax = plt.subplots(figsize=(7, 0.28 * 2 * top + 1.4))

@@ -126,3 +126,100 @@ def run_record(config, inputs: dict[str, str], **extra) -> dict:
         "git_commit": git_commit(),
         **extra,
     }
+
+
+# ----------------------------------------------------------------------------- table cache
+
+#: Bumped whenever what a cache entry holds changes shape; older entries are then rebuilt.
+CACHE_FORMAT = 1
+
+
+def default_cache_dir() -> Path:
+    """Return the user's cache folder for this toolkit (``$XDG_CACHE_HOME/spp-discourse``, else
+    ``~/.cache/spp-discourse``; ``ANALYSIS_CACHE`` overrides both)."""
+    env = os.environ.get("ANALYSIS_CACHE")
+    if env:
+        return Path(env)
+    base = os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache"
+    return Path(base) / "spp-discourse"
+
+
+def cache_key(parts: dict) -> str:
+    """Return the sha256 (hex) of `parts` serialised as canonical JSON."""
+    blob = json.dumps({"format": CACHE_FORMAT, **parts}, sort_keys=True, default=str).encode()
+    return hashlib.sha256(blob).hexdigest()
+
+
+def write_cache_entry(folder: str | Path, key: str, tables: dict, meta: dict | None = None) -> Path | None:
+    """Store `tables` (name -> DataFrame) as Parquet files under ``folder/key``; return the entry.
+
+    The entry's ``entry.json`` lists each file's sha256 and each column's dtype. It is written to a
+    temporary sibling and renamed into place, so a reader never sees half an entry. Returns None
+    (and stores nothing) when the folder cannot be written: a cache is an optimisation.
+    """
+    import tempfile
+
+    folder = Path(folder)
+    target = folder / key
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        tmp = Path(tempfile.mkdtemp(prefix=f".{key[:12]}-", dir=folder))
+        record = {"format": CACHE_FORMAT, "key": key, "files": {}, "dtypes": {}, "meta": meta or {}}
+        for name, table in tables.items():
+            path = tmp / f"{name}.parquet"
+            table.to_parquet(path, index=False, engine="pyarrow")
+            record["files"][name] = sha256_file(path)
+            record["dtypes"][name] = {str(c): _dtype_name(t) for c, t in table.dtypes.items()}
+        (tmp / "entry.json").write_text(json.dumps(record, indent=2, sort_keys=True), encoding="utf-8")
+        if target.exists():
+            import shutil
+
+            shutil.rmtree(target, ignore_errors=True)
+        os.replace(tmp, target)
+    except OSError:
+        return None
+    return target
+
+
+def _dtype_name(dtype) -> str:
+    """Return a dtype's name; a categorical's includes its categories' dtype (``category[object]``)."""
+    if str(dtype) == "category":
+        return f"category[{dtype.categories.dtype}]"
+    return str(dtype)
+
+
+def _as_dtype(column, name: str):
+    """Return `column` converted to the dtype `name` (from `_dtype_name`)."""
+    import pandas as pd
+
+    if name.startswith("category["):
+        cats = column.astype("category").cat if str(column.dtype) != "category" else column.cat
+        categories = pd.Index(cats.categories, dtype=name[len("category["):-1])
+        return pd.Series(pd.Categorical.from_codes(cats.codes, categories=categories), index=column.index,
+                         name=column.name)
+    return column.astype(name)
+
+
+def read_cache_entry(folder: str | Path, key: str) -> tuple[dict, dict] | None:
+    """Return (tables, meta) of the entry ``folder/key``, or None when it is missing, unreadable or
+    any file's sha256 differs from the one the entry recorded (such an entry is not trusted)."""
+    entry = Path(folder) / key
+    try:
+        record = json.loads((entry / "entry.json").read_text(encoding="utf-8"))
+        if record.get("format") != CACHE_FORMAT or record.get("key") != key:
+            return None
+        import pandas as pd
+
+        tables = {}
+        for name, digest in record["files"].items():
+            path = entry / f"{name}.parquet"
+            if sha256_file(path) != digest:
+                return None
+            table = pd.read_parquet(path, engine="pyarrow")
+            for column, dtype in record["dtypes"][name].items():
+                if _dtype_name(table[column].dtype) != dtype:
+                    table[column] = _as_dtype(table[column], dtype)
+            tables[name] = table
+        return tables, record.get("meta", {})
+    except (OSError, ValueError, KeyError, TypeError):
+        return None

@@ -4,9 +4,13 @@ from __future__ import annotations
 
 import fnmatch
 import re
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
+
+if TYPE_CHECKING:
+    from scipy import sparse
 
 from analysis.errors import ParameterError
 from analysis.tokens import TOKEN_PATTERN, lemmatize
@@ -118,3 +122,130 @@ def concordance_rows(tokens: pd.DataFrame, paragraphs: pd.DataFrame, starts: np.
                          "right": right, "line_end": lines[ends - 1].astype(np.int64),
                          "token_start": position[starts].astype(np.int64),
                          "token_end": (position[ends - 1] + 1).astype(np.int64)})
+
+
+# ----------------------------------------------------------------------------- token-table helpers
+
+def column_values(column: pd.Series) -> np.ndarray:
+    """Return a column's values as an object array of str, cheaply for categorical columns (the
+    category strings are shared, not rebuilt per row)."""
+    if isinstance(column.dtype, pd.CategoricalDtype):
+        categories = np.asarray(column.cat.categories.astype(str), dtype=object)
+        return categories[column.cat.codes.to_numpy()]
+    return column.astype(str).to_numpy(dtype=object)
+
+
+def sorted_codes(column: pd.Series) -> tuple[np.ndarray, np.ndarray]:
+    """Return (code of each row, the values in sorted order) such that codes follow that order;
+    categorical codes and small integer ranges are used as they are (no hashing)."""
+    if isinstance(column.dtype, pd.CategoricalDtype) and column.cat.categories.is_monotonic_increasing:
+        return column.cat.codes.to_numpy().astype(np.int64), np.asarray(column.cat.categories)
+    values = column.to_numpy()
+    if len(values) and np.issubdtype(values.dtype, np.integer):
+        low, high = int(values.min()), int(values.max())
+        if high - low <= 4 * len(values) + 1_000_000:
+            return values.astype(np.int64) - low, np.arange(low, high + 1)
+    codes, uniques = pd.factorize(column, sort=True)
+    return codes.astype(np.int64), np.asarray(uniques)
+
+
+def group_rows(tokens: pd.DataFrame, by: list[str] | tuple[str, ...] = ("doc_id", "para_id"),
+               mask: np.ndarray | None = None) -> tuple[np.ndarray, pd.DataFrame]:
+    """Return the row of each token in a table of its groups, and that table.
+
+    A group is one combination of the `by` values; only tokens where `mask` is True (default: all)
+    are grouped. Returns (row : ndarray of int64, one per grouped token; rows : DataFrame of the
+    `by` values of each group, sorted by them).
+    """
+    by = list(by)
+    n = len(tokens) if mask is None else int(np.count_nonzero(mask))
+    key = np.zeros(n, dtype=np.int64)     # one integer per group, in the sort order of the `by` values
+    factors = []
+    for name in by:
+        f_codes, f_values = sorted_codes(tokens[name])
+        key = key * (len(f_values) + 1) + (f_codes if mask is None else f_codes[mask])
+        factors.append(f_values)
+    # Tokens come in runs of one group (reading order): unique the runs, not every token.
+    run_start = np.flatnonzero(np.r_[True, key[1:] != key[:-1]]) if n else np.array([], dtype=np.int64)
+    group_keys, run_group = np.unique(key[run_start], return_inverse=True)
+    row_of_token = np.repeat(run_group.reshape(-1), np.diff(np.r_[run_start, n])).astype(np.int64)
+    values = {}
+    for name, f_values in zip(reversed(by), reversed(factors)):
+        values[name] = np.asarray(f_values)[group_keys % (len(f_values) + 1)]
+        group_keys = group_keys // (len(f_values) + 1)
+    return row_of_token, pd.DataFrame({name: values[name] for name in by})
+
+
+def count_matrix(tokens: pd.DataFrame, by: list[str] | tuple[str, ...] = ("doc_id", "para_id"),
+                 column: str = "term") -> tuple[sparse.csr_matrix, pd.DataFrame, np.ndarray]:
+    """Return a count matrix of `column` values per group of tokens.
+
+    Parameters
+    ----------
+    tokens : DataFrame
+        The token table.
+    by : list of str, default ("doc_id", "para_id")
+        Token columns that define one row of the matrix.
+    column : {"term", "lemma"}, default "term"
+        What is counted; empty strings (stop words, inner tokens of multi-word terms) are skipped.
+
+    Returns
+    -------
+    counts : scipy.sparse.csr_matrix of int64, shape (n_groups, n_types)
+    rows : DataFrame
+        The `by` values of each matrix row, sorted.
+    vocab : ndarray of str
+        The type of each column, sorted alphabetically.
+    """
+    by = list(by)
+    col = tokens[column] if isinstance(tokens[column].dtype, pd.CategoricalDtype) else tokens[column].astype("category")
+    categories = np.asarray(col.cat.categories.astype(str), dtype=object)
+    codes = col.cat.codes.to_numpy().astype(np.int64)
+    empty = np.r_[categories == "", True]          # code -1 (missing) counts as empty too
+    mask = ~empty[codes]
+    used = np.flatnonzero(np.bincount(codes[mask], minlength=len(categories)))
+    order = np.argsort(categories[used], kind="stable")
+    used = used[order]
+    remap = np.full(len(categories), -1, dtype=np.int64)
+    remap[used] = np.arange(len(used))
+    vocab = categories[used].astype(str)
+    row_of_token, rows = group_rows(tokens, by)
+    from scipy import sparse
+
+    matrix = sparse.csr_matrix((np.ones(int(mask.sum()), dtype=np.int64), (row_of_token[mask], remap[codes[mask]])),
+                               shape=(len(rows), len(vocab)))
+    matrix.sum_duplicates()
+    return matrix, rows, vocab
+
+
+def paragraph_terms(tokens: pd.DataFrame) -> pd.Series:
+    """Return each analysed paragraph's list of terms in reading order, indexed by (doc_id, para_id)."""
+    sub = tokens[tokens["term"].astype(str) != ""]
+    return sub.groupby(["doc_id", "para_id"], observed=True, sort=True)["term"].agg(lambda s: list(map(str, s)))
+
+
+def find_phrase(tokens: pd.DataFrame, phrase: str | list[str]) -> np.ndarray:
+    """Return the row numbers (0-based, into `tokens`) where the lemma sequence of `phrase` starts.
+
+    `phrase` is text ("plead guilty and accept punishment") lemmatised like the corpus, or a list
+    of lemmas. A match never crosses a paragraph. Matching compares category codes with numpy, so it
+    costs one pass over the tokens per word of the phrase.
+    """
+    words = [lemmatize(w) for w in TOKEN_PATTERN.findall(phrase)] if isinstance(phrase, str) else list(phrase)
+    if not words:
+        return np.array([], dtype=np.int64)
+    lemma = tokens["lemma"]
+    categories = pd.Index(lemma.cat.categories)
+    codes = lemma.cat.codes.to_numpy()
+    wanted = categories.get_indexer(words)
+    if (wanted < 0).any():
+        return np.array([], dtype=np.int64)
+    n, m = len(codes), len(words)
+    hits = np.flatnonzero(codes[: n - m + 1] == wanted[0]) if n >= m else np.array([], dtype=np.int64)
+    para = tokens["para_id"].to_numpy()
+    doc = tokens["doc_id"].cat.codes.to_numpy()
+    for k in range(1, m):
+        nxt = hits + k
+        ok = (codes[nxt] == wanted[k]) & (para[nxt] == para[hits]) & (doc[nxt] == doc[hits])
+        hits = hits[ok]
+    return hits

@@ -46,9 +46,6 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
-from scipy import sparse
-from simplemma import Lemmatizer
-from simplemma.strategies import DefaultStrategy
 
 from analysis.config import Config, TokensConfig, default_manifest
 from analysis.corpus import (
@@ -91,7 +88,13 @@ def _overrides() -> dict[str, str]:
 
 # `lemmatize` below caches each word once; simplemma's own cache (65,536 words by default) would
 # hold the same words a second time and thrash on vocabularies larger than itself.
-_LEMMATIZER = Lemmatizer(cache_max_size=0, lemmatization_strategy=DefaultStrategy(greedy=False))
+@lru_cache(maxsize=1)
+def _lemmatizer():
+    """Return simplemma's lemmatiser (imported on first use: it compiles many patterns)."""
+    from simplemma import Lemmatizer
+    from simplemma.strategies import DefaultStrategy
+
+    return Lemmatizer(cache_max_size=0, lemmatization_strategy=DefaultStrategy(greedy=False))
 
 
 # prefixes that make verbs ("re-examined" -> "re-examine"); after any other head, a participle
@@ -99,8 +102,26 @@ _LEMMATIZER = Lemmatizer(cache_max_size=0, lemmatization_strategy=DefaultStrateg
 _VERB_PREFIXES = frozenset({"re", "co", "pre", "de", "un", "mis", "over", "under", "out", "cross"})
 
 
-@lru_cache(maxsize=1 << 18)
+#: Lemmas already known for lower-cased words (from a cached corpus), consulted before simplemma,
+#: whose dictionary takes about half a second to load.
+_KNOWN_LEMMAS: dict[str, str] = {}
+#: While a corpus is built, every word type lemmatised and its lemma (see `_recording_lemmas`).
+_RECORDED: dict[str, str] | None = None
+
+
+def known_lemmas(table: pd.DataFrame) -> None:
+    """Add the (word, lemma) rows of `table` (from `word_lemmas`) to the lemmas `lemmatize` knows."""
+    _KNOWN_LEMMAS.update(zip(table["word"].astype(str), table["lemma"].astype(str)))
+
+
 def lemmatize(word: str) -> str:
+    """Return the lower-cased lemma of one word (see `_lemmatize`)."""
+    known = _KNOWN_LEMMAS.get(word.lower())
+    return known if known is not None else _lemmatize(word)
+
+
+@lru_cache(maxsize=1 << 18)
+def _lemmatize(word: str) -> str:
     """Return the lower-cased lemma of one word.
 
     Hyphenated words: the last part is lemmatised ("e-sports" -> "e-sport"), except a participle
@@ -116,7 +137,7 @@ def lemmatize(word: str) -> str:
         if lemma != tail and tail.endswith(("ed", "ing")) and head not in _VERB_PREFIXES:
             return low
         return f"{head}-{lemma}"
-    lemma = _LEMMATIZER.lemmatize(low, "en").lower()
+    lemma = _lemmatizer().lemmatize(low, "en").lower()
     return lemma if lemma.isalpha() else low
 
 
@@ -284,7 +305,10 @@ def lemmatise_text(text: str) -> tuple[np.ndarray, np.ndarray, np.ndarray, pd.In
     starts = np.concatenate([a for a, _ in spans]) if spans else np.array([], dtype=np.int64)
     ends = np.concatenate([b for _, b in spans]) if spans else np.array([], dtype=np.int64)
     word_codes, first_of_type = _factorize_hashes(np.concatenate(hashes) if hashes else np.array([], dtype=np.uint64))
-    lemma_of_type = [lemmatize(text[a:b]) for a, b in zip(starts[first_of_type].tolist(), ends[first_of_type].tolist())]
+    types = [text[a:b] for a, b in zip(starts[first_of_type].tolist(), ends[first_of_type].tolist())]
+    lemma_of_type = [lemmatize(w) for w in types]
+    if _RECORDED is not None:
+        _RECORDED.update(zip((w.lower() for w in types), lemma_of_type))
     codes_of_type, lemmas = pd.factorize(pd.Series(lemma_of_type, dtype=object), sort=True)
     lemma_codes = codes_of_type[word_codes] if len(word_codes) else np.array([], dtype=np.int64)
     lemmas = pd.Index(lemmas, dtype=object)
@@ -479,7 +503,7 @@ def _categorical(codes: np.ndarray, names: np.ndarray) -> pd.Categorical:
 
 
 def load_corpus(manifest: str | Path | None = None, config: Config | None = None,
-                progress: bool = False) -> Corpus:
+                progress: bool = False, cache: str | Path | None = None) -> Corpus:
     """Return the tokenised `Corpus` of the documents a manifest lists.
 
     Parameters
@@ -490,6 +514,11 @@ def load_corpus(manifest: str | Path | None = None, config: Config | None = None
         Settings of the corpus and tokens stages; default `Config()`.
     progress : bool, default False
         Show a progress bar on stderr while tokenising.
+    cache : path, optional
+        A cache folder (e.g. `analysis.io.default_cache_dir()`). The cleaned, segmented and
+        tokenised tables are stored there as Parquet, keyed by `corpus_key`, and read back when
+        the manifest, every input file, the corpus and tokens settings and the code are unchanged;
+        an entry whose files do not match their recorded sha256 is rebuilt. None: no cache.
 
     Returns
     -------
@@ -504,7 +533,59 @@ def load_corpus(manifest: str | Path | None = None, config: Config | None = None
     ['conference-2025', 'opinions-2021']
     """
     config = config or Config()
-    raw, line_maps = read_corpus(manifest if manifest is not None else default_manifest(), config.corpus)
+    manifest = Path(manifest) if manifest is not None else default_manifest()
+    key = None
+    if cache is not None:
+        from analysis import io
+
+        key = corpus_key(manifest, config)
+        hit = io.read_cache_entry(cache, key)
+        if hit is not None:
+            tables, _ = hit
+            known_lemmas(tables.pop("word_lemmas"))
+            return Corpus(manifest=manifest, config=config, **tables)
+    global _RECORDED
+    _RECORDED = {}
+    try:
+        corpus = _build_corpus(manifest, config, progress)
+        words = sorted(_RECORDED)
+        word_lemmas = pd.DataFrame({"word": words, "lemma": [_RECORDED[w] for w in words]}, dtype=object)
+    finally:
+        _RECORDED = None
+    if key is not None:
+        io.write_cache_entry(cache, key, {**{name: getattr(corpus, name) for name in CACHED_TABLES},
+                                          "word_lemmas": word_lemmas}, meta={"manifest": str(manifest)})
+    return corpus
+
+
+#: The tables of a tokenised `Corpus` that the cache stores.
+CACHED_TABLES = ("documents", "paragraphs", "cleaning_log", "sentences", "tokens", "phrases")
+
+
+def corpus_key(manifest: Path, config: Config) -> str:
+    """Return the cache key (sha256 hex) of a tokenised corpus: the manifest's bytes (which hold
+    every input file's sha256, checked here by `read_manifest`), the corpus and tokens settings,
+    the data files and code that shape tokens, and the package version."""
+    import dataclasses
+    import hashlib
+
+    import analysis
+    from analysis import io
+    from analysis.corpus import read_manifest
+
+    read_manifest(manifest)
+    shaping = [Path(__file__), Path(__file__).with_name("corpus.py")]
+    data = resources.files("analysis.data")
+    shaping += [Path(str(data.joinpath(n))) for n in ("stopwords_keep.csv", "stopwords_domain.csv",
+                                                     "lemma_overrides.csv", "mwe.csv")]
+    return io.cache_key({"manifest": hashlib.sha256(Path(manifest).read_bytes()).hexdigest(),
+                         "corpus": dataclasses.asdict(config.corpus), "tokens": dataclasses.asdict(config.tokens),
+                         "code": {p.name: io.sha256_file(p) for p in shaping}, "version": analysis.__version__})
+
+
+def _build_corpus(manifest: Path, config: Config, progress: bool) -> Corpus:
+    """Return the tokenised corpus, built from the files (no cache)."""
+    raw, line_maps = read_corpus(manifest, config.corpus)
     paragraphs = raw.paragraphs.copy()
     toks, sentences, phrases = tokenize(paragraphs, line_maps, config.tokens, progress=progress)
     counts = toks.groupby(["doc_id", "para_id"], observed=True).size()
@@ -520,126 +601,3 @@ def load_corpus(manifest: str | Path | None = None, config: Config | None = None
         paragraphs[analysed].groupby("doc_id")["n_tokens"].sum()).fillna(0).astype("int64")
     return replace(raw, documents=documents, paragraphs=paragraphs, sentences=sentences, tokens=toks,
                    phrases=phrases, config=config)
-
-
-def column_values(column: pd.Series) -> np.ndarray:
-    """Return a column's values as an object array of str, cheaply for categorical columns (the
-    category strings are shared, not rebuilt per row)."""
-    if isinstance(column.dtype, pd.CategoricalDtype):
-        categories = np.asarray(column.cat.categories.astype(str), dtype=object)
-        return categories[column.cat.codes.to_numpy()]
-    return column.astype(str).to_numpy(dtype=object)
-
-
-def sorted_codes(column: pd.Series) -> tuple[np.ndarray, np.ndarray]:
-    """Return (code of each row, the values in sorted order) such that codes follow that order;
-    categorical codes and small integer ranges are used as they are (no hashing)."""
-    if isinstance(column.dtype, pd.CategoricalDtype) and column.cat.categories.is_monotonic_increasing:
-        return column.cat.codes.to_numpy().astype(np.int64), np.asarray(column.cat.categories)
-    values = column.to_numpy()
-    if len(values) and np.issubdtype(values.dtype, np.integer):
-        low, high = int(values.min()), int(values.max())
-        if high - low <= 4 * len(values) + 1_000_000:
-            return values.astype(np.int64) - low, np.arange(low, high + 1)
-    codes, uniques = pd.factorize(column, sort=True)
-    return codes.astype(np.int64), np.asarray(uniques)
-
-
-def group_rows(tokens: pd.DataFrame, by: list[str] | tuple[str, ...] = ("doc_id", "para_id"),
-               mask: np.ndarray | None = None) -> tuple[np.ndarray, pd.DataFrame]:
-    """Return the row of each token in a table of its groups, and that table.
-
-    A group is one combination of the `by` values; only tokens where `mask` is True (default: all)
-    are grouped. Returns (row : ndarray of int64, one per grouped token; rows : DataFrame of the
-    `by` values of each group, sorted by them).
-    """
-    by = list(by)
-    n = len(tokens) if mask is None else int(np.count_nonzero(mask))
-    key = np.zeros(n, dtype=np.int64)     # one integer per group, in the sort order of the `by` values
-    factors = []
-    for name in by:
-        f_codes, f_values = sorted_codes(tokens[name])
-        key = key * (len(f_values) + 1) + (f_codes if mask is None else f_codes[mask])
-        factors.append(f_values)
-    # Tokens come in runs of one group (reading order): unique the runs, not every token.
-    run_start = np.flatnonzero(np.r_[True, key[1:] != key[:-1]]) if n else np.array([], dtype=np.int64)
-    group_keys, run_group = np.unique(key[run_start], return_inverse=True)
-    row_of_token = np.repeat(run_group.reshape(-1), np.diff(np.r_[run_start, n])).astype(np.int64)
-    values = {}
-    for name, f_values in zip(reversed(by), reversed(factors)):
-        values[name] = np.asarray(f_values)[group_keys % (len(f_values) + 1)]
-        group_keys = group_keys // (len(f_values) + 1)
-    return row_of_token, pd.DataFrame({name: values[name] for name in by})
-
-
-def count_matrix(tokens: pd.DataFrame, by: list[str] | tuple[str, ...] = ("doc_id", "para_id"),
-                 column: str = "term") -> tuple[sparse.csr_matrix, pd.DataFrame, np.ndarray]:
-    """Return a count matrix of `column` values per group of tokens.
-
-    Parameters
-    ----------
-    tokens : DataFrame
-        The token table.
-    by : list of str, default ("doc_id", "para_id")
-        Token columns that define one row of the matrix.
-    column : {"term", "lemma"}, default "term"
-        What is counted; empty strings (stop words, inner tokens of multi-word terms) are skipped.
-
-    Returns
-    -------
-    counts : scipy.sparse.csr_matrix of int64, shape (n_groups, n_types)
-    rows : DataFrame
-        The `by` values of each matrix row, sorted.
-    vocab : ndarray of str
-        The type of each column, sorted alphabetically.
-    """
-    by = list(by)
-    col = tokens[column] if isinstance(tokens[column].dtype, pd.CategoricalDtype) else tokens[column].astype("category")
-    categories = np.asarray(col.cat.categories.astype(str), dtype=object)
-    codes = col.cat.codes.to_numpy().astype(np.int64)
-    empty = np.r_[categories == "", True]          # code -1 (missing) counts as empty too
-    mask = ~empty[codes]
-    used = np.flatnonzero(np.bincount(codes[mask], minlength=len(categories)))
-    order = np.argsort(categories[used], kind="stable")
-    used = used[order]
-    remap = np.full(len(categories), -1, dtype=np.int64)
-    remap[used] = np.arange(len(used))
-    vocab = categories[used].astype(str)
-    row_of_token, rows = group_rows(tokens, by)
-    matrix = sparse.csr_matrix((np.ones(int(mask.sum()), dtype=np.int64), (row_of_token[mask], remap[codes[mask]])),
-                               shape=(len(rows), len(vocab)))
-    matrix.sum_duplicates()
-    return matrix, rows, vocab
-
-
-def paragraph_terms(tokens: pd.DataFrame) -> pd.Series:
-    """Return each analysed paragraph's list of terms in reading order, indexed by (doc_id, para_id)."""
-    sub = tokens[tokens["term"].astype(str) != ""]
-    return sub.groupby(["doc_id", "para_id"], observed=True, sort=True)["term"].agg(lambda s: list(map(str, s)))
-
-
-def find_phrase(tokens: pd.DataFrame, phrase: str | list[str]) -> np.ndarray:
-    """Return the row numbers (0-based, into `tokens`) where the lemma sequence of `phrase` starts.
-
-    `phrase` is text ("plead guilty and accept punishment") lemmatised like the corpus, or a list
-    of lemmas. A match never crosses a paragraph. Matching compares category codes with numpy, so it
-    costs one pass over the tokens per word of the phrase.
-    """
-    words = [lemmatize(w) for w in TOKEN_PATTERN.findall(phrase)] if isinstance(phrase, str) else list(phrase)
-    if not words:
-        return np.array([], dtype=np.int64)
-    lemma = tokens["lemma"]
-    categories = pd.Index(lemma.cat.categories)
-    codes = lemma.cat.codes.to_numpy()
-    wanted = categories.get_indexer(words)
-    if (wanted < 0).any():
-        return np.array([], dtype=np.int64)
-    n, m = len(codes), len(words)
-    hits = np.flatnonzero(codes[: n - m + 1] == wanted[0]) if n >= m else np.array([], dtype=np.int64)
-    para = tokens["para_id"].to_numpy()
-    doc = tokens["doc_id"].cat.codes.to_numpy()
-    for k in range(1, m):
-        nxt = hits + k
-        ok = (codes[nxt] == wanted[k]) & (para[nxt] == para[hits]) & (doc[nxt] == doc[hits])
-        hits = hits[ok]
-    return hits

@@ -43,3 +43,17 @@ def tiny_manifest(tmp_path):
         "gamma-2022": ("2022-03-01", "We protected minors and food and drug safety.\n\n"
                                      "Procuratorial suggestions supervised trials and the enforcement of judgments.\n"),
     })
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _private_cache(tmp_path_factory):
+    """Point the corpus cache of every command at a folder of this test session."""
+    import os
+    folder = tmp_path_factory.mktemp("cache")
+    old = os.environ.get("ANALYSIS_CACHE")
+    os.environ["ANALYSIS_CACHE"] = str(folder)
+    yield folder
+    if old is None:
+        os.environ.pop("ANALYSIS_CACHE", None)
+    else:
+        os.environ["ANALYSIS_CACHE"] = old

@@ -1,7 +1,6 @@
 """The corpus stage: manifest checks, cleaning rules, segmentation, provenance."""
 from __future__ import annotations
 
-import re
 import shutil
 from pathlib import Path
 

@@ -8,6 +8,7 @@ import textwrap
 import numpy as np
 import pandas as pd
 import pytest
+
 import analysis
 from analysis import cli, themes
 from analysis.config import ThemesConfig, load_config

@@ -8,8 +8,8 @@ import pandas as pd
 import pytest
 
 from analysis.config import TokensConfig
-from analysis.tokens import (count_matrix, curated_terms, find_phrase, group_rows, lemmatize,
-                             paragraph_terms, stopwords, tokenize, word_spans)
+from analysis.query import count_matrix, find_phrase, group_rows, paragraph_terms
+from analysis.tokens import curated_terms, lemmatize, stopwords, tokenize, word_spans
 from tests.conftest import REPO
 
 
@@ -150,7 +150,12 @@ def test_numpy_word_spans_equal_the_regular_expression(corpus):
 
 
 def test_word_types_are_case_insensitive_and_distinct():
-    from analysis.tokens import _code_points, _factorize_hashes, _word_hashes, word_span_arrays
+    from analysis.tokens import (
+        _code_points,
+        _factorize_hashes,
+        _word_hashes,
+        word_span_arrays,
+    )
     text = "Security security SECURITY secure a b ab ba Securities"
     points = _code_points(text)
     starts, ends = word_span_arrays(text, points)

@@ -10,9 +10,22 @@ import pytest
 from analysis import cli
 from analysis.config import TopicsConfig
 from analysis.errors import ConfigError, SchemaError
-from analysis.topics import (OTHER, agreement, bag_from_texts, build_bag, completion_perplexity, fit_topics,
-                             frex, lexicon_terms, match_topics, run_topics, seeded_eta, stability,
-                             topic_similarity, topic_theme_table)
+from analysis.topics import (
+    OTHER,
+    agreement,
+    bag_from_texts,
+    build_bag,
+    completion_perplexity,
+    fit_topics,
+    frex,
+    lexicon_terms,
+    match_topics,
+    run_topics,
+    seeded_eta,
+    stability,
+    topic_similarity,
+    topic_theme_table,
+)
 
 #: A small seed lexicon for tests (the real one is issue 4's analysis/data/themes.yaml).
 SEED_WORDS = {
@@ -394,7 +407,7 @@ def test_bag_equals_gensim_dictionary_route(corpus):
     paragraphs (the route the toolkit took before; same ids, counts, texts and frequencies)."""
     from gensim.corpora import Dictionary
 
-    from analysis.tokens import paragraph_terms
+    from analysis.query import paragraph_terms
 
     config = TopicsConfig()
     bag = build_bag(corpus, config)

@@ -91,58 +91,58 @@ Columns of `lexical_profile` (one row per document): doc_id, n_tokens, n_types, 
 """
 from __future__ import annotations
 
-from analysis.discourse.collocations import (  # noqa: F401
-    COLLOCATION_SORTS,
-    STREAMS,
-    _measures,
-    _stream,
-    association_measures,
-    collocates,
-    collocations,
-    trigram_association_measures,
-)
-from analysis.discourse.formulations import (  # noqa: F401
-    _CAPITALISED,
-    _NUMBER_WORDS,
-    _NUMBERED,
-    _NUMBERED_QUOTED,
-    _NUMBERS,
-    _QUOTED,
-    FORMULATION_CATEGORIES,
-    FORMULATION_COLUMNS,
-    NAME_FIRSTS,
-    NAME_HEADS,
-    _lines_at,
-    count_formulations,
-    discover_formulations,
-    first_appearances,
-    formulation_concordance,
-    formulations_by_year,
-    match_formulations,
-    poisson_interval,
-    read_formulations,
-)
-from analysis.discourse.groups import parse_filters, select_documents  # noqa: F401
-from analysis.discourse.keyness import (  # noqa: F401
-    KEYNESS_SORTS,
-    _describe,
-    keyness,
-    keyness_statistics,
-)
-from analysis.discourse.kwic import kwic  # noqa: F401
-from analysis.discourse.profile import lexical_profile, mattr  # noqa: F401
-from analysis.query import (  # noqa: F401
-    GLOB,
-    TOKEN_COLUMNS,
-    category_mask,
-    check_window,
-    concordance_rows,
-    lemma_codes,
-    match_sequences,
-    paragraph_key,
-    paragraph_runs,
-    parse_pattern,
-)
+import importlib
+
+#: Each name and the module that defines it. Modules load on first use, so importing
+#: `analysis.discourse` costs nothing until a name is needed.
+_EXPORTS = {
+    "COLLOCATION_SORTS": "analysis.discourse.association",
+    "STREAMS": "analysis.discourse.association",
+    "_measures": "analysis.discourse.association",
+    "_stream": "analysis.discourse.association",
+    "association_measures": "analysis.discourse.association",
+    "collocates": "analysis.discourse.association",
+    "collocations": "analysis.discourse.association",
+    "trigram_association_measures": "analysis.discourse.association",
+    "_CAPITALISED": "analysis.discourse.formulations",
+    "_NUMBER_WORDS": "analysis.discourse.formulations",
+    "_NUMBERED": "analysis.discourse.formulations",
+    "_NUMBERED_QUOTED": "analysis.discourse.formulations",
+    "_NUMBERS": "analysis.discourse.formulations",
+    "_QUOTED": "analysis.discourse.formulations",
+    "FORMULATION_CATEGORIES": "analysis.discourse.formulations",
+    "FORMULATION_COLUMNS": "analysis.discourse.formulations",
+    "NAME_FIRSTS": "analysis.discourse.formulations",
+    "NAME_HEADS": "analysis.discourse.formulations",
+    "_lines_at": "analysis.discourse.formulations",
+    "count_formulations": "analysis.discourse.formulations",
+    "discover_formulations": "analysis.discourse.formulations",
+    "first_appearances": "analysis.discourse.formulations",
+    "formulation_concordance": "analysis.discourse.formulations",
+    "formulations_by_year": "analysis.discourse.formulations",
+    "match_formulations": "analysis.discourse.formulations",
+    "poisson_interval": "analysis.discourse.formulations",
+    "read_formulations": "analysis.discourse.formulations",
+    "parse_filters": "analysis.discourse.groups",
+    "select_documents": "analysis.discourse.groups",
+    "KEYNESS_SORTS": "analysis.discourse.keyterms",
+    "_describe": "analysis.discourse.keyterms",
+    "keyness": "analysis.discourse.keyterms",
+    "keyness_statistics": "analysis.discourse.keyterms",
+    "kwic": "analysis.discourse.concordance",
+    "lexical_profile": "analysis.discourse.profile",
+    "mattr": "analysis.discourse.profile",
+    "GLOB": "analysis.query",
+    "TOKEN_COLUMNS": "analysis.query",
+    "category_mask": "analysis.query",
+    "check_window": "analysis.query",
+    "concordance_rows": "analysis.query",
+    "lemma_codes": "analysis.query",
+    "match_sequences": "analysis.query",
+    "paragraph_key": "analysis.query",
+    "paragraph_runs": "analysis.query",
+    "parse_pattern": "analysis.query",
+}
 
 __all__ = [
     "COLLOCATION_SORTS", "FORMULATION_CATEGORIES", "FORMULATION_COLUMNS", "KEYNESS_SORTS",
@@ -152,3 +152,15 @@ __all__ = [
     "lexical_profile", "match_formulations", "mattr", "parse_filters", "poisson_interval",
     "read_formulations", "select_documents", "trigram_association_measures",
 ]
+
+
+def __getattr__(name: str):
+    if name in _EXPORTS:
+        value = getattr(importlib.import_module(_EXPORTS[name]), name)
+        globals()[name] = value
+        return value
+    raise AttributeError(f"module 'analysis.discourse' has no attribute {name!r}")
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(_EXPORTS))

@@ -15,12 +15,13 @@ from analysis.errors import CorpusError, ParameterError
 from analysis.query import (
     TOKEN_COLUMNS,
     check_window,
+    column_values,
     concordance_rows,
     lemma_codes,
     match_sequences,
     paragraph_key,
 )
-from analysis.tokens import TOKEN_PATTERN, column_values, lemmatize
+from analysis.tokens import TOKEN_PATTERN, lemmatize
 
 FORMULATION_COLUMNS = ("formulation_id", "category", "canonical", "variant", "chinese", "where", "note")
 

@@ -6,8 +6,7 @@ import pandas as pd
 
 from analysis.config import DiscourseConfig
 from analysis.errors import ParameterError
-from analysis.query import lemma_codes
-from analysis.tokens import column_values
+from analysis.query import column_values, lemma_codes
 
 # ----------------------------------------------------------------------------- lexical profile
 

@@ -49,48 +49,45 @@ replaces ``doc_id`` and ``n_documents`` is added):
 """
 from __future__ import annotations
 
-from analysis.themes.audit import (  # noqa: F401
-    _FALSE,
-    _TRUE,
-    audit_precision,
-    audit_sample,
-    concordance,
-    read_audit,
-)
-from analysis.themes.lexicon import (  # noqa: F401
-    _GLOB_CHARS,
-    _GLOB_WORD,
-    EXCLUDE,
-    THEMES,
-    Entry,
-    Lexicon,
-    _pattern_words,
-    default_lexicon_path,
-    load_lexicon,
-)
-from analysis.themes.matching import (  # noqa: F401
-    MATCH_COLUMNS,
-    TOKEN_COLUMNS,
-    _check_tokens,
-    _paragraph_frame,
-    match_lexicon,
-    score_paragraphs,
-)
-from analysis.themes.pipeline import ThemeResult, analyse_themes  # noqa: F401
-from analysis.themes.rates import (  # noqa: F401
-    RATE_COLUMNS,
-    _bootstrap,
-    _group_seed,
-    _rate_rows,
-    theme_rates,
-)
-from analysis.themes.validation import (  # noqa: F401
-    compare_versions,
-    entry_counts,
-    leave_one_out,
-    structure_labels,
-    validate_structure,
-)
+import importlib
+
+#: Each name and the module that defines it. Modules load on first use, so importing
+#: `analysis.themes` costs nothing until a name is needed.
+_EXPORTS = {
+    "_FALSE": "analysis.themes.audit",
+    "_TRUE": "analysis.themes.audit",
+    "audit_precision": "analysis.themes.audit",
+    "audit_sample": "analysis.themes.audit",
+    "concordance": "analysis.themes.audit",
+    "read_audit": "analysis.themes.audit",
+    "_GLOB_CHARS": "analysis.themes.lexicon",
+    "_GLOB_WORD": "analysis.themes.lexicon",
+    "EXCLUDE": "analysis.themes.lexicon",
+    "THEMES": "analysis.themes.lexicon",
+    "Entry": "analysis.themes.lexicon",
+    "Lexicon": "analysis.themes.lexicon",
+    "_pattern_words": "analysis.themes.lexicon",
+    "default_lexicon_path": "analysis.themes.lexicon",
+    "load_lexicon": "analysis.themes.lexicon",
+    "MATCH_COLUMNS": "analysis.themes.matching",
+    "TOKEN_COLUMNS": "analysis.themes.matching",
+    "_check_tokens": "analysis.themes.matching",
+    "_paragraph_frame": "analysis.themes.matching",
+    "match_lexicon": "analysis.themes.matching",
+    "score_paragraphs": "analysis.themes.matching",
+    "ThemeResult": "analysis.themes.pipeline",
+    "analyse_themes": "analysis.themes.pipeline",
+    "RATE_COLUMNS": "analysis.themes.rates",
+    "_bootstrap": "analysis.themes.rates",
+    "_group_seed": "analysis.themes.rates",
+    "_rate_rows": "analysis.themes.rates",
+    "theme_rates": "analysis.themes.rates",
+    "compare_versions": "analysis.themes.validation",
+    "entry_counts": "analysis.themes.validation",
+    "leave_one_out": "analysis.themes.validation",
+    "structure_labels": "analysis.themes.validation",
+    "validate_structure": "analysis.themes.validation",
+}
 
 __all__ = [
     "EXCLUDE", "Entry", "Lexicon", "MATCH_COLUMNS", "RATE_COLUMNS", "THEMES", "TOKEN_COLUMNS",
@@ -99,3 +96,15 @@ __all__ = [
     "match_lexicon", "read_audit", "score_paragraphs", "structure_labels", "theme_rates",
     "validate_structure",
 ]
+
+
+def __getattr__(name: str):
+    if name in _EXPORTS:
+        value = getattr(importlib.import_module(_EXPORTS[name]), name)
+        globals()[name] = value
+        return value
+    raise AttributeError(f"module 'analysis.themes' has no attribute {name!r}")
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(_EXPORTS))

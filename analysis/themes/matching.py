@@ -10,8 +10,8 @@ import pandas as pd
 from analysis.config import ThemesConfig
 from analysis.corpus import Corpus, require_columns
 from analysis.errors import AnalysisError
+from analysis.query import column_values
 from analysis.themes.lexicon import _GLOB_CHARS, THEMES, Lexicon, load_lexicon
-from analysis.tokens import column_values
 
 TOKEN_COLUMNS = {"doc_id": "object", "para_id": "int64", "position": "int64", "start": "int64",
                  "end": "int64", "line": "int64", "lemma": "object"}

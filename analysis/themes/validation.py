@@ -5,9 +5,9 @@ import numpy as np
 import pandas as pd
 
 from analysis.corpus import Corpus
+from analysis.query import column_values
 from analysis.themes.lexicon import THEMES, Lexicon
 from analysis.themes.matching import match_lexicon
-from analysis.tokens import column_values
 
 # --------------------------------------------------------------------------- validation
 

@@ -67,56 +67,57 @@ Columns of the tables of `TopicsResult` (``k`` topics, ``seed`` the fit seed, ``
 """
 from __future__ import annotations
 
-from analysis.topics.bag import (  # noqa: F401
-    BagOfWords,
-    _bag_from_stream,
-    _gc_paused,
-    bag_from_texts,
-    build_bag,
-    subset_bag,
-)
-from analysis.topics.grid import (  # noqa: F401
-    PARAGRAPH_THEME_COLUMNS,
-    TopicsResult,
-    _best_k,
-    _bootstrap_rng,
-    _dictionary_mass,
-    _fit_pair,
-    _fit_pair_unlimited,
-    derived_seeds,
-    run_topics,
-)
-from analysis.topics.labels import (  # noqa: F401
-    SNIPPET_CHARS,
-    _top,
-    frex,
-    topic_term_table,
-    typical_paragraphs,
-)
-from analysis.topics.mapping import (  # noqa: F401
-    AGREEMENT_COLUMNS,
-    OTHER,
-    THEME_SHARE_COLUMNS,
-    _weighted_share,
-    agreement,
-    label_mass,
-    mapped_mass,
-    theme_shares,
-    topic_theme_table,
-)
-from analysis.topics.models import (  # noqa: F401
-    TopicFit,
-    _fit_tomotopy,
-    _normalise,
-    _texts_matrix,
-    check_k,
-    completion_perplexity,
-    fit_topics,
-    seeded_eta,
-)
-from analysis.topics.seeding import lexicon_terms, theme_words  # noqa: F401
-from analysis.topics.selection import COHERENCE_MEASURES, coherence, preferred_k  # noqa: F401
-from analysis.topics.stability import match_topics, stability, topic_similarity  # noqa: F401
+import importlib
+
+#: Each name and the module that defines it. Modules load on first use, so importing
+#: `analysis.topics` costs nothing until a name is needed.
+_EXPORTS = {
+    "BagOfWords": "analysis.topics.bag",
+    "_bag_from_stream": "analysis.topics.bag",
+    "_gc_paused": "analysis.topics.bag",
+    "bag_from_texts": "analysis.topics.bag",
+    "build_bag": "analysis.topics.bag",
+    "subset_bag": "analysis.topics.bag",
+    "PARAGRAPH_THEME_COLUMNS": "analysis.topics.grid",
+    "TopicsResult": "analysis.topics.grid",
+    "_best_k": "analysis.topics.grid",
+    "_bootstrap_rng": "analysis.topics.grid",
+    "_dictionary_mass": "analysis.topics.grid",
+    "_fit_pair": "analysis.topics.grid",
+    "_fit_pair_unlimited": "analysis.topics.grid",
+    "derived_seeds": "analysis.topics.grid",
+    "run_topics": "analysis.topics.grid",
+    "SNIPPET_CHARS": "analysis.topics.labels",
+    "_top": "analysis.topics.labels",
+    "frex": "analysis.topics.labels",
+    "topic_term_table": "analysis.topics.labels",
+    "typical_paragraphs": "analysis.topics.labels",
+    "AGREEMENT_COLUMNS": "analysis.topics.mapping",
+    "OTHER": "analysis.topics.mapping",
+    "THEME_SHARE_COLUMNS": "analysis.topics.mapping",
+    "_weighted_share": "analysis.topics.mapping",
+    "agreement": "analysis.topics.mapping",
+    "label_mass": "analysis.topics.mapping",
+    "mapped_mass": "analysis.topics.mapping",
+    "theme_shares": "analysis.topics.mapping",
+    "topic_theme_table": "analysis.topics.mapping",
+    "TopicFit": "analysis.topics.models",
+    "_fit_tomotopy": "analysis.topics.models",
+    "_normalise": "analysis.topics.models",
+    "_texts_matrix": "analysis.topics.models",
+    "check_k": "analysis.topics.models",
+    "completion_perplexity": "analysis.topics.models",
+    "fit_topics": "analysis.topics.models",
+    "seeded_eta": "analysis.topics.models",
+    "lexicon_terms": "analysis.topics.seeding",
+    "theme_words": "analysis.topics.seeding",
+    "COHERENCE_MEASURES": "analysis.topics.selection",
+    "coherence": "analysis.topics.selection",
+    "preferred_k": "analysis.topics.selection",
+    "match_topics": "analysis.topics.matching",
+    "stability": "analysis.topics.matching",
+    "topic_similarity": "analysis.topics.matching",
+}
 
 __all__ = [
     "AGREEMENT_COLUMNS", "BagOfWords", "COHERENCE_MEASURES", "OTHER", "PARAGRAPH_THEME_COLUMNS",
@@ -126,3 +127,15 @@ __all__ = [
     "preferred_k", "run_topics", "seeded_eta", "stability", "subset_bag", "theme_shares",
     "theme_words", "topic_similarity", "topic_term_table", "topic_theme_table", "typical_paragraphs",
 ]
+
+
+def __getattr__(name: str):
+    if name in _EXPORTS:
+        value = getattr(importlib.import_module(_EXPORTS[name]), name)
+        globals()[name] = value
+        return value
+    raise AttributeError(f"module 'analysis.topics' has no attribute {name!r}")
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(_EXPORTS))

@@ -13,7 +13,7 @@ from scipy import sparse
 from analysis.config import TopicsConfig
 from analysis.corpus import Corpus, require_columns
 from analysis.errors import ConfigError
-from analysis.tokens import group_rows
+from analysis.query import group_rows
 
 
 @dataclass(frozen=True)

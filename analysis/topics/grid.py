@@ -26,7 +26,7 @@ from analysis.topics.mapping import (
 from analysis.topics.models import TopicFit, check_k, fit_topics
 from analysis.topics.seeding import lexicon_terms
 from analysis.topics.selection import coherence, preferred_k
-from analysis.topics.stability import stability
+from analysis.topics.matching import stability
 
 PARAGRAPH_THEME_COLUMNS = ["model", "doc_id", "para_id", "line_start", "line_end", "theme"]
 

@@ -1,4 +1,4 @@
-"""Keyword-in-context concordances of a word, lemma, phrase or glob."""
+"""KWIC: keyword-in-context concordances of a word, lemma, phrase or glob."""
 from __future__ import annotations
 
 import pandas as pd

@@ -1,4 +1,4 @@
-"""Stability of topics across seeds: similarity and Hungarian matching."""
+"""Matching topics across fits: similarity, Hungarian matching, and stability across seeds."""
 from __future__ import annotations
 
 from itertools import combinations

@@ -12,7 +12,7 @@ from analysis.config import DiscourseConfig
 from analysis.corpus import require_columns
 from analysis.discourse.groups import parse_filters, select_documents
 from analysis.errors import ConfigError, ParameterError
-from analysis.tokens import count_matrix
+from analysis.query import count_matrix
 
 KEYNESS_SORTS = ("g2", "log_ratio", "abs_log_ratio", "p_adj")
 

@@ -20,8 +20,6 @@ Where a new function goes:
 """
 from __future__ import annotations
 
-import importlib
-
 from analysis.errors import (
     AnalysisError,
     ConfigError,
@@ -29,6 +27,7 @@ from analysis.errors import (
     ParameterError,
     SchemaError,
 )
+from analysis.lazy import lazy_exports
 
 try:
     from importlib.metadata import version as _version
@@ -41,19 +40,9 @@ except Exception:  # not installed (a source checkout on sys.path)
 #: scikit-learn or matplotlib until a stage needs them).
 _SUBMODULES = ("config", "corpus", "tokens", "query", "themes", "topics", "discourse", "pipeline", "figures",
                "io", "cli")
-_LAZY = {"load_corpus": "analysis.tokens"}
+_EXPORTS = {"load_corpus": "analysis.tokens", **{name: f"analysis.{name}" for name in _SUBMODULES}}
 
 __all__ = ["load_corpus", "AnalysisError", "ConfigError", "CorpusError", "ParameterError", "SchemaError",
            "__version__", *_SUBMODULES]
 
-
-def __getattr__(name: str):
-    if name in _SUBMODULES:
-        return importlib.import_module(f"analysis.{name}")
-    if name in _LAZY:
-        return getattr(importlib.import_module(_LAZY[name]), name)
-    raise AttributeError(f"module 'analysis' has no attribute {name!r}")
-
-
-def __dir__() -> list[str]:
-    return sorted(set(globals()) | set(__all__))
+__getattr__, __dir__ = lazy_exports(__name__, _EXPORTS)

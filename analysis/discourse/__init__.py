@@ -91,7 +91,7 @@ Columns of `lexical_profile` (one row per document): doc_id, n_tokens, n_types, 
 """
 from __future__ import annotations
 
-import importlib
+from analysis.lazy import lazy_exports
 
 #: Each name and the module that defines it. Modules load on first use, so importing
 #: `analysis.discourse` costs nothing until a name is needed.
@@ -154,13 +154,4 @@ __all__ = [
 ]
 
 
-def __getattr__(name: str):
-    if name in _EXPORTS:
-        value = getattr(importlib.import_module(_EXPORTS[name]), name)
-        globals()[name] = value
-        return value
-    raise AttributeError(f"module 'analysis.discourse' has no attribute {name!r}")
-
-
-def __dir__() -> list[str]:
-    return sorted(set(globals()) | set(_EXPORTS))
+__getattr__, __dir__ = lazy_exports(__name__, _EXPORTS)

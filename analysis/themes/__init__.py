@@ -49,7 +49,7 @@ replaces ``doc_id`` and ``n_documents`` is added):
 """
 from __future__ import annotations
 
-import importlib
+from analysis.lazy import lazy_exports
 
 #: Each name and the module that defines it. Modules load on first use, so importing
 #: `analysis.themes` costs nothing until a name is needed.
@@ -98,13 +98,4 @@ __all__ = [
 ]
 
 
-def __getattr__(name: str):
-    if name in _EXPORTS:
-        value = getattr(importlib.import_module(_EXPORTS[name]), name)
-        globals()[name] = value
-        return value
-    raise AttributeError(f"module 'analysis.themes' has no attribute {name!r}")
-
-
-def __dir__() -> list[str]:
-    return sorted(set(globals()) | set(_EXPORTS))
+__getattr__, __dir__ = lazy_exports(__name__, _EXPORTS)

@@ -67,7 +67,7 @@ Columns of the tables of `TopicsResult` (``k`` topics, ``seed`` the fit seed, ``
 """
 from __future__ import annotations
 
-import importlib
+from analysis.lazy import lazy_exports
 
 #: Each name and the module that defines it. Modules load on first use, so importing
 #: `analysis.topics` costs nothing until a name is needed.
@@ -129,13 +129,4 @@ __all__ = [
 ]
 
 
-def __getattr__(name: str):
-    if name in _EXPORTS:
-        value = getattr(importlib.import_module(_EXPORTS[name]), name)
-        globals()[name] = value
-        return value
-    raise AttributeError(f"module 'analysis.topics' has no attribute {name!r}")
-
-
-def __dir__() -> list[str]:
-    return sorted(set(globals()) | set(_EXPORTS))
+__getattr__, __dir__ = lazy_exports(__name__, _EXPORTS)

@@ -71,7 +71,7 @@ class CorpusConfig:
 
 @dataclass(frozen=True)
 class TokensConfig:
-    """Settings for lemmatising and building terms.
+    """Settings for lemmatizing and building terms.
 
     Parameters
     ----------

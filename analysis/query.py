@@ -13,10 +13,13 @@ if TYPE_CHECKING:
     from scipy import sparse
 
 from analysis.errors import ParameterError
+from analysis.tokens import TOKEN_COLUMNS as _ALL_TOKEN_COLUMNS
 from analysis.tokens import TOKEN_PATTERN, lemmatize
 
-TOKEN_COLUMNS = {"doc_id": "object", "para_id": "int64", "position": "int64", "start": "int64",
-                 "end": "int64", "line": "int64"}
+#: The token columns every query reads (a subset of `analysis.tokens.TOKEN_COLUMNS`).
+TOKEN_COLUMNS = {c: _ALL_TOKEN_COLUMNS[c] for c in ("doc_id", "para_id", "position", "start", "end", "line")}
+#: The same and the lemmas: what lemma queries (lexicon, KWIC, formulations) read.
+LEMMA_COLUMNS = {**TOKEN_COLUMNS, "lemma": _ALL_TOKEN_COLUMNS["lemma"]}
 
 
 GLOB = re.compile(r"[*?\[]")
@@ -227,7 +230,7 @@ def paragraph_terms(tokens: pd.DataFrame) -> pd.Series:
 def find_phrase(tokens: pd.DataFrame, phrase: str | list[str]) -> np.ndarray:
     """Return the row numbers (0-based, into `tokens`) where the lemma sequence of `phrase` starts.
 
-    `phrase` is text ("plead guilty and accept punishment") lemmatised like the corpus, or a list
+    `phrase` is text ("plead guilty and accept punishment") lemmatized like the corpus, or a list
     of lemmas. A match never crosses a paragraph. Matching compares category codes with numpy, so it
     costs one pass over the tokens per word of the phrase.
     """

@@ -57,6 +57,9 @@ from analysis.corpus import (
 )
 from analysis.errors import CorpusError
 
+#: The token table's columns (documented above) and the dtype family `require_columns` checks.
+TOKEN_COLUMNS = {"doc_id": "object", "para_id": "int64", "sent_id": "int64", "position": "int64", "start": "int64",
+                 "end": "int64", "line": "int64", "lemma": "object", "stop": "bool", "term": "object"}
 TOKEN_PATTERN = re.compile(r"(?<!['\w])[A-Za-z]+(?:-[A-Za-z]+)*")
 _PHRASE_DELIM = "\u241f"
 _ABBREVIATIONS = {"no", "jan", "feb", "mar", "apr", "jun", "jul", "aug", "sep", "sept", "oct", "nov", "dec",
@@ -90,7 +93,7 @@ def _overrides() -> dict[str, str]:
 # hold the same words a second time and thrash on vocabularies larger than itself.
 @lru_cache(maxsize=1)
 def _lemmatizer():
-    """Return simplemma's lemmatiser (imported on first use: it compiles many patterns)."""
+    """Return simplemma's lemmatizer (imported on first use: it compiles many patterns)."""
     from simplemma import Lemmatizer
     from simplemma.strategies import DefaultStrategy
 
@@ -105,7 +108,7 @@ _VERB_PREFIXES = frozenset({"re", "co", "pre", "de", "un", "mis", "over", "under
 #: Lemmas already known for lower-cased words (from a cached corpus), consulted before simplemma,
 #: whose dictionary takes about half a second to load.
 _KNOWN_LEMMAS: dict[str, str] = {}
-#: While a corpus is built, every word type lemmatised and its lemma (see `_recording_lemmas`).
+#: While a corpus is built, every word type lemmatized and its lemma (see `_recording_lemmas`).
 _RECORDED: dict[str, str] | None = None
 
 
@@ -124,7 +127,7 @@ def lemmatize(word: str) -> str:
 def _lemmatize(word: str) -> str:
     """Return the lower-cased lemma of one word.
 
-    Hyphenated words: the last part is lemmatised ("e-sports" -> "e-sport"), except a participle
+    Hyphenated words: the last part is lemmatized ("e-sports" -> "e-sport"), except a participle
     ending a compound ("state-owned", "well-being", "people-centered" stay whole) unless the head
     is a verb prefix ("re-examined" -> "re-examine").
     """
@@ -272,7 +275,7 @@ def _curated_matches(codes: np.ndarray, para: np.ndarray, categories: pd.Index,
     return chosen
 
 
-def lemmatise_text(text: str) -> tuple[np.ndarray, np.ndarray, np.ndarray, pd.Index, np.ndarray]:
+def lemmatize_text(text: str) -> tuple[np.ndarray, np.ndarray, np.ndarray, pd.Index, np.ndarray]:
     """Return the word tokens of `text` with their lemmas and stop-word flags.
 
     Returns
@@ -286,7 +289,7 @@ def lemmatise_text(text: str) -> tuple[np.ndarray, np.ndarray, np.ndarray, pd.In
     stop : ndarray of bool
         True where the token is a stop word.
 
-    Each word type is lemmatised once, however often it occurs.
+    Each word type is lemmatized once, however often it occurs.
     """
     # Work through the text in blocks of about a million characters, cut at white space, so the
     # arrays of one block stay in the processor's cache and the time grows linearly with the text.
@@ -347,7 +350,7 @@ def tokenize(paragraphs: pd.DataFrame, line_maps: dict | None = None, config: To
     joined = "\n".join(texts)
 
     say(f"splitting {len(texts)} paragraphs into words")
-    g_start, g_end, lemma_codes, categories, stop = lemmatise_text(joined)
+    g_start, g_end, lemma_codes, categories, stop = lemmatize_text(joined)
     para_of = _bin_of(g_start, para_start)
     stops = stopwords()
     term_of_lemma = ["" if (c in stops or len(c) < 2) else c for c in categories]

@@ -29,7 +29,7 @@ def test_lemmas_with_domain_overrides():
         ["procuratorate", "crime", "prosecute", "securities", "people", "standing", "non-prosecution"]
 
 
-def test_compounds_keep_their_participle_but_prefixed_verbs_are_lemmatised():
+def test_compounds_keep_their_participle_but_prefixed_verbs_are_lemmatized():
     words = ["state-owned", "Well-being", "people-centered", "law-based", "grass-roots", "e-sports",
              "re-examined", "co-signed", "gang-related", "non-gang-related"]
     assert [lemmatize(w) for w in words] == ["state-owned", "well-being", "people-centered", "law-based",
@@ -165,14 +165,14 @@ def test_word_types_are_case_insensitive_and_distinct():
         sorted({"security", "secure", "a", "b", "ab", "ba", "securities"})
 
 
-def test_lemmatise_text_in_blocks_equals_one_pass(corpus, monkeypatch):
+def test_lemmatize_text_in_blocks_equals_one_pass(corpus, monkeypatch):
     import numpy as np
 
     import analysis.tokens as tokens_module
     text = "\n".join(corpus.analysed["text"].tolist())
-    whole = tokens_module.lemmatise_text(text)
+    whole = tokens_module.lemmatize_text(text)
     monkeypatch.setattr(tokens_module, "_BLOCK_CHARS", 5000)
-    blocks = tokens_module.lemmatise_text(text)
+    blocks = tokens_module.lemmatize_text(text)
     for a, b in zip(whole, blocks):
         assert np.array_equal(np.asarray(a), np.asarray(b))
 

@@ -47,7 +47,7 @@ def read_formulations(path: str | Path | None = None) -> pd.DataFrame:
     Returns
     -------
     DataFrame
-        The file's columns plus ``lemmas`` (tuple of str: the variant's words lemmatised as the
+        The file's columns plus ``lemmas`` (tuple of str: the variant's words lemmatized as the
         corpus is) and ``row`` (1-based line of the file).
 
     Raises
@@ -105,7 +105,7 @@ def match_formulations(tokens: pd.DataFrame, formulations: pd.DataFrame | None =
     """Return every match of a formulation variant on the token lemma stream (stop words included).
 
     Matches of one formulation that overlap (a variant inside a longer one) are counted once:
-    the earliest, then the longest, is kept. Variants of one formulation that lemmatise to the
+    the earliest, then the longest, is kept. Variants of one formulation that lemmatize to the
     same sequence match as one, and ``variant`` names them all ("Four Confidences / Four Confidence").
 
     Returns

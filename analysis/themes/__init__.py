@@ -3,7 +3,7 @@
 A lexicon (``data/themes.yaml`` by default, or the user's own YAML file) lists, per theme, entries
 ``{pattern, rationale}``. A pattern is one lemma ("terrorism"), a multi-word expression ("national
 security", matched as a sequence of lemmas over every token of the paragraph, stop words included,
-each word lemmatised with `analysis.tokens.lemmatize`) or contains glob words (``secur*``, matched
+each word lemmatized with `analysis.tokens.lemmatize`) or contains glob words (``secur*``, matched
 with `fnmatch` against single lemmas). The top-level ``exclude`` list holds expressions that claim
 their tokens for no theme ("supervisory commission", the anti-corruption commissions).
 
@@ -60,7 +60,6 @@ _EXPORTS = {
     "audit_sample": "analysis.themes.audit",
     "concordance": "analysis.themes.audit",
     "read_audit": "analysis.themes.audit",
-    "_GLOB_CHARS": "analysis.themes.lexicon",
     "_GLOB_WORD": "analysis.themes.lexicon",
     "EXCLUDE": "analysis.themes.lexicon",
     "THEMES": "analysis.themes.lexicon",
@@ -70,8 +69,7 @@ _EXPORTS = {
     "default_lexicon_path": "analysis.themes.lexicon",
     "load_lexicon": "analysis.themes.lexicon",
     "MATCH_COLUMNS": "analysis.themes.matching",
-    "TOKEN_COLUMNS": "analysis.themes.matching",
-    "_check_tokens": "analysis.themes.matching",
+    "TOKEN_COLUMNS": "analysis.query",
     "_paragraph_frame": "analysis.themes.matching",
     "match_lexicon": "analysis.themes.matching",
     "score_paragraphs": "analysis.themes.matching",

@@ -9,6 +9,7 @@ import pandas as pd
 from analysis.config import ThemesConfig
 from analysis.corpus import Corpus
 from analysis.errors import AnalysisError
+from analysis.query import check_window, concordance_rows
 from analysis.themes.lexicon import THEMES
 from analysis.themes.rates import _group_seed
 
@@ -16,8 +17,10 @@ from analysis.themes.rates import _group_seed
 
 
 def concordance(corpus: Corpus, matches: pd.DataFrame, entry: str | None = None, theme: str | None = None,
-                window: int = 60) -> pd.DataFrame:
+                window: int = 10) -> pd.DataFrame:
     """Return matches in context (key word in context), for checking an entry by eye.
+
+    Built by `analysis.query.concordance_rows`, the same concordance `kwic` gives.
 
     Parameters
     ----------
@@ -26,27 +29,30 @@ def concordance(corpus: Corpus, matches: pd.DataFrame, entry: str | None = None,
         The result of `match_lexicon`.
     entry, theme : str, optional
         Keep only this entry's (pattern as written) or this theme's matches.
-    window : int, default 60
-        Characters of context on each side (cut from the paragraph text).
+    window : int, default 10
+        Word tokens of context on each side, clipped at the paragraph's edges.
 
     Returns
     -------
     DataFrame
-        Columns doc_id, para_id, line, left, match, right, theme, entry.
+        Columns doc_id, para_id, line, left, match, right, theme, entry (``line``: 1-based source
+        line of the match's first token).
     """
+    check_window(window, "concordance")
     sub = matches
     if entry is not None:
         sub = sub[sub["entry"] == entry]
     if theme is not None:
         sub = sub[sub["theme"] == theme]
-    texts = corpus.paragraphs.set_index(["doc_id", "para_id"])["text"]
-    rows = []
-    for m in sub.itertuples(index=False):
-        text = texts.loc[(m.doc_id, m.para_id)]
-        rows.append({"doc_id": m.doc_id, "para_id": m.para_id, "line": m.line,
-                     "left": text[max(0, m.start - window):m.start], "match": text[m.start:m.end],
-                     "right": text[m.end:m.end + window], "theme": m.theme, "entry": m.entry})
-    return pd.DataFrame(rows, columns=["doc_id", "para_id", "line", "left", "match", "right", "theme", "entry"])
+    tokens = corpus.tokens
+    row_of = pd.Series(np.arange(len(tokens), dtype=np.int64), index=pd.MultiIndex.from_arrays(
+        [tokens["doc_id"].astype(str), tokens["para_id"].astype("int64"), tokens["position"].astype("int64")]))
+    starts = row_of.reindex(pd.MultiIndex.from_arrays(
+        [sub["doc_id"].astype(str), sub["para_id"].astype("int64"), sub["position"].astype("int64")])).to_numpy()
+    rows = concordance_rows(tokens, corpus.paragraphs, starts, starts + sub["length"].to_numpy(dtype=np.int64), window)
+    rows = rows.rename(columns={"line_start": "line"}).assign(theme=sub["theme"].to_numpy(),
+                                                              entry=sub["entry"].to_numpy())
+    return rows[["doc_id", "para_id", "line", "left", "match", "right", "theme", "entry"]]
 
 
 def audit_sample(corpus: Corpus, matches: pd.DataFrame, config: ThemesConfig | None = None) -> pd.DataFrame:

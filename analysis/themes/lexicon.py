@@ -10,7 +10,8 @@ import pandas as pd
 import yaml
 
 from analysis.errors import ConfigError
-from analysis.tokens import TOKEN_PATTERN, lemmatize
+from analysis.query import GLOB, parse_pattern
+from analysis.tokens import lemmatize
 
 THEMES = ("security", "development", "livelihood", "supervision")
 
@@ -18,7 +19,6 @@ THEMES = ("security", "development", "livelihood", "supervision")
 EXCLUDE = "exclude"
 
 
-_GLOB_CHARS = re.compile(r"[*?\[]")
 
 
 _GLOB_WORD = re.compile(r"[a-z*?\[\]-]+")
@@ -49,7 +49,7 @@ class Entry:
     @property
     def is_glob(self) -> bool:
         """Return True when any word of the pattern is a glob."""
-        return any(_GLOB_CHARS.search(w) for w in self.words)
+        return any(GLOB.search(w) for w in self.words)
 
 
 @dataclass(frozen=True)
@@ -73,15 +73,12 @@ class Lexicon:
 
 
 def _pattern_words(pattern: str) -> tuple[str, ...]:
-    words: list[str] = []
-    for piece in pattern.lower().split():
-        if _GLOB_CHARS.search(piece):
-            if not _GLOB_WORD.fullmatch(piece):
-                return ()
-            words.append(piece)
-        else:
-            words.extend(lemmatize(w) for w in TOKEN_PATTERN.findall(piece))
-    return tuple(words)
+    """Return the pattern's words as the lexicon matches them: lemmas, glob words kept whole;
+    () when a glob word has characters other than letters, '-' and '*?[]'."""
+    words = parse_pattern(pattern.lower())
+    if any(GLOB.search(w) and not _GLOB_WORD.fullmatch(w) for w in words):
+        return ()
+    return tuple(w if GLOB.search(w) else lemmatize(w) for w in words)
 
 
 def default_lexicon_path() -> Path:

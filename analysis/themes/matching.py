@@ -9,24 +9,13 @@ import pandas as pd
 
 from analysis.config import ThemesConfig
 from analysis.corpus import Corpus, require_columns
-from analysis.errors import AnalysisError
-from analysis.query import column_values
-from analysis.themes.lexicon import _GLOB_CHARS, THEMES, Lexicon, load_lexicon
-
-TOKEN_COLUMNS = {"doc_id": "object", "para_id": "int64", "position": "int64", "start": "int64",
-                 "end": "int64", "line": "int64", "lemma": "object"}
-
+from analysis.query import GLOB, LEMMA_COLUMNS, column_values
+from analysis.themes.lexicon import THEMES, Lexicon, load_lexicon
 
 MATCH_COLUMNS = ("doc_id", "para_id", "position", "length", "start", "end", "line", "theme", "entry")
 
 
 # --------------------------------------------------------------------------- matching
-
-
-def _check_tokens(tokens: pd.DataFrame) -> None:
-    missing = [c for c in TOKEN_COLUMNS if c not in tokens.columns]
-    if missing:
-        raise AnalysisError(f"themes: token table has no column(s) {', '.join(missing)}")
 
 
 def match_lexicon(tokens: pd.DataFrame, lexicon: Lexicon, warn_unmatched: bool = True) -> pd.DataFrame:
@@ -45,7 +34,7 @@ def match_lexicon(tokens: pd.DataFrame, lexicon: Lexicon, warn_unmatched: bool =
     DataFrame
         Columns as listed in the module docstring, in reading order.
     """
-    _check_tokens(tokens)
+    require_columns(tokens, LEMMA_COLUMNS, stage="match_lexicon")
     lemma_col = tokens["lemma"]
     if isinstance(lemma_col.dtype, pd.CategoricalDtype):
         codes, names = lemma_col.cat.codes.to_numpy(), lemma_col.cat.categories.astype(str)
@@ -78,7 +67,7 @@ def match_lexicon(tokens: pd.DataFrame, lexicon: Lexicon, warn_unmatched: bool =
         """Which lemma codes a lexicon word accepts (a bool per code; the last slot is code -1)."""
         if word not in accepts:
             mask = np.zeros(len(names) + 1, dtype=bool)
-            if _GLOB_CHARS.search(word):
+            if GLOB.search(word):
                 mask[names.get_indexer(fnmatch.filter(vocab, word))] = True
             elif word in names:
                 mask[names.get_loc(word)] = True

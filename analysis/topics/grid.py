@@ -23,10 +23,10 @@ from analysis.topics.mapping import (
     theme_shares,
     topic_theme_table,
 )
+from analysis.topics.matching import stability
 from analysis.topics.models import TopicFit, check_k, fit_topics
 from analysis.topics.seeding import lexicon_terms
 from analysis.topics.selection import coherence, preferred_k
-from analysis.topics.matching import stability
 
 PARAGRAPH_THEME_COLUMNS = ["model", "doc_id", "para_id", "line_start", "line_end", "theme"]
 

@@ -20,7 +20,7 @@ def lexicon_terms(lexicon: dict[str, list[str]], vocab) -> dict[str, list[str]]:
     """Return each theme's lexicon patterns resolved to terms of the vocabulary.
 
     A pattern is split into words the way the corpus is tokenised (`TOKEN_PATTERN`); each word
-    without a glob is lemmatised, and the words are joined with "_" as multi-word terms are
+    without a glob is lemmatized, and the words are joined with "_" as multi-word terms are
     ("public interest litigation" -> ``public_interest_litigation``). A pattern with a glob
     (``*``, ``?``, ``[``) is matched with `fnmatch` against the vocabulary. Patterns not in the
     vocabulary are dropped.

@@ -317,6 +317,8 @@ def cmd_topics(args, config) -> int:
     from analysis.topics import derived_seeds, run_topics
 
     started = time.perf_counter()
+    if args.save is not None:
+        _models_target(args.save)
     overrides = dict(QUICK_TOPICS) if args.quick else {}
     for option, name in (("k", "k_values"), ("seeds", "seeds"), ("models", "models")):
         if getattr(args, option):
@@ -353,11 +355,68 @@ def cmd_topics(args, config) -> int:
                                 derived_seeds=derived_seeds(topics_config), facts=result.facts,
                                 outputs=sorted(TOPIC_TABLES.values()), seconds=round(seconds, 3)),
                   out / "run.json")
+    if args.save is not None:
+        _save_models(result, corpus, config, args.save)
     best = result.preferred_k
     summary = "; ".join(f"{m}: " + ", ".join(f"{r.criterion}={r.k}" for r in sub.itertuples())
                         for m, sub in best.groupby("model", sort=False))
     print(f"{result.facts['n_paragraphs']} paragraphs, {result.facts['n_terms']} terms, "
           f"{len(result.model_selection)} fits; preferred K: {summary} -> {out} ({seconds:.1f} s)")
+    return 0
+
+
+def _models_target(target: Path) -> Path:
+    """Return `target` if a models folder may be written there (new, empty, or an earlier one)."""
+    target = Path(target)
+    if target.exists() and (not target.is_dir() or (any(target.iterdir()) and not (target / "models.json").is_file())):
+        raise AnalysisError(f"--save {target}: exists and is not a models folder written by this command; "
+                            "choose a new folder")
+    return target
+
+
+def _save_models(result, corpus, config, target: Path) -> None:
+    """Write the fits at the analysis K to `target`, replacing an earlier models folder whole."""
+    import dataclasses
+    import shutil
+    import tempfile
+
+    from analysis.topics import save_models
+
+    target = _models_target(target)
+    io.ensure_dir(target.parent)
+    tmp = Path(tempfile.mkdtemp(prefix=".models-", dir=target.parent))
+    try:
+        save_models(list(result.fits), result.bag, tmp, dataclasses.asdict(config), corpus.documents)
+        if target.exists():
+            shutil.rmtree(target)
+        tmp.replace(target)
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+    print(f"{len(result.fits)} models -> {target}")
+
+
+def cmd_topics_apply(args, config) -> int:
+    from analysis.config import Config, config_from_dict
+    from analysis.tokens import load_corpus
+    from analysis.topics import load_models, transform
+
+    saved = load_models(args.models)
+    trained = config_from_dict(saved.record.get("settings", {}), where=f"{args.models}/models.json settings")
+    config = Config(corpus=trained.corpus, tokens=trained.tokens)
+    corpus = load_corpus(args.manifest, config, cache=_cache(args))
+    shares = transform(saved, corpus.tokens)
+    keys = ["model", "k", "seed", "doc_id", "topic"]
+    weights = shares.assign(weighted=shares["share"] * shares["n_terms"])
+    documents = weights.groupby(keys, sort=True).agg(weighted=("weighted", "sum"), n_terms=("n_terms", "sum"))
+    documents = documents.assign(share=documents["weighted"] / documents["n_terms"].where(documents["n_terms"] > 0))
+    out = io.ensure_dir(args.out)
+    io.write_csv(shares, out / "paragraph_topics.csv")
+    io.write_csv(documents.reset_index()[[*keys, "share", "n_terms"]], out / "document_topics.csv")
+    inputs = _inputs(corpus)
+    inputs["models.json"] = io.sha256_file(Path(args.models) / "models.json")
+    io.write_json(io.run_record(config, inputs, command="topics-apply", argv=sys.argv[1:],
+                                models=str(args.models)), out / "run.json")
+    print(f"{len(saved.fits)} models x {shares[['doc_id', 'para_id']].drop_duplicates().shape[0]} paragraphs -> {out}")
     return 0
 
 
@@ -462,8 +521,18 @@ def build_parser() -> argparse.ArgumentParser:
                    help="theme lexicon YAML (default: analysis/data/themes.yaml)")
     p.add_argument("--labels", type=Path, default=None,
                    help="CSV of dictionary paragraph labels (doc_id, para_id, theme) for agreement.csv")
+    p.add_argument("--save", type=Path, default=None, metavar="DIR",
+                   help="keep the fitted models at the analysis K (library formats, sha256 manifest, "
+                        "pyLDAvis inputs, a document-term matrix for R)")
     _common(p)
     p.set_defaults(func=cmd_topics)
+
+    p = sub.add_parser("topics-apply", help="topic shares of new documents under saved models: "
+                                            "paragraph_topics.csv, document_topics.csv")
+    p.add_argument("--models", type=Path, required=True, help="a folder written by `analysis topics --save`")
+    p.add_argument("--out", type=Path, required=True, help="output folder")
+    _common(p)
+    p.set_defaults(func=cmd_topics_apply)
 
     return parser
 

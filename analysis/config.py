@@ -390,6 +390,21 @@ def _build(cls, data: dict, where: str):
         raise ConfigError(f"{where}: {exc}") from None
 
 
+def config_from_dict(data: dict, where: str = "") -> Config:
+    """Return the `Config` of a dict shaped like `dataclasses.asdict(Config())` (e.g. a run.json's
+    ``config``), every value checked as `load_config` checks a TOML file."""
+    return _build(Config, _tuples(data), where)
+
+
+def _tuples(value):
+    """Return `value` with JSON lists turned back into the tuples the dataclasses hold."""
+    if isinstance(value, dict):
+        return {k: _tuples(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return tuple(_tuples(v) for v in value)
+    return value
+
+
 def load_config(path: str | Path | None = None) -> Config:
     """Return the `Config` read from a TOML file, or the defaults when `path` is None.
 

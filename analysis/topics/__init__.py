@@ -72,6 +72,12 @@ from analysis.lazy import lazy_exports
 #: Each name and the module that defines it. Modules load on first use, so importing
 #: `analysis.topics` costs nothing until a name is needed.
 _EXPORTS = {
+    "ModelsError": "analysis.topics.persist",
+    "SavedModels": "analysis.topics.persist",
+    "save_models": "analysis.topics.persist",
+    "load_models": "analysis.topics.persist",
+    "transform": "analysis.topics.persist",
+    "ldavis_inputs": "analysis.topics.persist",
     "BagOfWords": "analysis.topics.bag",
     "_bag_from_stream": "analysis.topics.bag",
     "_gc_paused": "analysis.topics.bag",
@@ -120,6 +126,7 @@ _EXPORTS = {
 }
 
 __all__ = [
+    "ModelsError", "SavedModels", "save_models", "load_models", "transform", "ldavis_inputs",
     "AGREEMENT_COLUMNS", "BagOfWords", "COHERENCE_MEASURES", "OTHER", "PARAGRAPH_THEME_COLUMNS",
     "SNIPPET_CHARS", "THEME_SHARE_COLUMNS", "TopicFit", "TopicsResult", "agreement",
     "bag_from_texts", "build_bag", "check_k", "coherence", "completion_perplexity", "derived_seeds",

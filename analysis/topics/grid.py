@@ -1,7 +1,7 @@
 """The topic grid runner: every model x K x seed, then the tables at the chosen K."""
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 import pandas as pd
@@ -47,6 +47,8 @@ class TopicsResult:
     paragraph_themes: pd.DataFrame
     agreement: pd.DataFrame
     facts: dict = field(default_factory=dict)
+    fits: tuple = ()
+    bag: object = None
 
 
 # --------------------------------------------------------------------------- the run
@@ -112,7 +114,7 @@ def run_topics(corpus: Corpus, config: TopicsConfig | None = None,
     fits: list[TopicFit] = []
     selection_rows = []
     for fit, scores in tqdm(jobs, total=len(grid), desc="topic models", disable=not progress, unit="fit"):
-        fits.append(fit)
+        fits.append(_portable(fit))
         selection_rows.append({"model": fit.model, "k": fit.k, "seed": fit.seed, **scores,
                                "n_train": len(train_idx), "n_heldout": len(heldout_idx)})
     selection = coherence(fits, bag, config.top_n).merge(pd.DataFrame(selection_rows),
@@ -185,7 +187,7 @@ def run_topics(corpus: Corpus, config: TopicsConfig | None = None,
              "heldout": {"n_train": len(train_idx), "n_heldout": len(heldout_idx)},
              "theme_terms": theme_terms or {}}
     return TopicsResult(topic_terms, topic_labels, typical, doc_topics, selection, preferred, stab,
-                        topic_themes, shares, para_themes, agree, facts)
+                        topic_themes, shares, para_themes, agree, facts, fits=tuple(chosen), bag=bag)
 
 
 def _best_k(selection: pd.DataFrame, model: str, n_themes: int) -> int:
@@ -204,9 +206,24 @@ def _bootstrap_rng(seed: int, model: str) -> np.random.Generator:
 
 
 def _fit_pair(bag, train, heldout, model, k, seed, config, theme_terms):
-    """Fit on all paragraphs (the fit) and on the training split (held-out scores)."""
+    """Fit on all paragraphs (the fit) and on the training split (held-out scores).
+
+    A tomotopy model cannot cross a process boundary as an object: it travels as the bytes of
+    its own format (`LDAModel.saves`), which `_portable` turns back into a model."""
     with threadpool_limits(1):
-        return _fit_pair_unlimited(bag, train, heldout, model, k, seed, config, theme_terms)
+        fit, scores = _fit_pair_unlimited(bag, train, heldout, model, k, seed, config, theme_terms)
+    if model == "tomotopy" and fit.fitted is not None:
+        fit = replace(fit, fitted=fit.fitted.saves(full=True))
+    return fit, scores
+
+
+def _portable(fit: TopicFit) -> TopicFit:
+    """Return `fit` with a tomotopy model given as bytes loaded back into a model object."""
+    if isinstance(fit.fitted, bytes):
+        import tomotopy as tp
+
+        return replace(fit, fitted=tp.LDAModel.loads(fit.fitted))
+    return fit
 
 
 def _fit_pair_unlimited(bag, train, heldout, model, k, seed, config, theme_terms):

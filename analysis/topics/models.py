@@ -1,7 +1,7 @@
 """Fitting topic models (gensim, scikit-learn, seeded, tomotopy) and held-out perplexity."""
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
@@ -33,6 +33,9 @@ class TopicFit:
         n_paragraphs x k, topic shares of each paragraph; rows sum to 1.
     seeded_themes : tuple of str
         For "seeded": the theme of topics 0 .. len-1 (the rest are free); empty otherwise.
+    fitted : object
+        The library's fitted model (gensim ``LdaModel``, scikit-learn
+        ``LatentDirichletAllocation``, tomotopy ``LDAModel``), for `analysis.topics.save_models`.
     """
 
     model: str
@@ -41,6 +44,7 @@ class TopicFit:
     topic_word: np.ndarray
     doc_topic: np.ndarray
     seeded_themes: tuple = ()
+    fitted: object = field(default=None, compare=False, repr=False)
 
 
 # --------------------------------------------------------------------------- fitting
@@ -173,9 +177,9 @@ def fit_topics(bag: BagOfWords, model: str, k: int, seed: int, config: TopicsCon
         def bound(held):
             return float(lda.perplexity(held.matrix))
     else:
-        topic_word, doc_topic, infer = _fit_tomotopy(bag, k, seed, config)
+        topic_word, doc_topic, infer, lda = _fit_tomotopy(bag, k, seed, config)
         bound = None
-    fit = TopicFit(model, int(k), seed, topic_word, doc_topic, seeded)
+    fit = TopicFit(model, int(k), seed, topic_word, doc_topic, seeded, fitted=lda)
     if heldout is None:
         return fit, {"perplexity": float("nan"), "bound_perplexity": float("nan")}
     return fit, {"perplexity": completion_perplexity(topic_word, infer, heldout.texts, bag.vocab),
@@ -243,4 +247,4 @@ def _fit_tomotopy(bag: BagOfWords, k: int, seed: int, config: TopicsConfig):
         return _normalise(np.array([d.get_topic_dist() if hasattr(d, "get_topic_dist") else d
                                     for d in dists]))
 
-    return topic_word, doc_topic, infer
+    return topic_word, doc_topic, infer, lda

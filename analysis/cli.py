@@ -10,11 +10,12 @@ import argparse
 import json
 import sys
 import time
+import warnings
 from pathlib import Path
 
 from analysis import io
 from analysis.config import FIGURE_NAMES, load_config
-from analysis.errors import AnalysisError, ConfigError, ParameterError
+from analysis.errors import AnalysisError, ConfigError, CorpusWarning, ParameterError
 
 
 def _common(parser: argparse.ArgumentParser) -> None:
@@ -260,9 +261,10 @@ def cmd_figures(args, config) -> int:
     from analysis.tokens import load_corpus
 
     started = time.perf_counter()
-    unknown = [n for n in args.only or () if n not in FIGURE_NAMES]
+    unknown = [n for n in args.only or () if n == "keyness" or n not in FIGURE_NAMES and not n.startswith("keyness_")]
     if unknown:
-        raise ConfigError(f"--only {', '.join(unknown)}: no such figure; choose from {', '.join(FIGURE_NAMES)}")
+        raise ConfigError(f"--only {', '.join(unknown)}: no such figure; choose from "
+                          f"{', '.join(n if n != 'keyness' else 'keyness_<label>' for n in FIGURE_NAMES)}")
     out = io.ensure_dir(args.out)
     interactive = sys.stderr.isatty()
     steps = []
@@ -506,7 +508,9 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("figures", help="regenerate every comparative figure: NAME.png, .svg, .csv, .json")
     p.add_argument("--out", type=Path, required=True, help="output folder (e.g. figures/)")
     p.add_argument("--only", action="append", metavar="NAME",
-                   help="make only this figure (repeatable); names: " + ", ".join(FIGURE_NAMES))
+                   help="make only this figure (repeatable); names: "
+                   + ", ".join(n if n != "keyness" else "keyness_<label>" for n in FIGURE_NAMES)
+                   + " (labels: [[figures.keyness]] of the config, or derived from the manifest)")
     _common(p)
     p.set_defaults(func=cmd_figures)
     p = sub.add_parser("topics", help="topic models: selection, stability, labels, themes, agreement")
@@ -541,13 +545,25 @@ def build_parser() -> argparse.ArgumentParser:
 FLAGS = {"formulation_id": "--concordance", "only": "--only"}
 
 
+def _show_warning(message, category, filename, lineno, file=None, line=None) -> None:
+    """Print a warning as one line: ``analysis: warning: ...`` (tracebacks-style context for others)."""
+    if issubclass(category, CorpusWarning):
+        print(f"analysis: warning: {' '.join(str(message).split())}", file=sys.stderr)
+    else:
+        print(warnings.formatwarning(message, category, filename, lineno, line), end="", file=sys.stderr)
+
+
 def main(argv: list[str] | None = None) -> int:
     """Run the command line; return the exit status (0 ok, 2 bad input)."""
     parser = build_parser()
     args = parser.parse_args(argv)
     try:
-        config = load_config(args.config)
-        return args.func(args, config)
+        with warnings.catch_warnings():
+            # a document the corpus leaves out is one line on stderr, and the run goes on
+            warnings.simplefilter("always", CorpusWarning)
+            warnings.showwarning = _show_warning
+            config = load_config(args.config, manifest=args.manifest)
+            return args.func(args, config)
     except AnalysisError as exc:
         if args.debug:
             raise

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import dataclasses
 import os
+import re
 import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -39,6 +40,24 @@ def _check(cond: bool, name: str, expected: str, value: object) -> None:
         raise ConfigError(f"{name} must be {expected}; got {value!r}")
 
 
+def _is_int(value: object) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+def _str_tuple(values: object, name: str) -> tuple[str, ...]:
+    """Return `values` (a list of non-empty strings without repeats) as a tuple, or raise ConfigError."""
+    ok = isinstance(values, (list, tuple)) and all(isinstance(v, str) and v.strip() for v in values)
+    _check(ok and len(set(values)) == len(values), name, "a list of distinct non-empty strings", values)
+    return tuple(values)
+
+
+#: How `corpus` limits duplicate removal (see `CorpusConfig.duplicate_scope`).
+DUPLICATE_SCOPES = ("block", "document")
+#: Manifest columns whose values are not a vocabulary (ids, paths, free text, dates).
+RESERVED_MANIFEST_COLUMNS = ("doc_id", "file", "sha256", "title", "date", "year", "version_of", "source",
+                             "segmentation", "translation", "genre")
+
+
 @dataclass(frozen=True)
 class CorpusConfig:
     """Settings for reading and cleaning the seed texts.
@@ -49,16 +68,47 @@ class CorpusConfig:
         Cosine similarity of word 1-3-gram count vectors, in (0, 1], at or above which two
         paragraphs of one document count as copies of each other (the shorter one is dropped).
     near_duplicate_min_words : int, default 12
-        Paragraphs shorter than this many words are only dropped when repeated word for word.
+        Paragraphs shorter than this many words are never near copies; with `duplicate_scope`
+        "block" they are not dropped as word-for-word repeats either (a refrain stays).
+    duplicate_scope : {"block", "document"}, default "block"
+        Which repeats are removed. "block": only a repeated lead or block, that is a repeat that
+        sits in a run of at least `duplicate_min_block` consecutive paragraphs each repeating
+        (or repeated by) another paragraph of the document; an isolated repeated paragraph in
+        running text (a refrain) is kept. "document": any pair of the document, and word-for-word
+        repeats of any length.
+    duplicate_min_block : int, default 2
+        Shortest run of consecutive repeating paragraphs (a count) that is a repeated block.
     heading_max_content_words : int, default 6
         An unnumbered line without final punctuation, after the title block, is a heading when it
         has at most this many non-stop words; a longer one is a line broken in two and is joined
         to the next line.
+    heading_max_words : int, default 40
+        No paragraph longer than this many words is a heading, whatever its punctuation or
+        numbering (a count of words; the longest seed heading has 32).
+    translations : tuple of str, default ("official", "machine", "news")
+        Allowed values of the manifest's ``translation`` column; empty means any value.
+    genres : tuple of str, default ()
+        Allowed values of the manifest's ``genre`` column; empty means any value. Genres with a
+        meaning for cleaning: those in `transcript_genres`; "news" texts get the caption rules
+        through ``translation`` = "news".
+    vocabularies : dict of str to tuple of str, default {}
+        Allowed values of any other manifest column, e.g. ``{"party": ("CPC", "KMT")}`` (in TOML a
+        ``[corpus.vocabularies]`` table); the column must exist in the manifest.
+    transcript_genres : tuple of str, default ("speech", "transcript", "remarks")
+        Documents of these genres get the ``stage_direction`` and ``speaker_label`` rules
+        ("(Applause.)", "AUDIENCE MEMBERS:" removed and logged); empty turns the rules off.
     """
 
     near_duplicate_similarity: float = 0.6
     near_duplicate_min_words: int = 12
+    duplicate_scope: str = "block"
+    duplicate_min_block: int = 2
     heading_max_content_words: int = 6
+    heading_max_words: int = 40
+    translations: tuple[str, ...] = ("official", "machine", "news")
+    genres: tuple[str, ...] = ()
+    vocabularies: dict = field(default_factory=dict)
+    transcript_genres: tuple[str, ...] = ("speech", "transcript", "remarks")
 
     def __post_init__(self) -> None:
         _check(0 < self.near_duplicate_similarity <= 1, "corpus.near_duplicate_similarity",
@@ -67,6 +117,29 @@ class CorpusConfig:
                self.near_duplicate_min_words)
         _check(self.heading_max_content_words >= 1, "corpus.heading_max_content_words", ">= 1",
                self.heading_max_content_words)
+        _check(_is_int(self.heading_max_words) and self.heading_max_words >= 1, "corpus.heading_max_words",
+               "an integer >= 1", self.heading_max_words)
+        _check(self.duplicate_scope in DUPLICATE_SCOPES, "corpus.duplicate_scope",
+               "one of " + ", ".join(map(repr, DUPLICATE_SCOPES)), self.duplicate_scope)
+        _check(_is_int(self.duplicate_min_block) and self.duplicate_min_block >= 1, "corpus.duplicate_min_block",
+               "an integer >= 1", self.duplicate_min_block)
+        for name in ("translations", "genres", "transcript_genres"):
+            object.__setattr__(self, name, _str_tuple(getattr(self, name), f"corpus.{name}"))
+        _check(isinstance(self.vocabularies, dict), "corpus.vocabularies",
+               "a table of column = [allowed values]", self.vocabularies)
+        vocabularies = {}
+        for column, values in self.vocabularies.items():
+            _check(isinstance(column, str) and column not in RESERVED_MANIFEST_COLUMNS,
+                   f"corpus.vocabularies.{column}", "a manifest column other than "
+                   + ", ".join(RESERVED_MANIFEST_COLUMNS) + " (translation and genre have their own keys)", column)
+            vocabularies[column] = _str_tuple(values, f"corpus.vocabularies.{column}")
+        object.__setattr__(self, "vocabularies", vocabularies)
+
+    def allowed_values(self) -> dict[str, tuple[str, ...]]:
+        """Return the manifest columns with a vocabulary, mapped to their allowed values (a column
+        whose vocabulary is empty accepts any value and is left out)."""
+        allowed = {"translation": self.translations, "genre": self.genres, **self.vocabularies}
+        return {column: values for column, values in allowed.items() if values}
 
 
 @dataclass(frozen=True)
@@ -312,10 +385,46 @@ class DiscourseConfig:
         _check(self.mattr_window >= 10, "discourse.mattr_window", ">= 10", self.mattr_window)
 
 
-#: The figures `analysis figures` makes, in order (see `analysis.pipeline.make_figures`).
+#: The figures `analysis figures` makes, in order (see `analysis.pipeline.make_figures`); the keyness
+#: figures, one per comparison and named ``keyness_<label>``, come in place of "keyness".
 FIGURE_NAMES = ("theme_attention", "translation_robustness", "method_agreement", "topic_diagnostics",
-                "topic_terms", "document_topics", "keyness_2025_vs_2023", "keyness_2021_vs_rest",
-                "formulations", "collocation_network")
+                "topic_terms", "document_topics", "keyness", "formulations", "collocation_network")
+#: Keys of one keyness comparison in ``[[figures.keyness]]``.
+KEYNESS_PAIR_KEYS = ("label", "target", "reference", "title", "target_name", "reference_name")
+
+
+def figure_names(keyness_labels=()) -> tuple[str, ...]:
+    """Return the figure names in drawing order, with ``keyness_<label>`` for each label given."""
+    names: list[str] = []
+    for name in FIGURE_NAMES:
+        names += [f"keyness_{label}" for label in keyness_labels] if name == "keyness" else [name]
+    return tuple(names)
+
+
+def keyness_pair(pair: object, where: str) -> dict:
+    """Return one checked keyness comparison: label, target and reference as lists of FIELD=VALUE
+    strings (reference ["rest"] by default), and the display names."""
+    _check(isinstance(pair, dict), where, "a table with keys " + ", ".join(KEYNESS_PAIR_KEYS), pair)
+    unknown = sorted(set(pair) - set(KEYNESS_PAIR_KEYS))
+    _check(not unknown, where, "a table with keys from " + ", ".join(KEYNESS_PAIR_KEYS), unknown)
+    label = pair.get("label")
+    _check(isinstance(label, str) and bool(re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9_-]*", label)), f"{where}.label",
+           "a name of letters, digits, '_' and '-' (the figure is keyness_<label>)", label)
+    out = {"label": label}
+    for side in ("target", "reference"):
+        value = pair.get(side, "rest" if side == "reference" else None)
+        value = [value] if isinstance(value, str) else list(value) if isinstance(value, (list, tuple)) else value
+        ok = (isinstance(value, (list, tuple)) and len(value) > 0 and all(isinstance(v, str) for v in value)
+              and all("=" in v for v in value) or value == ["rest"] and side == "reference")
+        _check(ok, f"{where}.{side}", "FIELD=VALUE or a list of them" + (" or 'rest'" if side == "reference" else ""),
+               pair.get(side))
+        out[side] = list(value)
+    for key, default in (("title", f"Key terms: {label}"), ("target_name", " ".join(out["target"])),
+                         ("reference_name", " ".join(out["reference"]))):
+        value = pair.get(key, default)
+        _check(isinstance(value, str) and bool(value.strip()), f"{where}.{key}", "a non-empty string", value)
+        out[key] = value
+    return out
 
 
 @dataclass(frozen=True)
@@ -340,6 +449,13 @@ class FiguresConfig:
         Collocates shown for each first-ring collocate.
     layout_seed : int, default 12345
         Seed of the network's spring layout.
+    keyness : tuple of dict, default ()
+        The keyness comparisons drawn, one figure ``keyness_<label>`` each; in TOML an array of
+        tables ``[[figures.keyness]]`` with keys ``label``, ``target`` (``FIELD=VALUE`` or a list),
+        ``reference`` (the same, or "rest", the default), and optional ``title``,
+        ``target_name``, ``reference_name``. Any documents column works as FIELD, extra manifest
+        columns included. Empty: derived from the corpus (`analysis.pipeline.keyness_pairs`):
+        the latest year against the rest, and each genre against the rest.
     """
 
     keyness_top: int = 12
@@ -350,8 +466,14 @@ class FiguresConfig:
     network_first_ring: int = 10
     network_second_ring: int = 3
     layout_seed: int = 12345
+    keyness: tuple = ()
 
     def __post_init__(self) -> None:
+        _check(isinstance(self.keyness, (list, tuple)), "figures.keyness", "a list of tables", self.keyness)
+        pairs = tuple(keyness_pair(p, f"figures.keyness[{i}]") for i, p in enumerate(self.keyness))
+        labels = [p["label"] for p in pairs]
+        _check(len(set(labels)) == len(labels), "figures.keyness", "comparisons with distinct labels", labels)
+        object.__setattr__(self, "keyness", pairs)
         for name in ("keyness_top", "formulations_top", "network_window", "network_min_count",
                      "network_first_ring", "network_second_ring"):
             _check(getattr(self, name) >= 1, f"figures.{name}", ">= 1", getattr(self, name))
@@ -405,14 +527,37 @@ def _tuples(value):
     return value
 
 
-def load_config(path: str | Path | None = None) -> Config:
-    """Return the `Config` read from a TOML file, or the defaults when `path` is None.
+#: A corpus's own settings: a TOML file of this name beside its manifest is read when no config is given.
+CORPUS_CONFIG_NAME = "analysis.toml"
+
+
+def corpus_config_path(manifest: str | Path | None = None) -> Path | None:
+    """Return the corpus-level config beside `manifest` (default: `default_manifest()`), ``analysis.toml``,
+    or None when there is none."""
+    manifest = Path(manifest) if manifest is not None else default_manifest()
+    candidate = manifest.parent / CORPUS_CONFIG_NAME
+    return candidate if candidate.is_file() else None
+
+
+def load_config(path: str | Path | None = None, manifest: str | Path | None = None) -> Config:
+    """Return the `Config` read from a TOML file.
+
+    Parameters
+    ----------
+    path : path, optional
+        A TOML file. When None: the corpus's own ``analysis.toml`` beside `manifest` if there is
+        one (the seed corpus keeps its two keyness comparisons in ``seeds/analysis.toml``), else
+        the defaults.
+    manifest : path, optional
+        The manifest whose folder is searched when `path` is None; default `default_manifest()`.
 
     Raises
     ------
     ConfigError
         If the file is missing or not TOML, or names an unknown table or key.
     """
+    if path is None:
+        path = corpus_config_path(manifest)
     if path is None:
         return Config()
     path = Path(path)

@@ -50,6 +50,7 @@ import datetime as dt
 import hashlib
 import re
 import unicodedata
+import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -60,14 +61,16 @@ import pandas as pd
 if TYPE_CHECKING:
     from scipy import sparse
 
+from analysis import readers
 from analysis.config import CorpusConfig, default_manifest
-from analysis.errors import CorpusError, SchemaError
+from analysis.errors import CorpusError, CorpusWarning, SchemaError
 
 MANIFEST_COLUMNS = ("doc_id", "file", "sha256", "title", "date", "year", "genre", "translation",
                     "version_of", "source")
 OPTIONAL_MANIFEST_COLUMNS = {"segmentation": "line"}
-TRANSLATIONS = ("official", "machine", "news")
-SEGMENTATIONS = ("line", "indent")
+#: Default vocabulary of ``translation`` (`CorpusConfig.translations` sets the one in force).
+TRANSLATIONS = CorpusConfig().translations
+SEGMENTATIONS = ("line", "indent", "blank")
 ANALYSED_KINDS = ("body", "list")
 KINDS = ("heading", "body", "list", "caption", "boilerplate")
 
@@ -92,8 +95,23 @@ RULES = {
     "unclosed_quote": "a line ending inside an open quotation is joined to the next line",
     "broken_line": "a long unnumbered line without final punctuation is joined to the next line",
     "indent_block": "in 'indent' documents, unindented lines continue the paragraph begun by the last indented line",
-    "exact_duplicate": "a paragraph repeated word for word in one document is kept once (the first)",
-    "near_duplicate": "of two paragraphs of one document that are near copies, the fuller is kept",
+    "blank_block": "in 'blank' documents, the lines between two blank lines are joined into one paragraph",
+    "stage_direction": "in transcripts (genre in corpus.transcript_genres), stage directions such as "
+                       "'(Applause.)' or '[Laughter]' are cut from the text; a line holding nothing else "
+                       "becomes kind boilerplate",
+    "speaker_label": "in transcripts, a speaker label such as 'THE PRESIDENT:' is cut from the start of a line; "
+                     "a turn of the audience ('AUDIENCE MEMBERS:', 'CROWD:') becomes kind boilerplate",
+    "heading": "a short line without final punctuation (at most corpus.heading_max_words words) becomes kind "
+               "heading: numbered, or before the first body line, or with few content words",
+    "exact_duplicate": "a paragraph repeated word for word in one document is kept once (the first); "
+                       "with corpus.duplicate_scope 'block', only a long one in a repeated lead or block",
+    "near_duplicate": "of two paragraphs of one document that are near copies, the fuller is kept; "
+                      "with corpus.duplicate_scope 'block', only in a repeated lead or block",
+    "html_extract": "an HTML page becomes one line per text element; scripts, navigation, headers, "
+                    "footers and forms are left out (one row per document)",
+    "pdf_page": "a PDF's text layer, pages one after the other (one row per page with its line range)",
+    "no_paragraph": "a document left without any body or list paragraph after cleaning is left out of the "
+                    "corpus (with a warning); the run goes on",
 }
 
 _NUMBERED = re.compile(r"^(?P<num>[IVXL]+|\d{1,2})\s*[.、]\s*(?P<rest>\S.*)$")
@@ -114,6 +132,12 @@ _ENDS_WITH_INT_PCT = re.compile(r"(?P<int>\d+)%(?P<tail>(?: in \d{4})?\.)$")
 _SPACES = re.compile(r"[\u00a0\u2000-\u200b\u202f\u205f\u3000\t]")
 _QUOTES = str.maketrans({"\u2018": "'", "\u2019": "'", "\u201c": '"', "\u201d": '"'})
 _ROMAN = {"I": 1, "V": 5, "X": 10, "L": 50}
+_STAGE_WORDS = (r"applause|applauding|laughter|laughing|laughs|cheers|cheering|booing|boos|crosstalk|inaudible|"
+                r"music|pause|silence|audience|crowd|chanting|chants|interruption|interrupted|gavel|standing ovation")
+_STAGE_DIRECTION = re.compile(r"\s*[(\[](?=[^()\[\]]{0,80}[)\]])(?=[^()\[\]]*\b(?:" + _STAGE_WORDS
+                              + r")\b)[^()\[\]]*[)\]]", re.IGNORECASE)
+_SPEAKER_LABEL = re.compile(r"^(?P<label>(?:[A-Z][A-Z.'\-]*\s+){0,4}[A-Z][A-Z.'\-]+)\s*:\s*")
+_AUDIENCE = re.compile(r"\b(AUDIENCE|CROWD)\b")
 _WORD = re.compile(r"[A-Za-z]+(?:[-'][A-Za-z]+)*|\d+(?:[.,]\d+)*")
 _STOP_FOR_HEADINGS = frozenset(
     "a an and as at by for from in into of on or the to with over under through its their".split())
@@ -166,8 +190,12 @@ def require_columns(table: pd.DataFrame, columns: dict[str, str], stage: str) ->
 # --------------------------------------------------------------------------- manifest
 
 
-def read_manifest(path: str | Path | None = None) -> pd.DataFrame:
+def read_manifest(path: str | Path | None = None, config: CorpusConfig | None = None) -> pd.DataFrame:
     """Return the manifest as a table (one row per document), every field checked.
+
+    Columns beyond the required ones (e.g. ``party``) are kept as they are, as text; values of
+    ``translation``, ``genre`` and any column with a vocabulary in `config` must be allowed
+    values (`CorpusConfig.allowed_values`).
 
     The seed files are read to check their sha256; an empty ``sha256`` field is an error that
     gives the hash to paste in.
@@ -176,8 +204,9 @@ def read_manifest(path: str | Path | None = None) -> pd.DataFrame:
     ------
     CorpusError
         Naming the manifest, the row's line number and the field, for a missing file or column,
-        a bad date or year, a duplicate doc_id, a path outside the manifest's folder, an unknown
-        translation or segmentation, a dangling version_of or a hash that does not match.
+        a bad date or year, a duplicate doc_id, a path outside the manifest's folder, a value
+        outside a column's vocabulary (naming the allowed values), an unknown segmentation, a
+        dangling version_of or a hash that does not match.
     """
     path = Path(path) if path is not None else default_manifest()
     if not path.is_file():
@@ -195,6 +224,11 @@ def read_manifest(path: str | Path | None = None) -> pd.DataFrame:
     missing = [c for c in MANIFEST_COLUMNS if c not in header]
     if missing:
         raise CorpusError(f"{path}:1: manifest lacks column(s) {', '.join(missing)}")
+    vocabularies = (config or CorpusConfig()).allowed_values()
+    no_column = [c for c in vocabularies if c not in header]
+    if no_column:
+        raise CorpusError(f"{path}:1: config corpus.vocabularies names column(s) {', '.join(no_column)}, "
+                          f"which the manifest lacks; its columns: {', '.join(header)}")
     root = path.parent.resolve()
     records, seen = [], {}
     for line_no, row in enumerate(rows[1:], start=2):
@@ -222,9 +256,12 @@ def read_manifest(path: str | Path | None = None) -> pd.DataFrame:
             raise CorpusError(f"{where}: field 'year' is {rec['year']!r}; expected a 4-digit year")
         if int(rec["year"]) != date.year:
             raise CorpusError(f"{where}: field 'year' is {rec['year']} but field 'date' is {rec['date']}")
-        if rec["translation"] not in TRANSLATIONS:
-            raise CorpusError(f"{where}: field 'translation' is {rec['translation']!r}; expected one of "
-                              + ", ".join(repr(t) for t in TRANSLATIONS))
+        for column, allowed in vocabularies.items():
+            if rec[column] not in allowed:
+                raise CorpusError(f"{where}: field {column!r} is {rec[column]!r}; expected one of "
+                                  + ", ".join(repr(t) for t in allowed) + " (config corpus."
+                                  + ("translations" if column == "translation" else "genres" if column == "genre"
+                                     else f"vocabularies.{column}") + ")")
         if rec["segmentation"] not in SEGMENTATIONS:
             raise CorpusError(f"{where}: field 'segmentation' is {rec['segmentation']!r}; expected one of "
                               + ", ".join(repr(t) for t in SEGMENTATIONS))
@@ -272,6 +309,30 @@ def read_seed(path: Path) -> str:
     return text
 
 
+def read_document(path: Path) -> tuple[str, list[tuple[str, int, str]]]:
+    """Return the text of a corpus file, lines separated by ``\\n``, and cleaning-log notes
+    ``(rule, line, changed)`` of its reader.
+
+    The file's extension decides (`analysis.readers`): HTML pages give one line per text element
+    (rule html_extract), PDFs the lines of their text layer (one pdf_page note per page); any
+    other file is UTF-8 text (`read_seed`).
+
+    Raises
+    ------
+    CorpusError
+        Naming the file: not UTF-8, empty, HTML without text, an encrypted or image-only PDF.
+    """
+    kind = readers.reader_for(path)
+    if kind == "text":
+        return read_seed(path), []
+    data = path.read_bytes()
+    if not data.strip():
+        raise CorpusError(f"{path}: the document is empty")
+    lines, notes = (readers.html_lines if kind == "html" else readers.pdf_lines)(data, str(path))
+    rule = "html_extract" if kind == "html" else "pdf_page"
+    return "\n".join(lines) + "\n", [(rule, line, changed) for line, changed in notes]
+
+
 # --------------------------------------------------------------------------- cleaning
 
 
@@ -306,6 +367,28 @@ def normalise_line(raw: str) -> tuple[str, bool, list[str]]:
     return text3, indented, rules
 
 
+def _transcript_line(text: str, line_no: int, note) -> tuple[str, str]:
+    """Return a transcript line without its stage directions and speaker label, and its kind:
+    "body", or "boilerplate" (with the line's text kept whole) when nothing of the speech is left
+    or the turn is the audience's. Each cut is a log row (rules stage_direction, speaker_label)."""
+    original = text
+    label = _SPEAKER_LABEL.match(text)
+    if label and sum(ch.isalpha() for ch in label["label"]) >= 2:
+        if _AUDIENCE.search(label["label"]):
+            note("speaker_label", line_no, f"{original[:60]!r}: a turn of the audience; marked boilerplate")
+            return original, "boilerplate"
+        note("speaker_label", line_no, f"speaker label {label['label'] + ':'!r} cut")
+        text = text[label.end():]
+    directions = [m.group().strip() for m in _STAGE_DIRECTION.finditer(text)]
+    if directions:
+        text = " ".join(_STAGE_DIRECTION.sub(" ", text).split())
+        note("stage_direction", line_no, ", ".join(map(repr, directions)) + (" cut" if text else
+                                                                             "; nothing else: marked boilerplate"))
+    if not text:
+        return original, "boilerplate"
+    return text, "body"
+
+
 def _words(text: str) -> list[str]:
     return _WORD.findall(text)
 
@@ -327,16 +410,23 @@ def clean_document(doc_id: str, text: str, genre: str, translation: str, segment
                    config: CorpusConfig) -> tuple[list[_Unit], list[dict]]:
     """Return the document's paragraphs (as units of source lines) and its cleaning-log rows.
 
-    Applies the rules of `RULES` in order: per line (unicode, whitespace, web_boilerplate,
-    salutation, caption, attendance_list), then across lines (broken_number, unclosed_quote,
-    broken_line, indent_block), then across paragraphs (exact_duplicate, near_duplicate).
+    Applies the rules of `RULES` in order: per line (unicode, whitespace, stage_direction and
+    speaker_label in transcripts, web_boilerplate, salutation, caption, attendance_list,
+    blank_block), then across lines (broken_number, unclosed_quote, broken_line, heading,
+    indent_block), then across paragraphs (exact_duplicate, near_duplicate).
+
+    `segmentation` is one of `SEGMENTATIONS`: "line" (every non-empty line is a paragraph, long
+    broken lines rejoined), "indent" (an indented line starts a paragraph, unindented lines continue
+    it), "blank" (paragraphs are separated by blank lines; the lines of one are joined).
     """
     log: list[dict] = []
 
     def note(rule: str, line: int, changed: str) -> None:
         log.append({"rule": rule, "doc_id": doc_id, "line": line, "changed": changed})
 
+    transcript = genre in config.transcript_genres
     units: list[_Unit] = []
+    after_blank = True
     for line_no, raw in enumerate(text.splitlines(), start=1):
         clean, indented, rules = normalise_line(raw)
         for rule in rules:
@@ -346,9 +436,17 @@ def clean_document(doc_id: str, text: str, genre: str, translation: str, segment
             else:
                 note(rule, line_no, "white space collapsed")
         if not clean:
+            after_blank = True
             continue
-        unit = _Unit([line_no], clean, indented, pieces=[(0, line_no)])
-        if _WEB_BOILERPLATE.match(clean):
+        kind = "body"
+        if transcript:
+            clean, kind = _transcript_line(clean, line_no, note)
+        unit = _Unit([line_no], clean, indented, kind=kind, pieces=[(0, line_no)])
+        in_block = segmentation == "blank" and not after_blank and units and units[-1].kind == "body"
+        after_blank = False
+        if kind != "body":
+            pass
+        elif _WEB_BOILERPLATE.match(clean):
             unit.kind = "boilerplate"
             note("web_boilerplate", line_no, f"{clean[:60]!r} marked boilerplate")
         elif _SALUTATION.match(clean):
@@ -361,6 +459,10 @@ def clean_document(doc_id: str, text: str, genre: str, translation: str, segment
               and len(_words(clean)) <= 45):
             unit.kind = "caption"
             note("caption", line_no, f"{clean[:60]!r}... marked caption")
+        elif in_block:
+            note("blank_block", line_no, f"joined to the paragraph of line {units[-1].lines[0]} (no blank line between)")
+            units[-1].join(unit)
+            continue
         units.append(unit)
 
     # Joins across lines.
@@ -377,11 +479,13 @@ def clean_document(doc_id: str, text: str, genre: str, translation: str, segment
                 note("broken_number", unit.lines[0],
                      f"{unit.text!r} joined to line {prev.lines[0]}: '{m_int['int']}%' -> '{repaired}'")
                 continue
-            if prev.text.count('"') % 2 == 1 and not _ends_sentence(prev.text):
+            if segmentation == "blank":
+                pass        # blank lines mark the paragraphs: no further joins
+            elif prev.text.count('"') % 2 == 1 and not _ends_sentence(prev.text):
                 note("unclosed_quote", prev.lines[-1], f"line {unit.lines[0]} joined: ...{prev.text[-30:]!r} + {unit.text[:30]!r}...")
                 prev.join(unit)
                 continue
-            if (getattr(prev, "_broken", False)):
+            elif (getattr(prev, "_broken", False)):
                 note("broken_line", prev.lines[-1], f"line {unit.lines[0]} joined: ...{prev.text[-30:]!r} + {unit.text[:30]!r}...")
                 prev.join(unit)
                 prev._broken = False  # type: ignore[attr-defined]
@@ -397,9 +501,15 @@ def clean_document(doc_id: str, text: str, genre: str, translation: str, segment
     seen_body = False
     for unit in joined:
         if unit.kind == "body":
-            if _is_numbered_heading(unit.text) or (not _ends_sentence(unit.text) and (
-                    not seen_body or _content_words(unit.text) <= config.heading_max_content_words)):
+            n_words = len(_words(unit.text))
+            numbered = _is_numbered_heading(unit.text)
+            if n_words <= config.heading_max_words and (numbered or (not _ends_sentence(unit.text) and (
+                    not seen_body or _content_words(unit.text) <= config.heading_max_content_words))):
                 unit.kind = "heading"
+                why = ("numbered" if numbered else "before the first body paragraph" if not seen_body
+                       else f"{_content_words(unit.text)} content words")
+                note("heading", unit.lines[0], f"{unit.text[:60]!r} ({n_words} words, no final punctuation, {why}) "
+                     "marked heading")
             elif _NUMBERED.match(unit.text) or _ORDINAL_ITEM.match(unit.text):
                 unit.kind = "list"
             else:
@@ -460,26 +570,57 @@ def _similar_pairs(grams: sparse.csr_matrix, threshold: float,
     return sorted(found, key=lambda t: (-t[0], t[1], t[2]))
 
 
+def _repeat_blocks(n: int, pairs: list[tuple[int, int]], min_block: int) -> np.ndarray:
+    """Return, for each of `n` paragraphs, whether it sits in a run of at least `min_block`
+    consecutive paragraphs each of which is one side of a repeat pair (`pairs` of indices)."""
+    involved = np.zeros(n, dtype=bool)
+    for i, j in pairs:
+        involved[i] = involved[j] = True
+    in_block = np.zeros(n, dtype=bool)
+    start = 0
+    for k in range(n + 1):
+        if k == n or not involved[k]:
+            if k - start >= min_block:
+                in_block[start:k] = True
+            start = k + 1
+    return in_block
+
+
 def _drop_duplicates(doc_id: str, paragraphs: list[_Unit], config: CorpusConfig, note) -> list[_Unit]:
+    """Return the paragraphs without repeats, by rules exact_duplicate and near_duplicate.
+
+    With ``config.duplicate_scope == "block"`` a repeat is dropped only when it is at least
+    ``near_duplicate_min_words`` words long and one side of it sits in a repeated lead or block
+    (`_repeat_blocks`): a refrain repeated in running text stays."""
     words = [_WORD.findall(p.text.lower()) for p in paragraphs]
     keep = [True] * len(paragraphs)
+    by_block = config.duplicate_scope == "block"
+    long_enough = [len(w) >= config.near_duplicate_min_words for w in words]
+    exact: list[tuple[int, int]] = []
     first_seen: dict[str, int] = {}
     for i, p in enumerate(paragraphs):
         key = " ".join(words[i])
-        if key in first_seen and p.kind != "boilerplate":
-            keep[i] = False
-            note("exact_duplicate", p.lines[0],
-                 f"repeats line {paragraphs[first_seen[key]].lines[0]} word for word; dropped")
+        if key in first_seen and p.kind != "boilerplate" and (long_enough[i] or not by_block):
+            exact.append((first_seen[key], i))
         else:
             first_seen.setdefault(key, i)
-    candidates = [i for i, p in enumerate(paragraphs) if keep[i] and p.kind in ANALYSED_KINDS
-                  and len(words[i]) >= config.near_duplicate_min_words]
+    candidates = [i for i, p in enumerate(paragraphs) if p.kind in ANALYSED_KINDS and long_enough[i]
+                  and i not in {j for _, j in exact}]
+    near = []
     if len(candidates) >= 2:
         grams = _shingle_matrix([words[i] for i in candidates])
-        pairs = _similar_pairs(grams, config.near_duplicate_similarity)
-        for sim, a, b in pairs:
-            i, j = candidates[a], candidates[b]
-            if not (keep[i] and keep[j]):
+        near = [(sim, candidates[a], candidates[b])
+                for sim, a, b in _similar_pairs(grams, config.near_duplicate_similarity)]
+    in_block = (_repeat_blocks(len(paragraphs), exact + [(i, j) for _, i, j in near], config.duplicate_min_block)
+                if by_block else np.ones(len(paragraphs), dtype=bool))
+    for first, i in exact:
+        if in_block[first] or in_block[i]:
+            keep[i] = False
+            note("exact_duplicate", paragraphs[i].lines[0],
+                 f"repeats line {paragraphs[first].lines[0]} word for word; dropped")
+    if near:
+        for sim, i, j in near:
+            if not (keep[i] and keep[j]) or not (in_block[i] or in_block[j]):
                 continue
             len_i, len_j = len(words[i]), len(words[j])
             # On a tie the later copy (the full article's, with its section) is kept.
@@ -537,12 +678,19 @@ def build_paragraphs(manifest: pd.DataFrame, config: CorpusConfig | None = None
     config = config or CorpusConfig()
     records, logs, line_maps = [], [], {}
     for row in manifest.itertuples(index=False):
-        text = read_seed(row.path)
+        text, notes = read_document(row.path)
+        logs += [{"rule": rule, "doc_id": row.doc_id, "line": line, "changed": changed} for rule, line, changed in notes]
         units, log = clean_document(row.doc_id, text, row.genre, row.translation, row.segmentation, config)
         logs += log
         recs = structure(units)
         if not any(r["kind"] in ANALYSED_KINDS for r in recs):
-            raise CorpusError(f"{row.path}: document {row.doc_id!r} has no body paragraph after cleaning")
+            kinds = pd.Series([r["kind"] for r in recs], dtype=object).value_counts()
+            found = ", ".join(f"{n} {k}" for k, n in kinds.items()) or "no paragraph"
+            message = (f"{row.path}: document {row.doc_id!r} has no body or list paragraph after cleaning "
+                       f"({found}); left out of the corpus")
+            logs.append({"rule": "no_paragraph", "doc_id": row.doc_id, "line": 1, "changed": message})
+            warnings.warn(message, CorpusWarning, stacklevel=2)
+            continue
         for para_id, (rec, unit) in enumerate(zip(recs, units), start=1):
             records.append({"doc_id": row.doc_id, "para_id": para_id, **rec})
             line_maps[(row.doc_id, para_id)] = tuple(unit.pieces)   # immutable: the garbage collector skips it
@@ -559,7 +707,11 @@ def read_corpus(manifest: str | Path | None = None, config: CorpusConfig | None 
     `documents` has every column but ``n_paragraphs`` and ``n_tokens``, which tokenising adds.
     """
     path = Path(manifest) if manifest is not None else default_manifest()
-    table = read_manifest(path)
+    table = read_manifest(path, config)
     paragraphs, log, line_maps = build_paragraphs(table, config)
-    documents = table.drop(columns=["manifest_line", "path"])
+    if paragraphs.empty:
+        raise CorpusError(f"{path}: no document of the manifest has a body or list paragraph after cleaning "
+                          "(see the warnings)")
+    documents = table[table["doc_id"].isin(set(paragraphs["doc_id"]))].reset_index(drop=True)
+    documents = documents.drop(columns=["manifest_line", "path"])
     return Corpus(documents=documents, paragraphs=paragraphs, cleaning_log=log, manifest=path), line_maps

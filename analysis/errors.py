@@ -41,3 +41,8 @@ class ParameterError(ConfigError):
 
 class SchemaError(AnalysisError):
     """A table passed between stages lacks a column or has a column of the wrong type."""
+
+
+class CorpusWarning(UserWarning):
+    """A document the corpus leaves out or reads in part (e.g. no body paragraph after cleaning);
+    the run goes on, and the cleaning log has a row for it."""

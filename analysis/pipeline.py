@@ -10,7 +10,9 @@ from dataclasses import dataclass, field
 import matplotlib.pyplot as plt
 import pandas as pd
 
-from analysis.config import FIGURE_NAMES
+import re
+
+from analysis.config import FIGURE_NAMES, keyness_pair, figure_names
 from analysis.figures import (
     plot_collocation_network,
     plot_document_topics,
@@ -35,6 +37,42 @@ class FigureOutput:
 
 
 FIGURES = FIGURE_NAMES
+
+
+def keyness_pairs(documents: pd.DataFrame, configured=()) -> list[dict]:
+    """Return the keyness comparisons the figure command draws.
+
+    Parameters
+    ----------
+    documents : DataFrame
+        The documents table (doc_id, year, genre).
+    configured : sequence of dict, default ()
+        `FiguresConfig.keyness`; when given it is returned as it is.
+
+    Returns
+    -------
+    list of dict
+        Each with keys label, target, reference (lists of ``FIELD=VALUE``, or ["rest"]), title,
+        target_name, reference_name. Derived when none is configured: the latest year against
+        the rest (if the corpus spans more than one year), then each genre against the rest (if
+        it has more than one genre), genres in sorted order.
+    """
+    if configured:
+        return [dict(p) for p in configured]
+    pairs = []
+    years = sorted({int(y) for y in documents["year"]})
+    if len(years) > 1:
+        pairs.append({"label": f"{years[-1]}_vs_rest", "target": [f"year={years[-1]}"],
+                      "title": f"Key terms: {years[-1]} vs the other years",
+                      "target_name": str(years[-1]), "reference_name": "rest"})
+    genres = sorted({str(g) for g in documents["genre"]}) if "genre" in documents.columns else []
+    if len(genres) > 1:
+        for genre in genres:
+            slug = re.sub(r"[^A-Za-z0-9_-]+", "-", genre).strip("-") or "genre"
+            pairs.append({"label": f"{slug}_vs_rest", "target": [f"genre={genre}"],
+                          "title": f"Key terms: {genre} vs the other genres",
+                          "target_name": genre, "reference_name": "rest"})
+    return [keyness_pair(p, f"keyness pair {p['label']}") for p in pairs]
 
 
 def _keyness_rows(table: pd.DataFrame, top: int, alpha: float = 0.05) -> pd.DataFrame:
@@ -76,7 +114,7 @@ def make_figures(corpus, config=None, only: list[str] | None = None, progress=No
         From `analysis.load_corpus`.
     config : analysis.config.Config, optional
     only : list of str, optional
-        Names from `FIGURES`.
+        Names from `FIGURES`, with ``keyness_<label>`` for each comparison of `keyness_pairs`.
     progress : callable, optional
         Called with a short message before each slow step.
 
@@ -87,16 +125,18 @@ def make_figures(corpus, config=None, only: list[str] | None = None, progress=No
     """
     from analysis import discourse, themes
     from analysis.config import Config
-    from analysis.errors import ParameterError
+    from analysis.errors import AnalysisError, ParameterError
 
     config = config or Config()
     say = progress or (lambda msg: None)
-    wanted = list(only) if only else list(FIGURES)
-    unknown = [n for n in wanted if n not in FIGURES]
-    if unknown:
-        raise ParameterError("make_figures", "only", f"{', '.join(unknown)}: no such figure; choose from {', '.join(FIGURES)}")
     fc = config.figures
     docs = corpus.documents
+    pairs = {f"keyness_{p['label']}": p for p in keyness_pairs(docs, fc.keyness)}
+    names = figure_names([p["label"] for p in pairs.values()])
+    wanted = [n for n in names if n in set(only)] if only else list(names)
+    unknown = [n for n in (only or ()) if n not in names]
+    if unknown:
+        raise ParameterError("make_figures", "only", f"{', '.join(unknown)}: no such figure; choose from {', '.join(names)}")
     outputs: list[FigureOutput] = []
     needs_topics = {"method_agreement", "topic_diagnostics", "topic_terms", "document_topics"} & set(wanted)
     say("themes: dictionary model and bootstrap")
@@ -155,21 +195,22 @@ def make_figures(corpus, config=None, only: list[str] | None = None, progress=No
                 table["label"] = [f"{t}: {names.loc[t, 'theme']}" for t in table["topic"]]
                 outputs.append(FigureOutput(name, plot_document_topics(table, docs), table,
                                             {"model": model, "k": k, "note": "topics matched across seeds by index"}))
-        elif name.startswith("keyness_"):
-            if name == "keyness_2025_vs_2023":
-                target, reference = {"doc_id": ["conference-2025"]}, {"doc_id": ["report-2023"]}
-                title, t_label, r_label = "Key terms: 2025 conference vs 2023 report", "2025 conference", "2023 report"
-            else:
-                target, reference = {"doc_id": ["opinions-2021"]}, "rest"
-                title, t_label, r_label = "Key terms: 2021 Opinions vs the other documents", "2021 Opinions", "rest"
-            wanted_docs = set(target["doc_id"]) | (set() if reference == "rest" else set(reference["doc_id"]))
-            if not wanted_docs <= set(docs["doc_id"]):
-                say(f"skipping {name}: the corpus lacks {', '.join(sorted(wanted_docs - set(docs['doc_id'])))}")
+        elif name in pairs:
+            pair = pairs[name]
+            try:
+                table = discourse.keyness(corpus.tokens, docs, pair["target"], pair["reference"], config.discourse)
+            except AnalysisError as exc:
+                say(f"skipping {name}: {exc}")
                 continue
-            table = discourse.keyness(corpus.tokens, docs, target, reference, config.discourse)
             rows = _keyness_rows(table, fc.keyness_top)
-            outputs.append(FigureOutput(name, plot_keyness(rows, title, t_label, r_label, fc.keyness_top), rows,
-                                        {"target": target, "reference": reference}))
+            target_docs = discourse.select_documents(docs, discourse.parse_filters(pair["target"], "target"), "target")
+            reference_docs = (discourse.rest_documents(docs, target_docs) if pair["reference"] == ["rest"] else
+                              discourse.select_documents(docs, discourse.parse_filters(pair["reference"], "reference"),
+                                                         "reference"))
+            figure = plot_keyness(rows, pair["title"], pair["target_name"], pair["reference_name"], fc.keyness_top)
+            outputs.append(FigureOutput(name, figure, rows, {
+                "target": pair["target"], "reference": pair["reference"], "target_docs": target_docs,
+                "reference_docs": [d for d in reference_docs if d not in set(target_docs)]}))
         elif name == "formulations":
             counts = discourse.count_formulations(corpus.tokens, docs)
             outputs.append(FigureOutput(name, plot_formulations(counts, docs, fc.formulations_top), counts))

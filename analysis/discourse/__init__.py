@@ -124,6 +124,7 @@ _EXPORTS = {
     "poisson_interval": "analysis.discourse.formulations",
     "read_formulations": "analysis.discourse.formulations",
     "parse_filters": "analysis.discourse.groups",
+    "rest_documents": "analysis.discourse.groups",
     "select_documents": "analysis.discourse.groups",
     "KEYNESS_SORTS": "analysis.discourse.keyterms",
     "_describe": "analysis.discourse.keyterms",
@@ -150,7 +151,7 @@ __all__ = [
     "collocations", "count_formulations", "discover_formulations", "first_appearances",
     "formulation_concordance", "formulations_by_year", "keyness", "keyness_statistics", "kwic",
     "lexical_profile", "match_formulations", "mattr", "parse_filters", "poisson_interval",
-    "read_formulations", "select_documents", "trigram_association_measures",
+    "read_formulations", "rest_documents", "select_documents", "trigram_association_measures",
 ]
 
 

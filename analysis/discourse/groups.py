@@ -33,7 +33,7 @@ def parse_filters(specs: str | Sequence[str] | Mapping | None, option: str,
     for spec in specs:
         field, sep, value = str(spec).partition("=")
         if not sep or not field.strip() or not value.strip():
-            raise ParameterError(function, option, f"{spec!r}: expected FIELD=VALUE, e.g. doc_id=report-2023")
+            raise ParameterError(function, option, f"{spec!r}: expected FIELD=VALUE, e.g. year=2023 or genre=speech")
         filters.setdefault(field.strip(), []).append(value.strip())
     return filters
 
@@ -62,3 +62,16 @@ def select_documents(documents: pd.DataFrame, filters: Mapping[str, Sequence[str
                                   f"values: {', '.join(known)}")
         keep &= column.isin(list(values)).to_numpy()
     return sorted(documents.loc[keep, "doc_id"].astype(str))
+
+
+def rest_documents(documents: pd.DataFrame, target_docs: Sequence[str]) -> list[str]:
+    """Return the doc_ids of the "rest" of a comparison: every document outside `target_docs`, less
+    the documents that are another version of a text (``version_of`` set) and the texts the
+    target documents are versions of, so that no text counts twice (or on both sides)."""
+    doc_ids = documents["doc_id"].astype(str)
+    version_of = (documents["version_of"].fillna("").astype(str) if "version_of" in documents.columns
+                  else pd.Series("", index=documents.index))
+    target = set(map(str, target_docs))
+    originals_of_target = set(version_of[doc_ids.isin(target)]) - {""}
+    keep = ~doc_ids.isin(target) & (version_of == "") & ~doc_ids.isin(originals_of_target)
+    return sorted(doc_ids[keep])

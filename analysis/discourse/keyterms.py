@@ -10,7 +10,7 @@ from scipy.special import xlogy
 
 from analysis.config import DiscourseConfig
 from analysis.corpus import require_columns
-from analysis.discourse.groups import parse_filters, select_documents
+from analysis.discourse.groups import parse_filters, rest_documents, select_documents
 from analysis.errors import ConfigError, ParameterError
 from analysis.query import count_matrix
 
@@ -83,7 +83,9 @@ def keyness(tokens: pd.DataFrame, documents: pd.DataFrame, target, reference="re
     target : str, list of str or mapping
         ``"genre=conference"``, ``["doc_id=a", "doc_id=b"]`` or ``{"year": [2023]}``.
     reference : str, list of str or mapping, default "rest"
-        Filters as for `target`, or ``"rest"``: every analysed paragraph not in the target.
+        Filters as for `target`, or ``"rest"``: every analysed paragraph not in the target, less
+        the documents that are another version of a text (``version_of`` set) and the texts the
+        target documents are versions of (`rest_documents`), so no text counts twice.
         Paragraphs that fall in both groups are dropped from the reference.
     config : DiscourseConfig, optional
         ``min_freq``, ``max_para_share``, ``zero_correction``, ``ci_level``.
@@ -117,13 +119,13 @@ def keyness(tokens: pd.DataFrame, documents: pd.DataFrame, target, reference="re
     target_docs = select_documents(documents, parse_filters(target, "target"), "target")
     is_rest = reference is None or reference == "rest" or (not isinstance(reference, (str, Mapping))
                                                           and list(reference) == ["rest"])
-    reference_docs = None if is_rest else select_documents(
+    reference_docs = rest_documents(documents, target_docs) if is_rest else select_documents(
         documents, parse_filters(reference, "reference"), "reference")
 
     counts, rows, vocab = count_matrix(tokens)
     row_docs = rows["doc_id"].astype(str)
     in_target = row_docs.isin(target_docs).to_numpy()
-    in_reference = ~in_target if is_rest else row_docs.isin(reference_docs).to_numpy() & ~in_target
+    in_reference = row_docs.isin(reference_docs).to_numpy() & ~in_target
     row_docs = row_docs.to_numpy()
     reference_docs = sorted(set(row_docs[in_reference]))
     n_target = int(tokens["doc_id"].isin(target_docs).sum())

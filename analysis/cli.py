@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import re
 import sys
 import time
 import warnings
@@ -89,6 +90,9 @@ def cmd_themes(args, config) -> int:
     io.write_csv(result.paragraph_themes, out / "paragraph_themes.csv")
     io.write_csv(result.document_themes, out / "document_themes.csv")
     io.write_csv(result.year_themes, out / "year_themes.csv")
+    for field in args.by or ():
+        io.write_csv(themes.theme_rates(result.paragraph_themes, corpus.documents, by=field, config=config.themes),
+                     out / f"themes_by_{re.sub(r'[^A-Za-z0-9_-]+', '-', field)}.csv")
     io.write_csv(result.entry_counts, out / "lexicon_entries.csv")
     io.write_csv(themes.concordance(corpus, result.matches), out / "concordance.csv")
     seconds = time.perf_counter() - started
@@ -230,8 +234,8 @@ def cmd_formulations(args, config) -> int:
         columns = ["formulation_id", "doc_id", "date", "line", "variant", "total_count", "n_docs"]
     else:
         table = discourse.count_formulations(corpus.tokens, corpus.documents, formulations)
-        if args.by == "year":
-            table = discourse.formulations_by_year(table, corpus.documents)
+        if args.by != "doc":
+            table = discourse.formulations_by(table, corpus.documents, args.by)
         if not args.out:
             table = table[table["count"] > 0]
             columns = [c for c in table.columns if c not in ("category", "canonical", "n_tokens")]
@@ -444,6 +448,10 @@ def build_parser() -> argparse.ArgumentParser:
         p.add_argument("--lexicon", type=Path, default=None,
                        help="theme lexicon YAML (default: the package's data/themes.yaml)")
         p.add_argument("--seed", type=int, default=None, help="bootstrap and audit seed (default: config)")
+        if name == "themes":
+            p.add_argument("--by", action="append", metavar="FIELD", default=None,
+                           help="also write themes_by_FIELD.csv: rates and shares per group of a documents.csv "
+                                "field (genre, translation, or a column the manifest adds); repeatable")
         if name == "themes-validate":
             p.add_argument("--coded", type=Path, default=None,
                            help="a marked audit_sheet.csv: report per-entry and per-theme precision")
@@ -488,8 +496,9 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("formulations", help="official formulations (tifa): counts per document or year, "
                                             "first appearances, concordance, discovery")
     p.add_argument("--file", type=Path, default=None, help="formulation list CSV (default: the package's)")
-    p.add_argument("--by", choices=("doc", "year"), default="doc",
-                   help="counts per document or per year (year leaves out other versions of a document)")
+    p.add_argument("--by", default="doc", metavar="doc|FIELD",
+                   help="counts per document, or per group of a documents.csv field: year, genre, translation "
+                        "or a column the manifest adds (groups leave out other versions of a document)")
     mode = p.add_mutually_exclusive_group()
     mode.add_argument("--first", action="store_true", help="first appearance of each formulation")
     mode.add_argument("--concordance", metavar="FORMULATION_ID", help="KWIC of one formulation's variants")

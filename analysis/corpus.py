@@ -711,7 +711,7 @@ def read_corpus(manifest: str | Path | None = None, config: CorpusConfig | None 
     paragraphs, log, line_maps = build_paragraphs(table, config)
     if paragraphs.empty:
         raise CorpusError(f"{path}: no document of the manifest has a body or list paragraph after cleaning "
-                          "(see the warnings)")
+                          f"(left out: {', '.join(table['doc_id'])})")
     documents = table[table["doc_id"].isin(set(paragraphs["doc_id"]))].reset_index(drop=True)
     documents = documents.drop(columns=["manifest_line", "path"])
     return Corpus(documents=documents, paragraphs=paragraphs, cleaning_log=log, manifest=path), line_maps

@@ -72,7 +72,8 @@ def _doc_order(table: pd.DataFrame, documents: pd.DataFrame | None) -> list[str]
 def plot_theme_attention(document_themes: pd.DataFrame, year_themes: pd.DataFrame,
                          documents: pd.DataFrame | None = None, n_boot: int | str = "?") -> plt.Figure:
     """Return a 2 x 2 figure: rate per 1,000 tokens and share of the four themes, by document and by
-    year, each with its 95% bootstrap interval."""
+    year, each with its 95% bootstrap interval. The year axis is a time axis: a year without
+    documents is a gap, not a neighbour."""
     for t in (document_themes, year_themes):
         require_intervals(t, ("rate_ci_low", "rate_ci_high"), ("share_ci_low", "share_ci_high"),
                           what="plot_theme_attention")
@@ -82,7 +83,8 @@ def plot_theme_attention(document_themes: pd.DataFrame, year_themes: pd.DataFram
         years = sorted(year_themes["year"].unique())
         for col, (table, key, labels) in enumerate([(document_themes, "doc_id", docs),
                                                     (year_themes, "year", years)]):
-            x = np.arange(len(labels))
+            # documents are categories; years are time, so a year without documents is a gap
+            x = np.arange(len(labels)) if col == 0 else np.asarray(labels, dtype=float)
             for row, (est, lo, hi, ylabel) in enumerate([
                     ("rate_per_1k", "rate_ci_low", "rate_ci_high", "matches per 1,000 tokens"),
                     ("share", "share_ci_low", "share_ci_high", "share of the four themes")]):
@@ -92,6 +94,8 @@ def plot_theme_attention(document_themes: pd.DataFrame, year_themes: pd.DataFram
                     _errorbar(ax, x + (k - 1.5) * 0.17, sub[est], sub[lo], sub[hi], fmt=MARKERS[theme],
                               color=THEME_COLOURS[theme], label=theme)
                 ax.set_xticks(x, [str(v) for v in labels], rotation=20 if col == 0 else 0, ha="right" if col == 0 else "center")
+                if col == 1 and len(labels):
+                    ax.set_xlim(min(labels) - 0.6, max(labels) + 0.6)
                 ax.set_ylabel(ylabel)
                 ax.set_ylim(bottom=0)
                 if row == 0:
@@ -99,7 +103,7 @@ def plot_theme_attention(document_themes: pd.DataFrame, year_themes: pd.DataFram
         handles, labels = axes[0, 0].get_legend_handles_labels()
         fig.legend(handles, labels, ncol=4, loc="upper center", frameon=False)
         fig.text(0.01, 0.005, "Dictionary model. Points: estimates; bars: 95% bootstrap intervals over paragraphs "
-                 f"(B = {n_boot}). Years pool their documents, leaving out second versions (the Xinhua summary of 2023).", fontsize=7)
+                 f"(B = {n_boot}). Years pool their documents, leaving out second versions of a text (documents with version_of).", fontsize=7)
         fig.tight_layout(rect=(0, 0.02, 1, 0.95))
     return fig
 

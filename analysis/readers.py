@@ -21,6 +21,7 @@ What a "line" is, in the ``line_start`` / ``line_end`` / ``line`` columns of eve
 from __future__ import annotations
 
 import io
+import logging
 import re
 from pathlib import Path
 
@@ -73,10 +74,12 @@ def html_lines(data: bytes, name: str) -> tuple[list[str], list[tuple[int, str]]
         if tag.get_text(strip=True):
             dropped[tag.name] = dropped.get(tag.name, 0) + 1
         tag.decompose()
+    for br in soup.find_all("br"):
+        br.replace_with("\n")              # a line break inside an element is white space
     lines = []
     for tag in soup.find_all(HTML_BLOCKS):
         if tag.find(HTML_BLOCKS) is None:
-            text = tag.get_text(" ")        # a text element: all its text
+            text = tag.get_text()           # a text element: all its text, inline markup joined
         else:                               # a container: only the text directly in it
             text = " ".join(str(s) for s in tag.find_all(string=True, recursive=False)
                             if type(s) is NavigableString)
@@ -119,6 +122,8 @@ def pdf_lines(data: bytes, name: str) -> tuple[list[str], list[tuple[int, str]]]
     from pypdf import PdfReader
     from pypdf.errors import PdfReadError, PyPdfError
 
+    # pypdf reports repairs through `logging`; they would print beside our one-line messages
+    logging.getLogger("pypdf").setLevel(logging.ERROR)
     try:
         reader = PdfReader(io.BytesIO(data))
         if reader.is_encrypted:

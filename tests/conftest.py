@@ -57,3 +57,54 @@ def _private_cache(tmp_path_factory):
         os.environ.pop("ANALYSIS_CACHE", None)
     else:
         os.environ["ANALYSIS_CACHE"] = old
+
+
+def write_manifest(folder: Path, docs: list[dict], columns: tuple[str, ...] = ()) -> Path:
+    """Write files and a manifest into `folder`; return the manifest path.
+
+    Each of `docs` has doc_id, date, content (str or bytes) and optionally file (default
+    ``<doc_id>.txt``), genre (default "report"), translation ("official"), version_of (""),
+    segmentation ("line") and any of `columns`, the extra manifest columns.
+    """
+    folder.mkdir(parents=True, exist_ok=True)
+    header = ["doc_id", "file", "sha256", "title", "date", "year", "genre", "translation", "version_of", "source",
+              "segmentation", *columns]
+    lines = [",".join(header)]
+    for doc in docs:
+        name = doc.get("file", f"{doc['doc_id']}.txt")
+        data = doc["content"].encode("utf-8") if isinstance(doc["content"], str) else doc["content"]
+        (folder / name).write_bytes(data)
+        row = {"doc_id": doc["doc_id"], "file": name, "sha256": hashlib.sha256(data).hexdigest(),
+               "title": f"Title of {doc['doc_id']}", "date": doc["date"], "year": doc["date"][:4],
+               "genre": doc.get("genre", "report"), "translation": doc.get("translation", "official"),
+               "version_of": doc.get("version_of", ""), "source": "test",
+               "segmentation": doc.get("segmentation", "line"), **{c: doc.get(c, "") for c in columns}}
+        lines.append(",".join(row[h] for h in header))
+    manifest = folder / "manifest.csv"
+    manifest.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return manifest
+
+
+def make_pdf(pages: list[list[str]]) -> bytes:
+    """Return the bytes of a PDF whose pages hold the given lines in Helvetica (a text layer);
+    a page given no lines has no text, as a scanned page."""
+    objects = [b"<< /Type /Catalog /Pages 2 0 R >>", b"",
+               b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>"]
+    kids = []
+    for lines in pages:
+        ops = ["BT /F1 11 Tf 14 TL 72 720 Td", *(f"({line}) Tj T*" for line in lines), "ET"] if lines else []
+        stream = "\n".join(ops).encode("latin-1")
+        objects.append(b"<< /Length %d >>\nstream\n" % len(stream) + stream + b"\nendstream")
+        objects.append(b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] "
+                       b"/Resources << /Font << /F1 3 0 R >> >> /Contents %d 0 R >>" % len(objects))
+        kids.append(len(objects))
+    objects[1] = b"<< /Type /Pages /Kids [%s] /Count %d >>" % (b" ".join(b"%d 0 R" % k for k in kids), len(kids))
+    out, offsets = bytearray(b"%PDF-1.4\n"), []
+    for number, body in enumerate(objects, start=1):
+        offsets.append(len(out))
+        out += b"%d 0 obj\n" % number + body + b"\nendobj\n"
+    xref = len(out)
+    out += b"xref\n0 %d\n0000000000 65535 f \n" % (len(objects) + 1)
+    out += b"".join(b"%010d 00000 n \n" % o for o in offsets)
+    out += b"trailer\n<< /Size %d /Root 1 0 R >>\nstartxref\n%d\n%%%%EOF\n" % (len(objects) + 1, xref)
+    return bytes(out)

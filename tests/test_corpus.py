@@ -9,8 +9,9 @@ import pandas as pd
 import pytest
 
 import analysis
+from analysis.config import CorpusConfig
 from analysis.corpus import RULES, read_corpus, read_manifest
-from analysis.errors import CorpusError
+from analysis.errors import CorpusError, CorpusWarning
 from analysis.io import atomic_write
 from tests.conftest import REPO, write_corpus
 
@@ -238,7 +239,8 @@ def test_undecodable_and_empty_documents(tmp_path):
     with pytest.raises(CorpusError, match=r"a-2020\.txt: the document is empty"):
         read_corpus(m)
     m = write_corpus(tmp_path / "e", {"a-2020": ("2020-01-02", "Only A Heading\n")})
-    with pytest.raises(CorpusError, match=r"a-2020\.txt: document 'a-2020' has no body paragraph"):
+    with pytest.warns(CorpusWarning, match=r"a-2020\.txt: document 'a-2020' has no body or list paragraph"), \
+            pytest.raises(CorpusError, match=r"manifest\.csv: no document .* \(left out: a-2020\)"):
         read_corpus(m)
 
 
@@ -267,7 +269,8 @@ def test_tiny_corpus_cleaning(tmp_path):
     assert p["text"].iloc[2] == "Rates rose from 97.2% in 2018 to 99.5% in 2021."
     assert p["line_end"].iloc[2] == 6
     assert p["text"].iloc[3].endswith("by the copy and continues here.")
-    assert set(c.cleaning_log["rule"]) == {"broken_number", "broken_line", "web_boilerplate"}
+    assert set(c.cleaning_log["rule"]) == {"broken_number", "broken_line", "web_boilerplate", "heading"}
+    assert c.cleaning_log.query("rule == 'heading'")["line"].tolist() == [1, 3]
 
 
 def test_shingle_matrix_counts_distinct_one_to_three_grams():
@@ -299,3 +302,180 @@ def test_similar_pairs_hand_made_and_the_same_in_any_block_size():
     assert len(expected) > 5
     for block in (1, 7, 1024):
         assert _similar_pairs(grams, 0.4, block=block) == expected
+
+
+# ----------------------------------------------------------------- real corpora: transcripts, layouts, repeats
+
+SPEECH = """Remarks by the President at a Rally
+
+THE PRESIDENT: Thank you so much. (Applause.) It is good to be back in this great state.
+(Cheers, applause.)
+AUDIENCE MEMBERS: Four more years! Four more years!
+THE PRESIDENT: We will build roads, schools and hospitals for every family in every town of this country. [Laughter]
+We will not rest until the work is done.
+"""
+
+
+def test_stage_directions_and_speaker_labels_are_a_named_rule(tmp_path):
+    from tests.conftest import write_manifest
+
+    m = write_manifest(tmp_path / "c", [{"doc_id": "rally-2024", "date": "2024-05-01", "genre": "speech",
+                                         "content": SPEECH}])
+    c, _ = read_corpus(m)
+    p = c.paragraphs
+    assert p[["kind", "line_start", "text"]].values.tolist() == [
+        ["heading", 1, "Remarks by the President at a Rally"],
+        ["body", 3, "Thank you so much. It is good to be back in this great state."],
+        ["boilerplate", 4, "(Cheers, applause.)"],
+        ["boilerplate", 5, "AUDIENCE MEMBERS: Four more years! Four more years!"],
+        ["body", 6, "We will build roads, schools and hospitals for every family in every town of this country."],
+        ["body", 7, "We will not rest until the work is done."]]
+    log = c.cleaning_log.set_index("line")
+    assert log.loc[3].values.tolist() == [
+        ["speaker_label", "rally-2024", "speaker label 'THE PRESIDENT:' cut"],
+        ["stage_direction", "rally-2024", "'(Applause.)' cut"]]
+    assert log.loc[4, "changed"] == "'(Cheers, applause.)'; nothing else: marked boilerplate"
+    assert log.loc[5, "rule"] == "speaker_label" and "audience" in log.loc[5, "changed"]
+    assert "'[Laughter]' cut" in c.cleaning_log.query("line == 6")["changed"].tolist()
+    # the rule is off for other genres, and configurable
+    m = write_manifest(tmp_path / "d", [{"doc_id": "rally-2024", "date": "2024-05-01", "genre": "report",
+                                         "content": SPEECH}])
+    assert "(Applause.)" in read_corpus(m)[0].paragraphs["text"].iloc[1]
+    m = write_manifest(tmp_path / "e", [{"doc_id": "rally-2024", "date": "2024-05-01", "genre": "rally",
+                                         "content": SPEECH}])
+    assert "(Applause.)" not in read_corpus(m, CorpusConfig(transcript_genres=("rally",)))[0].paragraphs["text"].iloc[1]
+
+
+def test_a_long_line_is_never_a_heading(tmp_path):
+    from tests.conftest import write_manifest
+
+    long_line = " ".join(["the people"] * 50) + " —"          # 100 words, no full stop
+    text = f"Speech At The Opening\n\n{long_line}\n\nWe opened the session.\n"
+    m = write_manifest(tmp_path / "c", [{"doc_id": "s-2024", "date": "2024-01-01", "content": text}])
+    c, _ = read_corpus(m)
+    assert c.paragraphs["kind"].tolist() == ["heading", "body", "body"]
+    heading_rows = c.cleaning_log.query("rule == 'heading'")
+    assert heading_rows["line"].tolist() == [1] and "(4 words, no final punctuation" in heading_rows["changed"].iloc[0]
+    # the cap is a setting: at 3 words the title is body text too
+    c, _ = read_corpus(m, CorpusConfig(heading_max_words=3))
+    assert c.paragraphs["kind"].tolist() == ["body", "body", "body"]
+
+
+def test_blank_line_segmentation_joins_the_lines_of_a_paragraph(tmp_path):
+    from tests.conftest import write_manifest
+
+    text = ("The Court's Report\n\nThe court heard many cases\nin the year and protected\nminors.\n\n\n"
+            "It punished fraud.\nIt served enterprises.\n\nBack to top\n")
+    m = write_manifest(tmp_path / "c", [{"doc_id": "b-2024", "date": "2024-01-01", "segmentation": "blank",
+                                         "content": text}])
+    c, line_maps = read_corpus(m)
+    p = c.paragraphs
+    assert p[["kind", "line_start", "line_end", "text"]].values.tolist() == [
+        ["heading", 1, 1, "The Court's Report"],
+        ["body", 3, 5, "The court heard many cases in the year and protected minors."],
+        ["body", 8, 9, "It punished fraud. It served enterprises."],
+        ["boilerplate", 11, 11, "Back to top"]]
+    assert c.cleaning_log.query("rule == 'blank_block'")["line"].tolist() == [4, 5, 9]
+    assert line_maps[("b-2024", 3)] == ((0, 8), (19, 9))     # character offset -> source line
+    # the same file in line mode: every line a paragraph
+    m = write_manifest(tmp_path / "d", [{"doc_id": "b-2024", "date": "2024-01-01", "content": text}])
+    assert len(read_corpus(m)[0].paragraphs) > 4
+
+
+REFRAIN = "We will stand together with every family and every worker until the job is done in this land."
+
+
+def test_duplicates_limited_to_a_repeated_lead_or_block(tmp_path):
+    from tests.conftest import write_manifest
+
+    lead = ["The court heard 1,200 cases of fraud in the year and returned the money to the victims at once.",
+            "It protected minors in schools and homes, and punished the people who harmed them in every town."]
+    body = ["Roads were paved across the northern provinces, linking remote villages to markets.",
+            "Teachers received higher salaries; rural schools gained libraries and laboratories.",
+            "Hospitals opened emergency wards staffed around the clock by trained nurses.",
+            "Farmers got cheaper credit, crop insurance and new irrigation channels.",
+            "Pensions rose faster than prices for the third consecutive year.",
+            "Factories cut emissions after inspectors enforced stricter limits."]
+    text = "\n".join([*lead, body[0], REFRAIN, body[1], "Yes, we can.", body[2], REFRAIN, body[3],
+                      "Yes, we can.", *lead, body[4], REFRAIN, body[5]]) + "\n"
+    m = write_manifest(tmp_path / "c", [{"doc_id": "d-2024", "date": "2024-01-01", "content": text}])
+    c, _ = read_corpus(m)
+    texts = c.paragraphs["text"].tolist()
+    assert texts.count(REFRAIN) == 3 and texts.count("Yes, we can.") == 2    # refrains stay
+    assert texts.count(lead[0]) == 1 and texts.count(lead[1]) == 1           # the repeated block goes
+    dropped = c.cleaning_log.query("rule == 'exact_duplicate'")
+    assert dropped["line"].tolist() == [11, 12]
+    # scope "document" (the old rule) drops every repeat, refrains included
+    c, _ = read_corpus(m, CorpusConfig(duplicate_scope="document"))
+    assert c.paragraphs["text"].tolist().count(REFRAIN) == 1
+    assert c.paragraphs["text"].tolist().count("Yes, we can.") == 1
+
+
+def test_a_document_without_body_is_left_out_and_the_run_goes_on(tmp_path, capsys):
+    from analysis.cli import main
+    from tests.conftest import write_manifest
+
+    m = write_manifest(tmp_path / "c", [
+        {"doc_id": "good-2020", "date": "2020-01-01", "content": "The court protected minors and the environment.\n"},
+        {"doc_id": "hollow-2021", "date": "2021-01-01", "content": "Table Of Contents\n\nBack to top\n"}])
+    with pytest.warns(CorpusWarning, match=r"hollow-2021\.txt: document 'hollow-2021' has no body or list paragraph "
+                                           r"after cleaning \(1 heading, 1 boilerplate\); left out"):
+        c, _ = read_corpus(m)
+    assert c.documents["doc_id"].tolist() == ["good-2020"]
+    assert set(c.paragraphs["doc_id"]) == {"good-2020"}
+    assert c.cleaning_log.query("rule == 'no_paragraph'")["doc_id"].tolist() == ["hollow-2021"]
+    assert main(["corpus", "--manifest", str(m), "--out", str(tmp_path / "out")]) == 0
+    err = capsys.readouterr().err.splitlines()
+    assert [line for line in err if "warning" in line] == [
+        f"analysis: warning: {tmp_path / 'c' / 'hollow-2021.txt'}: document 'hollow-2021' has no body or list "
+        "paragraph after cleaning (1 heading, 1 boilerplate); left out of the corpus"]
+    log = pd.read_csv(tmp_path / "out" / "cleaning_log.csv")
+    assert "no_paragraph" in set(log["rule"])
+    # an empty file is still an error
+    m = write_manifest(tmp_path / "d", [
+        {"doc_id": "good-2020", "date": "2020-01-01", "content": "The court protected minors.\n"},
+        {"doc_id": "empty-2021", "date": "2021-01-01", "content": "\n\n"}])
+    with pytest.raises(CorpusError, match=r"empty-2021\.txt: the document is empty"):
+        read_corpus(m)
+
+
+# ----------------------------------------------------------------- vocabularies
+
+
+def test_vocabularies_come_from_the_config(tmp_path):
+    from tests.conftest import write_manifest
+
+    docs = [{"doc_id": "a-2020", "date": "2020-01-01", "content": "The court protected minors.\n",
+             "translation": "think_tank", "genre": "speech", "party": "CPC"}]
+    m = write_manifest(tmp_path / "c", docs, columns=("party",))
+    with pytest.raises(CorpusError, match=r"manifest\.csv:2: field 'translation' is 'think_tank'; expected one of "
+                                          r"'official', 'machine', 'news' \(config corpus\.translations\)"):
+        read_manifest(m)
+    table = read_manifest(m, CorpusConfig(translations=()))                 # empty = any value
+    assert table["party"].tolist() == ["CPC"]                                # extra columns pass through
+    config = CorpusConfig(translations=("official", "think_tank"), genres=("report", "speeches"))
+    with pytest.raises(CorpusError, match=r"manifest\.csv:2: field 'genre' is 'speech'; expected one of "
+                                          r"'report', 'speeches' \(config corpus\.genres\)"):
+        read_manifest(m, config)
+    config = CorpusConfig(translations=(), vocabularies={"party": ["KMT", "DPP"]})
+    with pytest.raises(CorpusError, match=r"manifest\.csv:2: field 'party' is 'CPC'; expected one of 'KMT', 'DPP' "
+                                          r"\(config corpus\.vocabularies\.party\)"):
+        read_manifest(m, config)
+    with pytest.raises(CorpusError, match=r"manifest\.csv:1: config corpus\.vocabularies names column\(s\) region"):
+        read_manifest(m, CorpusConfig(translations=(), vocabularies={"region": ["north"]}))
+    c, _ = read_corpus(m, CorpusConfig(translations=(), vocabularies={"party": ["CPC"]}))
+    assert c.documents["party"].tolist() == ["CPC"]
+
+
+@pytest.mark.parametrize("settings, message", [
+    ({"translations": "official"}, r"corpus\.translations must be a list of distinct non-empty strings"),
+    ({"genres": ["a", "a"]}, r"corpus\.genres must be a list of distinct"),
+    ({"vocabularies": {"genre": ["x"]}}, r"corpus\.vocabularies\.genre must be a manifest column other than"),
+    ({"duplicate_scope": "everywhere"}, r"corpus\.duplicate_scope must be one of 'block', 'document'"),
+    ({"heading_max_words": 0}, r"corpus\.heading_max_words must be an integer >= 1"),
+])
+def test_corpus_config_checks(settings, message):
+    from analysis.errors import ConfigError
+
+    with pytest.raises(ConfigError, match=message):
+        CorpusConfig(**settings)

@@ -119,6 +119,7 @@ _EXPORTS = {
     "discover_formulations": "analysis.discourse.formulations",
     "first_appearances": "analysis.discourse.formulations",
     "formulation_concordance": "analysis.discourse.formulations",
+    "formulations_by": "analysis.discourse.formulations",
     "formulations_by_year": "analysis.discourse.formulations",
     "match_formulations": "analysis.discourse.formulations",
     "poisson_interval": "analysis.discourse.formulations",
@@ -149,7 +150,7 @@ __all__ = [
     "COLLOCATION_SORTS", "FORMULATION_CATEGORIES", "FORMULATION_COLUMNS", "KEYNESS_SORTS",
     "NAME_FIRSTS", "NAME_HEADS", "STREAMS", "TOKEN_COLUMNS", "association_measures", "collocates",
     "collocations", "count_formulations", "discover_formulations", "first_appearances",
-    "formulation_concordance", "formulations_by_year", "keyness", "keyness_statistics", "kwic",
+    "formulation_concordance", "formulations_by", "formulations_by_year", "keyness", "keyness_statistics", "kwic",
     "lexical_profile", "match_formulations", "mattr", "parse_filters", "poisson_interval",
     "read_formulations", "rest_documents", "select_documents", "trigram_association_measures",
 ]

@@ -209,31 +209,50 @@ def poisson_interval(count, level: float = 0.95) -> tuple[np.ndarray, np.ndarray
 
 
 def formulations_by_year(counts: pd.DataFrame, documents: pd.DataFrame, exclude_versions: bool = True) -> pd.DataFrame:
-    """Return formulation counts and rates per 10,000 tokens per year.
+    """Return formulation counts and rates per 10,000 tokens per year: `formulations_by` with
+    ``by="year"``."""
+    return formulations_by(counts, documents, "year", exclude_versions)
+
+
+def formulations_by(counts: pd.DataFrame, documents: pd.DataFrame, by: str = "year",
+                    exclude_versions: bool = True) -> pd.DataFrame:
+    """Return formulation counts and rates per 10,000 tokens per group of documents.
 
     Parameters
     ----------
     counts : DataFrame
         From `count_formulations`.
     documents : DataFrame
-        The documents table (doc_id, version_of).
+        The documents table (doc_id, version_of and the column `by`).
+    by : str, default "year"
+        A column of `documents`: year, genre, translation or any column the manifest adds.
     exclude_versions : bool, default True
-        Leave out documents that are another English version of a document (``version_of`` set,
-        e.g. the Xinhua summary of the 2023 report), so one text is not counted twice in its year.
+        Leave out documents that are another English version of a document (``version_of`` set),
+        so one text is not counted twice in its group.
 
     Returns
     -------
     DataFrame
-        formulation_id, year, count, n_tokens, rate_per_10k, n_docs.
+        formulation_id, <by>, count, n_tokens, rate_per_10k, n_docs.
+
+    Raises
+    ------
+    ParameterError
+        If `by` is not a column of `documents`.
     """
+    if by not in documents.columns or by == "doc_id":
+        raise ParameterError("formulations_by", "by", f"{by!r}: not a group column of the documents table; "
+                             f"choose from {', '.join(c for c in map(str, documents.columns) if c != 'doc_id')}")
     rows = counts
     if exclude_versions and "version_of" in documents.columns:
         versions = documents.loc[documents["version_of"].fillna("").astype(str) != "", "doc_id"].astype(str)
         rows = rows[~rows["doc_id"].isin(list(versions))]
-    out = rows.groupby(["formulation_id", "year"], sort=False).agg(
+    if by not in rows.columns:
+        rows = rows.assign(**{by: rows["doc_id"].map(documents.set_index(documents["doc_id"].astype(str))[by])})
+    out = rows.groupby(["formulation_id", by], sort=False).agg(
         count=("count", "sum"), n_tokens=("n_tokens", "sum"), n_docs=("doc_id", "nunique")).reset_index()
     out["rate_per_10k"] = np.where(out["n_tokens"] > 0, out["count"] / out["n_tokens"].clip(lower=1) * 1e4, 0.0)
-    return out[["formulation_id", "year", "count", "n_tokens", "rate_per_10k", "n_docs"]]
+    return out[["formulation_id", by, "count", "n_tokens", "rate_per_10k", "n_docs"]]
 
 
 def first_appearances(tokens: pd.DataFrame, documents: pd.DataFrame,

@@ -94,10 +94,12 @@ def theme_rates(paragraph_themes: pd.DataFrame, documents: pd.DataFrame, by: str
         The result of `score_paragraphs` (needs doc_id, n_tokens and count_<theme> columns).
     documents : DataFrame
         The corpus's document table (doc_id, year, version_of).
-    by : {"doc_id", "year"}, default "doc_id"
-        Group by document, or by year. Year groups leave out documents that are another English
-        version of a document in the corpus (``version_of`` not empty, e.g. the Xinhua 2023 summary)
-        unless `config.year_include_versions` is True, so one text is not counted twice.
+    by : str, default "doc_id"
+        Group by document, by year, or by any other column of `documents` (e.g. ``genre`` or a
+        column the manifest adds, such as ``party``). Groups other than documents leave out
+        documents that are another English version of a document in the corpus (``version_of``
+        not empty) unless `config.year_include_versions` is True, so one text is not counted
+        twice. The group column is named `by`; years are integers, other values text.
     config : ThemesConfig, optional
 
     Returns
@@ -106,8 +108,9 @@ def theme_rates(paragraph_themes: pd.DataFrame, documents: pd.DataFrame, by: str
         One row per group and theme; columns as in the module docstring.
     """
     config = config or ThemesConfig()
-    if by not in ("doc_id", "year"):
-        raise ConfigError(f"theme_rates: by must be one of 'doc_id', 'year'; got {by!r}")
+    if by != "doc_id" and by not in documents.columns:
+        raise ConfigError(f"theme_rates: by must be a column of the documents table ("
+                          f"{', '.join(map(str, documents.columns))}); got {by!r}")
     needed = {"doc_id": "object", "n_tokens": "int64", **{f"count_{t}": "int64" for t in THEMES}}
     require_columns(paragraph_themes, needed, stage="theme_rates")
     docs = documents.set_index("doc_id")
@@ -129,12 +132,13 @@ def theme_rates(paragraph_themes: pd.DataFrame, documents: pd.DataFrame, by: str
         keep = [d for d in per_doc if (config.year_include_versions
                                                        or not str(docs.loc[d, "version_of"] or "")
                                                        or docs.loc[d, "version_of"] not in known)]
-        years: dict[int, list[str]] = {}
+        groups: dict = {}
         for d in sorted(keep):
-            years.setdefault(int(docs.loc[d, "year"]), []).append(d)
-        for year in sorted(years):
-            strata = [per_doc[d] for d in years[year]]
-            for row in _rate_rows(strata, _group_seed(config.seed, f"year:{year}"), config):
-                rows.append({"year": year, **row, "n_documents": len(years[year])})
-        columns = ["year", *RATE_COLUMNS, "n_documents"]
+            value = int(docs.loc[d, by]) if by == "year" else str(docs.loc[d, by])
+            groups.setdefault(value, []).append(d)
+        for value in sorted(groups):
+            strata = [per_doc[d] for d in groups[value]]
+            for row in _rate_rows(strata, _group_seed(config.seed, f"{by}:{value}"), config):
+                rows.append({by: value, **row, "n_documents": len(groups[value])})
+        columns = [by, *RATE_COLUMNS, "n_documents"]
     return pd.DataFrame(rows, columns=columns)

@@ -86,13 +86,16 @@ def cmd_themes(args, config) -> int:
     started = time.perf_counter()
     themes, corpus, lexicon, config, inputs = _themes_setup(args, config)
     result = themes.analyse_themes(corpus, lexicon, config.themes)
+    # computed before anything is written: a bad --by leaves earlier outputs whole
+    by_tables = {f"themes_by_{re.sub(r'[^A-Za-z0-9_-]+', '-', field)}.csv":
+                 themes.theme_rates(result.paragraph_themes, corpus.documents, by=field, config=config.themes)
+                 for field in args.by or ()}
     out = io.ensure_dir(args.out)
     io.write_csv(result.paragraph_themes, out / "paragraph_themes.csv")
     io.write_csv(result.document_themes, out / "document_themes.csv")
     io.write_csv(result.year_themes, out / "year_themes.csv")
-    for field in args.by or ():
-        io.write_csv(themes.theme_rates(result.paragraph_themes, corpus.documents, by=field, config=config.themes),
-                     out / f"themes_by_{re.sub(r'[^A-Za-z0-9_-]+', '-', field)}.csv")
+    for name, table in by_tables.items():
+        io.write_csv(table, out / name)
     io.write_csv(result.entry_counts, out / "lexicon_entries.csv")
     io.write_csv(themes.concordance(corpus, result.matches), out / "concordance.csv")
     seconds = time.perf_counter() - started

@@ -5,7 +5,7 @@ manifest's folder and may not leave it. Cleaning never edits a seed file: every 
 text in memory and writes one row per change to the cleaning log.
 
 Columns of `documents` (one row per document):
-    doc_id : str          stable readable slug, unique (e.g. "report-2023")
+    doc_id : str          stable readable slug, unique (e.g. "court-report-2019")
     file : str            seed file name, relative to the manifest's folder
     sha256 : str          hex sha256 of the seed file's bytes (checked on load)
     title : str           document title

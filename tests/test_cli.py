@@ -79,3 +79,31 @@ def test_library_names_parameters_and_cli_names_flags(corpus, capsys):
     assert capsys.readouterr().err == "analysis: error: --window must be an integer >= 1; got 0\n"
     assert main(["collocations", "--min-count", "0"]) == 2
     assert capsys.readouterr().err == "analysis: error: --min-count must be >= 1; got 0\n"
+
+
+def test_an_extra_manifest_column_chooses_groups_everywhere(tmp_path, capsys):
+    from tests.conftest import write_manifest
+
+    text = {"red": "The court protected minors and punished fraud. The court protected victims of fraud.\n",
+            "blue": "We will build roads and schools. We will protect workers and farmers in every town.\n"}
+    m = write_manifest(tmp_path / "c", [
+        {"doc_id": f"{party}-{year}", "date": f"{year}-01-01", "party": party, "content": text[party]}
+        for party in ("red", "blue") for year in (2020, 2021)], columns=("party",))
+    out = tmp_path / "out"
+    assert main(["keyness", "--manifest", str(m), "--target", "party=red", "--reference", "party=blue",
+                 "--min-freq", "2", "--out", str(out / "keyness.csv")]) == 0
+    key = pd.read_csv(out / "keyness.csv")
+    assert key.loc[key["key_for"] == "target", "term"].tolist()[:2] == ["court", "fraud"]
+    assert main(["themes", "--manifest", str(m), "--by", "party", "--out", str(out)]) == 0
+    by_party = pd.read_csv(out / "themes_by_party.csv")
+    assert sorted(set(by_party["party"])) == ["blue", "red"] and set(by_party["n_documents"]) == {2}
+    assert main(["formulations", "--manifest", str(m), "--by", "party", "--out", str(out / "f.csv")]) == 0
+    assert "party" in pd.read_csv(out / "f.csv").columns
+    documents = tmp_path / "docs"
+    assert main(["corpus", "--manifest", str(m), "--out", str(documents)]) == 0
+    assert pd.read_csv(documents / "documents.csv")["party"].tolist() == ["red", "red", "blue", "blue"]
+    capsys.readouterr()
+    before = {f.name: f.read_bytes() for f in out.iterdir()}
+    assert main(["themes", "--manifest", str(m), "--by", "colour", "--out", str(out)]) == 2
+    assert "by must be a column of the documents table" in capsys.readouterr().err
+    assert {f.name: f.read_bytes() for f in out.iterdir()} == before

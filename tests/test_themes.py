@@ -233,7 +233,7 @@ def test_themes_config_validation(kwargs, message):
 
 def test_theme_rates_rejects_bad_input(planted, small_lexicon):
     table = themes.score_paragraphs(planted, small_lexicon, FAST)
-    with pytest.raises(ConfigError, match=r"by must be one of 'doc_id', 'year'; got 'month'"):
+    with pytest.raises(ConfigError, match=r"by must be a column of the documents table \(.*\); got 'month'"):
         themes.theme_rates(table, planted.documents, by="month", config=FAST)
     with pytest.raises(analysis.SchemaError, match=r"theme_rates: .*missing column 'count_security'"):
         themes.theme_rates(table.drop(columns="count_security"), planted.documents, config=FAST)

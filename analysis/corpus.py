@@ -53,17 +53,13 @@ import unicodedata
 import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING
 
-import numpy as np
 import pandas as pd
-
-if TYPE_CHECKING:
-    from scipy import sparse
 
 from analysis import readers
 from analysis.config import CorpusConfig, default_manifest
 from analysis.errors import CorpusError, CorpusWarning, SchemaError
+from analysis.repeats import _shingle_matrix, _similar_pairs, find_repeats  # noqa: F401 (re-exported)
 
 MANIFEST_COLUMNS = ("doc_id", "file", "sha256", "title", "date", "year", "genre", "translation",
                     "version_of", "source")
@@ -527,109 +523,24 @@ def clean_document(doc_id: str, text: str, genre: str, translation: str, segment
     return _drop_duplicates(doc_id, paragraphs, config, note), log
 
 
-def _shingle_matrix(words: list[list[str]]) -> sparse.csr_matrix:
-    """Return the binary paragraph x shingle matrix: one column per distinct word 1-, 2- or 3-gram
-    of the paragraphs (`words`, one list per paragraph), 1 where the paragraph holds it."""
-    lengths = np.fromiter(map(len, words), dtype=np.int64, count=len(words))
-    codes, uniques = pd.factorize(pd.Series([w for ws in words for w in ws], dtype=object))
-    word = codes.astype(np.int64)
-    row = np.repeat(np.arange(len(words)), lengths)
-    v = len(uniques)
-    # a 2-gram is numbered by its pair of word codes, a 3-gram by its 2-gram's number and last word
-    bigram = pd.factorize(word[:-1] * v + word[1:])[0].astype(np.int64)
-    trigram = bigram[:-1] * v + word[2:]
-    same2 = row[:-1] == row[1:]
-    same3 = same2[:-1] & same2[1:]
-    # 1-grams number below v, 2-grams below v + n, 3-grams above: one column space
-    grams = np.concatenate([word, v + bigram[same2], v + len(word) + trigram[same3]])
-    cols = pd.factorize(grams)[0]
-    rows = np.concatenate([row, row[:-1][same2], row[:-2][same3]])
-    from scipy import sparse
-
-    matrix = sparse.csr_matrix((np.ones(len(cols)), (rows, cols)), shape=(len(words), cols.max() + 1))
-    matrix.data[:] = 1.0        # a shingle counts once however often the paragraph repeats it
-    return matrix
-
-
-def _similar_pairs(grams: sparse.csr_matrix, threshold: float,
-                   block: int = 1024) -> list[tuple[float, int, int]]:
-    """Return ``(cosine, a, b)`` for every pair of rows a < b of the binary matrix `grams` whose
-    cosine similarity, |A & B| / sqrt(|A| |B|), is at least `threshold`: most similar first, then by
-    (a, b). The similarities are computed `block` rows at a time, so memory stays at `block` x n
-    floats (8 MiB per 1,000 paragraphs), not n x n, however many paragraphs a document has."""
-    n = grams.shape[0]
-    sizes = np.sqrt(np.diff(grams.indptr).astype(float))
-    found = []
-    for lo in range(0, n, block):
-        hi = min(n, lo + block)
-        sims = (grams[lo:hi] @ grams.T).toarray() / np.outer(sizes[lo:hi], sizes)
-        a, b = np.nonzero(sims >= threshold)
-        upper = b > a + lo
-        a, b = a[upper], b[upper]
-        found.extend(zip(sims[a, b].tolist(), (a + lo).tolist(), b.tolist()))
-    return sorted(found, key=lambda t: (-t[0], t[1], t[2]))
-
-
-def _repeat_blocks(n: int, pairs: list[tuple[int, int]], min_block: int) -> np.ndarray:
-    """Return, for each of `n` paragraphs, whether it sits in a run of at least `min_block`
-    consecutive paragraphs each of which is one side of a repeat pair (`pairs` of indices)."""
-    involved = np.zeros(n, dtype=bool)
-    for i, j in pairs:
-        involved[i] = involved[j] = True
-    in_block = np.zeros(n, dtype=bool)
-    start = 0
-    for k in range(n + 1):
-        if k == n or not involved[k]:
-            if k - start >= min_block:
-                in_block[start:k] = True
-            start = k + 1
-    return in_block
-
-
 def _drop_duplicates(doc_id: str, paragraphs: list[_Unit], config: CorpusConfig, note) -> list[_Unit]:
-    """Return the paragraphs without repeats, by rules exact_duplicate and near_duplicate.
-
-    With ``config.duplicate_scope == "block"`` a repeat is dropped only when it is at least
-    ``near_duplicate_min_words`` words long and one side of it sits in a repeated lead or block
-    (`_repeat_blocks`): a refrain repeated in running text stays."""
+    """Return the paragraphs without repeats, by rules exact_duplicate and near_duplicate
+    (`analysis.repeats.find_repeats`; with ``config.duplicate_scope == "block"`` only a repeated
+    lead or block goes, a refrain in running text stays)."""
     words = [_WORD.findall(p.text.lower()) for p in paragraphs]
-    keep = [True] * len(paragraphs)
-    by_block = config.duplicate_scope == "block"
-    long_enough = [len(w) >= config.near_duplicate_min_words for w in words]
-    exact: list[tuple[int, int]] = []
-    first_seen: dict[str, int] = {}
-    for i, p in enumerate(paragraphs):
-        key = " ".join(words[i])
-        if key in first_seen and p.kind != "boilerplate" and (long_enough[i] or not by_block):
-            exact.append((first_seen[key], i))
+    drops = find_repeats(words, [p.kind in ANALYSED_KINDS for p in paragraphs],
+                         [p.kind == "boilerplate" for p in paragraphs], similarity=config.near_duplicate_similarity,
+                         min_words=config.near_duplicate_min_words, scope=config.duplicate_scope,
+                         min_block=config.duplicate_min_block)
+    for rule, drop, kept, sim in drops:
+        if rule == "exact_duplicate":
+            note(rule, paragraphs[drop].lines[0], f"repeats line {paragraphs[kept].lines[0]} word for word; dropped")
         else:
-            first_seen.setdefault(key, i)
-    candidates = [i for i, p in enumerate(paragraphs) if p.kind in ANALYSED_KINDS and long_enough[i]
-                  and i not in {j for _, j in exact}]
-    near = []
-    if len(candidates) >= 2:
-        grams = _shingle_matrix([words[i] for i in candidates])
-        near = [(sim, candidates[a], candidates[b])
-                for sim, a, b in _similar_pairs(grams, config.near_duplicate_similarity)]
-    in_block = (_repeat_blocks(len(paragraphs), exact + [(i, j) for _, i, j in near], config.duplicate_min_block)
-                if by_block else np.ones(len(paragraphs), dtype=bool))
-    for first, i in exact:
-        if in_block[first] or in_block[i]:
-            keep[i] = False
-            note("exact_duplicate", paragraphs[i].lines[0],
-                 f"repeats line {paragraphs[first].lines[0]} word for word; dropped")
-    if near:
-        for sim, i, j in near:
-            if not (keep[i] and keep[j]) or not (in_block[i] or in_block[j]):
-                continue
-            len_i, len_j = len(words[i]), len(words[j])
-            # On a tie the later copy (the full article's, with its section) is kept.
-            drop, kept = (i, j) if len_i <= len_j else (j, i)
-            keep[drop] = False
-            note("near_duplicate", paragraphs[drop].lines[0],
+            note(rule, paragraphs[drop].lines[0],
                  f"near copy (cosine {sim:.2f}) of line {paragraphs[kept].lines[0]}, which is fuller "
                  f"({len(words[kept])} vs {len(words[drop])} words); dropped")
-    return [p for p, k in zip(paragraphs, keep) if k]
+    dropped = {d for _, d, _, _ in drops}
+    return [p for i, p in enumerate(paragraphs) if i not in dropped]
 
 
 def _roman(s: str) -> int:

@@ -591,7 +591,9 @@ def build_paragraphs(manifest: pd.DataFrame, config: CorpusConfig | None = None
     for row in manifest.itertuples(index=False):
         text, notes = read_document(row.path)
         logs += [{"rule": rule, "doc_id": row.doc_id, "line": line, "changed": changed} for rule, line, changed in notes]
-        units, log = clean_document(row.doc_id, text, row.genre, row.translation, row.segmentation, config)
+        # an HTML element is a paragraph: its lines are the elements, whatever the manifest's segmentation
+        segmentation = "line" if readers.reader_for(row.path) == "html" else row.segmentation
+        units, log = clean_document(row.doc_id, text, row.genre, row.translation, segmentation, config)
         logs += log
         recs = structure(units)
         if not any(r["kind"] in ANALYSED_KINDS for r in recs):

@@ -11,7 +11,8 @@ What a "line" is, in the ``line_start`` / ``line_end`` / ``line`` columns of eve
                         caption, figcaption; a div, section, article, main or body counts with
                         the text that sits directly in it, outside such elements), in
                         document order, after script, style, nav, header, footer, aside, form and
-                        similar elements are removed; each element is one line
+                        similar elements are removed; each element is one line and one
+                        paragraph (segmentation is always "line")
     PDF : int           1-based line of the extracted text, pages one after the other; the
                         cleaning log has one ``pdf_page`` row per page giving its line range, so
                         line 57 can be cited as page 3, line 12

@@ -36,7 +36,7 @@ def test_html_and_pdf_documents_in_a_corpus(tmp_path):
                      "every kind across the country."],
                     ["It punished telecom fraud.", "It served national security."]])
     manifest = write_manifest(tmp_path / "c", [
-        {"doc_id": "page-2023", "file": "page.HTML", "date": "2023-03-01", "content": PAGE},
+        {"doc_id": "page-2023", "file": "page.HTML", "date": "2023-03-01", "content": PAGE, "segmentation": "blank"},
         {"doc_id": "pdf-2024", "file": "report.pdf", "date": "2024-03-01", "content": pdf}])
     corpus, _ = read_corpus(manifest)
     page = corpus.paragraphs.query("doc_id == 'page-2023'")

@@ -602,14 +602,21 @@ def build_paragraphs(manifest: pd.DataFrame, config: CorpusConfig | None = None
             message = (f"{row.path}: document {row.doc_id!r} has no body or list paragraph after cleaning "
                        f"({found}); left out of the corpus")
             logs.append({"rule": "no_paragraph", "doc_id": row.doc_id, "line": 1, "changed": message})
-            warnings.warn(message, CorpusWarning, stacklevel=2)
             continue
         for para_id, (rec, unit) in enumerate(zip(recs, units), start=1):
             records.append({"doc_id": row.doc_id, "para_id": para_id, **rec})
             line_maps[(row.doc_id, para_id)] = tuple(unit.pieces)   # immutable: the garbage collector skips it
     paragraphs = pd.DataFrame.from_records(records, columns=[c for c in PARAGRAPH_COLUMNS if c != "n_tokens"])
     log = pd.DataFrame.from_records(logs, columns=list(CLEANING_LOG_COLUMNS))
+    warn_left_out(log)
     return paragraphs, log, line_maps
+
+
+def warn_left_out(cleaning_log: pd.DataFrame) -> None:
+    """Warn (`CorpusWarning`) once for each document the cleaning log says was left out (rule
+    no_paragraph), with the log row's message."""
+    for message in cleaning_log.loc[cleaning_log["rule"] == "no_paragraph", "changed"]:
+        warnings.warn(str(message), CorpusWarning, stacklevel=3)
 
 
 def read_corpus(manifest: str | Path | None = None, config: CorpusConfig | None = None

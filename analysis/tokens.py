@@ -54,6 +54,7 @@ from analysis.corpus import (
     Corpus,
     read_corpus,
     require_columns,
+    warn_left_out,
 )
 from analysis.errors import CorpusError
 
@@ -546,6 +547,7 @@ def load_corpus(manifest: str | Path | None = None, config: Config | None = None
         if hit is not None:
             tables, _ = hit
             known_lemmas(tables.pop("word_lemmas"))
+            warn_left_out(tables["cleaning_log"])     # the warnings of the run that built the entry, again
             return Corpus(manifest=manifest, config=config, **tables)
     global _RECORDED
     _RECORDED = {}
@@ -576,8 +578,8 @@ def corpus_key(manifest: Path, config: Config) -> str:
     from analysis import io
     from analysis.corpus import read_manifest
 
-    read_manifest(manifest)
-    shaping = [Path(__file__), Path(__file__).with_name("corpus.py")]
+    read_manifest(manifest, config.corpus)
+    shaping = [Path(__file__), *(Path(__file__).with_name(n) for n in ("corpus.py", "readers.py", "repeats.py"))]
     data = resources.files("analysis.data")
     shaping += [Path(str(data.joinpath(n))) for n in ("stopwords_keep.csv", "stopwords_domain.csv",
                                                      "lemma_overrides.csv", "mwe.csv")]

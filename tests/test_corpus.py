@@ -479,3 +479,18 @@ def test_corpus_config_checks(settings, message):
 
     with pytest.raises(ConfigError, match=message):
         CorpusConfig(**settings)
+
+
+def test_a_left_out_document_is_reported_again_from_the_cache(tmp_path, capsys):
+    from analysis.cli import main
+    from tests.conftest import write_manifest
+
+    m = write_manifest(tmp_path / "c", [
+        {"doc_id": "good-2020", "date": "2020-01-01", "content": "The court protected minors and the environment.\n"},
+        {"doc_id": "hollow-2021", "date": "2021-01-01", "content": "Table Of Contents\n"}])
+    for run in ("built", "cached"):
+        assert main(["corpus", "--manifest", str(m), "--out", str(tmp_path / run),
+                     "--cache", str(tmp_path / "cache")]) == 0
+        err = capsys.readouterr().err
+        assert err.count("analysis: warning:") == 1 and "'hollow-2021'" in err, run
+    assert any((tmp_path / "cache").iterdir())

@@ -37,6 +37,13 @@ def _cache(args) -> Path | None:
     return args.cache if args.cache is not None else io.default_cache_dir()
 
 
+def _lexicon_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--lexicon", type=Path, default=None, help="lexicon: the package's YAML, a quanteda YAML "
+                        "dictionary or a LIWC .dic file (default: the package's data/themes.yaml)")
+    parser.add_argument("--lexicon-format", choices=("analysis", "quanteda", "liwc"), default=None,
+                        help="format of --lexicon (default: told from the file)")
+
+
 def _inputs(corpus) -> dict[str, str]:
     """Return the manifest and seed files of a corpus mapped to their sha256."""
     files = {str(corpus.manifest.name): io.sha256_file(corpus.manifest)}
@@ -75,7 +82,7 @@ def _themes_setup(args, config):
 
     themes_config = config.themes if args.seed is None else dataclasses.replace(config.themes, seed=args.seed)
     config = dataclasses.replace(config, themes=themes_config)
-    lexicon = themes.load_lexicon(args.lexicon)
+    lexicon = themes.load_lexicon(args.lexicon, args.lexicon_format)
     corpus = load_corpus(args.manifest, config, progress=sys.stderr.isatty(), cache=_cache(args))
     inputs = _inputs(corpus)
     inputs[Path(lexicon.source).name] = io.sha256_file(lexicon.source)
@@ -88,7 +95,8 @@ def cmd_themes(args, config) -> int:
     result = themes.analyse_themes(corpus, lexicon, config.themes)
     # computed before anything is written: a bad --by leaves earlier outputs whole
     by_tables = {f"themes_by_{re.sub(r'[^A-Za-z0-9_-]+', '-', field)}.csv":
-                 themes.theme_rates(result.paragraph_themes, corpus.documents, by=field, config=config.themes)
+                 themes.theme_rates(result.paragraph_themes, corpus.documents, by=field, config=config.themes,
+                                    categories=lexicon.categories)
                  for field in args.by or ()}
     out = io.ensure_dir(args.out)
     io.write_csv(result.paragraph_themes, out / "paragraph_themes.csv")
@@ -104,34 +112,38 @@ def cmd_themes(args, config) -> int:
                                 seconds=round(seconds, 3)), out / "run.json")
     labels = result.paragraph_themes["theme"].value_counts()
     print(f"{len(result.matches)} matches in {len(result.paragraph_themes)} paragraphs; labels: "
-          + ", ".join(f"{t} {int(labels.get(t, 0))}" for t in (*themes.THEMES, "none"))
+          + ", ".join(f"{t} {int(labels.get(t, 0))}" for t in (*lexicon.categories, "none"))
           + f" -> {out} ({seconds:.1f} s)")
     return 0
 
 
 def cmd_themes_validate(args, config) -> int:
+    import dataclasses
+
+    from analysis.pipeline import validate_themes
+
     started = time.perf_counter()
     themes, corpus, lexicon, config, inputs = _themes_setup(args, config)
+    categories = list(lexicon.categories)
+    gold, gold2 = (themes.read_gold(p, corpus, categories) if p is not None else None for p in (args.gold, args.gold2))
+    if gold2 is not None and gold is None:
+        raise ConfigError("--gold2 needs --gold (the first coder's file)")
+    labels = io.read_table(args.labels, ("model", "doc_id", "para_id", "theme"), "topic labels") if args.labels else None
+    quick = None if args.no_topics or labels is not None else dataclasses.replace(config.topics, **QUICK_TOPICS)
+    mapping = themes.read_structure(args.structure, corpus.documents["doc_id"], categories)
+    audit = themes.read_audit(args.coded, categories) if args.coded else None
+    tables, facts = validate_themes(corpus, lexicon, config, mapping, audit, gold, gold2, labels, quick)
     out = io.ensure_dir(args.out)
-    if args.coded is not None:
-        sheet = themes.read_audit(args.coded)
-        by_entry, by_theme = themes.audit_precision(sheet)
-        io.write_csv(by_entry, out / "audit_precision_entries.csv")
-        io.write_csv(by_theme, out / "audit_precision_themes.csv")
-        inputs[Path(args.coded).name] = io.sha256_file(args.coded)
-    result = themes.analyse_themes(corpus, lexicon, config.themes)
-    structure = themes.validate_structure(result.paragraph_themes, corpus.paragraphs)
-    versions = themes.compare_versions(result.document_themes, corpus.documents)
-    io.write_csv(structure, out / "structure.csv")
-    io.write_csv(versions, out / "translation.csv")
-    io.write_csv(result.entry_counts, out / "lexicon_entries.csv")
-    io.write_csv(themes.leave_one_out(corpus, lexicon, result.matches), out / "leave_one_out.csv")
-    if args.coded is None:
-        io.write_csv(themes.audit_sample(corpus, result.matches, config.themes), out / "audit_sheet.csv")
+    for name, table in tables.items():
+        io.write_csv(table, out / name)
+    inputs.update({Path(p).name: io.sha256_file(p) for p in (args.coded, args.structure, args.gold, args.gold2,
+                                                             args.labels) if p})
     seconds = time.perf_counter() - started
-    io.write_json(io.run_record(config, inputs, command="themes-validate", lexicon=lexicon.source,
-                                coded=str(args.coded) if args.coded else None, seed=config.themes.seed,
-                                seconds=round(seconds, 3)), out / "run.json")
+    files = {k: str(v) if v else None for k, v in (("coded", args.coded), ("gold", args.gold), ("gold2", args.gold2))}
+    io.write_json(io.run_record(config, inputs, command="themes-validate", lexicon=lexicon.source, seed=config.themes.seed,
+                                structure=str(args.structure or themes.default_structure_path().name), **files,
+                                **facts, seconds=round(seconds, 3)), out / "run.json")
+    structure, versions = tables["structure.csv"], tables["translation.csv"]
     macro = structure[structure["theme"] == "macro"].set_index("check")["f1"]
     largest = versions.loc[versions["share_difference"].abs().idxmax()] if len(versions) else None
     line = ("structure macro F1: " + ", ".join(f"{k} {v:.3f}" for k, v in macro.items()) if len(macro)
@@ -141,9 +153,35 @@ def cmd_themes_validate(args, config) -> int:
                  f"{largest['theme']} {largest['share_difference']:+.3f}")
     if args.coded is not None:
         line += "; audit precision: " + ", ".join(f"{r.theme} {r.precision:.2f} (n={r.n_coded})"
-                                                  for r in by_theme.itertuples())
+                                                  for r in tables["audit_precision_themes.csv"].itertuples())
+    if gold is not None:
+        scores = tables["gold_scores.csv"]
+        line += f"; gold ({len(gold)} paragraphs) macro F1 / kappa: " + ", ".join(
+            f"{r.method} {r.f1:.2f} [{r.f1_ci_low:.2f}, {r.f1_ci_high:.2f}] / {r.kappa:.2f}"
+            for r in scores[scores["category"] == "macro"].itertuples())
     print(f"{line} -> {out} ({seconds:.1f} s)")
     return 0
+
+
+def cmd_themes_sheet(args, config) -> int:
+    themes, corpus, lexicon, config, _ = _themes_setup(args, config)
+    labels = themes.score_paragraphs(corpus, lexicon, config.themes)
+    sheet = themes.coding_sheet(corpus, labels, args.n, config.themes.seed)
+    _emit(sheet, args, config, corpus, "themes-sheet", n=args.n, seed=config.themes.seed, lexicon=lexicon.source)
+    print(f"code 'category' as one of {', '.join(lexicon.categories)}, other; read it back with themes-validate --gold")
+    return 0
+
+
+def cmd_lexicon_export(args, config) -> int:
+    from analysis import themes
+
+    lexicon = themes.load_lexicon(args.lexicon, args.lexicon_format)
+    with io.atomic_write(io.ensure_dir(args.out.parent) / args.out.name) as fh:
+        fh.write(themes.export_lexicon(lexicon, args.format))
+    print(f"{len(lexicon.categories)} categories -> {args.out} ({args.format})\n{themes.export_note(lexicon, args.format)}")
+    return 0
+
+
 def _discourse_config(config, **overrides):
     """Return `config.discourse` with the command-line options that were given."""
     import dataclasses
@@ -282,8 +320,12 @@ def cmd_figures(args, config) -> int:
 
     progress("corpus and tokens")
     corpus = load_corpus(args.manifest, config, progress=interactive, cache=_cache(args))
-    results = pipeline.make_figures(corpus, config, only=args.only, progress=progress)
+    from analysis import themes
+
+    lexicon = themes.load_lexicon(args.lexicon, args.lexicon_format)
+    results = pipeline.make_figures(corpus, config, only=args.only, progress=progress, lexicon=lexicon)
     inputs = _inputs(corpus)
+    inputs[Path(lexicon.source).name] = io.sha256_file(lexicon.source)
     # Everything is rendered in memory before anything is written: a failure leaves earlier figures whole.
     progress(f"rendering and writing {len(results)} figures to {out}")
     files: list[tuple[Path, bytes]] = []
@@ -337,17 +379,10 @@ def cmd_topics(args, config) -> int:
     from analysis import themes
     from analysis.topics import theme_words
 
-    lexicon = themes.load_lexicon(args.lexicon)
+    lexicon = themes.load_lexicon(args.lexicon, args.lexicon_format)
     labels = None
     if args.labels is not None:
-        try:
-            labels = pd.read_csv(args.labels, dtype={"doc_id": str, "theme": str})
-        except FileNotFoundError:
-            raise AnalysisError(f"{args.labels}: paragraph labels file not found") from None
-        missing = sorted({"doc_id", "para_id", "theme"} - set(labels.columns))
-        if missing:
-            raise AnalysisError(f"{args.labels}: missing column(s) {', '.join(missing)}; "
-                                "expected doc_id, para_id, theme")
+        labels = io.read_table(args.labels, ("doc_id", "para_id", "theme"), "paragraph labels")
     corpus = load_corpus(args.manifest, config, progress=sys.stderr.isatty(), cache=_cache(args))
     if labels is None:      # agreement against the dictionary model's paragraph labels
         labels = themes.score_paragraphs(corpus, lexicon, config.themes)[["doc_id", "para_id", "theme"]]
@@ -445,21 +480,43 @@ def build_parser() -> argparse.ArgumentParser:
             ("themes", cmd_themes, "theme dictionary model: paragraph_themes.csv, document_themes.csv, "
                                    "year_themes.csv, lexicon_entries.csv, concordance.csv"),
             ("themes-validate", cmd_themes_validate, "validate the theme model: structure.csv, translation.csv, "
-                                                     "lexicon_entries.csv, leave_one_out.csv, audit_sheet.csv")):
+                                                     "lexicon_entries.csv, leave_one_out.csv, audit_sheet.csv; "
+                                                     "with --gold: gold_scores.csv, gold_confusion.csv"),
+            ("themes-sheet", cmd_themes_sheet, "coding sheet: a seeded sample of paragraphs, stratified by "
+                                               "document and predicted label, to code by hand")):
         p = sub.add_parser(name, help=text)
-        p.add_argument("--out", type=Path, required=True, help="output folder")
-        p.add_argument("--lexicon", type=Path, default=None,
-                       help="theme lexicon YAML (default: the package's data/themes.yaml)")
-        p.add_argument("--seed", type=int, default=None, help="bootstrap and audit seed (default: config)")
+        p.add_argument("--out", type=Path, required=True,
+                       help="the coding sheet CSV to write" if name == "themes-sheet" else "output folder")
+        if name == "themes-sheet":
+            p.add_argument("--n", type=int, required=True, help="paragraphs to draw")
+        _lexicon_options(p)
+        p.add_argument("--seed", type=int, default=None, help="bootstrap and sample seed (default: config)")
         if name == "themes":
             p.add_argument("--by", action="append", metavar="FIELD", default=None,
                            help="also write themes_by_FIELD.csv: rates and shares per group of a documents.csv "
                                 "field (genre, translation, or a column the manifest adds); repeatable")
+        for flag, help_text in (("--coded", "a marked audit_sheet.csv: per-entry and per-theme precision"),
+                                ("--structure", "structure mapping CSV (doc_id, part, section, item, category, "
+                                                "check); default: analysis/data/structure_seeds.csv"),
+                                ("--gold", "hand-coded paragraphs (doc_id, para_id or line, category): "
+                                           "gold_scores.csv, gold_confusion.csv"),
+                                ("--gold2", "a second coder's file, scored against --gold (inter-coder ceiling)"),
+                                ("--labels", "topic models' paragraph labels (paragraph_themes.csv of a topics "
+                                             "run) for --gold; default: a quick topic grid")):
+            if name == "themes-validate":
+                p.add_argument(flag, type=Path, default=None, help=help_text)
         if name == "themes-validate":
-            p.add_argument("--coded", type=Path, default=None,
-                           help="a marked audit_sheet.csv: report per-entry and per-theme precision")
+            p.add_argument("--no-topics", action="store_true", help="score only the dictionary against --gold")
         _common(p)
         p.set_defaults(func=func)
+
+    p = sub.add_parser("lexicon", help="lexicon tools: export for quanteda or LIWC").add_subparsers(
+        dest="lexicon_command", required=True).add_parser("export", help="write the lexicon for quanteda or LIWC")
+    p.add_argument("--format", choices=("quanteda", "liwc"), required=True, help="dictionary format to write")
+    p.add_argument("--out", type=Path, required=True, help="file to write")
+    _lexicon_options(p)
+    _common(p)
+    p.set_defaults(func=cmd_lexicon_export)
     p = sub.add_parser("keyness", help="key terms of a target group of paragraphs against a reference group")
     p.add_argument("--target", action="append", required=True, metavar="FIELD=VALUE",
                    help="documents of the target group, by a documents.csv field (doc_id, year, genre, "
@@ -523,6 +580,7 @@ def build_parser() -> argparse.ArgumentParser:
                    help="make only this figure (repeatable); names: "
                    + ", ".join(n if n != "keyness" else "keyness_<label>" for n in FIGURE_NAMES)
                    + " (labels: [[figures.keyness]] of the config, or derived from the manifest)")
+    _lexicon_options(p)
     _common(p)
     p.set_defaults(func=cmd_figures)
     p = sub.add_parser("topics", help="topic models: selection, stability, labels, themes, agreement")
@@ -533,8 +591,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--models", nargs="+", default=None, metavar="MODEL",
                    help="model families: gensim, sklearn, seeded, tomotopy")
     p.add_argument("--quick", action="store_true", help="small grid (K 4 6, 2 seeds, few passes)")
-    p.add_argument("--lexicon", type=Path, default=None,
-                   help="theme lexicon YAML (default: analysis/data/themes.yaml)")
+    _lexicon_options(p)
     p.add_argument("--labels", type=Path, default=None,
                    help="CSV of dictionary paragraph labels (doc_id, para_id, theme) for agreement.csv")
     p.add_argument("--save", type=Path, default=None, metavar="DIR",

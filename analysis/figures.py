@@ -6,8 +6,9 @@ interval columns: every estimate is drawn with its interval. `make_figures` comp
 from a corpus and returns, per figure, the Figure, the exact numbers it shows and what the sidecar
 records; `analysis figures` writes them (PNG, SVG, CSV, JSON).
 
-Colours are the Okabe-Ito palette (safe for the common colour-vision deficiencies); each theme has
-one colour in every figure.
+Colours are the Okabe-Ito palette (safe for the common colour-vision deficiencies); each category
+of the lexicon has one colour and marker in every figure (`category_colours`, `category_markers`):
+the four default themes keep theirs, other categories take the free colours in palette order.
 """
 from __future__ import annotations
 
@@ -23,7 +24,6 @@ import pandas as pd  # noqa: E402
 
 from analysis.errors import SchemaError  # noqa: E402
 
-THEMES = ("security", "development", "livelihood", "supervision")
 OKABE_ITO = {"orange": "#E69F00", "sky": "#56B4E9", "green": "#009E73", "yellow": "#F0E442",
              "blue": "#0072B2", "vermillion": "#D55E00", "purple": "#CC79A7", "grey": "#999999",
              "black": "#000000"}
@@ -31,6 +31,61 @@ THEME_COLOURS = {"security": OKABE_ITO["blue"], "development": OKABE_ITO["green"
                  "livelihood": OKABE_ITO["orange"], "supervision": OKABE_ITO["purple"],
                  "other": OKABE_ITO["grey"], "none": OKABE_ITO["grey"]}
 MARKERS = {"security": "o", "development": "s", "livelihood": "D", "supervision": "^"}
+#: Colours and markers given, in order, to categories without one of their own.
+CATEGORY_PALETTE = tuple(OKABE_ITO[c] for c in ("blue", "green", "orange", "purple", "sky", "vermillion",
+                                                "yellow", "black")) + tuple(matplotlib.colormaps["tab20"].colors)
+CATEGORY_MARKERS = ("o", "s", "D", "^", "v", "P", "X", "*", "h", "p", "<", ">")
+RESIDUAL = ("other", "none")
+
+
+def category_colours(categories) -> dict[str, object]:
+    """Return a colour per category (and grey for "other" and "none").
+
+    A default theme keeps its colour (`THEME_COLOURS`); the other categories take, in order, the
+    colours of `CATEGORY_PALETTE` that no category present uses (cycling after 28).
+
+    Examples
+    --------
+    >>> category_colours(["courts", "security"])["courts"]
+    '#009E73'
+    """
+    categories = [c for c in categories if c not in RESIDUAL]
+    taken = {THEME_COLOURS[c] for c in categories if c in THEME_COLOURS}
+    free = [c for c in CATEGORY_PALETTE if c not in taken]
+    out, k = {}, 0
+    for c in categories:
+        if c in THEME_COLOURS:
+            out[c] = THEME_COLOURS[c]
+        else:
+            out[c] = free[k % len(free)]
+            k += 1
+    return {**out, "other": OKABE_ITO["grey"], "none": OKABE_ITO["grey"]}
+
+
+def category_markers(categories) -> dict[str, str]:
+    """Return a marker per category: a default theme keeps its own (`MARKERS`), the others take
+    the free markers of `CATEGORY_MARKERS` in order (cycling)."""
+    categories = [c for c in categories if c not in RESIDUAL]
+    taken = {MARKERS[c] for c in categories if c in MARKERS}
+    free = [m for m in CATEGORY_MARKERS if m not in taken]
+    out, k = {}, 0
+    for c in categories:
+        if c in MARKERS:
+            out[c] = MARKERS[c]
+        else:
+            out[c] = free[k % len(free)]
+            k += 1
+    return out
+
+
+def _categories(table: pd.DataFrame, column: str = "theme") -> list[str]:
+    """Return the categories of a result table in order of first appearance ("other"/"none" left out)."""
+    return [c for c in dict.fromkeys(map(str, table[column])) if c not in RESIDUAL]
+
+
+def _n_categories(n: int) -> str:
+    words = {1: "one", 2: "two", 3: "three", 4: "four", 5: "five", 6: "six", 7: "seven", 8: "eight", 9: "nine"}
+    return "the theme" if n == 1 else f"the {words.get(n, n)} themes"
 
 STYLE = {"font.size": 9, "axes.titlesize": 10, "axes.labelsize": 9, "xtick.labelsize": 8,
          "ytick.labelsize": 8, "legend.fontsize": 8, "axes.spines.top": False,
@@ -71,8 +126,8 @@ def _doc_order(table: pd.DataFrame, documents: pd.DataFrame | None) -> list[str]
 
 def plot_theme_attention(document_themes: pd.DataFrame, year_themes: pd.DataFrame,
                          documents: pd.DataFrame | None = None, n_boot: int | str = "?") -> plt.Figure:
-    """Return a 2 x 2 figure: rate per 1,000 tokens and share of the four themes, by document and by
-    year, each with its 95% bootstrap interval. The year axis is a time axis: a year without
+    """Return a 2 x 2 figure: rate per 1,000 tokens and share of each category (theme), by document
+    and by year, each with its 95% bootstrap interval. The year axis is a time axis: a year without
     documents is a gap, not a neighbour."""
     for t in (document_themes, year_themes):
         require_intervals(t, ("rate_ci_low", "rate_ci_high"), ("share_ci_low", "share_ci_high"),
@@ -81,18 +136,21 @@ def plot_theme_attention(document_themes: pd.DataFrame, year_themes: pd.DataFram
         fig, axes = plt.subplots(2, 2, figsize=(10, 6.2), gridspec_kw={"width_ratios": [5, 4]})
         docs = _doc_order(document_themes, documents)
         years = sorted(year_themes["year"].unique())
+        categories = _categories(document_themes)
+        colours, markers = category_colours(categories), category_markers(categories)
+        width = 0.68 / len(categories)
         for col, (table, key, labels) in enumerate([(document_themes, "doc_id", docs),
                                                     (year_themes, "year", years)]):
             # documents are categories; years are time, so a year without documents is a gap
             x = np.arange(len(labels)) if col == 0 else np.asarray(labels, dtype=float)
             for row, (est, lo, hi, ylabel) in enumerate([
                     ("rate_per_1k", "rate_ci_low", "rate_ci_high", "matches per 1,000 tokens"),
-                    ("share", "share_ci_low", "share_ci_high", "share of the four themes")]):
+                    ("share", "share_ci_low", "share_ci_high", f"share of {_n_categories(len(categories))}")]):
                 ax = axes[row, col]
-                for k, theme in enumerate(THEMES):
+                for k, theme in enumerate(categories):
                     sub = table[table["theme"] == theme].set_index(key).reindex(labels)
-                    _errorbar(ax, x + (k - 1.5) * 0.17, sub[est], sub[lo], sub[hi], fmt=MARKERS[theme],
-                              color=THEME_COLOURS[theme], label=theme)
+                    _errorbar(ax, x + (k - (len(categories) - 1) / 2) * width, sub[est], sub[lo], sub[hi],
+                              fmt=markers[theme], color=colours[theme], label=theme)
                 ax.set_xticks(x, [str(v) for v in labels], rotation=20 if col == 0 else 0, ha="right" if col == 0 else "center")
                 if col == 1 and len(labels):
                     ax.set_xlim(min(labels) - 0.6, max(labels) + 0.6)
@@ -101,7 +159,7 @@ def plot_theme_attention(document_themes: pd.DataFrame, year_themes: pd.DataFram
                 if row == 0:
                     ax.set_title("by document" if col == 0 else "by year")
         handles, labels = axes[0, 0].get_legend_handles_labels()
-        fig.legend(handles, labels, ncol=4, loc="upper center", frameon=False)
+        fig.legend(handles, labels, ncol=min(4, len(categories)), loc="upper center", frameon=False)
         fig.text(0.01, 0.005, "Dictionary model. Points: estimates; bars: 95% bootstrap intervals over paragraphs "
                  f"(B = {n_boot}). Years pool their documents, leaving out second versions of a text (documents with version_of).", fontsize=7)
         fig.tight_layout(rect=(0, 0.02, 1, 0.95))
@@ -115,7 +173,7 @@ def plot_translation_robustness(versions: pd.DataFrame, ax=None) -> plt.Figure:
                       what="plot_translation_robustness")
     with style():
         fig, ax = (plt.subplots(figsize=(6, 3.4)) if ax is None else (ax.figure, ax))
-        themes = [t for t in THEMES if t in set(versions["theme"])]
+        themes = _categories(versions)
         y = np.arange(len(themes))
         v = versions.set_index("theme").reindex(themes)
         version, original = versions["doc_id"].iloc[0], versions["version_of"].iloc[0]
@@ -128,7 +186,7 @@ def plot_translation_robustness(versions: pd.DataFrame, ax=None) -> plt.Figure:
             ax.annotate(f"diff {row['share_difference']:+.3f}", (max(row["share_ci_high"], row["other_ci_high"]) + 0.01, yi),
                         va="center", fontsize=7)
         ax.set_yticks(y, themes)
-        ax.set_xlabel("share of the four themes' matches (95% bootstrap interval)")
+        ax.set_xlabel(f"share of {_n_categories(len(themes))}' matches (95% bootstrap interval)")
         ax.set_xlim(0, min(1, float(np.nanmax(v[["share_ci_high", "other_ci_high"]].to_numpy())) + 0.15))
         ax.invert_yaxis()
         ax.legend(frameon=False, loc="upper center", bbox_to_anchor=(0.5, -0.22), ncol=2, fontsize=7)
@@ -243,7 +301,8 @@ def plot_method_agreement(theme_shares: pd.DataFrame, agreement: pd.DataFrame,
     topic model, with intervals (paragraph bootstrap; seed range for topic models); the legend gives
     each model's Cohen's kappa against the dictionary labels."""
     require_intervals(theme_shares, ("share_ci_low", "share_ci_high"), what="plot_method_agreement")
-    shares = theme_shares[(theme_shares["level"] == "document") & theme_shares["theme"].isin(THEMES)]
+    categories = _categories(theme_shares)
+    shares = theme_shares[(theme_shares["level"] == "document") & theme_shares["theme"].isin(categories)]
     docs = [d for d in _doc_order(shares.rename(columns={"unit": "doc_id"}), documents)]
     models = [m for m in MODEL_STYLE if m in set(shares["model"])]
     kappa = agreement[(agreement["level"] == "all") & (agreement["theme"] == "all")].set_index("model")["kappa"]
@@ -252,12 +311,13 @@ def plot_method_agreement(theme_shares: pd.DataFrame, agreement: pd.DataFrame,
         for ax, doc in zip(axes[0], docs):
             sub = shares[shares["unit"] == doc]
             for j, model in enumerate(models):
-                m = sub[sub["model"] == model].set_index("theme").reindex(THEMES)
+                m = sub[sub["model"] == model].set_index("theme").reindex(categories)
                 colour, marker = MODEL_STYLE[model]
                 label = model if model == "dictionary" else f"{model} (kappa {kappa.get(model, np.nan):.2f})"
-                _errorbar(ax, np.arange(len(THEMES)) + (j - (len(models) - 1) / 2) * 0.14, m["share"],
+                _errorbar(ax, np.arange(len(categories)) + (j - (len(models) - 1) / 2) * 0.14, m["share"],
                           m["share_ci_low"], m["share_ci_high"], fmt=marker, color=colour, label=label)
-            ax.set_xticks(range(len(THEMES)), [t[:5] + "." for t in THEMES], rotation=30)
+            ax.set_xticks(range(len(categories)), [t if len(t) <= 6 else t[:5] + "." for t in categories],
+                          rotation=30)
             ax.set_title(doc, fontsize=8)
         axes[0, 0].set_ylabel("share of the document (token-weighted)")
         handles, labels = axes[0, 0].get_legend_handles_labels()
@@ -316,12 +376,14 @@ def plot_topic_terms(topic_terms: pd.DataFrame, topic_themes: pd.DataFrame, n_te
     cols = 4
     rows = int(np.ceil(k / cols))
     themes = topic_themes.set_index("topic")
+    colours = category_colours([c[len("mass_"):] for c in topic_themes.columns if str(c).startswith("mass_")]
+                               or _categories(topic_themes))
     with style():
         fig, axes = plt.subplots(rows, cols, figsize=(10, 1.9 * rows + 0.6), squeeze=False)
         for topic, ax in zip(range(k), axes.flat):
             sub = topic_terms[topic_terms["topic"] == topic].sort_values("rank").head(n_terms).iloc[::-1]
             theme = themes.loc[topic, "theme"]
-            ax.barh(sub["term"], sub["weight"], color=THEME_COLOURS.get(theme, OKABE_ITO["grey"]))
+            ax.barh(sub["term"], sub["weight"], color=colours.get(theme, OKABE_ITO["grey"]))
             seeded = " (seeded)" if bool(themes.loc[topic, "seeded"]) else ""
             ax.set_title(f"topic {topic}: {theme}{seeded}, lift {themes.loc[topic, 'lift']:.1f}", fontsize=7.5)
             ax.tick_params(labelsize=6.5)

@@ -63,6 +63,29 @@ def write_csv(table: "pd.DataFrame", path: str | Path) -> Path:
     return path
 
 
+def read_table(path: str | Path, columns: tuple[str, ...], what: str) -> "pd.DataFrame":
+    """Read a CSV that must have `columns` (doc_id, theme and model read as text).
+
+    Raises
+    ------
+    AnalysisError
+        If the file is missing, not a readable CSV or lacks a column; the message names the file
+        and `what` it is.
+    """
+    import pandas as pd
+
+    try:
+        table = pd.read_csv(path, dtype={"doc_id": str, "theme": str, "model": str})
+    except FileNotFoundError:
+        raise AnalysisError(f"{path}: {what} file not found") from None
+    except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as exc:
+        raise AnalysisError(f"{path}: {what} file is not a readable CSV ({' '.join(str(exc).split())})") from None
+    missing = [c for c in columns if c not in table.columns]
+    if missing:
+        raise AnalysisError(f"{path}: missing column(s) {', '.join(missing)}; expected {', '.join(columns)}")
+    return table
+
+
 def write_json(data: dict, path: str | Path) -> Path:
     """Write `data` as indented, key-sorted JSON, atomically; return the path."""
     path = Path(path)

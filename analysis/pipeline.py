@@ -1,4 +1,5 @@
-"""The figure pipeline: a tokenised corpus -> the tables of every figure -> `FigureOutput`s.
+"""The pipelines: a tokenised corpus -> the tables of every figure (`make_figures`), and the
+paragraph labels of every method scored against a coder (`score_gold`).
 
 Runs the stages (themes, topics, discourse) and hands each figure's table to its plotting function
 in `analysis.figures`; writing files is the CLI's job.
@@ -105,7 +106,8 @@ def collocation_edges(tokens: pd.DataFrame, node: str, window: int, first_ring: 
     return table[["source", "target", "count", "g2", "pmi", "t_score", "dice", "p"]]
 
 
-def make_figures(corpus, config=None, only: list[str] | None = None, progress=None) -> list[FigureOutput]:
+def make_figures(corpus, config=None, only: list[str] | None = None, progress=None,
+                 lexicon=None) -> list[FigureOutput]:
     """Return every figure (or those named in `only`) computed from a tokenised corpus.
 
     Parameters
@@ -117,6 +119,8 @@ def make_figures(corpus, config=None, only: list[str] | None = None, progress=No
         Names from `FIGURES`, with ``keyness_<label>`` for each comparison of `keyness_pairs`.
     progress : callable, optional
         Called with a short message before each slow step.
+    lexicon : analysis.themes.Lexicon, optional
+        Its categories are the figures' themes; default `analysis.themes.load_lexicon()`.
 
     Raises
     ------
@@ -139,14 +143,14 @@ def make_figures(corpus, config=None, only: list[str] | None = None, progress=No
         raise ParameterError("make_figures", "only", f"{', '.join(unknown)}: no such figure; choose from {', '.join(names)}")
     outputs: list[FigureOutput] = []
     needs_topics = {"method_agreement", "topic_diagnostics", "topic_terms", "document_topics"} & set(wanted)
+    lexicon = lexicon or themes.load_lexicon()
     say("themes: dictionary model and bootstrap")
-    theme_result = themes.analyse_themes(corpus, config=config.themes)
+    theme_result = themes.analyse_themes(corpus, lexicon, config=config.themes)
     topic_result = None
     if needs_topics:
         from analysis import topics
 
         say("topics: LDA grid (gensim, scikit-learn, seeded)")
-        lexicon = themes.load_lexicon()
         topic_result = topics.run_topics(corpus, config.topics, topics.theme_words(lexicon),
                                          theme_result.paragraph_themes[["doc_id", "para_id", "theme"]])
     for name in wanted:
@@ -221,3 +225,106 @@ def make_figures(corpus, config=None, only: list[str] | None = None, progress=No
                                         {"node": fc.network_node, "window": fc.network_window,
                                          "min_count": fc.network_min_count, "layout_seed": fc.layout_seed}))
     return outputs
+
+
+def score_gold(corpus, lexicon, paragraph_themes: pd.DataFrame, gold: pd.DataFrame,
+               gold2: pd.DataFrame | None = None, topic_labels: pd.DataFrame | None = None,
+               topics_config=None, themes_config=None) -> tuple[pd.DataFrame, pd.DataFrame, dict]:
+    """Score the dictionary's, each topic model's and a second coder's paragraph labels against a coder.
+
+    Parameters
+    ----------
+    corpus : Corpus
+    lexicon : analysis.themes.Lexicon
+        Its categories are the labels scored.
+    paragraph_themes : DataFrame
+        The dictionary's labels (`analysis.themes.score_paragraphs`).
+    gold, gold2 : DataFrame
+        Coders' files read with `analysis.themes.read_gold`; `gold2` is scored against `gold` as
+        method "coder2" (the inter-coder ceiling).
+    topic_labels : DataFrame, optional
+        Topic models' labels (model, doc_id, para_id, theme: a topics run's ``paragraph_themes``).
+    topics_config : TopicsConfig, optional
+        Without `topic_labels`, fit this topic grid to label the paragraphs; neither: the dictionary
+        (and the second coder) only.
+    themes_config : ThemesConfig, optional
+        Supplies n_boot, seed and ci_level of the bootstrap.
+
+    Returns
+    -------
+    scores, confusion : DataFrame
+        As `analysis.themes.score_labels`.
+    facts : dict
+        What labelled the paragraphs (the topic grid's analysis K), for the run record.
+    """
+    from analysis import themes
+    from analysis.config import ThemesConfig
+
+    themes_config = themes_config or ThemesConfig()
+    facts: dict = {}
+    if topic_labels is None and topics_config is not None:
+        from analysis.topics import run_topics, theme_words
+
+        result = run_topics(corpus, topics_config, theme_words(lexicon))
+        topic_labels = result.paragraph_themes
+        facts["topics_analysis_k"] = result.facts["analysis_k"]
+    predictions = {"dictionary": paragraph_themes[["doc_id", "para_id", "theme"]]}
+    if topic_labels is not None:
+        for model, sub in topic_labels.groupby("model", sort=False):
+            predictions[str(model)] = themes.complete_labels(sub, corpus.analysed)
+    if gold2 is not None:
+        predictions["coder2"] = gold2.rename(columns={"category": "theme"})
+    scores, confusion = themes.score_labels(gold, predictions, lexicon.categories, themes_config.n_boot,
+                                            themes_config.seed, themes_config.ci_level)
+    return scores, confusion, facts
+
+
+def validate_themes(corpus, lexicon, config=None, mapping: pd.DataFrame | None = None,
+                    audit: pd.DataFrame | None = None, gold: pd.DataFrame | None = None,
+                    gold2: pd.DataFrame | None = None, topic_labels: pd.DataFrame | None = None,
+                    topics_config=None) -> tuple[dict[str, pd.DataFrame], dict]:
+    """Return every table of ``analysis themes-validate``, computed before anything is written.
+
+    Parameters
+    ----------
+    corpus : Corpus
+    lexicon : analysis.themes.Lexicon
+    config : analysis.config.Config, optional
+    mapping : DataFrame, optional
+        A structure mapping (`analysis.themes.read_structure`); default the seed corpus's.
+    audit : DataFrame, optional
+        A marked precision-audit sheet (`analysis.themes.read_audit`); without it, a new sheet.
+    gold, gold2, topic_labels, topics_config
+        As `score_gold` (skipped without `gold`).
+
+    Returns
+    -------
+    tables : dict of str to DataFrame
+        File name -> table: structure.csv, translation.csv, lexicon_entries.csv, leave_one_out.csv,
+        audit_sheet.csv or audit_precision_entries.csv and audit_precision_themes.csv, and with
+        `gold` gold_scores.csv and gold_confusion.csv.
+    facts : dict
+        What `score_gold` reports, for the run record.
+    """
+    from analysis import themes
+    from analysis.config import Config
+
+    config = config or Config()
+    categories = list(lexicon.categories)
+    result = themes.analyse_themes(corpus, lexicon, config.themes)
+    tables = {"structure.csv": themes.validate_structure(result.paragraph_themes, corpus.paragraphs, mapping=mapping,
+                                                         categories=categories),
+              "translation.csv": themes.compare_versions(result.document_themes, corpus.documents),
+              "lexicon_entries.csv": result.entry_counts,
+              "leave_one_out.csv": themes.leave_one_out(corpus, lexicon, result.matches)}
+    if audit is None:
+        tables["audit_sheet.csv"] = themes.audit_sample(corpus, result.matches, config.themes, categories)
+    else:
+        by_entry, by_theme = themes.audit_precision(audit, categories=categories)
+        tables.update({"audit_precision_entries.csv": by_entry, "audit_precision_themes.csv": by_theme})
+    facts: dict = {}
+    if gold is not None:
+        scores, confusion, facts = score_gold(corpus, lexicon, result.paragraph_themes, gold, gold2, topic_labels,
+                                              topics_config, config.themes)
+        tables.update({"gold_scores.csv": scores, "gold_confusion.csv": confusion})
+    return tables, facts

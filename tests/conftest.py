@@ -108,3 +108,50 @@ def make_pdf(pages: list[list[str]]) -> bytes:
     out += b"".join(b"%010d 00000 n \n" % o for o in offsets)
     out += b"trailer\n<< /Size %d /Root 1 0 R >>\nstartxref\n%d\n%%%%EOF\n" % (len(objects) + 1, xref)
     return bytes(out)
+
+
+#: A user's codebook in quanteda YAML: three categories, none of them the four themes; one nested
+#: (flattened to ``party.discipline``).
+CODEBOOK_YAML = """\
+# a quanteda dictionary
+technology:
+  - digital*
+  - artificial intelligence
+  - big data
+courts:
+  - court
+  - judge
+  - trial
+party:
+  discipline:
+    - corruption
+    - discipline
+"""
+
+
+@pytest.fixture
+def codebook_manifest(tmp_path):
+    """Three documents whose paragraphs are planted for the codebook's categories.
+
+    Dictionary labels by construction (doc, para_id -> label): a 1 technology, a 2 courts,
+    a 3 party.discipline, a 4 none; b 1 courts (2 court words, 1 technology), b 2 party.discipline,
+    b 3 courts, b 4 technology; c (headings I. Courts, II. Technology) 2 courts, 3 technology
+    (a 1:1 tie won by the earlier match, "digital"), 5 technology. Paragraph k of a and b is on line 2k - 1.
+    """
+    return write_corpus(tmp_path / "codebook", {
+        "a-2020": ("2020-03-01", "Digital platforms and big data changed artificial intelligence work.\n\n"
+                                 "The court and the judge held a fair trial.\n\nCorruption cases tested party discipline.\n\n"
+                                 "The weather was mild this spring.\n"),
+        "b-2021": ("2021-03-01", "Judges of the court used digital tools.\n\nDiscipline against corruption remained strict.\n\n"
+                                 "Trial courts heard many cases.\n\nBig data systems support the digital economy.\n"),
+        "c-2022": ("2022-03-01", "I. Courts\n\nThe court held a trial.\n\nDigital evidence reached the judge.\n\n"
+                                 "II. Technology\n\nBig data and digital tools.\n"),
+    })
+
+
+@pytest.fixture
+def codebook_path(tmp_path):
+    """The codebook YAML written to a temporary file."""
+    path = tmp_path / "codebook.yaml"
+    path.write_text(CODEBOOK_YAML, encoding="utf-8")
+    return path

@@ -43,7 +43,8 @@ def test_figure_command_writes_four_files_per_figure_and_same_csv_twice(tmp_path
         assert (tmp_path / "a" / f"{name}.csv").read_bytes() == (tmp_path / "b" / f"{name}.csv").read_bytes()
     side = json.loads((tmp_path / "a" / "theme_attention.json").read_text())
     assert side["seeds"]["themes"] == 12345 and side["n_boot"] >= 1000
-    assert len(side["inputs_sha256"]) == 6 and "gensim" in side["versions"]
+    assert len(side["inputs_sha256"]) == 7 and "gensim" in side["versions"]
+    assert "themes.yaml" in side["inputs_sha256"]          # the lexicon, whose categories the figures show
     shown = pd.read_csv(tmp_path / "a" / "theme_attention.csv")
     assert {"rate_ci_low", "rate_ci_high", "share_ci_low", "share_ci_high"} <= set(shown.columns)
     assert ((shown["rate_ci_low"] <= shown["rate_per_1k"]) & (shown["rate_per_1k"] <= shown["rate_ci_high"])).all()

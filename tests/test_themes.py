@@ -195,19 +195,26 @@ def test_glob_matching_nothing_warns_not_raises(planted, tmp_path):
 
 @pytest.mark.parametrize("text, message", [
     ("themes:\n  security: [\n", r"bad\.yaml: lexicon is not valid YAML"),
-    ("- just a list\n", r"bad\.yaml: lexicon must be a mapping with a 'themes' key"),
-    (SMALL_LEXICON.replace("  supervision:", "  justice:"), r"bad\.yaml: unknown theme 'justice'; expected one of"),
+    ("- just a list\n", r"bad\.yaml: lexicon must be a mapping: a 'themes' key"),
+    (SMALL_LEXICON.replace("  supervision:", "  doc_id:"),
+     r"bad\.yaml:12: category name 'doc_id' collides with a table column"),
+    (SMALL_LEXICON.replace("  supervision:", "  none:"), r"bad\.yaml:12: category name 'none' collides"),
     (SMALL_LEXICON.replace("    - {pattern: supervision, rationale: core}\n", "    []\n"),
-     r"bad\.yaml: theme 'supervision' is missing or empty"),
+     r"bad\.yaml:12: category 'supervision' is empty"),
+    (SMALL_LEXICON.replace("  supervision:", "  security:"),
+     r"bad\.yaml:12: key 'security' appears twice in one mapping \(first at line 2\)"),
     (SMALL_LEXICON.replace("minor, rationale", "national security, rationale"),
-     r"bad\.yaml: livelihood entry 2: pattern 'national security' is already listed under 'security'"),
+     r"bad\.yaml:11: livelihood entry 2: pattern 'national security' is already listed under 'security'"),
     (SMALL_LEXICON.replace("{pattern: minor, rationale: core}", "{pattern: minor}"),
-     r"bad\.yaml: livelihood entry 2 \('minor'\): field 'rationale' is missing"),
+     r"bad\.yaml:11: livelihood entry 2 \('minor'\): field 'rationale' is missing"),
     (SMALL_LEXICON.replace("{pattern: minor, rationale: core}", "{pattern: minor, rationale: x, weight: 2}"),
-     r"bad\.yaml: livelihood entry 2 \('minor'\): unknown field\(s\) weight"),
+     r"bad\.yaml:11: livelihood entry 2 \('minor'\): unknown field\(s\) weight"),
     (SMALL_LEXICON.replace("{pattern: minor,", "{pattern: '123',"),
-     r"bad\.yaml: livelihood entry 2: pattern '123' has no word"),
+     r"bad\.yaml:11: livelihood entry 2: pattern '123' has no word"),
+    (SMALL_LEXICON.replace("{pattern: minor,", "{pattern: '**',"),
+     r"bad\.yaml:11: livelihood entry 2: pattern '\*\*': glob word '\*\*' has no letter and would match every"),
     (SMALL_LEXICON + "weights: {}\n", r"bad\.yaml: unknown top-level key\(s\) 'weights'"),
+    ("themes: {}\n", r"bad\.yaml:1: 'themes' must map category names to lists of entries \(at least one"),
 ])
 def test_bad_lexicon_names_file_and_entry(tmp_path, text, message):
     with pytest.raises(ConfigError, match=message):
@@ -236,7 +243,8 @@ def test_theme_rates_rejects_bad_input(planted, small_lexicon):
     with pytest.raises(ConfigError, match=r"by must be a column of the documents table \(.*\); got 'month'"):
         themes.theme_rates(table, planted.documents, by="month", config=FAST)
     with pytest.raises(analysis.SchemaError, match=r"theme_rates: .*missing column 'count_security'"):
-        themes.theme_rates(table.drop(columns="count_security"), planted.documents, config=FAST)
+        themes.theme_rates(table.drop(columns="count_security"), planted.documents, config=FAST,
+                           categories=small_lexicon.categories)
     with pytest.raises(AnalysisError, match=r"doc_id 'sec-2020' of the paragraph table is not in the documents"):
         themes.theme_rates(table, planted.documents.query("doc_id != 'sec-2020'"), config=FAST)
 
@@ -399,8 +407,8 @@ def test_read_audit_rejects_bad_values(tmp_path):
     with pytest.raises(AnalysisError, match=r"bad\.csv:3: field 'correct' is 'maybe'; expected 1/0"):
         themes.read_audit(bad)
     bad.write_text(header + "d,1,1,a,b,c,safety,x,1\n", encoding="utf-8")
-    with pytest.raises(AnalysisError, match=r"bad\.csv:2: field 'theme' is 'safety'"):
-        themes.read_audit(bad)
+    with pytest.raises(AnalysisError, match=r"bad\.csv:2: field 'theme' is 'safety'; expected one of security, "):
+        themes.read_audit(bad, themes.THEMES)
     bad.write_text("doc_id,para_id,theme\nd,1,security\n", encoding="utf-8")
     with pytest.raises(AnalysisError, match=r"bad\.csv: coding sheet has no column\(s\) entry, correct"):
         themes.read_audit(bad)
@@ -456,9 +464,9 @@ def test_cli_themes_validate_and_coded_sheet(tiny_manifest, tmp_path, capsys):
 
 
 def test_cli_bad_lexicon_one_line_exit_2(tiny_manifest, tmp_path, capsys):
-    bad = write_lexicon(tmp_path / "bad.yaml", SMALL_LEXICON.replace("  supervision:", "  justice:"))
+    bad = write_lexicon(tmp_path / "bad.yaml", SMALL_LEXICON.replace("  supervision:", "  theme:"))
     status = cli.main(["themes", "--out", str(tmp_path / "o"), "--lexicon", str(bad),
                        "--manifest", str(tiny_manifest)])
     assert status == 2
     err = capsys.readouterr().err
-    assert err.count("\n") == 1 and "bad.yaml: unknown theme 'justice'" in err
+    assert err.count("\n") == 1 and "bad.yaml:12: category name 'theme' collides" in err

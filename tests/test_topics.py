@@ -389,9 +389,9 @@ def test_cli_errors_are_one_line(tmp_path, capsys):
                      str(tmp_path / "missing.yaml")]) == 2
     assert "missing.yaml: lexicon file not found" in capsys.readouterr().err
     bad = tmp_path / "bad.yaml"
-    bad.write_text("themes:\n  securty:\n    - {pattern: x, rationale: y}\n", encoding="utf-8")
+    bad.write_text("themes:\n  other:\n    - {pattern: x, rationale: y}\n", encoding="utf-8")
     assert cli.main(["topics", "--out", str(tmp_path / "o"), "--quick", "--lexicon", str(bad)]) == 2
-    assert "unknown theme 'securty'" in capsys.readouterr().err
+    assert "bad.yaml:2: category name 'other' collides" in capsys.readouterr().err
     lexicon = write_lexicon(tmp_path / "themes.yaml")
     assert cli.main(["topics", "--out", str(tmp_path / "o"), "--quick", "--k", "1", "--lexicon",
                      str(lexicon)]) == 2

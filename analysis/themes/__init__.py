@@ -1,7 +1,10 @@
-"""Dictionary model of the four themes (security, development, livelihood, supervision).
+"""Dictionary model of a lexicon's categories (by default the four themes: security, development,
+livelihood, supervision).
 
-A lexicon (``data/themes.yaml`` by default, or the user's own YAML file) lists, per theme, entries
-``{pattern, rationale}``. A pattern is one lemma ("terrorism"), a multi-word expression ("national
+A lexicon (``data/themes.yaml`` by default, or the user's own file: the package's YAML format, a
+quanteda YAML dictionary or a LIWC ``.dic`` file, see `analysis.themes.lexicon`) defines any
+number of categories (`Lexicon.categories`, called themes in the tables) and lists, per category,
+entries ``{pattern, rationale}``. A pattern is one lemma ("terrorism"), a multi-word expression ("national
 security", matched as a sequence of lemmas over every token of the paragraph, stop words included,
 each word lemmatized with `analysis.tokens.lemmatize`) or contains glob words (``secur*``, matched
 with `fnmatch` against single lemmas). The top-level ``exclude`` list holds expressions that claim
@@ -25,13 +28,13 @@ Columns of `match_lexicon` (one row per match):
     length : int          number of tokens matched
     start, end : int      0-based, half-open character offsets of the match in the paragraph text
     line : int            1-based seed-file line of the first token
-    theme : str           one of THEMES, or "exclude"
+    theme : str           a category of the lexicon, or "exclude"
     entry : str           the lexicon pattern as written
 
 Columns of `score_paragraphs` (one row per analysed paragraph):
     doc_id, para_id, line_start, line_end
-    score_<theme> : float matches per 100 tokens, one column per theme (THEMES order)
-    theme : str           label: one of THEMES or "none"
+    score_<theme> : float matches per 100 tokens, one column per category (lexicon order)
+    theme : str           label: a category or "none"
     n_tokens : int        word tokens of the paragraph
     count_<theme> : int   matches, one column per theme
 
@@ -42,7 +45,7 @@ replaces ``doc_id`` and ``n_documents`` is added):
     count : int           matches of the theme
     rate_per_1k : float   matches per 1,000 word tokens
     rate_ci_low, rate_ci_high : float    95% bootstrap percentile interval of rate_per_1k
-    share : float         count / matches of all four themes (NaN when there are none)
+    share : float         count / matches of all categories (NaN when there are none)
     share_ci_low, share_ci_high : float  95% bootstrap percentile interval of share
     n_tokens : int        word tokens of the analysed paragraphs
     n_paragraphs : int    analysed paragraphs (the bootstrap's resampling units)
@@ -60,9 +63,21 @@ _EXPORTS = {
     "audit_sample": "analysis.themes.audit",
     "concordance": "analysis.themes.audit",
     "read_audit": "analysis.themes.audit",
+    "CONFUSION_COLUMNS": "analysis.themes.gold",
+    "SCORE_COLUMNS": "analysis.themes.gold",
+    "SHEET_COLUMNS": "analysis.themes.gold",
+    "coding_sheet": "analysis.themes.gold",
+    "complete_labels": "analysis.themes.gold",
+    "read_gold": "analysis.themes.gold",
+    "score_labels": "analysis.themes.gold",
     "_GLOB_WORD": "analysis.themes.lexicon",
     "EXCLUDE": "analysis.themes.lexicon",
     "THEMES": "analysis.themes.lexicon",
+    "LEXICON_FORMATS": "analysis.themes.lexicon",
+    "RESERVED_NAMES": "analysis.themes.lexicon",
+    "export_lexicon": "analysis.themes.lexicon",
+    "export_note": "analysis.themes.lexicon",
+    "lexicon_format": "analysis.themes.lexicon",
     "Entry": "analysis.themes.lexicon",
     "Lexicon": "analysis.themes.lexicon",
     "_pattern_words": "analysis.themes.lexicon",
@@ -79,8 +94,11 @@ _EXPORTS = {
     "_bootstrap": "analysis.themes.rates",
     "_group_seed": "analysis.themes.rates",
     "_rate_rows": "analysis.themes.rates",
+    "categories_of": "analysis.themes.rates",
     "theme_rates": "analysis.themes.rates",
     "compare_versions": "analysis.themes.validation",
+    "default_structure_path": "analysis.themes.validation",
+    "read_structure": "analysis.themes.validation",
     "entry_counts": "analysis.themes.validation",
     "leave_one_out": "analysis.themes.validation",
     "structure_labels": "analysis.themes.validation",
@@ -88,11 +106,13 @@ _EXPORTS = {
 }
 
 __all__ = [
-    "EXCLUDE", "Entry", "Lexicon", "MATCH_COLUMNS", "RATE_COLUMNS", "THEMES", "TOKEN_COLUMNS",
-    "ThemeResult", "analyse_themes", "audit_precision", "audit_sample", "compare_versions",
-    "concordance", "default_lexicon_path", "entry_counts", "leave_one_out", "load_lexicon",
-    "match_lexicon", "read_audit", "score_paragraphs", "structure_labels", "theme_rates",
-    "validate_structure",
+    "CONFUSION_COLUMNS", "EXCLUDE", "Entry", "LEXICON_FORMATS", "Lexicon", "MATCH_COLUMNS", "RATE_COLUMNS",
+    "RESERVED_NAMES", "SCORE_COLUMNS", "SHEET_COLUMNS", "THEMES", "TOKEN_COLUMNS", "ThemeResult",
+    "analyse_themes", "audit_precision", "audit_sample", "categories_of", "coding_sheet", "compare_versions",
+    "complete_labels", "concordance", "default_lexicon_path", "default_structure_path", "entry_counts",
+    "export_lexicon", "export_note", "leave_one_out", "lexicon_format", "load_lexicon", "match_lexicon",
+    "read_audit", "read_gold", "read_structure", "score_labels", "score_paragraphs", "structure_labels",
+    "theme_rates", "validate_structure",
 ]
 
 

@@ -10,7 +10,7 @@ from analysis.config import ThemesConfig
 from analysis.corpus import Corpus
 from analysis.errors import AnalysisError
 from analysis.query import check_window, concordance_rows
-from analysis.themes.lexicon import THEMES
+from analysis.themes.lexicon import EXCLUDE
 from analysis.themes.rates import _group_seed
 
 # --------------------------------------------------------------------------- concordance and audit
@@ -55,12 +55,26 @@ def concordance(corpus: Corpus, matches: pd.DataFrame, entry: str | None = None,
     return rows[["doc_id", "para_id", "line", "left", "match", "right", "theme", "entry"]]
 
 
-def audit_sample(corpus: Corpus, matches: pd.DataFrame, config: ThemesConfig | None = None) -> pd.DataFrame:
-    """Return a coding sheet: a seeded sample of each theme entry's matches in context.
+def _categories(themes, categories) -> list[str]:
+    """Return `categories`, or the themes in order of first appearance (exclude left out)."""
+    if categories is not None:
+        return list(categories)
+    return [t for t in dict.fromkeys(map(str, themes)) if t != EXCLUDE]
 
-    Stratified by entry: up to `config.audit_per_entry` matches of every entry of the four themes
+
+def audit_sample(corpus: Corpus, matches: pd.DataFrame, config: ThemesConfig | None = None,
+                 categories: list[str] | None = None) -> pd.DataFrame:
+    """Return a coding sheet: a seeded sample of each category entry's matches in context.
+
+    Stratified by entry: up to `config.audit_per_entry` matches of every entry of the categories
     (all of them when it has fewer), drawn without replacement from a generator seeded with
     ``config.seed`` and the entry, so adding an entry does not change the others' samples.
+
+    Parameters
+    ----------
+    categories : list of str, optional
+        The lexicon's categories (`Lexicon.categories`), which also give the sheet's order;
+        default the matches' categories in order of first appearance.
 
     Returns
     -------
@@ -69,7 +83,8 @@ def audit_sample(corpus: Corpus, matches: pd.DataFrame, config: ThemesConfig | N
         coder: 1 if the match speaks of its theme in this context, 0 if not).
     """
     config = config or ThemesConfig()
-    themed = matches[matches["theme"].isin(THEMES)].reset_index(drop=True)
+    categories = _categories(matches["theme"], categories)
+    themed = matches[matches["theme"].isin(categories)].reset_index(drop=True)
     picks = []
     for entry, group in sorted(themed.groupby("entry").groups.items()):
         idx = np.asarray(group)
@@ -80,7 +95,7 @@ def audit_sample(corpus: Corpus, matches: pd.DataFrame, config: ThemesConfig | N
     chosen = themed.iloc[np.concatenate(picks)] if picks else themed.iloc[:0]
     sheet = concordance(corpus, chosen)
     sheet = sheet.sort_values(["theme", "entry", "doc_id", "para_id", "line"], kind="stable", ignore_index=True)
-    sheet["theme"] = pd.Categorical(sheet["theme"], categories=list(THEMES))
+    sheet["theme"] = pd.Categorical(sheet["theme"], categories=categories)
     sheet = sheet.sort_values(["theme", "entry"], kind="stable", ignore_index=True)
     sheet["theme"] = sheet["theme"].astype(str)
     sheet["correct"] = ""
@@ -91,10 +106,11 @@ _TRUE = {"1", "y", "yes", "true", "t"}
 _FALSE = {"0", "n", "no", "false", "f"}
 
 
-def read_audit(path: str | Path) -> pd.DataFrame:
+def read_audit(path: str | Path, categories: list[str] | None = None) -> pd.DataFrame:
     """Read a marked coding sheet and return its rows with a boolean-or-missing `correct` column.
 
     Accepted marks: 1/0, yes/no, y/n, true/false (any case); an empty cell means not coded.
+    `categories` (the lexicon's) are the allowed values of ``theme``; default any non-empty value.
 
     Raises
     ------
@@ -115,9 +131,9 @@ def read_audit(path: str | Path) -> pd.DataFrame:
     marks = []
     for row_no, (value, theme) in enumerate(zip(sheet["correct"], sheet["theme"]), start=2):
         v = value.strip().lower()
-        if theme not in THEMES:
+        if (theme not in categories) if categories is not None else (not theme.strip() or theme == EXCLUDE):
             raise AnalysisError(f"{path}:{row_no}: field 'theme' is {theme!r}; expected one of "
-                                f"{', '.join(THEMES)}")
+                                f"{', '.join(categories) if categories is not None else 'the lexicon categories'}")
         if v in _TRUE:
             marks.append(True)
         elif v in _FALSE:
@@ -131,7 +147,8 @@ def read_audit(path: str | Path) -> pd.DataFrame:
     return sheet
 
 
-def audit_precision(sheet: pd.DataFrame, alpha: float = 0.05) -> tuple[pd.DataFrame, pd.DataFrame]:
+def audit_precision(sheet: pd.DataFrame, alpha: float = 0.05,
+                    categories: list[str] | None = None) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Return per-entry and per-theme precision of a marked coding sheet, with Wilson intervals.
 
     Parameters
@@ -140,6 +157,8 @@ def audit_precision(sheet: pd.DataFrame, alpha: float = 0.05) -> tuple[pd.DataFr
         The result of `read_audit` (rows with an empty mark are left out).
     alpha : float, default 0.05
         1 - confidence level of the Wilson interval (statsmodels `proportion_confint`).
+    categories : list of str, optional
+        Order of the rows; default the sheet's themes in order of first appearance.
 
     Returns
     -------
@@ -166,7 +185,7 @@ def audit_precision(sheet: pd.DataFrame, alpha: float = 0.05) -> tuple[pd.DataFr
         out["precision_ci_low"], out["precision_ci_high"] = np.asarray(lo), np.asarray(hi)
         return out
 
-    rank = {t: k for k, t in enumerate(THEMES)}
+    rank = {t: k for k, t in enumerate(_categories(sheet["theme"], categories))}
     by_entry, by_theme = summarise(["theme", "entry"]), summarise(["theme"])
     by_entry = by_entry.sort_values(["theme", "entry"], key=lambda s: s.map(rank) if s.name == "theme" else s,
                                     ignore_index=True)

@@ -10,7 +10,7 @@ import pandas as pd
 from analysis.config import ThemesConfig
 from analysis.corpus import Corpus, require_columns
 from analysis.query import GLOB, LEMMA_COLUMNS, column_values
-from analysis.themes.lexicon import THEMES, Lexicon, load_lexicon
+from analysis.themes.lexicon import Lexicon, load_lexicon
 
 MATCH_COLUMNS = ("doc_id", "para_id", "position", "length", "start", "end", "line", "theme", "entry")
 
@@ -142,20 +142,22 @@ def score_paragraphs(corpus: Corpus, lexicon: Lexicon | None = None, config: The
     Returns
     -------
     DataFrame
-        Columns doc_id, para_id, line_start, line_end, score_<theme> (matches per 100 tokens),
-        theme, n_tokens, count_<theme>; one row per analysed paragraph, in corpus order.
+        Columns doc_id, para_id, line_start, line_end, score_<category> (matches per 100 tokens),
+        theme (a category of the lexicon or "none"), n_tokens, count_<category>; one column per
+        category in `lexicon.categories` order; one row per analysed paragraph, in corpus order.
     """
     config = config or ThemesConfig()
     lexicon = lexicon or load_lexicon()
     if matches is None:
         matches = match_lexicon(corpus.tokens, lexicon)
     paragraphs = _paragraph_frame(corpus)
+    categories = list(lexicon.categories)
     key = pd.MultiIndex.from_frame(paragraphs[["doc_id", "para_id"]])
-    themed = matches[matches["theme"].isin(THEMES)]
+    themed = matches[matches["theme"].isin(categories)]
     counts = (themed.groupby(["doc_id", "para_id", "theme"]).size().unstack("theme")
-              .reindex(columns=list(THEMES)).reindex(key).fillna(0).astype("int64"))
+              .reindex(columns=categories).reindex(key).fillna(0).astype("int64"))
     first = (themed.groupby(["doc_id", "para_id", "theme"])["position"].min().unstack("theme")
-             .reindex(columns=list(THEMES)).reindex(key))
+             .reindex(columns=categories).reindex(key))
     n_tokens = paragraphs["n_tokens"].to_numpy()
     count_arr = counts.to_numpy()
     scores = np.where(n_tokens[:, None] > 0, 100.0 * count_arr / np.maximum(n_tokens, 1)[:, None], 0.0)
@@ -164,12 +166,12 @@ def score_paragraphs(corpus: Corpus, lexicon: Lexicon | None = None, config: The
     top = scores.max(axis=1) if len(scores) else np.zeros(0)
     tied_first = np.where(scores == top[:, None], np.nan_to_num(first_arr, nan=np.inf), np.inf)
     best = tied_first.argmin(axis=1) if len(scores) else np.zeros(0, dtype=int)
-    labels = np.where((top >= config.min_score) & (top > 0), np.array(THEMES)[best], "none")
+    labels = np.where((top >= config.min_score) & (top > 0), np.array(categories)[best], "none")
     table = paragraphs[["doc_id", "para_id", "line_start", "line_end"]].reset_index(drop=True).copy()
-    for k, theme in enumerate(THEMES):
+    for k, theme in enumerate(categories):
         table[f"score_{theme}"] = np.round(scores[:, k], 6)
     table["theme"] = labels
     table["n_tokens"] = n_tokens.astype("int64")
-    for k, theme in enumerate(THEMES):
+    for k, theme in enumerate(categories):
         table[f"count_{theme}"] = count_arr[:, k]
     return table

@@ -28,11 +28,16 @@ class ThemeResult:
 
 def analyse_themes(corpus: Corpus, lexicon: Lexicon | None = None,
                    config: ThemesConfig | None = None) -> ThemeResult:
-    """Match the lexicon, label the paragraphs and estimate the rates and shares per document and year."""
+    """Match the lexicon, label the paragraphs and estimate the rates and shares per document and year.
+
+    Every table has one column (paragraphs) or row (rates) per category of `lexicon`, in its order.
+    """
     config = config or ThemesConfig()
     lexicon = lexicon or load_lexicon()
     matches = match_lexicon(corpus.tokens, lexicon)
     paragraph_themes = score_paragraphs(corpus, lexicon, config, matches=matches)
-    document_themes = theme_rates(paragraph_themes, corpus.documents, by="doc_id", config=config)
-    year_themes = theme_rates(paragraph_themes, corpus.documents, by="year", config=config)
+    categories = list(lexicon.categories)
+    document_themes = theme_rates(paragraph_themes, corpus.documents, by="doc_id", config=config,
+                                  categories=categories)
+    year_themes = theme_rates(paragraph_themes, corpus.documents, by="year", config=config, categories=categories)
     return ThemeResult(matches, paragraph_themes, document_themes, year_themes, entry_counts(matches, lexicon))

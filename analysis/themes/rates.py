@@ -10,7 +10,6 @@ import pandas as pd
 from analysis.config import ThemesConfig
 from analysis.corpus import require_columns
 from analysis.errors import AnalysisError, ConfigError
-from analysis.themes.lexicon import THEMES
 
 RATE_COLUMNS = ("theme", "count", "rate_per_1k", "rate_ci_low", "rate_ci_high", "share", "share_ci_low",
                 "share_ci_high", "n_tokens", "n_paragraphs")
@@ -51,7 +50,7 @@ def _bootstrap(strata: list[tuple[np.ndarray, np.ndarray]], rng: np.random.Gener
     return counts, tokens
 
 
-def _rate_rows(strata, seed_seq, config: ThemesConfig) -> list[dict]:
+def _rate_rows(strata, seed_seq, config: ThemesConfig, categories: list[str]) -> list[dict]:
     count_total = sum(s[0].sum(axis=0) for s in strata)
     token_total = int(sum(s[1].sum() for s in strata))
     n_par = int(sum(len(s[1]) for s in strata))
@@ -63,7 +62,7 @@ def _rate_rows(strata, seed_seq, config: ThemesConfig) -> list[dict]:
         boot_share = boot_counts / boot_counts.sum(axis=1, keepdims=True)
     rows = []
     all_matches = int(count_total.sum())
-    for k, theme in enumerate(THEMES):
+    for k, theme in enumerate(categories):
         rate = 1000.0 * count_total[k] / token_total if token_total else np.nan
         share = count_total[k] / all_matches if all_matches else np.nan
         with warnings.catch_warnings():
@@ -78,8 +77,13 @@ def _rate_rows(strata, seed_seq, config: ThemesConfig) -> list[dict]:
     return rows
 
 
+def categories_of(paragraph_themes: pd.DataFrame) -> list[str]:
+    """Return the categories of a `score_paragraphs` table: its ``count_<category>`` columns, in order."""
+    return [c[len("count_"):] for c in paragraph_themes.columns if str(c).startswith("count_")]
+
+
 def theme_rates(paragraph_themes: pd.DataFrame, documents: pd.DataFrame, by: str = "doc_id",
-                config: ThemesConfig | None = None) -> pd.DataFrame:
+                config: ThemesConfig | None = None, categories: list[str] | None = None) -> pd.DataFrame:
     """Return count, rate per 1,000 tokens and share of each theme, with bootstrap intervals.
 
     The interval is the percentile interval of `config.n_boot` bootstrap replicates; a replicate
@@ -101,6 +105,9 @@ def theme_rates(paragraph_themes: pd.DataFrame, documents: pd.DataFrame, by: str
         not empty) unless `config.year_include_versions` is True, so one text is not counted
         twice. The group column is named `by`; years are integers, other values text.
     config : ThemesConfig, optional
+    categories : list of str, optional
+        The lexicon's categories (`Lexicon.categories`); default the table's ``count_<category>``
+        columns, in order.
 
     Returns
     -------
@@ -111,10 +118,13 @@ def theme_rates(paragraph_themes: pd.DataFrame, documents: pd.DataFrame, by: str
     if by != "doc_id" and by not in documents.columns:
         raise ConfigError(f"theme_rates: by must be a column of the documents table ("
                           f"{', '.join(map(str, documents.columns))}); got {by!r}")
-    needed = {"doc_id": "object", "n_tokens": "int64", **{f"count_{t}": "int64" for t in THEMES}}
+    categories = list(categories) if categories is not None else categories_of(paragraph_themes)
+    if not categories:
+        raise ConfigError("theme_rates: the paragraph table has no count_<category> column")
+    needed = {"doc_id": "object", "n_tokens": "int64", **{f"count_{t}": "int64" for t in categories}}
     require_columns(paragraph_themes, needed, stage="theme_rates")
     docs = documents.set_index("doc_id")
-    count_cols = [f"count_{t}" for t in THEMES]
+    count_cols = [f"count_{t}" for t in categories]
     per_doc = {d: (g[count_cols].to_numpy(dtype=np.int64), g["n_tokens"].to_numpy(dtype=np.int64))
                for d, g in paragraph_themes.groupby("doc_id", sort=True)}
     unknown = sorted(set(per_doc) - set(docs.index))
@@ -124,7 +134,8 @@ def theme_rates(paragraph_themes: pd.DataFrame, documents: pd.DataFrame, by: str
     if by == "doc_id":
         for doc_id in sorted(per_doc):
             year = int(docs.loc[doc_id, "year"])
-            for row in _rate_rows([per_doc[doc_id]], _group_seed(config.seed, f"doc:{doc_id}"), config):
+            for row in _rate_rows([per_doc[doc_id]], _group_seed(config.seed, f"doc:{doc_id}"), config,
+                                  categories):
                 rows.append({"doc_id": doc_id, "year": year, **row})
         columns = ["doc_id", "year", *RATE_COLUMNS]
     else:
@@ -138,7 +149,8 @@ def theme_rates(paragraph_themes: pd.DataFrame, documents: pd.DataFrame, by: str
             groups.setdefault(value, []).append(d)
         for value in sorted(groups):
             strata = [per_doc[d] for d in groups[value]]
-            for row in _rate_rows(strata, _group_seed(config.seed, f"{by}:{value}"), config):
+            for row in _rate_rows(strata, _group_seed(config.seed, f"{by}:{value}"), config,
+                                  categories):
                 rows.append({by: value, **row, "n_documents": len(groups[value])})
         columns = [by, *RATE_COLUMNS, "n_documents"]
     return pd.DataFrame(rows, columns=columns)

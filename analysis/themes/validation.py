@@ -1,50 +1,145 @@
-"""Validation of the dictionary labels: structure labels, versions, entry counts, leave-one-out."""
+"""Validation of the dictionary labels: structure labels (from a mapping file), versions, entry counts,
+leave-one-out."""
 from __future__ import annotations
+
+from importlib import resources
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
 from analysis.corpus import Corpus
+from analysis.errors import ConfigError
 from analysis.query import column_values
-from analysis.themes.lexicon import THEMES, Lexicon
+from analysis.themes.lexicon import Lexicon
 from analysis.themes.matching import match_lexicon
 
 # --------------------------------------------------------------------------- validation
 
 
-def structure_labels(paragraphs: pd.DataFrame) -> pd.DataFrame:
-    """Return the analysed paragraphs whose section says which theme they are about.
+STRUCTURE_CHECKS = ("primary", "secondary")
 
-    The 2023 report (``report-2023``; ``report-2023-xinhua`` as a secondary check), part "Review
-    of the work ...", sections 1-4 -> security, development, livelihood, supervision; the 2021
-    Opinions (``opinions-2021``) items 1, 2, 3 -> security, development, livelihood and items 5-13
-    -> supervision.
+
+def default_structure_path() -> Path:
+    """Return the path of the seed corpus's structure mapping (``analysis/data/structure_seeds.csv``)."""
+    return Path(str(resources.files("analysis.data").joinpath("structure_seeds.csv")))
+
+
+def read_structure(path: str | Path | None = None, doc_ids=None, categories=None) -> pd.DataFrame:
+    """Read a structure mapping: which sections or items of which documents are about which category.
+
+    The CSV has one row per rule, columns ``doc_id`` and ``category`` and any of ``part`` (the
+    paragraph's part starts with this text, any case), ``section`` (its ``section_no``), ``item``
+    (its ``item_no``) and ``check`` ({"primary", "secondary"}, default "primary": secondary rows,
+    e.g. a second translation, are scored apart); an empty cell matches anything. Extra columns
+    are ignored.
+
+    Parameters
+    ----------
+    path : path, optional
+        Default the seed corpus's mapping (`default_structure_path`); its rules for documents
+        not in `doc_ids`, or for categories not in `categories`, are dropped.
+    doc_ids, categories : iterable of str, optional
+        The corpus's documents and the lexicon's categories; a user's file naming another is an error.
 
     Returns
     -------
     DataFrame
-        Columns doc_id, para_id, section_theme.
+        Columns doc_id, part, section, item, category, check, row (1-based row of the file,
+        the header being row 1).
+
+    Raises
+    ------
+    ConfigError
+        If the file is missing or not CSV, lacks ``doc_id`` or ``category``, or a row names an
+        unknown document, category or check (the message names the file, row and field).
     """
-    rows = paragraphs[paragraphs["kind"].isin(("body", "list"))]
-    rows = rows.assign(section_theme="")
-    report = rows["doc_id"].isin(("report-2023", "report-2023-xinhua")) & \
-        rows["part"].str.lower().str.startswith("review of") & rows["section_no"].isin(("1", "2", "3", "4"))
-    rows.loc[report, "section_theme"] = rows.loc[report, "section_no"].map(
-        {str(k + 1): t for k, t in enumerate(THEMES)})
-    item_map = {"1": "security", "2": "development", "3": "livelihood",
-                **{str(k): "supervision" for k in range(5, 14)}}
-    opinions = (rows["doc_id"] == "opinions-2021") & rows["item_no"].isin(item_map)
-    rows.loc[opinions, "section_theme"] = rows.loc[opinions, "item_no"].map(item_map)
-    return rows.loc[rows["section_theme"] != "", ["doc_id", "para_id", "section_theme"]].reset_index(drop=True)
+    default = path is None
+    path = Path(path) if path is not None else default_structure_path()
+    try:
+        table = pd.read_csv(path, dtype=str, keep_default_na=False)
+    except FileNotFoundError:
+        raise ConfigError(f"{path}: structure mapping not found") from None
+    except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as exc:
+        raise ConfigError(f"{path}: structure mapping is not a readable CSV ({' '.join(str(exc).split())})") from None
+    missing = [c for c in ("doc_id", "category") if c not in table.columns]
+    if missing:
+        raise ConfigError(f"{path}: structure mapping has no column(s) {', '.join(missing)}; expected doc_id, "
+                          "category and any of part, section, item, check")
+    table = table.assign(**{c: table[c] if c in table.columns else "" for c in ("part", "section", "item")})
+    table["check"] = table["check"].replace("", "primary") if "check" in table.columns else "primary"
+    table = table.apply(lambda col: col.str.strip())
+    table["row"] = np.arange(2, len(table) + 2)
+    known_docs = set(map(str, doc_ids)) if doc_ids is not None else None
+    known_categories = list(categories) if categories is not None else None
+    keep = np.ones(len(table), dtype=bool)
+    for i, r in enumerate(table.itertuples(index=False)):
+        bad = None
+        if known_docs is not None and r.doc_id not in known_docs:
+            bad = ("doc_id", r.doc_id, "a doc_id of the corpus")
+        elif known_categories is not None and r.category not in known_categories:
+            bad = ("category", r.category, f"one of {', '.join(known_categories)}")
+        elif r.check not in STRUCTURE_CHECKS:
+            bad = ("check", r.check, "primary or secondary")
+        if bad and default:
+            keep[i] = False
+        elif bad:
+            raise ConfigError(f"{path}:{r.row}: field {bad[0]!r} is {bad[1]!r}; expected {bad[2]}")
+    return table.loc[keep, ["doc_id", "part", "section", "item", "category", "check", "row"]].reset_index(drop=True)
+
+
+def structure_labels(paragraphs: pd.DataFrame, mapping: pd.DataFrame | None = None) -> pd.DataFrame:
+    """Return the analysed paragraphs whose section or item says which category they are about.
+
+    Body and list paragraphs only. The first rule of `mapping` that matches a paragraph gives its
+    category. The seed corpus's mapping (the default): the 2023 report (``report-2023``;
+    ``report-2023-xinhua`` as a secondary check), part "Review of the work ...", sections 1-4 ->
+    security, development, livelihood, supervision; the 2021 Opinions (``opinions-2021``) items
+    1, 2, 3 -> security, development, livelihood and items 5-13 -> supervision.
+
+    Parameters
+    ----------
+    paragraphs : DataFrame
+        The corpus paragraph table (doc_id, para_id, kind, part, section_no, item_no).
+    mapping : DataFrame, optional
+        The result of `read_structure`; default `read_structure()` for the paragraphs' documents.
+
+    Returns
+    -------
+    DataFrame
+        Columns doc_id, para_id, section_theme (the category), check.
+    """
+    if mapping is None:
+        mapping = read_structure(doc_ids=paragraphs["doc_id"].unique())
+    rows = paragraphs[paragraphs["kind"].isin(("body", "list"))].reset_index(drop=True)
+    label = np.full(len(rows), "", dtype=object)
+    check = np.full(len(rows), "", dtype=object)
+    part = rows["part"].fillna("").astype(str).str.lower()
+    section = rows["section_no"].fillna("").astype(str)
+    item = rows["item_no"].fillna("").astype(str)
+    doc = rows["doc_id"].astype(str)
+    for r in mapping.itertuples(index=False):
+        mask = (doc == r.doc_id).to_numpy() & (label == "")
+        if r.part:
+            mask &= part.str.startswith(r.part.lower()).to_numpy()
+        if r.section:
+            mask &= (section == r.section).to_numpy()
+        if r.item:
+            mask &= (item == r.item).to_numpy()
+        label[mask] = r.category
+        check[mask] = r.check
+    out = rows.assign(section_theme=label, check=check)
+    return out.loc[out["section_theme"] != "", ["doc_id", "para_id", "section_theme", "check"]].reset_index(drop=True)
 
 
 def validate_structure(paragraph_themes: pd.DataFrame, paragraphs: pd.DataFrame,
-                       primary: tuple[str, ...] = ("report-2023", "opinions-2021")) -> pd.DataFrame:
-    """Score paragraph labels against the section themes: precision, recall, F1 per theme and macro.
+                       primary: tuple[str, ...] | None = None, mapping: pd.DataFrame | None = None,
+                       categories: list[str] | None = None) -> pd.DataFrame:
+    """Score paragraph labels against the section categories: precision, recall, F1 per category and macro.
 
     Labels come from body text only (headings carry no tokens). A paragraph labelled "none" counts
-    as a miss of its section theme. Scores use `sklearn.metrics.precision_recall_fscore_support`
-    over the four themes.
+    as a miss of its section category. Scores use `sklearn.metrics.precision_recall_fscore_support`
+    over the lexicon's categories.
 
     Parameters
     ----------
@@ -52,32 +147,40 @@ def validate_structure(paragraph_themes: pd.DataFrame, paragraphs: pd.DataFrame,
         The result of `score_paragraphs`.
     paragraphs : DataFrame
         The corpus paragraph table (kind, part, section_no, item_no).
-    primary : tuple of str
-        Documents of the main check; ``report-2023-xinhua`` is scored separately as "secondary".
+    primary : tuple of str, optional
+        Documents of the main check, the others being "secondary"; default the mapping's ``check``.
+    mapping : DataFrame, optional
+        The result of `read_structure`; default the seed corpus's mapping.
+    categories : list of str, optional
+        Default the ``count_<category>`` columns of `paragraph_themes`.
 
     Returns
     -------
     DataFrame
-        Columns check ({"primary", "secondary"}), theme (a theme or "macro"), precision, recall,
-        f1, support (paragraphs with that section theme), n (paragraphs scored).
+        Columns check ({"primary", "secondary"}), theme (a category or "macro"), precision, recall,
+        f1, support (paragraphs with that section category), n (paragraphs scored).
     """
     from sklearn.metrics import precision_recall_fscore_support
 
-    gold = structure_labels(paragraphs)
+    from analysis.themes.rates import categories_of
+
+    categories = list(categories) if categories is not None else categories_of(paragraph_themes)
+    gold = structure_labels(paragraphs, mapping)
+    if primary is not None:
+        gold["check"] = np.where(gold["doc_id"].isin(primary), "primary", "secondary")
     merged = gold.merge(paragraph_themes[["doc_id", "para_id", "theme"]], on=["doc_id", "para_id"], how="left")
     merged["theme"] = merged["theme"].fillna("none")
     out = []
-    for check, mask in (("primary", merged["doc_id"].isin(primary)),
-                        ("secondary", ~merged["doc_id"].isin(primary))):
-        sub = merged[mask]
+    for check in STRUCTURE_CHECKS:
+        sub = merged[merged["check"] == check]
         if sub.empty:
             continue
-        p, r, f, s = precision_recall_fscore_support(sub["section_theme"], sub["theme"], labels=list(THEMES),
+        p, r, f, s = precision_recall_fscore_support(sub["section_theme"], sub["theme"], labels=categories,
                                                      zero_division=0)
-        for k, theme in enumerate(THEMES):
+        for k, theme in enumerate(categories):
             out.append({"check": check, "theme": theme, "precision": p[k], "recall": r[k], "f1": f[k],
                         "support": int(s[k]), "n": len(sub)})
-        mp, mr, mf, _ = precision_recall_fscore_support(sub["section_theme"], sub["theme"], labels=list(THEMES),
+        mp, mr, mf, _ = precision_recall_fscore_support(sub["section_theme"], sub["theme"], labels=categories,
                                                         average="macro", zero_division=0)
         out.append({"check": check, "theme": "macro", "precision": mp, "recall": mr, "f1": mf,
                     "support": len(sub), "n": len(sub)})
@@ -98,8 +201,9 @@ def compare_versions(document_themes: pd.DataFrame, documents: pd.DataFrame) -> 
     cols = ["share", "share_ci_low", "share_ci_high"]
     rows = []
     table = document_themes.set_index(["doc_id", "theme"])
+    categories = list(dict.fromkeys(document_themes["theme"]))
     for doc_id, other in pairs.itertuples(index=False):
-        for theme in THEMES:
+        for theme in categories:
             if (doc_id, theme) not in table.index or (other, theme) not in table.index:
                 continue
             a, b = table.loc[(doc_id, theme), cols], table.loc[(other, theme), cols]
@@ -142,13 +246,14 @@ def leave_one_out(corpus: Corpus, lexicon: Lexicon, matches: pd.DataFrame | None
     DataFrame
         One row per (entry, document; doc_id "all" pools the corpus) where the entry matched:
         theme, entry, doc_id, matches, share_before, share_after (of the entry's own theme),
-        share_change (after - before), max_abs_change (largest absolute change over the four
-        themes), most_changed_theme; sorted by max_abs_change, largest first.
+        share_change (after - before), max_abs_change (largest absolute change over the
+        categories), most_changed_theme; sorted by max_abs_change, largest first.
     """
     if matches is None:
         matches = match_lexicon(corpus.tokens, lexicon)
-    themed = matches[matches["theme"].isin(THEMES)]
-    base = themed.groupby(["doc_id", "theme"]).size().unstack("theme").reindex(columns=list(THEMES)).fillna(0)
+    categories = list(lexicon.categories)
+    themed = matches[matches["theme"].isin(categories)]
+    base = themed.groupby(["doc_id", "theme"]).size().unstack("theme").reindex(columns=categories).fillna(0)
     base.loc["all"] = base.sum(axis=0)
     tokens = corpus.tokens
     doc_arr = column_values(tokens["doc_id"])
@@ -168,9 +273,9 @@ def leave_one_out(corpus: Corpus, lexicon: Lexicon, matches: pd.DataFrame | None
         sub_tokens = tokens.iloc[take]
         old = matches.merge(paras, on=["doc_id", "para_id"])
         new = match_lexicon(sub_tokens, lexicon.without(entry.pattern), warn_unmatched=False)
-        delta = (new[new["theme"].isin(THEMES)].groupby(["doc_id", "theme"]).size()
-                 .sub(old[old["theme"].isin(THEMES)].groupby(["doc_id", "theme"]).size(), fill_value=0)
-                 .unstack("theme").reindex(columns=list(THEMES)).fillna(0))
+        delta = (new[new["theme"].isin(categories)].groupby(["doc_id", "theme"]).size()
+                 .sub(old[old["theme"].isin(categories)].groupby(["doc_id", "theme"]).size(), fill_value=0)
+                 .unstack("theme").reindex(columns=categories).fillna(0))
         delta.loc["all"] = delta.sum(axis=0)
         n_hit = hit.groupby("doc_id").size()
         n_hit.loc["all"] = len(hit)
@@ -178,15 +283,15 @@ def leave_one_out(corpus: Corpus, lexicon: Lexicon, matches: pd.DataFrame | None
             before = base.loc[doc_id].to_numpy(dtype=float)
             after = before + delta.loc[doc_id].to_numpy(dtype=float)
             with np.errstate(divide="ignore", invalid="ignore"):
-                s0 = before / before.sum() if before.sum() else np.full(4, np.nan)
-                s1 = after / after.sum() if after.sum() else np.full(4, np.nan)
+                s0 = before / before.sum() if before.sum() else np.full(len(categories), np.nan)
+                s1 = after / after.sum() if after.sum() else np.full(len(categories), np.nan)
             change = np.nan_to_num(s1 - s0)
-            k = THEMES.index(entry.theme) if entry.theme in THEMES else int(np.argmax(np.abs(change)))
+            k = categories.index(entry.theme) if entry.theme in categories else int(np.argmax(np.abs(change)))
             j = int(np.argmax(np.abs(change)))
             rows.append({"theme": entry.theme, "entry": entry.pattern, "doc_id": doc_id,
                          "matches": int(n_hit.get(doc_id, 0)), "share_before": s0[k], "share_after": s1[k],
                          "share_change": s1[k] - s0[k], "max_abs_change": abs(change[j]),
-                         "most_changed_theme": THEMES[j]})
+                         "most_changed_theme": categories[j]})
     out = pd.DataFrame(rows, columns=["theme", "entry", "doc_id", "matches", "share_before", "share_after",
                                       "share_change", "max_abs_change", "most_changed_theme"])
     return out.sort_values(["max_abs_change", "entry", "doc_id"], ascending=[False, True, True],

@@ -27,12 +27,12 @@ Definitions (all documented again where computed):
                  >= `theme_min_lift` and beats the runner-up by `theme_margin`, else to "other".
                  Seeded topics map to their own theme by construction.
     mapped mass  per paragraph, the doc-topic shares summed over the topics mapped to each
-                 category (four themes and "other"); document/year shares are token-weighted means
+                 category (the lexicon's categories and "other"); document/year shares are token-weighted means
                  of it (weight: the paragraph's in-vocabulary term count), averaged over seeds.
     label        per paragraph, the theme of largest mapped mass (averaged over the seeds), where
                  the unmapped topics compete one by one ("other" = the largest single unmapped
-                 topic's share, `label_mass`), not pooled. Dictionary labels outside the four
-                 themes (e.g. "none") count as "other" in the agreement.
+                 topic's share, `label_mass`), not pooled. Dictionary labels outside the lexicon's
+                 categories (e.g. "none") count as "other" in the agreement.
     analysis K   the K of each model whose fits feed `typical`, `doc_topics`, `theme_shares`,
                  `paragraph_themes` and `agreement`: `TopicsConfig.analysis_k`, or when 0 the K
                  of highest mean c_v for that model (for "seeded" among K > number of themes, so
@@ -62,7 +62,7 @@ Columns of the tables of `TopicsResult` (``k`` topics, ``seed`` the fit seed, ``
                       mass averaged over the seeds at the analysis K)
     agreement         model, k, level ("all" or "document"), unit, theme ("all" or a theme),
                       n_paragraphs, agreement (share of paragraphs with equal labels), kappa
-                      (Cohen's, over the four themes and "other"), dictionary_share and model_share
+                      (Cohen's, over the lexicon's categories and "other"), dictionary_share and model_share
                       (per document and theme: token-weighted share of paragraphs given that label)
 """
 from __future__ import annotations

@@ -8,11 +8,12 @@ from analysis.tokens import TOKEN_PATTERN, lemmatize
 # --------------------------------------------------------------------------- lexicon
 
 def theme_words(lexicon) -> dict[str, list[str]]:
-    """Return theme -> patterns of an `analysis.themes.Lexicon` (exclude entries left out)."""
-    words: dict[str, list[str]] = {}
+    """Return category -> patterns of an `analysis.themes.Lexicon`, in `lexicon.categories` order
+    (exclude entries left out): the seed topics of the seeded model and the theme mapping."""
+    words: dict[str, list[str]] = {c: [] for c in lexicon.categories}
     for entry in lexicon.entries:
-        if entry.theme != "exclude":
-            words.setdefault(entry.theme, []).append(entry.pattern)
+        if entry.theme in words:
+            words[entry.theme].append(entry.pattern)
     return words
 
 

@@ -131,7 +131,8 @@ def read_audit(path: str | Path, categories: list[str] | None = None) -> pd.Data
     marks = []
     for row_no, (value, theme) in enumerate(zip(sheet["correct"], sheet["theme"]), start=2):
         v = value.strip().lower()
-        if (theme not in categories) if categories is not None else (not theme.strip() or theme == EXCLUDE):
+        allowed = theme in categories if categories is not None else bool(theme.strip()) and theme != EXCLUDE
+        if not allowed:
             raise AnalysisError(f"{path}:{row_no}: field 'theme' is {theme!r}; expected one of "
                                 f"{', '.join(categories) if categories is not None else 'the lexicon categories'}")
         if v in _TRUE:

@@ -79,3 +79,15 @@ def test_version_and_module_entry_point():
     proc = subprocess.run([sys.executable, "-m", "analysis", "--version"], capture_output=True, text=True)
     assert proc.returncode == 0 and proc.stdout.strip() == f"analysis {analysis.__version__}"
     assert analysis.__version__[0].isdigit()
+
+
+def test_no_fact_of_the_seed_corpus_in_library_code():
+    """Seed doc_ids live in data files and the seeds' config, never in code or docstrings."""
+    import re
+    manifest = PACKAGE.parent / "seeds" / "manifest.csv"
+    doc_ids = [line.split(",")[0] for line in manifest.read_text(encoding="utf-8").splitlines()[1:] if line]
+    assert len(doc_ids) == 5
+    pattern = re.compile("|".join(re.escape(d) for d in doc_ids))
+    found = [f"{p.relative_to(PACKAGE)}:{n}" for p in PACKAGE.rglob("*.py") if "data" not in p.relative_to(PACKAGE).parts
+             for n, line in enumerate(p.read_text(encoding="utf-8").splitlines(), 1) if pattern.search(line)]
+    assert not found, f"seed doc_ids in library code: {found}"

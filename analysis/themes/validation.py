@@ -92,10 +92,9 @@ def structure_labels(paragraphs: pd.DataFrame, mapping: pd.DataFrame | None = No
     """Return the analysed paragraphs whose section or item says which category they are about.
 
     Body and list paragraphs only. The first rule of `mapping` that matches a paragraph gives its
-    category. The seed corpus's mapping (the default): the 2023 report (``report-2023``;
-    ``report-2023-xinhua`` as a secondary check), part "Review of the work ...", sections 1-4 ->
-    security, development, livelihood, supervision; the 2021 Opinions (``opinions-2021``) items
-    1, 2, 3 -> security, development, livelihood and items 5-13 -> supervision.
+    category. The seed corpus's mapping is the default (``analysis/data/structure_seeds.csv``: the
+    sections of the 2023 report's review of the work, its Xinhua version as a secondary check, and
+    the items of the 2021 Opinions).
 
     Parameters
     ----------

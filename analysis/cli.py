@@ -461,6 +461,62 @@ def cmd_topics_apply(args, config) -> int:
     io.write_json(io.run_record(config, inputs, command="topics-apply", argv=sys.argv[1:],
                                 models=str(args.models)), out / "run.json")
     print(f"{len(saved.fits)} models x {shares[['doc_id', 'para_id']].drop_duplicates().shape[0]} paragraphs -> {out}")
+
+def _explore_target(out: Path, force: bool) -> bool:
+    """Check that `analysis explore` may write into `out`; return True when it made (or may mark) it."""
+    from analysis.explore import MARKER
+
+    if out.exists() and not out.is_dir():
+        raise AnalysisError(f"{out}: exists and is not a folder")
+    if not out.exists() or not any(out.iterdir()) or (out / MARKER).is_file():
+        return True
+    if not force:
+        raise AnalysisError(f"{out}: folder is not empty and was not made by `analysis explore`; "
+                            "choose another --out or add --force")
+    return False
+
+
+def cmd_explore(args, config) -> int:
+    import dataclasses
+
+    from analysis import explore, themes
+    from analysis.tokens import load_corpus
+    from analysis.topics import derived_seeds
+
+    started = time.perf_counter()
+    out = Path(args.out)
+    ours = _explore_target(out, args.force)       # refuse before any work, and again before writing
+    if args.quick:
+        config = dataclasses.replace(config, topics=dataclasses.replace(config.topics, **QUICK_TOPICS))
+
+    def progress(message: str) -> None:
+        print(f"[{time.perf_counter() - started:6.1f} s] {message}", file=sys.stderr, flush=True)
+
+    progress("corpus and tokens")
+    lexicon = themes.load_lexicon(args.lexicon)
+    corpus = load_corpus(args.manifest, config, progress=sys.stderr.isatty())
+    tables = explore.collect_tables(corpus, config, lexicon, progress=progress)
+    inputs = _inputs(corpus)
+    inputs[Path(lexicon.source).name] = io.sha256_file(lexicon.source)
+    seeds = {"themes": config.themes.seed, "topics": config.topics.seed,
+             "topic_fits": derived_seeds(config.topics)["fit"]}
+    record = io.run_record(config, inputs, command="explore", argv=sys.argv[1:], lexicon=lexicon.source,
+                           seeds=seeds, quick=bool(args.quick))
+    progress("building the site")
+    files = explore.site_files(explore.build_data(tables, record))
+    # everything is built in memory first: a failure above leaves the folder as it was
+    ours = _explore_target(out, args.force) and ours
+    out = io.ensure_dir(out)
+    if ours:
+        with io.atomic_write(out / explore.MARKER) as fh:
+            fh.write("made by `analysis explore`; it may overwrite this folder\n")
+    for name, data in files.items():
+        with io.atomic_write(out / name, "wb") as fh:
+            fh.write(data)
+    seconds = time.perf_counter() - started
+    io.write_json({**record, "seconds": round(seconds, 3), "outputs": sorted(files)}, out / "run.json")
+    size = sum(len(b) for b in files.values())
+    print(f"explorer: {len(files)} files, {size / 1e6:.2f} MB -> {out / 'index.html'} ({seconds:.1f} s)")
     return 0
 
 
@@ -606,6 +662,16 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--out", type=Path, required=True, help="output folder")
     _common(p)
     p.set_defaults(func=cmd_topics_apply)
+
+    p = sub.add_parser("explore", help="offline HTML explorer of every result: corpus, categories, topics, "
+                                       "concordance, keyness, formulations")
+    p.add_argument("--out", type=Path, required=True, help="output folder (new, empty, or made by explore)")
+    p.add_argument("--force", action="store_true", help="write into a non-empty folder explore did not make")
+    p.add_argument("--quick", action="store_true", help="small topic grid (K 4 6, 2 seeds, few passes)")
+    p.add_argument("--lexicon", type=Path, default=None,
+                   help="theme lexicon YAML (default: analysis/data/themes.yaml)")
+    _common(p)
+    p.set_defaults(func=cmd_explore)
 
     return parser
 

@@ -23,7 +23,7 @@ from analysis.config import Config
 from analysis.explore import (MARKER, RELEVANCE_TERMS, build_data, classical_mds, collect_tables, relevance,
                               relevance_terms, site_files, topic_distances)
 from analysis.explore.site import lemma_forms, top_by_relevance
-from analysis.themes import THEMES
+from analysis.themes import analyse_themes
 from analysis.tokens import lemmatize
 
 from .conftest import write_corpus
@@ -91,7 +91,8 @@ def test_lemma_forms_give_the_lemma_kwic_would_use(corpus):
 
 
 def _user_corpus(tmp_path: Path) -> tuple[Path, Path]:
-    """A small user corpus (3 documents, 14 paragraphs) and a config with a tiny topic grid."""
+    """A small user corpus (3 documents, 15 paragraphs, one character outside the BMP: offsets differ
+    between Python's code points and JavaScript's UTF-16 units) and a config with a tiny topic grid."""
     paragraphs = [
         "We cracked down on telecom fraud and gang crime to keep national security and social stability.",
         "Prosecutors punished terrorism, cybercrime and organised crime under the holistic approach to national security.",
@@ -101,10 +102,11 @@ def _user_corpus(tmp_path: Path) -> tuple[Path, Path]:
         "Public interest litigation protected the environment, resources and the health of the people.",
         "Procuratorial suggestions supervised trials and the enforcement of judgments by the courts.",
         "Legal supervision of criminal investigation and of prisons was strengthened across the country.",
+        "In the \U00020BB7 case (a name outside the Basic Multilingual Plane) prosecutors protected workers.",
     ]
     docs = {}
     for i, year in enumerate((2020, 2021, 2022)):
-        body = "\n\n".join(paragraphs[(i + j) % len(paragraphs)] for j in range(5 if i < 2 else 4))
+        body = "\n\n".join(paragraphs[(3 * i + j) % len(paragraphs)] for j in range(5))
         docs[f"report-{year}"] = (f"{year}-03-01", body + "\n")
     manifest = write_corpus(tmp_path / "user", docs)
     config = tmp_path / "explore.toml"
@@ -129,12 +131,19 @@ def test_explore_refuses_a_foreign_non_empty_folder(tmp_path, capsys):
     assert "is not a folder" in capsys.readouterr().err
 
 
-@pytest.mark.slow
-def test_explore_on_a_user_corpus_rebuilds_its_own_folder_and_forces_a_foreign_one(tmp_path, capsys):
-    manifest, config = _user_corpus(tmp_path)
-    out = tmp_path / "site"
+@pytest.fixture(scope="module")
+def user_site(tmp_path_factory):
+    """`analysis explore` run on a small user corpus: (manifest, command arguments, output folder)."""
+    tmp = tmp_path_factory.mktemp("user")
+    manifest, config = _user_corpus(tmp)
     args = ["explore", "--manifest", str(manifest), "--config", str(config), "--out"]
-    assert main([*args, str(out)]) == 0
+    assert main([*args, str(tmp / "site")]) == 0
+    return manifest, args, tmp / "site"
+
+
+@pytest.mark.slow
+def test_explore_on_a_user_corpus_rebuilds_its_own_folder_and_forces_a_foreign_one(user_site, tmp_path, capsys):
+    manifest, args, out = user_site
     files = {p.name for p in out.iterdir()}
     assert {"index.html", "explorer.js", "explorer.css", "data.js", "run.json", MARKER} <= files
     first = (out / "data.js").read_bytes()
@@ -363,3 +372,38 @@ def test_formulation_cells_open_their_concordance(page, seeds_site):
     page.evaluate(f"location.hash = '#concordance?f={row['formulation_id']}&doc={doc}'")
     page.wait_for_selector("tr.kwic-row")
     assert page.locator("tr.kwic-row").count() == int(row["count"])
+
+
+@pytest.mark.slow
+def test_user_corpus_site_opens_and_searches_in_the_browser(browser, user_site, tmp_path):
+    import analysis
+
+    manifest, _, out = user_site
+    corpus = analysis.load_corpus(manifest)
+    page = browser.new_page(viewport={"width": 1400, "height": 1000})
+    page.set_default_timeout(5000)
+    problems = []
+    page.on("console", lambda m: problems.append(m.text) if m.type in ("error", "warning") else None)
+    page.on("pageerror", lambda e: problems.append(str(e)))
+    page.on("request", lambda r: problems.append(r.url) if not r.url.startswith("file://") else None)
+    page.goto((out / "index.html").as_uri())
+    page.wait_for_selector("body[data-ready='1']")
+    for view in VIEWS:
+        page.evaluate(f"location.hash = '#{view}'")
+        page.wait_for_selector(f"#view-{view}.active")
+        page.screenshot(path=str(tmp_path / f"user-{view}.png"))
+    for pattern in ("protected", "national security", "crim*", "workers", "case", "prosecutor"):
+        expected = _kwic_rows(discourse.kwic(corpus.tokens, corpus.paragraphs, pattern, 5))
+        got = page.evaluate("p => window.EXPLORER.kwic(p, 5).map(r => [r.doc_id, r.para_id, r.line_start, r.left, "
+                            "r.match, r.right, r.line_end, r.token_start, r.token_end])", pattern)
+        assert got == expected and expected, pattern
+    # highlighted theme matches cut the same text as Python's offsets, after the astral character too
+    matches = analyse_themes(corpus).matches
+    texts = corpus.paragraphs.set_index(["doc_id", "para_id"])["text"]
+    expected = [texts.loc[(d, p)][a:b] for d, p, a, b in zip(matches["doc_id"], matches["para_id"], matches["start"],
+                                                             matches["end"])]
+    got = page.evaluate("() => { const M = DATA.themes.matches; "
+                        "return M.para.map((p, i) => DATA.paragraphs.text[p].slice(M.start[i], M.end[i])); }")
+    assert got == expected and any("\U00020BB7" in t for t in texts)
+    assert problems == []
+    page.close()

@@ -266,52 +266,54 @@ def _utf16_offsets(text: str) -> np.ndarray | None:
 
 
 def _paragraph_block(corpus, doc_index: dict[str, int]):
-    """Return the paragraphs and tokens blocks of the data, and (doc_id, para_id) -> paragraph index."""
+    """Return the paragraphs and tokens blocks of the data, (doc_id, para_id) -> paragraph index, and
+    paragraph index -> UTF-16 offset map for the paragraphs where code points and UTF-16 differ."""
     from analysis.tokens import lemmatize
 
     tokens = corpus.tokens
+    analysed = corpus.analysed.reset_index(drop=True)
     doc = tokens["doc_id"].astype(str).to_numpy()
     para = tokens["para_id"].to_numpy().astype(np.int64)
-    change = np.flatnonzero(np.r_[True, (doc[1:] != doc[:-1]) | (para[1:] != para[:-1])])
+    change = np.flatnonzero(np.r_[True, (doc[1:] != doc[:-1]) | (para[1:] != para[:-1])]) if len(doc) else \
+        np.zeros(0, dtype=np.int64)
     keys = list(zip(doc[change].tolist(), para[change].tolist()))
-    analysed = corpus.analysed.set_index(["doc_id", "para_id"])
+    # analysed paragraphs without a word token have no tokens; the others come in the tokens' order
+    order = list(zip(analysed["doc_id"].astype(str), analysed["para_id"].astype(int)))
     with_tokens = set(keys)
-    # analysed paragraphs without a word token have no tokens; they come in reading order too
-    order = [k for k in zip(corpus.analysed["doc_id"].astype(str), corpus.analysed["para_id"].astype(int))]
     if [k for k in order if k in with_tokens] != keys:
         raise RuntimeError("explore: the token table is not in the paragraphs' reading order")
+    position = tokens["position"].to_numpy().astype(np.int64)
+    if not np.array_equal(position, np.arange(len(tokens)) - np.repeat(change, np.diff(np.r_[change, len(tokens)]))):
+        raise RuntimeError("explore: token positions are not 0, 1, 2, ... within each paragraph")
     first = dict(zip(keys, change.tolist()))
-    n_tokens = len(tokens)
-    bounds = dict(zip(keys, np.r_[change[1:], n_tokens].tolist()))
+    bounds = dict(zip(keys, np.r_[change[1:], len(tokens)].tolist()))
     index = {k: i for i, k in enumerate(order)}
     starts = tokens["start"].to_numpy().astype(np.int64).copy()
     ends = tokens["end"].to_numpy().astype(np.int64).copy()
     lines = tokens["line"].to_numpy().astype(np.int64).copy()
-    texts, tok, line_start, cursor = [], [], [], 0
-    for key in order:
-        row = analysed.loc[key]
-        text = str(row["text"])
-        texts.append(text)
+    texts = analysed["text"].astype(str).tolist()
+    line_start = analysed["line_start"].astype(int).tolist()
+    tok, shifts, cursor = [], {}, 0
+    for i, key in enumerate(order):
         lo, hi = (first[key], bounds[key]) if key in first else (cursor, cursor)
         cursor = hi
         tok.append(lo)
-        line_start.append(int(row["line_start"]))
-        lines[lo:hi] -= int(row["line_start"])
-        shift = _utf16_offsets(text)
+        lines[lo:hi] -= line_start[i]
+        shift = _utf16_offsets(texts[i])
         if shift is not None:
+            shifts[i] = shift
             starts[lo:hi], ends[lo:hi] = shift[starts[lo:hi]], shift[ends[lo:hi]]
-    tok.append(n_tokens)
+    tok.append(len(tokens))
     lemma_col = tokens["lemma"].astype(str)
     lemmas = sorted(set(lemma_col))
     lemma_id = {lem: i for i, lem in enumerate(lemmas)}
-    paragraphs = {
-        "doc": [doc_index[d] for d, _ in order], "para_id": [p for _, p in order], "line_start": line_start,
-        "line_end": [int(analysed.loc[k, "line_end"]) for k in order],
-        "section": [str(analysed.loc[k, "section"] or "") for k in order], "text": texts, "tok": tok}
+    paragraphs = {"doc": [doc_index[d] for d, _ in order], "para_id": [p for _, p in order],
+                  "line_start": line_start, "line_end": analysed["line_end"].astype(int).tolist(),
+                  "section": analysed["section"].fillna("").astype(str).tolist(), "text": texts, "tok": tok}
     block = {"lemmas": lemmas, "forms": lemma_forms(corpus, lemmas, lemmatize),
              "lem": [lemma_id[v] for v in lemma_col], "start": starts.tolist(), "end": ends.tolist(),
              "line": lines.tolist()}
-    return paragraphs, block, index
+    return paragraphs, block, index, shifts
 
 
 _SUFFIXES = ("s", "es", "ed", "d", "ing", "er", "ers")
@@ -367,7 +369,7 @@ def _documents_block(corpus) -> tuple[list[dict], dict[str, int]]:
     return records, {r["doc_id"]: i for i, r in enumerate(records)}
 
 
-def _themes_block(result, corpus, config, doc_index: dict[str, int], para_index: dict) -> dict:
+def _themes_block(result, corpus, config, doc_index: dict[str, int], para_index: dict, shifts: dict) -> dict:
     """Return the themes block: rates by document and year, paragraph labels and counts, matches."""
     from analysis.themes import THEMES
 
@@ -392,8 +394,8 @@ def _themes_block(result, corpus, config, doc_index: dict[str, int], para_index:
                                f"the year table says {row.count}")
     index = [para_index[(str(d), int(p))] for d, p in zip(pt["doc_id"], pt["para_id"])]
     order = np.argsort(index, kind="stable")
-    counts = [[int(pt[f"count_{t}"].iloc[i]) for i in order] for t in THEMES]
-    labels = [str(pt["theme"].iloc[i]) for i in order]
+    counts = [pt[f"count_{t}"].to_numpy()[order].astype(int).tolist() for t in THEMES]
+    labels = pt["theme"].astype(str).to_numpy()[order].tolist()
     if sorted(index) != list(range(len(para_index))):
         raise RuntimeError("explore: the paragraph theme table does not cover the analysed paragraphs")
     m = result.matches
@@ -401,13 +403,10 @@ def _themes_block(result, corpus, config, doc_index: dict[str, int], para_index:
     entry_id = {e: i for i, e in enumerate(entries)}
     names = [*THEMES, "exclude"]
     m_index = [para_index[(str(d), int(p))] for d, p in zip(m["doc_id"], m["para_id"])]
-    texts = corpus.paragraphs.set_index(["doc_id", "para_id"])["text"]
-    texts = texts[~texts.index.duplicated()]
-    starts, ends = [], []
-    for d, p, a, b in zip(m["doc_id"], m["para_id"], m["start"].tolist(), m["end"].tolist()):
-        shift = _utf16_offsets(str(texts.loc[(d, p)]))
-        starts.append(int(shift[a]) if shift is not None else a)
-        ends.append(int(shift[b]) if shift is not None else b)
+    starts, ends = m["start"].astype(int).tolist(), m["end"].astype(int).tolist()
+    for j, p in enumerate(m_index):
+        if p in shifts:
+            starts[j], ends[j] = int(shifts[p][starts[j]]), int(shifts[p][ends[j]])
     return {
         "names": list(THEMES),
         "doc": {"doc": [doc_index[d] for d in doc_rows["doc_id"]], "year": _clean(doc_rows["year"].tolist()),
@@ -541,7 +540,7 @@ def build_data(tables: ExploreTables, run: dict) -> dict:
 
     corpus = tables.corpus
     documents, doc_index = _documents_block(corpus)
-    paragraphs, tokens, para_index = _paragraph_block(corpus, doc_index)
+    paragraphs, tokens, para_index, shifts = _paragraph_block(corpus, doc_index)
     log = corpus.cleaning_log
     return {
         "run": _clean(run),
@@ -552,7 +551,7 @@ def build_data(tables: ExploreTables, run: dict) -> dict:
         "paragraphs": paragraphs,
         "tokens": tokens,
         "window": tables.config.discourse.window,
-        "themes": _themes_block(tables.themes, corpus, tables.config, doc_index, para_index),
+        "themes": _themes_block(tables.themes, corpus, tables.config, doc_index, para_index, shifts),
         "topics": _topics_block(tables, para_index),
         "keyness": _keyness_block(tables),
         "formulations": _formulations_block(tables, doc_index, para_index),

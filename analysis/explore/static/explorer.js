@@ -432,7 +432,9 @@
       drawMap(); drawBars(); drawInfo();
     }
     function drawMap() {
-      var f = F[TOPIC_STATE.fit], W = 420, H = 420, pad = 40;
+      var f = F[TOPIC_STATE.fit], W = 420, H = 420;
+      var radius = function (t) { return 6 + 55 * Math.sqrt(t.prevalence); };
+      var pad = 8 + Math.max.apply(null, f.topics.map(radius));
       var xs = f.topics.map(function (t) { return t.x; }), ys = f.topics.map(function (t) { return t.y; });
       var span = Math.max(1e-9, Math.max.apply(null, xs.map(Math.abs).concat(ys.map(Math.abs))));
       var sx = function (x) { return W / 2 + (W / 2 - pad) * x / span; }, sy = function (y) { return H / 2 - (H / 2 - pad) * y / span; };
@@ -442,13 +444,26 @@
         sv("text", { x: W / 2 + 4, y: 12, "font-size": 11, fill: "#666" }, "PC2"));
       var order = f.topics.map(function (_, i) { return i; }).sort(function (a, b) { return f.topics[b].prevalence - f.topics[a].prevalence; });
       order.forEach(function (i) {
-        var t = f.topics[i], r = 6 + 60 * Math.sqrt(t.prevalence);
+        var t = f.topics[i], r = radius(t);
         var c = sv("circle", { "class": "topic" + (i === TOPIC_STATE.topic ? " selected" : ""), cx: sx(t.x), cy: sy(t.y), r: r,
           fill: THEME_COLOURS[t.theme] || "#999", "data-topic": String(i) });
         c.appendChild(sv("title", {}, "topic " + i + " (" + (t.theme || "?") + "): " + (100 * t.prevalence).toFixed(1) + "% of tokens"));
         c.addEventListener("click", function () { TOPIC_STATE.topic = i; drawMap(); drawBars(); drawInfo(); });
         svg.appendChild(c);
-        svg.appendChild(sv("text", { x: sx(t.x), y: sy(t.y) + 4, "text-anchor": "middle", "font-size": 12, "pointer-events": "none" }, String(i)));
+      });
+      var placed = [];
+      order.forEach(function (i) {      // labels above every circle, moved down where centres coincide
+        var t = f.topics[i], x = sx(t.x), y = sy(t.y) + 4;
+        while (placed.some(function (q) { return Math.abs(q[0] - x) < 12 && Math.abs(q[1] - y) < 12; })) y += 13;
+        placed.push([x, y]);
+        svg.appendChild(sv("text", { x: x, y: y, "text-anchor": "middle", "font-size": 12, "font-weight": 600,
+          "pointer-events": "none" }, String(i)));
+      });
+      var themesShown = [];
+      f.topics.forEach(function (t) { if (t.theme && themesShown.indexOf(t.theme) < 0) themesShown.push(t.theme); });
+      themesShown.sort().forEach(function (th, j) {
+        svg.appendChild(sv("circle", { cx: 10, cy: H - 10 - 14 * j, r: 5, fill: THEME_COLOURS[th] || "#999", "fill-opacity": 0.6 }));
+        svg.appendChild(sv("text", { x: 19, y: H - 6 - 14 * j, "font-size": 11, fill: "#444" }, th));
       });
       mapBox.innerHTML = ""; mapBox.appendChild(el("h3", { text: "Intertopic distance map (" + model + ", K=" + k + ", seed " + seed + ")" })); mapBox.appendChild(svg);
     }
@@ -477,7 +492,7 @@
       var f = F[TOPIC_STATE.fit], i = TOPIC_STATE.topic, t = f.topics[i];
       info.innerHTML = "";
       info.appendChild(el("h3", {}, swatch(t.theme), "Topic " + i + ": mapped to " + (t.theme || "?") +
-        (t.lift !== null ? " (lift " + fmt(t.lift, 2) + ")" : "") + ", " + (100 * t.prevalence).toFixed(1) + "% of tokens" +
+        (t.lift !== null && t.theme !== "other" ? " (lift " + fmt(t.lift, 2) + ")" : "") + ", " + (100 * t.prevalence).toFixed(1) + "% of tokens" +
         (t.similarity !== null ? "; stability across seeds " + fmt(t.similarity, 2) + (t.stable ? " (stable)" : " (unstable)") : "")));
       info.appendChild(el("p", {}, el("b", { text: "FREX terms: " }), t.frex.map(function (id, j) {
         var term = Tp.vocab[id];

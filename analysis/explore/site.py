@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import json
 import math
+import re
 from dataclasses import dataclass, field
 from importlib import resources
 
@@ -319,10 +320,32 @@ def _paragraph_block(corpus, doc_index: dict[str, int]):
 _SUFFIXES = ("s", "es", "ed", "d", "ing", "er", "ers")
 
 
+def _dictionary_words(lemma_set: set[str]) -> set[str]:
+    """Return the lower-cased words of simplemma's English dictionary whose entry is one of `lemma_set`
+    (irregular forms: "went" -> "go", "children" -> "child"); empty if that dictionary is not reachable."""
+    try:
+        from simplemma.strategies.dictionaries import DefaultDictionaryFactory
+
+        entries = DefaultDictionaryFactory().get_dictionary("en")
+    except (ImportError, AttributeError, TypeError, ValueError, OSError):
+        return set()
+    out = set()
+    for word, lemma in entries.items():
+        if str(lemma).lower() in lemma_set:
+            low = str(word).lower()
+            if _WORD.fullmatch(low):
+                out.add(low)
+    return out
+
+
+_WORD = re.compile(r"[a-z]+(?:-[a-z]+)*")
+
+
 def lemma_forms(corpus, lemmas: list[str], lemmatize) -> dict[str, str]:
     """Return lower-cased word -> lemma for the words whose lemma differs from the word itself and
     is a lemma of the corpus: every word form of the corpus, and the regular inflections of each
-    lemma ("-s", "-es", "-ed", "-ing", "-ies", a doubled consonant, ...) that lemmatise to it.
+    lemma ("-s", "-es", "-ed", "-ing", "-ies", a doubled consonant, ...) and the words of simplemma's
+    English dictionary listed under it (irregular forms) that lemmatise to it.
 
     A concordance pattern word is accepted as its lemma or as itself (`analysis.discourse.kwic`);
     the page looks the lemma up here and takes the word itself where it is missing, which gives
@@ -336,6 +359,7 @@ def lemma_forms(corpus, lemmas: list[str], lemmatize) -> dict[str, str]:
     keyed = texts.reindex(pd.MultiIndex.from_arrays([tok["doc_id"].astype(str), tok["para_id"].astype(int)]))
     for t, a, b in zip(keyed.tolist(), tok["start"].tolist(), tok["end"].tolist()):
         words.add(t[a:b].lower())
+    words.update(_dictionary_words(lemma_set))
     for lem in lemmas:
         stem = lem[:-1]
         words.update(lem + s for s in _SUFFIXES)

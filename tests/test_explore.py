@@ -9,7 +9,6 @@ from __future__ import annotations
 import dataclasses
 import json
 import os
-import shutil
 import time
 from pathlib import Path
 
@@ -18,6 +17,7 @@ import pandas as pd
 import pytest
 
 from analysis import discourse
+from analysis.query import parse_pattern
 from analysis.cli import QUICK_TOPICS, main
 from analysis.config import Config
 from analysis.explore import (MARKER, RELEVANCE_TERMS, build_data, classical_mds, collect_tables, relevance,
@@ -306,6 +306,14 @@ def test_concordance_search_returns_the_rows_of_kwic(page, corpus):
     page.fill("#kwic-pattern", "123 ...")
     page.click("#kwic-go")
     assert "has no word to match" in page.inner_text("#kwic-status")
+
+
+@pytest.mark.corpus
+def test_pattern_words_are_cut_as_parse_pattern_cuts_them(page):
+    patterns = KWIC_PATTERNS + ["  two\tspaces ", "people's 'quoted' words", "e-commerce's", "x1y2 _under_score",
+                                "Ünïcode café", "SUPERVIS*", "a[b", "--", "state-owned-enterprise", "12 June"]
+    got = page.evaluate("ps => ps.map(p => window.EXPLORER.patternWords(p))", patterns)
+    assert got == [parse_pattern(p) for p in patterns]
 
 
 @pytest.mark.corpus

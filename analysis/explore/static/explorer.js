@@ -109,7 +109,7 @@
   }
 
   // ------------------------------------------------------------------ concordance (KWIC)
-  // Same rules as analysis.discourse.kwic: a pattern is cut into words (a glob part is kept
+  // Same rules as analysis.discourse.kwic (analysis.query.parse_pattern, category_mask): a pattern is cut into words (a glob part is kept
   // whole and lower-cased, other parts are cut like the corpus); a word accepts tokens whose
   // lemma is its lemma or the word lower-cased; a glob is matched (fnmatch, case-sensitive)
   // against lemmas; a phrase matches consecutive tokens of one paragraph, stop words included.
@@ -166,7 +166,7 @@
   // Returns the rows of analysis.discourse.kwic(tokens, paragraphs, pattern, window), in corpus order.
   function kwic(pattern, window) {
     window = window === undefined ? D.window : window;
-    if (!Number.isInteger(window) || window < 1) throw new Error("--window must be an integer >= 1; got " + window);
+    if (!Number.isInteger(window) || window < 1) throw new Error("kwic: window must be an integer >= 1; got " + window);
     var words = patternWords(pattern);
     if (!words.length) throw new Error("kwic: pattern '" + pattern + "' has no word to match");
     var masks = words.map(lemmaMask), k = words.length;

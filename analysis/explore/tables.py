@@ -1,0 +1,102 @@
+"""The tables the explorer shows, computed from a tokenised corpus by the themes, topics and
+discourse stages (as `analysis.pipeline.make_figures` computes the figures' tables)."""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+
+
+@dataclass(frozen=True)
+class ExploreTables:
+    """Every table the explorer shows (see `collect_tables`)."""
+
+    corpus: object
+    config: object
+    themes: object
+    topics: object
+    fits: list
+    bag: object
+    keyness: list = field(default_factory=list)
+    formulations: pd.DataFrame | None = None
+    formulation_counts: pd.DataFrame | None = None
+    formulations_by_year: pd.DataFrame | None = None
+    formulation_concordance: pd.DataFrame | None = None
+
+
+def keyness_comparisons(documents: pd.DataFrame) -> list[tuple[str, dict, str]]:
+    """Return the keyness comparisons of the explorer: each document against the rest, and each
+    year of several documents against the rest, as (name, target filter, reference)."""
+    out = [(f"{d} vs rest", {"doc_id": [d]}, "rest") for d in documents["doc_id"].astype(str)]
+    years = documents.groupby("year")["doc_id"].nunique()
+    out += [(f"{y} vs rest", {"year": [str(y)]}, "rest") for y, n in years.items() if n > 1 and len(years) > 1]
+    return out
+
+
+def collect_tables(corpus, config=None, lexicon=None, progress=None) -> ExploreTables:
+    """Return every table of the explorer, computed from a tokenised corpus.
+
+    The same stages as `analysis figures`: `analysis.themes.analyse_themes`,
+    `analysis.topics.run_topics` (the grid of `config.topics`; each fit of the grid is fitted again
+    on the whole bag to keep its topic-word and doc-topic matrices, and must reproduce the grid's
+    top terms), keyness, formulation counts and concordances from `analysis.discourse`.
+
+    Parameters
+    ----------
+    corpus : Corpus
+        From `analysis.load_corpus`.
+    config : analysis.config.Config, optional
+    lexicon : analysis.themes.Lexicon, optional
+        Default: the package's lexicon.
+    progress : callable, optional
+        Called with a short message before each slow step.
+    """
+    from joblib import Parallel, delayed
+    from threadpoolctl import threadpool_limits
+
+    from analysis.config import Config
+    from analysis.discourse import (count_formulations, formulation_concordance, formulations_by_year, keyness,
+                                    read_formulations)
+    from analysis.themes import analyse_themes, load_lexicon
+    from analysis.topics import build_bag, derived_seeds, fit_topics, lexicon_terms, run_topics, theme_words
+
+    config = config or Config()
+    say = progress or (lambda message: None)
+    lexicon = lexicon or load_lexicon()
+    say("themes: dictionary model and bootstrap")
+    theme_result = analyse_themes(corpus, lexicon, config.themes)
+    say("topics: the grid of models, K and seeds")
+    words = theme_words(lexicon)
+    topic_result = run_topics(corpus, config.topics, words,
+                              theme_result.paragraph_themes[["doc_id", "para_id", "theme"]])
+    bag = build_bag(corpus, config.topics)
+    theme_terms = lexicon_terms(words, bag.vocab)
+    grid = [(m, k, s) for m in config.topics.models for k in sorted(config.topics.k_values)
+            for s in derived_seeds(config.topics)["fit"]]
+    say(f"topics: keeping the matrices of {len(grid)} fits")
+
+    def refit(m, k, s):
+        with threadpool_limits(1):      # as run_topics fits: the same numbers
+            return fit_topics(bag, m, k, s, config.topics, theme_terms)[0]
+
+    fits = list(Parallel(n_jobs=config.topics.n_jobs)(delayed(refit)(m, k, s) for m, k, s in grid))
+    terms = topic_result.topic_terms.groupby(["model", "k", "seed"])["term"].agg(list)
+    for fit in fits:
+        top = np.argsort(-fit.topic_word, axis=1, kind="stable")[:, :config.topics.top_n]
+        if list(bag.vocab[top.ravel()]) != terms.loc[(fit.model, fit.k, fit.seed)]:
+            raise RuntimeError(f"explore: refitting {fit.model} K={fit.k} seed={fit.seed} did not reproduce "
+                               "the grid's top terms")
+    say("keyness and formulations")
+    docs = corpus.documents
+    comparisons = []
+    for name, target, reference in keyness_comparisons(docs):
+        table = keyness(corpus.tokens, docs, target, reference, config.discourse)
+        comparisons.append(({"name": name, "target": target, "reference": reference}, table))
+    flist = read_formulations()
+    counts = count_formulations(corpus.tokens, docs, flist)
+    return ExploreTables(corpus=corpus, config=config, themes=theme_result, topics=topic_result, fits=fits,
+                         bag=bag, keyness=comparisons, formulations=flist, formulation_counts=counts,
+                         formulations_by_year=formulations_by_year(counts, docs),
+                         formulation_concordance=formulation_concordance(corpus.tokens, corpus.paragraphs, None,
+                                                                         flist, config.discourse.window))

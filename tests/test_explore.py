@@ -397,9 +397,12 @@ def test_user_corpus_site_opens_and_searches_in_the_browser(browser, user_site, 
     page.on("request", lambda r: problems.append(r.url) if not r.url.startswith("file://") else None)
     page.goto((out / "index.html").as_uri())
     page.wait_for_selector("body[data-ready='1']")
+    run = json.loads((out / "run.json").read_text(encoding="utf-8"))
     for view in VIEWS:
         page.evaluate(f"location.hash = '#{view}'")
         page.wait_for_selector(f"#view-{view}.active")
+        shown = page.inner_text(f"#view-{view} .provenance")
+        assert (run["git_commit"] or "unknown")[:10] in shown and "seed" in shown, view
         page.screenshot(path=str(tmp_path / f"user-{view}.png"))
     for pattern in ("protected", "national security", "crim*", "workers", "case", "prosecutor"):
         expected = _kwic_rows(discourse.kwic(corpus.tokens, corpus.paragraphs, pattern, 5))

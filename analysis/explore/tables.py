@@ -10,7 +10,27 @@ import pandas as pd
 
 @dataclass(frozen=True)
 class ExploreTables:
-    """Every table the explorer shows (see `collect_tables`)."""
+    """Every table the explorer shows (see `collect_tables`).
+
+    Attributes
+    ----------
+    corpus : Corpus
+        The tokenised corpus (documents, paragraphs, tokens, cleaning log).
+    config : analysis.config.Config
+    themes : analysis.themes.ThemeResult
+        Matches, paragraph labels, document and year rates with bootstrap intervals.
+    topics : analysis.topics.TopicsResult
+        The tables of the topic grid.
+    fits : list of analysis.topics.TopicFit
+        Every fit of the grid (model, K, seed order), with its topic-word and doc-topic matrices.
+    bag : analysis.topics.BagOfWords
+        The bag of words the fits share.
+    keyness : list of (dict, DataFrame)
+        Per comparison: name, target, reference; and its `analysis.discourse.keyness` table.
+    formulations, formulation_counts, formulations_by_year, formulation_concordance : DataFrame
+        The formulation list and `count_formulations`, `formulations_by_year`,
+        `formulation_concordance` (every formulation) tables.
+    """
 
     corpus: object
     config: object

@@ -540,7 +540,7 @@
         return el("tr", { "class": "kwic-row" }, el("td", { text: r.doc_id }), el("td", { "class": "num", text: String(r.para_id) }),
           el("td", { "class": "num", title: d.file, text: r.line_start === r.line_end ? String(r.line_start) : r.line_start + "\u2013" + r.line_end }),
           el("td", { "class": "left" }, el("span", { text: r.left })), el("td", { "class": "match", text: r.match }),
-          el("td", { "class": "right", text: r.right }), r.variant !== undefined ? el("td", { text: r.variant }) : null);
+          el("td", { "class": "right", text: r.right }), r.variant !== undefined ? el("td", { "class": "variant", text: r.variant }) : null);
       });
       var head = el("tr", {}, ["doc_id", "\u00b6", "line", "left", "match", "right"].map(function (h) { return el("th", { text: h }); }),
         shown.length && shown[0].variant !== undefined ? el("th", { text: "variant" }) : null);

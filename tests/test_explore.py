@@ -56,6 +56,15 @@ def test_topic_distances_are_jensen_shannon_base_2():
 
 
 @pytest.mark.parametrize("seed", range(3))
+def test_top_by_relevance_is_the_stable_argsort(seed):
+    rng = np.random.default_rng(seed)
+    scores = rng.integers(0, 6, size=(4, 50)).astype(float)      # many ties
+    scores[0, :3] = -np.inf
+    for n in (1, 7, 50, 60):
+        assert top_by_relevance(scores, n).tolist() == np.argsort(-scores, axis=1, kind="stable")[:, :n].tolist()
+
+
+@pytest.mark.parametrize("seed", range(3))
 def test_relevance_candidates_hold_every_slider_ranking(seed):
     rng = np.random.default_rng(seed)
     phi = rng.dirichlet(np.full(400, 0.1), size=5)

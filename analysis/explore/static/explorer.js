@@ -368,8 +368,8 @@
     var Tp = D.topics, t = Tp.fits[fitIndex].topics[topic], out = [];
     for (var i = 0; i < t.terms.length; i++) {
       var id = t.terms[i], phi = t.phi[i], pw = Tp.counts[id] / Tp.total;
-      out.push({ id: id, term: Tp.vocab[id], phi: phi, pw: pw,
-        relevance: lambda * Math.log(phi) + (1 - lambda) * Math.log(phi / pw) });
+      var r = lambda * Math.log(phi) + (1 - lambda) * Math.log(phi / pw);
+      out.push({ id: id, term: Tp.vocab[id], phi: phi, pw: pw, relevance: Number.isNaN(r) ? -Infinity : r });
     }
     out.sort(function (a, b) { return b.relevance - a.relevance || a.id - b.id; });
     return out.slice(0, Tp.relevance_terms);

@@ -192,9 +192,10 @@ def _browser_or_skip():
 
 @pytest.fixture(scope="module")
 def seeds_site(corpus, tmp_path_factory):
-    """The explorer of the seeds with the quick topic grid: (folder, tables, data)."""
+    """The explorer of the seeds with the quick topic grid, two models: (folder, tables, data)."""
     config = Config()
-    config = dataclasses.replace(config, topics=dataclasses.replace(config.topics, **QUICK_TOPICS))
+    config = dataclasses.replace(config, topics=dataclasses.replace(config.topics, **QUICK_TOPICS,
+                                                                    models=("sklearn", "seeded")))
     tables = collect_tables(corpus, config)
     data = build_data(tables, {"config": dataclasses.asdict(config), "git_commit": "0123456789abcdef",
                                "versions": {"analysis": "test"},

@@ -198,7 +198,7 @@ def seeds_site(corpus, tmp_path_factory):
                                                                     models=("sklearn", "seeded")))
     tables = collect_tables(corpus, config)
     data = build_data(tables, {"config": dataclasses.asdict(config), "git_commit": "0123456789abcdef",
-                               "versions": {"analysis": "test"},
+                               "versions": {"spp-discourse": "0.0-test"},
                                "seeds": {"themes": config.themes.seed, "topics": config.topics.seed}})
     out = tmp_path_factory.mktemp("explore")
     for name, blob in site_files(data).items():
@@ -247,7 +247,7 @@ def test_page_loads_offline_without_errors_and_draws_every_view(page, tmp_path):
         page.wait_for_selector(f"#view-{view}.active")
         assert page.locator(f"#view-{view} .provenance").count() == 1
         text = page.inner_text(f"#view-{view} .provenance")
-        assert "0123456789" in text and "seed" in text        # commit and seed from the run record
+        assert "0123456789" in text and "seed" in text and "0.0-test" in text   # from the run record
         page.screenshot(path=str(tmp_path / f"{view}.png"))
         assert (tmp_path / f"{view}.png").stat().st_size > 10_000
     page.evaluate("location.hash = '#categories'")
@@ -360,6 +360,19 @@ def test_relevance_slider_reorders_terms_by_the_formula(page, seeds_site):
         assert page.inner_text("#lambda-value") == f"{float(lam):.2f}"
         orders[lam] = shown
     assert orders["0"] != orders["1"]
+    # hovering a term sizes the circles by p(topic | term), proportional to phi[topic, term] * p(topic)
+    term = orders["1"][0]
+    page.hover(f"#term-bars text.term[data-term='{term}']")
+    radii = page.locator("circle.topic").evaluate_all(
+        "cs => cs.map(c => [Number(c.getAttribute('data-topic')), Number(c.getAttribute('r'))])")
+    lengths = np.asarray(tables.bag.matrix.sum(axis=1)).ravel()
+    prevalence = lengths @ fit.doc_topic / lengths.sum()
+    joint = fit.topic_word[:, list(tables.bag.vocab).index(term)] * prevalence
+    area = {t: ((r - 6) / 55) ** 2 / prevalence.max() for t, r in radii}
+    assert [area[t] for t in range(fit.k)] == pytest.approx(joint / joint.sum(), abs=2e-4)
+    assert "p(topic | " + term in page.inner_text("#map-caption")
+    page.mouse.move(0, 0)
+    assert "prevalence" in page.inner_text("#map-caption")
     # lambda = 1 ranks by probability: the topic_terms table of the run
     terms = tables.topics.topic_terms.query("model == @model and k == @k and seed == @seed and topic == 1")
     assert orders["1"][:len(terms)] == terms.sort_values("rank")["term"].tolist()

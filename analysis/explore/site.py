@@ -20,7 +20,7 @@ counted in UTF-16 code units, as JavaScript strings count them; lines are 1-base
                entry)
     topics     vocab and its counts in the bag of words, one record per fit (model, k, seed) with
                the intertopic map, prevalence, the relevance candidates, FREX terms and typical
-               paragraphs of each topic
+               paragraphs of each topic, and p(topic | term) of every term it can list
     keyness    one record per comparison with its strongest rows
     formulations  the list, counts per document and per year, and every match's concordance row
 """
@@ -405,13 +405,20 @@ def _topics_block(tables, para_index: dict) -> dict:
                 "stable": bool(st.loc[t, "stable"]) if st is not None and t in st.index else None})
         key = (fit.model, fit.k, fit.seed)
         sel = selection.loc[key] if key in selection.index else None
+        # LDAvis's term view: p(topic | term), proportional to phi[topic, term] * p(topic), for every
+        # term the page lists (4 decimals: drawn, not ranked)
+        shown = np.array(sorted(set().union(*(set(c.tolist()) for c in cand))), dtype=np.int64)
+        joint = phi[:, shown] * prevalence[:, None]
+        cond = joint / joint.sum(axis=0, keepdims=True)
         fits.append({"model": fit.model, "k": fit.k, "seed": fit.seed, "topics": topics,
+                     "term_topics": {"terms": shown.tolist(), "share": np.round(cond.T, 4).tolist()},
                      "scores": {c: _short(sel[c]) for c in ("c_v", "c_npmi", "u_mass", "perplexity")}
                      if sel is not None else {},
                      "analysis_k": int(result.facts["analysis_k"].get(fit.model, -1)) == fit.k})
     vocab_ids = sorted(used)
     remap = {v: i for i, v in enumerate(vocab_ids)}
     for f in fits:
+        f["term_topics"]["terms"] = [remap[v] for v in f["term_topics"]["terms"]]
         for t in f["topics"]:
             t["terms"] = [remap[v] for v in t["terms"]]
             t["frex"] = [remap[v] for v in t["frex"]]

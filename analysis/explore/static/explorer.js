@@ -60,11 +60,12 @@
     return el("div", { "class": "provenance" },
       "commit ", el("code", { text: shortCommit(run.git_commit) }),
       " \u00b7 seed ", el("code", { "class": "seed", text: seedText }),
-      " \u00b7 analysis " + ((run.versions || {}).analysis || "?") + " \u00b7 ",
+      " \u00b7 version " + packageVersion(run.versions || {}) + " \u00b7 ",
       el("details", {}, el("summary", { text: "configuration (" + sections.join(", ") + ")" }),
         el("pre", { text: JSON.stringify(shown, null, 2) }),
         el("details", {}, el("summary", { text: "whole run record" }), el("pre", { text: JSON.stringify(run, null, 2) }))));
   }
+  function packageVersion(v) { return v["spp-discourse"] || v.analysis || "?"; }
   function seeds() { return (D.run && D.run.seeds) || {}; }
 
   function sortableTable(columns, rows, opts) {
@@ -431,9 +432,23 @@
         ", u_mass " + fmt(s.u_mass, 2) + "; held-out perplexity " + fmt(s.perplexity, 0) + (f.analysis_k ? " \u00b7 analysis K" : "");
       drawMap(); drawBars(); drawInfo();
     }
+    var circles = [];
+    // Hovering a term: circle areas show p(topic | term) instead of the topics' prevalence (LDAvis).
+    function termView(id) {
+      var f = F[TOPIC_STATE.fit], tt = f.term_topics, j = id === null ? -1 : tt.terms.indexOf(id);
+      var maxArea = Math.max.apply(null, f.topics.map(function (t) { return t.prevalence; }));
+      f.topics.forEach(function (t, i) {
+        var area = j < 0 ? t.prevalence : tt.share[j][i] * maxArea;
+        if (circles[i]) circles[i].setAttribute("r", String(6 + 55 * Math.sqrt(area)));
+      });
+      var cap = document.getElementById("map-caption");
+      if (cap) cap.textContent = j < 0 ? "circle area: topic prevalence" :
+        "circle area: p(topic | " + Tp.vocab[id] + ") (the largest topic's size = 1)";
+    }
     function drawMap() {
       var f = F[TOPIC_STATE.fit], W = 420, H = 420;
       var radius = function (t) { return 6 + 55 * Math.sqrt(t.prevalence); };
+      circles = [];
       var pad = 8 + Math.max.apply(null, f.topics.map(radius));
       var xs = f.topics.map(function (t) { return t.x; }), ys = f.topics.map(function (t) { return t.y; });
       var span = Math.max(1e-9, Math.max.apply(null, xs.map(Math.abs).concat(ys.map(Math.abs))));
@@ -447,6 +462,7 @@
         var t = f.topics[i], r = radius(t);
         var c = sv("circle", { "class": "topic" + (i === TOPIC_STATE.topic ? " selected" : ""), cx: sx(t.x), cy: sy(t.y), r: r,
           fill: THEME_COLOURS[t.theme] || "#999", "data-topic": String(i) });
+        circles[i] = c;
         c.appendChild(sv("title", {}, "topic " + i + " (" + (t.theme || "?") + "): " + (100 * t.prevalence).toFixed(1) + "% of tokens"));
         c.addEventListener("click", function () { TOPIC_STATE.topic = i; drawMap(); drawBars(); drawInfo(); });
         svg.appendChild(c);
@@ -466,6 +482,7 @@
         svg.appendChild(sv("text", { x: 19, y: H - 6 - 14 * j, "font-size": 11, fill: "#444" }, th));
       });
       mapBox.innerHTML = ""; mapBox.appendChild(el("h3", { text: "Intertopic distance map (" + model + ", K=" + k + ", seed " + seed + ")" })); mapBox.appendChild(svg);
+      mapBox.appendChild(el("div", { "class": "note", id: "map-caption", text: "circle area: topic prevalence" }));
     }
     function drawBars() {
       var f = F[TOPIC_STATE.fit], t = f.topics[TOPIC_STATE.topic], lambda = Number(lam.value);
@@ -479,6 +496,8 @@
         var y = 18 + i * rowH, total = x.pw * Tp.total, inTopic = x.phi * topicTokens, w = W - left - 10;
         var label = sv("text", { "class": "term", x: left - 4, y: y + 10, "text-anchor": "end", "data-term": x.term }, x.term);
         label.addEventListener("click", function () { goConcordance(x.term.replace(/_/g, " ")); });
+        label.addEventListener("mouseenter", function () { termView(x.id); });
+        label.addEventListener("mouseleave", function () { termView(null); });
         label.appendChild(sv("title", {}, x.term + ": phi " + x.phi.toPrecision(3) + ", p(w) " + x.pw.toPrecision(3) +
           ", relevance " + x.relevance.toFixed(3) + " (click: concordance)"));
         svg.appendChild(label);

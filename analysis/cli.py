@@ -468,8 +468,11 @@ def _explore_target(out: Path, force: bool) -> bool:
 
     if out.exists() and not out.is_dir():
         raise AnalysisError(f"{out}: exists and is not a folder")
-    if not out.exists() or not any(out.iterdir()) or (out / MARKER).is_file():
-        return True
+    try:
+        if not out.exists() or not any(out.iterdir()) or (out / MARKER).is_file():
+            return True
+    except OSError as exc:
+        raise AnalysisError(f"{out}: cannot read the output folder ({exc.strerror})") from None
     if not force:
         raise AnalysisError(f"{out}: folder is not empty and was not made by `analysis explore`; "
                             "choose another --out or add --force")

@@ -406,12 +406,13 @@ def _topics_block(tables, para_index: dict) -> dict:
         key = (fit.model, fit.k, fit.seed)
         sel = selection.loc[key] if key in selection.index else None
         # LDAvis's term view: p(topic | term), proportional to phi[topic, term] * p(topic), for every
-        # term the page lists (4 decimals: drawn, not ranked)
+        # term the page lists, in units of 1/10,000 (drawn, not ranked)
         shown = np.array(sorted(set().union(*(set(c.tolist()) for c in cand))), dtype=np.int64)
         joint = phi[:, shown] * prevalence[:, None]
         cond = joint / joint.sum(axis=0, keepdims=True)
         fits.append({"model": fit.model, "k": fit.k, "seed": fit.seed, "topics": topics,
-                     "term_topics": {"terms": shown.tolist(), "share": np.round(cond.T, 4).tolist()},
+                     "term_topics": {"terms": shown.tolist(),
+                                     "per_10k": np.rint(cond.T * 1e4).astype(np.int64).tolist()},
                      "scores": {c: _short(sel[c]) for c in ("c_v", "c_npmi", "u_mass", "perplexity")}
                      if sel is not None else {},
                      "analysis_k": int(result.facts["analysis_k"].get(fit.model, -1)) == fit.k})

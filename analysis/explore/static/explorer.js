@@ -438,7 +438,7 @@
       var f = F[TOPIC_STATE.fit], tt = f.term_topics, j = id === null ? -1 : tt.terms.indexOf(id);
       var maxArea = Math.max.apply(null, f.topics.map(function (t) { return t.prevalence; }));
       f.topics.forEach(function (t, i) {
-        var area = j < 0 ? t.prevalence : tt.share[j][i] * maxArea;
+        var area = j < 0 ? t.prevalence : tt.per_10k[j][i] / 1e4 * maxArea;
         if (circles[i]) circles[i].setAttribute("r", String(6 + 55 * Math.sqrt(area)));
       });
       var cap = document.getElementById("map-caption");

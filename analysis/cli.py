@@ -461,6 +461,8 @@ def cmd_topics_apply(args, config) -> int:
     io.write_json(io.run_record(config, inputs, command="topics-apply", argv=sys.argv[1:],
                                 models=str(args.models)), out / "run.json")
     print(f"{len(saved.fits)} models x {shares[['doc_id', 'para_id']].drop_duplicates().shape[0]} paragraphs -> {out}")
+    return 0
+
 
 def _explore_target(out: Path, force: bool) -> bool:
     """Check that `analysis explore` may write into `out`; return True when it made (or may mark) it."""
@@ -497,7 +499,7 @@ def cmd_explore(args, config) -> int:
 
     progress("corpus and tokens")
     lexicon = themes.load_lexicon(args.lexicon)
-    corpus = load_corpus(args.manifest, config, progress=sys.stderr.isatty())
+    corpus = load_corpus(args.manifest, config, progress=sys.stderr.isatty(), cache=_cache(args))
     tables = explore.collect_tables(corpus, config, lexicon, progress=progress)
     inputs = _inputs(corpus)
     inputs[Path(lexicon.source).name] = io.sha256_file(lexicon.source)

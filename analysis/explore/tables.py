@@ -58,9 +58,9 @@ def collect_tables(corpus, config=None, lexicon=None, progress=None) -> ExploreT
     """Return every table of the explorer, computed from a tokenised corpus.
 
     The same stages as `analysis figures`: `analysis.themes.analyse_themes`,
-    `analysis.topics.run_topics` (the grid of `config.topics`; each fit of the grid is fitted again
-    on the whole bag to keep its topic-word and doc-topic matrices, and must reproduce the grid's
-    top terms), keyness, formulation counts and concordances from `analysis.discourse`.
+    `analysis.topics.run_topics` (the grid of `config.topics`; the run keeps the fits of the
+    analysis K, the others are fitted again on the whole bag to keep their topic-word and
+    doc-topic matrices, and every fit must reproduce the grid's top terms), keyness, formulation counts and concordances from `analysis.discourse`.
 
     Parameters
     ----------
@@ -90,17 +90,21 @@ def collect_tables(corpus, config=None, lexicon=None, progress=None) -> ExploreT
     words = theme_words(lexicon)
     topic_result = run_topics(corpus, config.topics, words,
                               theme_result.paragraph_themes[["doc_id", "para_id", "theme"]])
-    bag = build_bag(corpus, config.topics)
+    bag = topic_result.bag if topic_result.bag is not None else build_bag(corpus, config.topics)
     theme_terms = lexicon_terms(words, bag.vocab)
     grid = [(m, k, s) for m in config.topics.models for k in sorted(config.topics.k_values)
             for s in derived_seeds(config.topics)["fit"]]
-    say(f"topics: keeping the matrices of {len(grid)} fits")
+    kept = {(f.model, f.k, f.seed): f for f in topic_result.fits}      # the analysis K's fits
+    missing = [key for key in grid if key not in kept]
+    say(f"topics: refitting {len(missing)} of {len(grid)} fits to keep their matrices")
 
     def refit(m, k, s):
         with threadpool_limits(1):      # as run_topics fits: the same numbers
             return fit_topics(bag, m, k, s, config.topics, theme_terms)[0]
 
-    fits = list(Parallel(n_jobs=config.topics.n_jobs)(delayed(refit)(m, k, s) for m, k, s in grid))
+    kept.update({(f.model, f.k, f.seed): f for f in
+                 Parallel(n_jobs=config.topics.n_jobs)(delayed(refit)(m, k, s) for m, k, s in missing)})
+    fits = [kept[key] for key in grid]
     terms = topic_result.topic_terms.groupby(["model", "k", "seed"])["term"].agg(list)
     for fit in fits:
         top = np.argsort(-fit.topic_word, axis=1, kind="stable")[:, :config.topics.top_n]

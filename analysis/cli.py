@@ -464,23 +464,6 @@ def cmd_topics_apply(args, config) -> int:
     return 0
 
 
-def _explore_target(out: Path, force: bool) -> bool:
-    """Check that `analysis explore` may write into `out`; return True when it made (or may mark) it."""
-    from analysis.explore import MARKER
-
-    if out.exists() and not out.is_dir():
-        raise AnalysisError(f"{out}: exists and is not a folder")
-    try:
-        if not out.exists() or not any(out.iterdir()) or (out / MARKER).is_file():
-            return True
-    except OSError as exc:
-        raise AnalysisError(f"{out}: cannot read the output folder ({exc.strerror})") from None
-    if not force:
-        raise AnalysisError(f"{out}: folder is not empty and was not made by `analysis explore`; "
-                            "choose another --out or add --force")
-    return False
-
-
 def cmd_explore(args, config) -> int:
     import dataclasses
 
@@ -489,8 +472,7 @@ def cmd_explore(args, config) -> int:
     from analysis.topics import derived_seeds
 
     started = time.perf_counter()
-    out = Path(args.out)
-    ours = _explore_target(out, args.force)       # refuse before any work, and again before writing
+    ours = io.claim_folder(args.out, explore.MARKER, args.force)     # refuse before any work
     if args.quick:
         config = dataclasses.replace(config, topics=dataclasses.replace(config.topics, **QUICK_TOPICS))
 
@@ -501,27 +483,20 @@ def cmd_explore(args, config) -> int:
     lexicon = themes.load_lexicon(args.lexicon)
     corpus = load_corpus(args.manifest, config, progress=sys.stderr.isatty(), cache=_cache(args))
     tables = explore.collect_tables(corpus, config, lexicon, progress=progress)
-    inputs = _inputs(corpus)
-    inputs[Path(lexicon.source).name] = io.sha256_file(lexicon.source)
+    inputs = {**_inputs(corpus), Path(lexicon.source).name: io.sha256_file(lexicon.source)}
     seeds = {"themes": config.themes.seed, "topics": config.topics.seed,
              "topic_fits": derived_seeds(config.topics)["fit"]}
     record = io.run_record(config, inputs, command="explore", argv=sys.argv[1:], lexicon=lexicon.source,
                            seeds=seeds, quick=bool(args.quick))
     progress("building the site")
     files = explore.site_files(explore.build_data(tables, record))
-    # everything is built in memory first: a failure above leaves the folder as it was
-    ours = _explore_target(out, args.force) and ours
-    out = io.ensure_dir(out)
-    if ours:
-        with io.atomic_write(out / explore.MARKER) as fh:
-            fh.write("made by `analysis explore`; it may overwrite this folder\n")
-    for name, data in files.items():
-        with io.atomic_write(out / name, "wb") as fh:
-            fh.write(data)
+    # built in memory first (a failure above leaves the folder as it was); checked again before writing
+    if io.claim_folder(args.out, explore.MARKER, args.force) and ours:
+        files = {explore.MARKER: b"made by `analysis explore`; it may overwrite this folder\n", **files}
+    size = io.write_files(args.out, files)
     seconds = time.perf_counter() - started
-    io.write_json({**record, "seconds": round(seconds, 3), "outputs": sorted(files)}, out / "run.json")
-    size = sum(len(b) for b in files.values())
-    print(f"explorer: {len(files)} files, {size / 1e6:.2f} MB -> {out / 'index.html'} ({seconds:.1f} s)")
+    io.write_json({**record, "seconds": round(seconds, 3), "outputs": sorted(files)}, Path(args.out) / "run.json")
+    print(f"explorer: {len(files)} files, {size / 1e6:.2f} MB -> {Path(args.out) / 'index.html'} ({seconds:.1f} s)")
     return 0
 
 

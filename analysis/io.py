@@ -95,6 +95,41 @@ def write_json(data: dict, path: str | Path) -> Path:
     return path
 
 
+def claim_folder(path: str | Path, marker: str, force: bool = False) -> bool:
+    """Check that a command may write its files into the folder `path`.
+
+    A folder is the command's when it does not exist, is empty or holds the file `marker` (written
+    there by the command before). Returns True for the command's own folder (it may hold the
+    marker), False for another non-empty folder accepted with `force`.
+
+    Raises
+    ------
+    AnalysisError
+        If `path` is a file, cannot be read, or is another non-empty folder and `force` is False.
+    """
+    path = Path(path)
+    if path.exists() and not path.is_dir():
+        raise AnalysisError(f"{path}: exists and is not a folder")
+    try:
+        if not path.exists() or not any(path.iterdir()) or (path / marker).is_file():
+            return True
+    except OSError as exc:
+        raise AnalysisError(f"{path}: cannot read the output folder ({exc.strerror})") from None
+    if not force:
+        raise AnalysisError(f"{path}: folder is not empty and was not made by this command ({marker} is "
+                            "missing); choose another folder or add --force")
+    return False
+
+
+def write_files(folder: str | Path, files: dict[str, bytes]) -> int:
+    """Write each name -> bytes of `files` into `folder` (created), atomically; return the bytes written."""
+    folder = ensure_dir(folder)
+    for name, data in files.items():
+        with atomic_write(folder / name, "wb") as fh:
+            fh.write(data)
+    return sum(len(b) for b in files.values())
+
+
 def sha256_file(path: str | Path) -> str:
     """Return the hex sha256 of a file's bytes."""
     h = hashlib.sha256()

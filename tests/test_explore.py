@@ -132,7 +132,7 @@ def test_explore_refuses_a_foreign_non_empty_folder(tmp_path, capsys):
     (out / "notes.txt").write_text("keep me", encoding="utf-8")
     assert main(["explore", "--out", str(out), "--quick"]) == 2
     err = capsys.readouterr().err.strip()
-    assert err.count("\n") == 0 and "not made by `analysis explore`" in err and "--force" in err and str(out) in err
+    assert err.count("\n") == 0 and "not made by this command" in err and MARKER in err and "--force" in err and str(out) in err
     assert sorted(p.name for p in out.iterdir()) == ["notes.txt"]
     assert (out / "notes.txt").read_text(encoding="utf-8") == "keep me"
     target = tmp_path / "file.txt"

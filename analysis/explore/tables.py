@@ -26,7 +26,8 @@ class ExploreTables:
     bag : analysis.topics.BagOfWords
         The bag of words the fits share.
     keyness : list of (dict, DataFrame)
-        Per comparison: name, target, reference; and its `analysis.discourse.keyness` table.
+        Per comparison (`keyness_comparisons`): label, target, reference, title; and its
+        `analysis.discourse.keyness` table.
     formulations, formulation_counts, formulations_by_year, formulation_concordance : DataFrame
         The formulation list and `count_formulations`, `formulations_by_year`,
         `formulation_concordance` (every formulation) tables.
@@ -45,13 +46,26 @@ class ExploreTables:
     formulation_concordance: pd.DataFrame | None = None
 
 
-def keyness_comparisons(documents: pd.DataFrame) -> list[tuple[str, dict, str]]:
-    """Return the keyness comparisons of the explorer: each document against the rest, and each
-    year of several documents against the rest, as (name, target filter, reference)."""
-    out = [(f"{d} vs rest", {"doc_id": [d]}, "rest") for d in documents["doc_id"].astype(str)]
-    years = documents.groupby("year")["doc_id"].nunique()
-    out += [(f"{y} vs rest", {"year": [str(y)]}, "rest") for y, n in years.items() if n > 1 and len(years) > 1]
-    return out
+def keyness_comparisons(documents: pd.DataFrame, configured=()) -> list[dict]:
+    """Return the keyness comparisons of the explorer: those of the figures
+    (`analysis.pipeline.keyness_pairs`: `FiguresConfig.keyness`, or derived from the corpus), then
+    each document against the rest.
+
+    Returns
+    -------
+    list of dict
+        label, target, reference (lists of ``FIELD=VALUE``, or ["rest"]), title.
+    """
+    from analysis.pipeline import keyness_pairs
+
+    pairs = [{k: p[k] for k in ("label", "target", "reference", "title")}
+             for p in keyness_pairs(documents, configured)]
+    seen = {(tuple(p["target"]), tuple(p["reference"])) for p in pairs}
+    for d in documents["doc_id"].astype(str):
+        if ((f"doc_id={d}",), ("rest",)) not in seen:
+            pairs.append({"label": f"{d}_vs_rest", "target": [f"doc_id={d}"], "reference": ["rest"],
+                          "title": f"Key terms: {d} vs the other documents"})
+    return pairs
 
 
 def collect_tables(corpus, config=None, lexicon=None, progress=None) -> ExploreTables:
@@ -76,6 +90,7 @@ def collect_tables(corpus, config=None, lexicon=None, progress=None) -> ExploreT
     from threadpoolctl import threadpool_limits
 
     from analysis.config import Config
+    from analysis.errors import AnalysisError
     from analysis.discourse import (count_formulations, formulation_concordance, formulations_by_year, keyness,
                                     read_formulations)
     from analysis.themes import analyse_themes, load_lexicon
@@ -114,9 +129,13 @@ def collect_tables(corpus, config=None, lexicon=None, progress=None) -> ExploreT
     say("keyness and formulations")
     docs = corpus.documents
     comparisons = []
-    for name, target, reference in keyness_comparisons(docs):
-        table = keyness(corpus.tokens, docs, target, reference, config.discourse)
-        comparisons.append(({"name": name, "target": target, "reference": reference}, table))
+    for pair in keyness_comparisons(docs, config.figures.keyness):
+        try:
+            table = keyness(corpus.tokens, docs, pair["target"], pair["reference"], config.discourse)
+        except AnalysisError as exc:           # e.g. an empty group in this corpus: as the figures do
+            say(f"skipping keyness {pair['label']}: {exc}")
+            continue
+        comparisons.append((pair, table))
     flist = read_formulations()
     counts = count_formulations(corpus.tokens, docs, flist)
     return ExploreTables(corpus=corpus, config=config, themes=theme_result, topics=topic_result, fits=fits,

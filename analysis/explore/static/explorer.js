@@ -598,7 +598,7 @@
     root.appendChild(el("h2", { text: "Keyness" }));
     root.appendChild(provenance(["discourse"], "none (no random step)"));
     if (!K.length) { root.appendChild(el("p", { text: "No comparison." })); return; }
-    var sel = el("select", { id: "keyness-comparison" }, K.map(function (c, i) { return el("option", { value: String(i), text: c.name }); }));
+    var sel = el("select", { id: "keyness-comparison" }, K.map(function (c, i) { return el("option", { value: String(i), text: c.title }); }));
     root.appendChild(el("div", { "class": "controls" }, el("label", {}, "comparison ", sel)));
     var box = el("div");
     root.appendChild(box);
@@ -606,8 +606,8 @@
       var c = K[Number(sel.value)], R = c.rows, rows = [];
       for (var i = 0; i < R.term.length; i++) { var r = {}; Object.keys(R).forEach(function (k) { r[k] = R[k][i]; }); rows.push(r); }
       box.innerHTML = "";
-      box.appendChild(el("p", { "class": "note", text: "Target " + JSON.stringify(c.target) + " (" + fmt(c.n_target) + " tokens) against " +
-        JSON.stringify(c.reference) + " (" + fmt(c.n_reference) + " tokens); " + fmt(c.n_tested) + " terms tested, the " +
+      box.appendChild(el("p", { "class": "note", text: "Target " + c.target.join(", ") + " (" + fmt(c.n_target) + " tokens) against " +
+        c.reference.join(", ") + " (" + fmt(c.n_reference) + " tokens); " + fmt(c.n_tested) + " terms tested, the " +
         "strongest (G2) of each side shown. Log ratio = log2 of the relative frequencies, with its 95% interval; p_adj: Benjamini-Hochberg. " +
         "Click a column to sort, a term for its concordance." }));
       box.appendChild(sortableTable([

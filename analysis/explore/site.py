@@ -302,7 +302,8 @@ def _documents_block(corpus) -> tuple[list[dict], dict[str, int]]:
     for row in docs.to_dict("records"):
         d = row["doc_id"]
         kind = kinds.loc[d].to_dict() if d in kinds.index else {}
-        records.append({**_clean(row), "version_of": str(row.get("version_of") or ""),
+        version_of = row.get("version_of")
+        records.append({**_clean(row), "version_of": "" if pd.isna(version_of) else str(version_of or ""),
                         "n_analysed": int(n_analysed.get(d, 0)), "n_chars": int(n_chars.get(d, 0)),
                         "kinds": {k: int(v) for k, v in kind.items() if v}})
     return records, {r["doc_id"]: i for i, r in enumerate(records)}

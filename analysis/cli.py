@@ -362,8 +362,6 @@ TOPIC_TABLES = {"topic_terms": "topic_terms.csv", "topic_labels": "topic_labels.
 def cmd_topics(args, config) -> int:
     import dataclasses
 
-    import pandas as pd
-
     from analysis.tokens import load_corpus
     from analysis.topics import derived_seeds, run_topics
 
@@ -461,42 +459,6 @@ def cmd_topics_apply(args, config) -> int:
     io.write_json(io.run_record(config, inputs, command="topics-apply", argv=sys.argv[1:],
                                 models=str(args.models)), out / "run.json")
     print(f"{len(saved.fits)} models x {shares[['doc_id', 'para_id']].drop_duplicates().shape[0]} paragraphs -> {out}")
-    return 0
-
-
-def cmd_explore(args, config) -> int:
-    import dataclasses
-
-    from analysis import explore, themes
-    from analysis.tokens import load_corpus
-    from analysis.topics import derived_seeds
-
-    started = time.perf_counter()
-    ours = io.claim_folder(args.out, explore.MARKER, args.force)     # refuse before any work
-    if args.quick:
-        config = dataclasses.replace(config, topics=dataclasses.replace(config.topics, **QUICK_TOPICS))
-
-    def progress(message: str) -> None:
-        print(f"[{time.perf_counter() - started:6.1f} s] {message}", file=sys.stderr, flush=True)
-
-    progress("corpus and tokens")
-    lexicon = themes.load_lexicon(args.lexicon)
-    corpus = load_corpus(args.manifest, config, progress=sys.stderr.isatty(), cache=_cache(args))
-    tables = explore.collect_tables(corpus, config, lexicon, progress=progress)
-    inputs = {**_inputs(corpus), Path(lexicon.source).name: io.sha256_file(lexicon.source)}
-    seeds = {"themes": config.themes.seed, "topics": config.topics.seed,
-             "topic_fits": derived_seeds(config.topics)["fit"]}
-    record = io.run_record(config, inputs, command="explore", argv=sys.argv[1:], lexicon=lexicon.source,
-                           seeds=seeds, quick=bool(args.quick))
-    progress("building the site")
-    files = explore.site_files(explore.build_data(tables, record))
-    # built in memory first (a failure above leaves the folder as it was); checked again before writing
-    if io.claim_folder(args.out, explore.MARKER, args.force) and ours:
-        files = {explore.MARKER: b"made by `analysis explore`; it may overwrite this folder\n", **files}
-    size = io.write_files(args.out, files)
-    seconds = time.perf_counter() - started
-    io.write_json({**record, "seconds": round(seconds, 3), "outputs": sorted(files)}, Path(args.out) / "run.json")
-    print(f"explorer: {len(files)} files, {size / 1e6:.2f} MB -> {Path(args.out) / 'index.html'} ({seconds:.1f} s)")
     return 0
 
 
@@ -642,16 +604,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--out", type=Path, required=True, help="output folder")
     _common(p)
     p.set_defaults(func=cmd_topics_apply)
-
-    p = sub.add_parser("explore", help="offline HTML explorer of every result: corpus, categories, topics, "
-                                       "concordance, keyness, formulations")
-    p.add_argument("--out", type=Path, required=True, help="output folder (new, empty, or made by explore)")
-    p.add_argument("--force", action="store_true", help="write into a non-empty folder explore did not make")
-    p.add_argument("--quick", action="store_true", help="small topic grid (K 4 6, 2 seeds, few passes)")
-    p.add_argument("--lexicon", type=Path, default=None,
-                   help="theme lexicon YAML (default: analysis/data/themes.yaml)")
-    _common(p)
-    p.set_defaults(func=cmd_explore)
+    from analysis.explore.command import add_parser as add_explore      # the command's body lives there
+    add_explore(sub, _common, cache=_cache, inputs=_inputs, quick=QUICK_TOPICS)
 
     return parser
 

@@ -311,9 +311,8 @@ def _documents_block(corpus) -> tuple[list[dict], dict[str, int]]:
 
 def _themes_block(result, corpus, config, doc_index: dict[str, int], para_index: dict, shifts: dict) -> dict:
     """Return the themes block: rates by document and year, paragraph labels and counts, matches."""
-    from analysis.themes import THEMES
-
     pt = result.paragraph_themes
+    names = [c[len("count_"):] for c in pt.columns if c.startswith("count_")]      # the lexicon's categories
     rate_cols = ["theme", "count", "rate_per_1k", "rate_ci_low", "rate_ci_high", "share", "share_ci_low",
                  "share_ci_high", "n_tokens", "n_paragraphs"]
     floats = {"rate_per_1k", "rate_ci_low", "rate_ci_high", "share", "share_ci_low", "share_ci_high"}
@@ -334,21 +333,21 @@ def _themes_block(result, corpus, config, doc_index: dict[str, int], para_index:
                                f"the year table says {row.count}")
     index = [para_index[(str(d), int(p))] for d, p in zip(pt["doc_id"], pt["para_id"])]
     order = np.argsort(index, kind="stable")
-    counts = [pt[f"count_{t}"].to_numpy()[order].astype(int).tolist() for t in THEMES]
+    counts = [pt[f"count_{t}"].to_numpy()[order].astype(int).tolist() for t in names]
     labels = pt["theme"].astype(str).to_numpy()[order].tolist()
     if sorted(index) != list(range(len(para_index))):
         raise RuntimeError("explore: the paragraph theme table does not cover the analysed paragraphs")
     m = result.matches
+    theme_id = {t: i for i, t in enumerate([*names, "exclude"])}
     entries = sorted(set(m["entry"].astype(str)))
     entry_id = {e: i for i, e in enumerate(entries)}
-    names = [*THEMES, "exclude"]
     m_index = [para_index[(str(d), int(p))] for d, p in zip(m["doc_id"], m["para_id"])]
     starts, ends = m["start"].astype(int).tolist(), m["end"].astype(int).tolist()
     for j, p in enumerate(m_index):
         if p in shifts:
             starts[j], ends[j] = int(shifts[p][starts[j]]), int(shifts[p][ends[j]])
     return {
-        "names": list(THEMES),
+        "names": names,
         "doc": {"doc": [doc_index[d] for d in doc_rows["doc_id"]], "year": _clean(doc_rows["year"].tolist()),
                 **_columns(doc_rows, rate_cols, floats)},
         "year": _columns(result.year_themes, ["year", *rate_cols, "n_documents"], floats),
@@ -356,7 +355,7 @@ def _themes_block(result, corpus, config, doc_index: dict[str, int], para_index:
         "para": {"label": labels, "counts": counts},
         "entries": entries,
         "matches": {"para": m_index, "start": starts, "end": ends,
-                    "theme": [names.index(t) for t in m["theme"].astype(str)],
+                    "theme": [theme_id[t] for t in m["theme"].astype(str)],
                     "entry": [entry_id[e] for e in m["entry"].astype(str)]},
         "n_boot": config.themes.n_boot, "ci_level": config.themes.ci_level, "seed": config.themes.seed,
         "min_score": config.themes.min_score,

@@ -44,7 +44,15 @@
   }
   function docOf(i) { return D.documents[i]; }
   function docIndex(id) { for (var i = 0; i < D.documents.length; i++) if (D.documents[i].doc_id === id) return i; return -1; }
-  function swatch(theme) { return el("span", { "class": "swatch", style: "background:" + (THEME_COLOURS[theme] || "#999") }); }
+  // The default lexicon's themes keep the figures' colours; other categories take the rest of the
+  // Okabe-Ito palette in lexicon order.
+  var EXTRA_COLOURS = ["#56B4E9", "#D55E00", "#F0E442", "#000000", "#0072B2", "#009E73", "#E69F00", "#CC79A7"];
+  function colour(theme) {
+    if (THEME_COLOURS[theme]) return THEME_COLOURS[theme];
+    var i = D.themes.names.indexOf(theme);
+    return i < 0 ? "#999999" : EXTRA_COLOURS[i % EXTRA_COLOURS.length];
+  }
+  function swatch(theme) { return el("span", { "class": "swatch", style: "background:" + colour(theme) }); }
   function where(p) {
     var P = D.paragraphs, d = docOf(P.doc[p]);
     var lines = P.line_start[p] === P.line_end[p] ? "line " + P.line_start[p] : "lines " + P.line_start[p] + "\u2013" + P.line_end[p];
@@ -246,12 +254,12 @@
 
   views.categories = function (root) {
     var Th = D.themes, names = Th.names;
-    root.appendChild(el("h2", { text: "Categories (themes) by document and year" }));
+    root.appendChild(el("h2", { text: "Categories (" + Th.names.join(", ") + ") by document and year" }));
     root.appendChild(provenance(["themes"], "themes bootstrap " + Th.seed + " (" + fmt(Th.n_boot) + " replicates)"));
     var measure = "share";
     var controls = el("div", { "class": "controls" },
       el("label", {}, "measure ", el("select", { id: "theme-measure", onchange: function (e) { measure = e.target.value; draw(); } },
-        el("option", { value: "share", text: "share of the four themes' matches" }),
+        el("option", { value: "share", text: "share of all categories' matches" }),
         el("option", { value: "rate_per_1k", text: "matches per 1,000 tokens" }))));
     root.appendChild(controls);
     root.appendChild(el("p", { "class": "note", text: "Each cell: estimate and its " + Math.round(Th.ci_level * 100) +
@@ -353,7 +361,8 @@
       if (M.start[i] < at) return;
       div.appendChild(document.createTextNode(text.slice(at, M.start[i])));
       var t = names[M.theme[i]];
-      div.appendChild(el("mark", { "class": t + (t === theme ? " hit" : ""), title: t + ": " + D.themes.entries[M.entry[i]],
+      div.appendChild(el("mark", { "class": (t === "exclude" ? "exclude" : "cat") + (t === theme ? " hit" : ""),
+        style: "border-bottom-color:" + colour(t), title: t + ": " + D.themes.entries[M.entry[i]],
         text: text.slice(M.start[i], M.end[i]) }));
       at = M.end[i];
     });
@@ -461,7 +470,7 @@
       order.forEach(function (i) {
         var t = f.topics[i], r = radius(t);
         var c = sv("circle", { "class": "topic" + (i === TOPIC_STATE.topic ? " selected" : ""), cx: sx(t.x), cy: sy(t.y), r: r,
-          fill: THEME_COLOURS[t.theme] || "#999", "data-topic": String(i) });
+          fill: colour(t.theme), "data-topic": String(i) });
         circles[i] = c;
         c.appendChild(sv("title", {}, "topic " + i + " (" + (t.theme || "?") + "): " + (100 * t.prevalence).toFixed(1) + "% of tokens"));
         c.addEventListener("click", function () { TOPIC_STATE.topic = i; drawMap(); drawBars(); drawInfo(); });
@@ -478,7 +487,7 @@
       var themesShown = [];
       f.topics.forEach(function (t) { if (t.theme && themesShown.indexOf(t.theme) < 0) themesShown.push(t.theme); });
       themesShown.sort().forEach(function (th, j) {
-        svg.appendChild(sv("circle", { cx: 10, cy: H - 10 - 14 * j, r: 5, fill: THEME_COLOURS[th] || "#999", "fill-opacity": 0.6 }));
+        svg.appendChild(sv("circle", { cx: 10, cy: H - 10 - 14 * j, r: 5, fill: colour(th), "fill-opacity": 0.6 }));
         svg.appendChild(sv("text", { x: 19, y: H - 6 - 14 * j, "font-size": 11, fill: "#444" }, th));
       });
       mapBox.innerHTML = ""; mapBox.appendChild(el("h3", { text: "Intertopic distance map (" + model + ", K=" + k + ", seed " + seed + ")" })); mapBox.appendChild(svg);

@@ -442,3 +442,54 @@ def test_user_corpus_site_opens_and_searches_in_the_browser(browser, user_site, 
     assert got == expected and any("\U00020BB7" in t for t in texts)
     assert problems == []
     page.close()
+
+
+CATEGORIES = """themes:
+  crime:
+  - pattern: crime
+    rationale: planted
+  - pattern: fraud
+    rationale: planted
+  protection:
+  - pattern: protect
+    rationale: planted
+  courts and trials:
+  - pattern: court
+    rationale: planted
+  - pattern: trial
+    rationale: planted
+"""
+
+
+@pytest.mark.slow
+def test_any_lexicon_categories_are_shown_and_listed(browser, tmp_path):
+    import analysis
+    from analysis.config import load_config
+    from analysis.themes import load_lexicon
+
+    manifest, config = _user_corpus(tmp_path)
+    (tmp_path / "cats.yaml").write_text(CATEGORIES, encoding="utf-8")
+    lexicon = load_lexicon(tmp_path / "cats.yaml")
+    corpus = analysis.load_corpus(manifest)
+    tables = collect_tables(corpus, load_config(config), lexicon)
+    data = build_data(tables, {"git_commit": None})
+    assert data["themes"]["names"] == ["crime", "protection", "courts and trials"]
+    out = tmp_path / "site"
+    out.mkdir()
+    for name, blob in site_files(data).items():
+        (out / name).write_bytes(blob)
+    page = browser.new_page(viewport={"width": 1200, "height": 900})
+    page.set_default_timeout(5000)
+    errors = []
+    page.on("pageerror", lambda e: errors.append(str(e)))
+    page.goto((out / "index.html").as_uri() + "#categories")
+    page.wait_for_selector("#view-categories td.cell")
+    pt = tables.themes.paragraph_themes
+    for row in tables.themes.document_themes.itertuples(index=False):
+        page.click(f"td.cell[data-level='doc'][data-unit='{row.doc_id}'][data-theme='{row.theme}']")
+        expected = int(((pt["doc_id"].astype(str) == row.doc_id) & (pt[f"count_{row.theme}"] > 0)).sum())
+        assert page.locator("#theme-paragraphs .para-item").count() == expected
+        assert page.locator("#theme-paragraphs mark.hit").count() == int(row.count)
+    assert int(tables.themes.document_themes["count"].sum()) > 0 and errors == []
+    page.screenshot(path=str(tmp_path / "categories.png"))
+    page.close()

@@ -46,7 +46,7 @@
   function docIndex(id) { for (var i = 0; i < D.documents.length; i++) if (D.documents[i].doc_id === id) return i; return -1; }
   // The default lexicon's themes keep the figures' colours; other categories take the rest of the
   // Okabe-Ito palette in lexicon order.
-  var EXTRA_COLOURS = ["#56B4E9", "#D55E00", "#F0E442", "#000000", "#0072B2", "#009E73", "#E69F00", "#CC79A7"];
+  var EXTRA_COLOURS = ["#56B4E9", "#D55E00", "#0072B2", "#009E73", "#E69F00", "#CC79A7", "#000000", "#F0E442"];
   function colour(theme) {
     if (THEME_COLOURS[theme]) return THEME_COLOURS[theme];
     var i = D.themes.names.indexOf(theme);

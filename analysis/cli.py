@@ -20,9 +20,9 @@ from analysis.errors import AnalysisError, ConfigError, CorpusWarning, Parameter
 
 
 def _common(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--manifest", type=Path, default=None,
+    parser.add_argument("--manifest", default=None,
                         help="manifest CSV of the corpus (default: the repository's seeds/manifest.csv)")
-    parser.add_argument("--config", type=Path, default=None, help="TOML configuration file")
+    parser.add_argument("--config", default=None, help="TOML configuration file")
     parser.add_argument("--cache", type=Path, default=None, metavar="DIR",
                         help="corpus cache folder (default: the user's cache folder, e.g. ~/.cache/spp-discourse)")
     parser.add_argument("--no-cache", action="store_true",
@@ -37,6 +37,21 @@ def _cache(args) -> Path | None:
     return args.cache if args.cache is not None else io.default_cache_dir()
 
 
+def _given_inputs(args) -> list[Path]:
+    """Return the input files named on the command line (or defaulted) before the corpus is read."""
+    from analysis.config import default_manifest
+
+    paths = [args.manifest if args.manifest is not None else default_manifest(), args.config]
+    paths += [getattr(args, name, None) for name in ("lexicon", "labels", "coded", "file")]
+    return [Path(p) for p in paths if p is not None]
+
+
+def _input_paths(args, corpus) -> list[Path]:
+    """Return every input file of a run: those given, and the corpus's seed texts."""
+    root = Path(corpus.manifest).parent
+    return _given_inputs(args) + [root / f for f in corpus.documents["file"]]
+
+
 def _inputs(corpus) -> dict[str, str]:
     """Return the manifest and seed files of a corpus mapped to their sha256."""
     files = {str(corpus.manifest.name): io.sha256_file(corpus.manifest)}
@@ -44,20 +59,27 @@ def _inputs(corpus) -> dict[str, str]:
     return files
 
 
+def _write_folder(args, corpus, tables: dict, record: dict) -> Path:
+    """Write `tables` (file name -> DataFrame) and `record` as run.json into ``--out`` as one set;
+    return the folder."""
+    out = Path(args.out)
+    with io.output_set(out, _input_paths(args, corpus)) as staged:
+        for name, table in tables.items():
+            io.write_csv(table, staged / name)
+        io.write_json(record, staged / "run.json")
+    return out
+
+
 def cmd_corpus(args, config) -> int:
     from analysis.tokens import load_corpus
 
     started = time.perf_counter()
     corpus = load_corpus(args.manifest, config, progress=sys.stderr.isatty(), cache=_cache(args))
-    out = io.ensure_dir(args.out)
-    io.write_csv(corpus.documents, out / "documents.csv")
-    io.write_csv(corpus.paragraphs, out / "paragraphs.csv")
-    io.write_csv(corpus.cleaning_log, out / "cleaning_log.csv")
-    io.write_csv(corpus.sentences, out / "sentences.csv")
-    io.write_csv(corpus.phrases, out / "phrases.csv")
+    tables = {f"{name}.csv": getattr(corpus, name)
+              for name in ("documents", "paragraphs", "cleaning_log", "sentences", "phrases")}
     seconds = time.perf_counter() - started
-    io.write_json(io.run_record(config, _inputs(corpus), command="corpus", seconds=round(seconds, 3)),
-                  out / "run.json")
+    out = _write_folder(args, corpus, tables, io.run_record(config, _inputs(corpus), command="corpus",
+                                                            seconds=round(seconds, 3)))
     docs = corpus.documents
     print(f"{len(docs)} documents, {len(corpus.paragraphs)} paragraphs "
           f"({len(corpus.analysed)} analysed), {int(docs['n_tokens'].sum())} tokens, "
@@ -90,18 +112,13 @@ def cmd_themes(args, config) -> int:
     by_tables = {f"themes_by_{re.sub(r'[^A-Za-z0-9_-]+', '-', field)}.csv":
                  themes.theme_rates(result.paragraph_themes, corpus.documents, by=field, config=config.themes)
                  for field in args.by or ()}
-    out = io.ensure_dir(args.out)
-    io.write_csv(result.paragraph_themes, out / "paragraph_themes.csv")
-    io.write_csv(result.document_themes, out / "document_themes.csv")
-    io.write_csv(result.year_themes, out / "year_themes.csv")
-    for name, table in by_tables.items():
-        io.write_csv(table, out / name)
-    io.write_csv(result.entry_counts, out / "lexicon_entries.csv")
-    io.write_csv(themes.concordance(corpus, result.matches), out / "concordance.csv")
+    tables = {"paragraph_themes.csv": result.paragraph_themes, "document_themes.csv": result.document_themes,
+              "year_themes.csv": result.year_themes, **by_tables, "lexicon_entries.csv": result.entry_counts,
+              "concordance.csv": themes.concordance(corpus, result.matches)}
     seconds = time.perf_counter() - started
-    io.write_json(io.run_record(config, inputs, command="themes", lexicon=lexicon.source,
-                                seed=config.themes.seed, n_boot=config.themes.n_boot,
-                                seconds=round(seconds, 3)), out / "run.json")
+    out = _write_folder(args, corpus, tables, io.run_record(
+        config, inputs, command="themes", lexicon=lexicon.source, seed=config.themes.seed,
+        n_boot=config.themes.n_boot, seconds=round(seconds, 3)))
     labels = result.paragraph_themes["theme"].value_counts()
     print(f"{len(result.matches)} matches in {len(result.paragraph_themes)} paragraphs; labels: "
           + ", ".join(f"{t} {int(labels.get(t, 0))}" for t in (*themes.THEMES, "none"))
@@ -112,26 +129,25 @@ def cmd_themes(args, config) -> int:
 def cmd_themes_validate(args, config) -> int:
     started = time.perf_counter()
     themes, corpus, lexicon, config, inputs = _themes_setup(args, config)
-    out = io.ensure_dir(args.out)
+    tables = {}
     if args.coded is not None:
         sheet = themes.read_audit(args.coded)
-        by_entry, by_theme = themes.audit_precision(sheet)
-        io.write_csv(by_entry, out / "audit_precision_entries.csv")
-        io.write_csv(by_theme, out / "audit_precision_themes.csv")
+        tables["audit_precision_entries.csv"], by_theme = themes.audit_precision(sheet)
+        tables["audit_precision_themes.csv"] = by_theme
         inputs[Path(args.coded).name] = io.sha256_file(args.coded)
     result = themes.analyse_themes(corpus, lexicon, config.themes)
     structure = themes.validate_structure(result.paragraph_themes, corpus.paragraphs)
     versions = themes.compare_versions(result.document_themes, corpus.documents)
-    io.write_csv(structure, out / "structure.csv")
-    io.write_csv(versions, out / "translation.csv")
-    io.write_csv(result.entry_counts, out / "lexicon_entries.csv")
-    io.write_csv(themes.leave_one_out(corpus, lexicon, result.matches), out / "leave_one_out.csv")
+    tables["structure.csv"] = structure
+    tables["translation.csv"] = versions
+    tables["lexicon_entries.csv"] = result.entry_counts
+    tables["leave_one_out.csv"] = themes.leave_one_out(corpus, lexicon, result.matches)
     if args.coded is None:
-        io.write_csv(themes.audit_sample(corpus, result.matches, config.themes), out / "audit_sheet.csv")
+        tables["audit_sheet.csv"] = themes.audit_sample(corpus, result.matches, config.themes)
     seconds = time.perf_counter() - started
-    io.write_json(io.run_record(config, inputs, command="themes-validate", lexicon=lexicon.source,
-                                coded=str(args.coded) if args.coded else None, seed=config.themes.seed,
-                                seconds=round(seconds, 3)), out / "run.json")
+    out = _write_folder(args, corpus, tables, io.run_record(
+        config, inputs, command="themes-validate", lexicon=lexicon.source,
+        coded=str(args.coded) if args.coded else None, seed=config.themes.seed, seconds=round(seconds, 3)))
     macro = structure[structure["theme"] == "macro"].set_index("check")["f1"]
     largest = versions.loc[versions["share_difference"].abs().idxmax()] if len(versions) else None
     line = ("structure macro F1: " + ", ".join(f"{k} {v:.3f}" for k, v in macro.items()) if len(macro)
@@ -154,12 +170,12 @@ def _discourse_config(config, **overrides):
 
 def _emit(table, args, config, corpus, command: str, columns=None, **extra) -> int:
     """Write `table` to ``--out`` (CSV, atomic, with ``<out>.run.json``) or print its top rows."""
-    if args.out:
-        out = Path(args.out)
-        io.ensure_dir(out.parent if str(out.parent) else Path("."))
-        io.write_csv(table, out)
-        io.write_json(io.run_record(config, _inputs(corpus), command=command, argv=sys.argv[1:], rows=len(table),
-                                    **extra), out.with_name(out.name + ".run.json"))
+    if args.out is not None:
+        out = io.check_output(args.out, "file", _input_paths(args, corpus), siblings=["<name>.run.json"])
+        with io.output_set(out.parent, holds_inputs_ok=True) as staged:
+            io.write_csv(table, staged / out.name)
+            io.write_json(io.run_record(config, _inputs(corpus), command=command, argv=sys.argv[1:],
+                                        rows=len(table), **extra), staged / (out.name + ".run.json"))
         print(f"{len(table)} rows -> {out}")
         return 0
     import pandas as pd
@@ -239,7 +255,7 @@ def cmd_formulations(args, config) -> int:
         table = discourse.count_formulations(corpus.tokens, corpus.documents, formulations)
         if args.by != "doc":
             table = discourse.formulations_by(table, corpus.documents, args.by)
-        if not args.out:
+        if args.out is None:
             table = table[table["count"] > 0]
             columns = [c for c in table.columns if c not in ("category", "canonical", "n_tokens")]
     return _emit(table, args, config, corpus, "formulations", columns)
@@ -256,7 +272,7 @@ def cmd_profile(args, config) -> int:
 
 
 def _table_output(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--out", type=Path, default=None, help="write the whole table to this CSV file "
+    p.add_argument("--out", default=None, help="write the whole table to this CSV file "
                    "(and <out>.run.json); default: print the top rows")
     p.add_argument("--top", type=int, default=20, help="rows to print on the terminal (default 20)")
 
@@ -272,7 +288,7 @@ def cmd_figures(args, config) -> int:
     if unknown:
         raise ConfigError(f"--only {', '.join(unknown)}: no such figure; choose from "
                           f"{', '.join(n if n != 'keyness' else 'keyness_<label>' for n in FIGURE_NAMES)}")
-    out = io.ensure_dir(args.out)
+    out = Path(args.out)
     interactive = sys.stderr.isatty()
     steps = []
 
@@ -286,7 +302,7 @@ def cmd_figures(args, config) -> int:
     inputs = _inputs(corpus)
     # Everything is rendered in memory before anything is written: a failure leaves earlier figures whole.
     progress(f"rendering and writing {len(results)} figures to {out}")
-    files: list[tuple[Path, bytes]] = []
+    files: list[tuple[str, bytes]] = []
     for result in results:
         png, svg = _io.BytesIO(), _io.BytesIO()
         result.figure.savefig(png, format="png", dpi=200, bbox_inches="tight", metadata={"Software": None})
@@ -295,12 +311,13 @@ def cmd_figures(args, config) -> int:
         record = io.run_record(config, inputs, figure=result.name, command="figures",
                                seeds={"themes": config.themes.seed, "topics": config.topics.seed,
                                       "layout": config.figures.layout_seed}, **result.facts)
-        files += [(out / f"{result.name}.png", png.getvalue()), (out / f"{result.name}.svg", svg.getvalue()),
-                  (out / f"{result.name}.csv", result.table.to_csv(index=False, lineterminator="\n").encode()),
-                  (out / f"{result.name}.json", (json.dumps(record, indent=2, sort_keys=True, default=str) + "\n").encode())]
-    for path, data in files:
-        with io.atomic_write(path, "wb") as fh:
-            fh.write(data)
+        files += [(f"{result.name}.png", png.getvalue()), (f"{result.name}.svg", svg.getvalue()),
+                  (f"{result.name}.csv", result.table.to_csv(index=False, lineterminator="\n").encode()),
+                  (f"{result.name}.json", (json.dumps(record, indent=2, sort_keys=True, default=str) + "\n").encode())]
+    with io.output_set(out, _input_paths(args, corpus)) as staged:
+        for name, data in files:
+            with io.atomic_write(staged / name, "wb") as fh:
+                fh.write(data)
     seconds = time.perf_counter() - started
     print(f"{len(results)} figures -> {out} ({seconds:.1f} s)")
     return 0
@@ -352,18 +369,15 @@ def cmd_topics(args, config) -> int:
     if labels is None:      # agreement against the dictionary model's paragraph labels
         labels = themes.score_paragraphs(corpus, lexicon, config.themes)[["doc_id", "para_id", "theme"]]
     result = run_topics(corpus, topics_config, theme_words(lexicon), labels, progress=sys.stderr.isatty())
-    out = io.ensure_dir(args.out)
-    for attr, name in TOPIC_TABLES.items():
-        io.write_csv(getattr(result, attr), out / name)
     inputs = _inputs(corpus)
     inputs[str(Path(lexicon.source).name)] = io.sha256_file(lexicon.source)
     if args.labels is not None:
         inputs[str(Path(args.labels).name)] = io.sha256_file(args.labels)
     seconds = time.perf_counter() - started
-    io.write_json(io.run_record(config, inputs, command="topics", argv=sys.argv[1:],
-                                derived_seeds=derived_seeds(topics_config), facts=result.facts,
-                                outputs=sorted(TOPIC_TABLES.values()), seconds=round(seconds, 3)),
-                  out / "run.json")
+    out = _write_folder(args, corpus, {name: getattr(result, attr) for attr, name in TOPIC_TABLES.items()},
+                        io.run_record(config, inputs, command="topics", argv=sys.argv[1:],
+                                      derived_seeds=derived_seeds(topics_config), facts=result.facts,
+                                      outputs=sorted(TOPIC_TABLES.values()), seconds=round(seconds, 3)))
     if args.save is not None:
         _save_models(result, corpus, config, args.save)
     best = result.preferred_k
@@ -437,7 +451,7 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", required=True)
 
     p = sub.add_parser("corpus", help="build the corpus: documents.csv, paragraphs.csv, cleaning_log.csv")
-    p.add_argument("--out", type=Path, required=True, help="output folder")
+    p.add_argument("--out", required=True, help="output folder")
     _common(p)
     p.set_defaults(func=cmd_corpus)
 
@@ -447,8 +461,8 @@ def build_parser() -> argparse.ArgumentParser:
             ("themes-validate", cmd_themes_validate, "validate the theme model: structure.csv, translation.csv, "
                                                      "lexicon_entries.csv, leave_one_out.csv, audit_sheet.csv")):
         p = sub.add_parser(name, help=text)
-        p.add_argument("--out", type=Path, required=True, help="output folder")
-        p.add_argument("--lexicon", type=Path, default=None,
+        p.add_argument("--out", required=True, help="output folder")
+        p.add_argument("--lexicon", default=None,
                        help="theme lexicon YAML (default: the package's data/themes.yaml)")
         p.add_argument("--seed", type=int, default=None, help="bootstrap and audit seed (default: config)")
         if name == "themes":
@@ -456,7 +470,7 @@ def build_parser() -> argparse.ArgumentParser:
                            help="also write themes_by_FIELD.csv: rates and shares per group of a documents.csv "
                                 "field (genre, translation, or a column the manifest adds); repeatable")
         if name == "themes-validate":
-            p.add_argument("--coded", type=Path, default=None,
+            p.add_argument("--coded", default=None,
                            help="a marked audit_sheet.csv: report per-entry and per-theme precision")
         _common(p)
         p.set_defaults(func=func)
@@ -498,7 +512,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("formulations", help="official formulations (tifa): counts per document or year, "
                                             "first appearances, concordance, discovery")
-    p.add_argument("--file", type=Path, default=None, help="formulation list CSV (default: the package's)")
+    p.add_argument("--file", default=None, help="formulation list CSV (default: the package's)")
     p.add_argument("--by", default="doc", metavar="doc|FIELD",
                    help="counts per document, or per group of a documents.csv field: year, genre, translation "
                         "or a column the manifest adds (groups leave out other versions of a document)")
@@ -518,7 +532,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=cmd_profile)
 
     p = sub.add_parser("figures", help="regenerate every comparative figure: NAME.png, .svg, .csv, .json")
-    p.add_argument("--out", type=Path, required=True, help="output folder (e.g. figures/)")
+    p.add_argument("--out", required=True, help="output folder (e.g. figures/)")
     p.add_argument("--only", action="append", metavar="NAME",
                    help="make only this figure (repeatable); names: "
                    + ", ".join(n if n != "keyness" else "keyness_<label>" for n in FIGURE_NAMES)
@@ -526,16 +540,16 @@ def build_parser() -> argparse.ArgumentParser:
     _common(p)
     p.set_defaults(func=cmd_figures)
     p = sub.add_parser("topics", help="topic models: selection, stability, labels, themes, agreement")
-    p.add_argument("--out", type=Path, required=True, help="output folder")
+    p.add_argument("--out", required=True, help="output folder")
     p.add_argument("--k", type=int, nargs="+", default=None, metavar="K", help="grid of topic numbers")
     p.add_argument("--seeds", type=int, nargs="+", default=None, metavar="SEED",
                    help="fit seeds (default: derived from topics.seed)")
     p.add_argument("--models", nargs="+", default=None, metavar="MODEL",
                    help="model families: gensim, sklearn, seeded, tomotopy")
     p.add_argument("--quick", action="store_true", help="small grid (K 4 6, 2 seeds, few passes)")
-    p.add_argument("--lexicon", type=Path, default=None,
+    p.add_argument("--lexicon", default=None,
                    help="theme lexicon YAML (default: analysis/data/themes.yaml)")
-    p.add_argument("--labels", type=Path, default=None,
+    p.add_argument("--labels", default=None,
                    help="CSV of dictionary paragraph labels (doc_id, para_id, theme) for agreement.csv")
     p.add_argument("--save", type=Path, default=None, metavar="DIR",
                    help="keep the fitted models at the analysis K (library formats, sha256 manifest, "
@@ -565,6 +579,24 @@ def _show_warning(message, category, filename, lineno, file=None, line=None) -> 
         print(warnings.formatwarning(message, category, filename, lineno, line), end="", file=sys.stderr)
 
 
+#: The file options of the commands, and what each file is (for messages).
+FILE_OPTIONS = {"config": "config file", "lexicon": "lexicon", "labels": "paragraph labels file",
+                "coded": "coded audit sheet", "file": "formulation file", "manifest": "manifest"}
+FOLDER_COMMANDS = ("corpus", "themes", "themes-validate", "figures", "topics")
+
+
+def _check_paths(args) -> None:
+    """Refuse, before any work, a file option naming a folder and an output that would damage an input."""
+    for name, what in FILE_OPTIONS.items():
+        value = getattr(args, name, None)
+        if value is not None:
+            io.require_file(value, what)
+    if args.command in FOLDER_COMMANDS:
+        io.check_output(args.out, "folder", _given_inputs(args))
+    elif getattr(args, "out", None) is not None:
+        io.check_output(args.out, "file", _given_inputs(args), siblings=["<name>.run.json"])
+
+
 def main(argv: list[str] | None = None) -> int:
     """Run the command line; return the exit status (0 ok, 2 bad input)."""
     parser = build_parser()
@@ -574,6 +606,7 @@ def main(argv: list[str] | None = None) -> int:
             # a document the corpus leaves out is one line on stderr, and the run goes on
             warnings.simplefilter("always", CorpusWarning)
             warnings.showwarning = _show_warning
+            _check_paths(args)
             config = load_config(args.config, manifest=args.manifest)
             return args.func(args, config)
     except AnalysisError as exc:

@@ -10,11 +10,12 @@ import hashlib
 import json
 import os
 import platform
+import shutil
 import subprocess
 from contextlib import contextmanager
 from importlib import metadata
 from pathlib import Path
-from typing import TYPE_CHECKING, Iterator
+from typing import TYPE_CHECKING, Iterable, Iterator
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -35,6 +36,125 @@ def atomic_write(path: str | Path, mode: str = "w") -> Iterator:
         os.replace(tmp, path)
     finally:
         tmp.unlink(missing_ok=True)
+
+
+def require_file(path: str | Path, what: str) -> Path:
+    """Return `path` as a Path after checking it names an existing regular file.
+
+    Parameters
+    ----------
+    path : path
+        The file the user gave.
+    what : str
+        What the file is, for the message ("lexicon", "config file", ...).
+
+    Raises
+    ------
+    AnalysisError
+        One line naming the path: not found, a folder, or not a regular file.
+    """
+    if str(path).strip() == "":
+        raise AnalysisError(f"{what} path is empty; expected a file")
+    path = Path(path)
+    if path.is_dir():
+        raise AnalysisError(f"{path}: {what} is a folder; expected a file")
+    if not path.exists():
+        raise AnalysisError(f"{path}: {what} not found")
+    if not path.is_file():
+        raise AnalysisError(f"{path}: {what} is not a regular file")
+    return path
+
+
+def _same_file(a: Path, b: Path) -> bool:
+    try:
+        return a.resolve() == b.resolve() or (a.exists() and b.exists() and os.path.samefile(a, b))
+    except OSError:
+        return False
+
+
+def check_output(raw: str | Path | None, kind: str, inputs: Iterable[str | Path] = (),
+                 option: str = "--out", siblings: Iterable[str] = ()) -> Path:
+    """Return the output path `raw` as a Path after checking it cannot damage an input.
+
+    Every command's output goes through this one guard (and `output_set` calls it again with the
+    seed files once they are known).
+
+    Parameters
+    ----------
+    raw : str or path
+        The path as the user gave it.
+    kind : {"file", "folder"}
+        Whether the command writes one file or a folder of files there.
+    inputs : iterable of path
+        Every file the run reads (manifest, seed texts, config, lexicon, labels, ...).
+    option : str, default "--out"
+        The option's name, for the message.
+    siblings : iterable of str
+        Further file names written beside a file output (e.g. ``"<name>.run.json"``, with
+        ``<name>`` replaced by the output's name).
+
+    Raises
+    ------
+    AnalysisError
+        One line naming the option and path: an empty path; a folder where a file is written
+        or a file where a folder is; an output that is an input, or a folder that holds one.
+    """
+    if raw is None or str(raw).strip() == "":
+        raise AnalysisError(f"{option} is empty; expected a {'file' if kind == 'file' else 'folder'} path")
+    path = Path(raw)
+    inputs = [Path(p) for p in inputs if p is not None and str(p) != ""]
+    if kind == "file":
+        if path.is_dir() or str(raw).endswith(("/", os.sep)):
+            raise AnalysisError(f"{option} {path}: is a folder; expected a file name (e.g. {path / 'table.csv'})")
+        targets = [path] + [path.with_name(s.replace("<name>", path.name)) for s in siblings]
+        for target in targets:
+            for source in inputs:
+                if _same_file(target, source):
+                    raise AnalysisError(f"{option} {path}: would overwrite the input file {source}; "
+                                        "choose another output path")
+    elif kind == "folder":
+        if path.exists() and not path.is_dir():
+            raise AnalysisError(f"{option} {path}: is a file; expected a folder")
+        where = path.resolve()
+        for source in inputs:
+            if source.resolve().is_relative_to(where):
+                raise AnalysisError(f"{option} {path}: the folder holds the input file {source}; "
+                                    "choose another output folder")
+    else:
+        raise ValueError(f"kind must be 'file' or 'folder'; got {kind!r}")
+    return path
+
+
+@contextmanager
+def output_set(folder: str | Path, inputs: Iterable[str | Path] = (), option: str = "--out",
+               holds_inputs_ok: bool = False) -> Iterator[Path]:
+    """Yield a staging folder whose files replace those of the same names in `folder` as a set.
+
+    Files are written into a hidden staging folder inside `folder` (same file system). Only when
+    the block finishes are they moved in, ``run.json`` (or any ``*.run.json``) last, after the old
+    one is removed: a failure while writing leaves every earlier output as it was, and a folder
+    is never left with a run.json describing other files than those beside it.
+
+    Raises
+    ------
+    AnalysisError
+        From `check_output` (the folder holds an input, unless `holds_inputs_ok`: the caller has
+    checked its file names with ``check_output(..., "file")``) or `ensure_dir`.
+    """
+    folder = ensure_dir(check_output(folder, "folder", () if holds_inputs_ok else inputs, option))
+    staging = folder / f".staging-{os.getpid()}"
+    shutil.rmtree(staging, ignore_errors=True)
+    staging.mkdir()
+    try:
+        yield staging
+        names = sorted(p.name for p in staging.iterdir())
+        records = [n for n in names if n == "run.json" or n.endswith(".run.json")]
+        for name in records:
+            (folder / name).unlink(missing_ok=True)
+        for name in [n for n in names if n not in records] + records:
+            os.replace(staging / name, folder / name)
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
 
 
 def ensure_dir(path: str | Path) -> Path:

@@ -81,6 +81,9 @@ CLEANING_LOG_COLUMNS = {"rule": "object", "doc_id": "object", "line": "int64", "
 
 #: Each cleaning rule, with what it does. The names appear in the cleaning log.
 RULES = {
+    "line_separator": "form feed, vertical tab, NEL, U+2028/U+2029 and the C0 file/group/record separators "
+                      "inside a line become a space (editors and sed do not break lines there)",
+    "control_character": "NUL and other control characters (but tab) are removed",
     "unicode": "NFC normalisation; non-breaking and other exotic spaces to a space; curly quotes to straight ones",
     "whitespace": "strip the line and collapse runs of white space (indentation is remembered first)",
     "web_boilerplate": "'Back to top', copyright and 'All rights reserved' lines become kind boilerplate",
@@ -125,6 +128,9 @@ _CAPTION = re.compile(r"\b(is held|are held|addresses|attend|attends|are in atte
 _ATTENDANCE = re.compile(r"\battended the (meeting|conference|ceremony)\.$")
 _BROKEN_NUMBER = re.compile(r"^(?P<frac>\d+)%\.$")
 _ENDS_WITH_INT_PCT = re.compile(r"(?P<int>\d+)%(?P<tail>(?: in \d{4})?\.)$")
+_LINE_BREAK = re.compile(r"\r\n|\r|\n")
+_LINE_SEPARATORS = re.compile("[\x0b\x0c\x1c\x1d\x1e\x85\u2028\u2029]")
+_CONTROLS = re.compile("[\x00-\x08\x0e-\x1b\x1f\x7f-\x84\x86-\x9f]")
 _SPACES = re.compile(r"[\u00a0\u2000-\u200b\u202f\u205f\u3000\t]")
 _QUOTES = str.maketrans({"\u2018": "'", "\u2019": "'", "\u201c": '"', "\u201d": '"'})
 _ROMAN = {"I": 1, "V": 5, "X": 10, "L": 50}
@@ -298,7 +304,8 @@ def read_seed(path: Path) -> str:
     try:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
-        line = data[: exc.start].count(b"\n") + 1
+        prefix = data[: exc.start].decode("utf-8", errors="replace")
+        line = line_of_offset(prefix, len(prefix))
         raise CorpusError(f"{path}:{line}: not UTF-8 text (byte {exc.start})") from None
     if not text.strip():
         raise CorpusError(f"{path}: the document is empty")
@@ -349,9 +356,34 @@ class _Unit:
         self.lines += other.lines
 
 
+def split_lines(text: str) -> list[str]:
+    """Return the lines of `text` as editors and ``sed -n 'Np'`` number them (line N is item N - 1).
+
+    Lines break only at "\\n", "\\r\\n" and "\\r", not at the other characters `str.splitlines`
+    breaks at (form feed, vertical tab, NEL, U+2028, U+2029, ...): those stay inside the line (and the
+    cleaning rule "line_separator" makes them spaces). A final line break ends the last line; it does
+    not start an empty one. This is the only place the package numbers the lines of a text.
+    """
+    lines = _LINE_BREAK.split(text)
+    if lines[-1] == "":
+        lines.pop()
+    return lines
+
+
+def line_of_offset(text: str, offset: int) -> int:
+    """Return the 1-based line (as `split_lines` numbers them) of the 0-based character `offset`."""
+    return len(_LINE_BREAK.findall(text, 0, offset)) + 1
+
+
 def normalise_line(raw: str) -> tuple[str, bool, list[str]]:
     """Return the cleaned line, whether it was indented, and which rules changed it."""
     rules = []
+    if _LINE_SEPARATORS.search(raw):
+        rules.append("line_separator")
+        raw = _LINE_SEPARATORS.sub(" ", raw)
+    if _CONTROLS.search(raw):
+        rules.append("control_character")
+        raw = _CONTROLS.sub("", raw)
     text = unicodedata.normalize("NFC", raw)
     text2 = _SPACES.sub(" ", text).translate(_QUOTES)
     if text2 != raw:
@@ -423,10 +455,18 @@ def clean_document(doc_id: str, text: str, genre: str, translation: str, segment
     transcript = genre in config.transcript_genres
     units: list[_Unit] = []
     after_blank = True
-    for line_no, raw in enumerate(text.splitlines(), start=1):
+    for line_no, raw in enumerate(split_lines(text), start=1):
         clean, indented, rules = normalise_line(raw)
         for rule in rules:
-            if rule == "unicode":
+            if rule == "line_separator":
+                found = sorted({f"U+{ord(c):04X}" for c in _LINE_SEPARATORS.findall(raw)})
+                note(rule, line_no, f"{len(_LINE_SEPARATORS.findall(raw))} line separator(s) "
+                                    f"({', '.join(found)}) made a space")
+            elif rule == "control_character":
+                found = sorted({f"U+{ord(c):04X}" for c in _CONTROLS.findall(raw)})
+                note(rule, line_no, f"{len(_CONTROLS.findall(raw))} control character(s) "
+                                    f"({', '.join(found)}) removed")
+            elif rule == "unicode":
                 n = len(_SPACES.findall(raw)) + sum(raw.count(q) for q in "\u2018\u2019\u201c\u201d")
                 note(rule, line_no, f"{n} character(s) normalised (non-breaking spaces, curly quotes)")
             else:

@@ -215,7 +215,11 @@ def read_manifest(path: str | Path | None = None, config: CorpusConfig | None = 
         raise CorpusError(f"{path}: manifest not found")
     try:
         with open(path, encoding="utf-8-sig", newline="") as fh:
-            rows = list(csv.reader(fh))
+            reader, rows, line_nos, last = csv.reader(fh), [], [], 0
+            for row in reader:      # a quoted field may span lines: a row starts after the last one ended
+                rows.append(row)
+                line_nos.append(last + 1)
+                last = reader.line_num
     except UnicodeDecodeError as exc:
         raise CorpusError(f"{path}: manifest is not UTF-8 text (byte {exc.start})") from None
     except csv.Error as exc:
@@ -226,14 +230,17 @@ def read_manifest(path: str | Path | None = None, config: CorpusConfig | None = 
     missing = [c for c in MANIFEST_COLUMNS if c not in header]
     if missing:
         raise CorpusError(f"{path}:1: manifest lacks column(s) {', '.join(missing)}")
+    repeated = sorted({h for h in header if header.count(h) > 1})
+    if repeated:
+        raise CorpusError(f"{path}:1: column(s) {', '.join(map(repr, repeated))} appear more than once in the header")
     vocabularies = (config or CorpusConfig()).allowed_values()
     no_column = [c for c in vocabularies if c not in header]
     if no_column:
         raise CorpusError(f"{path}:1: config corpus.vocabularies names column(s) {', '.join(no_column)}, "
                           f"which the manifest lacks; its columns: {', '.join(header)}")
     root = path.parent.resolve()
-    records, seen = [], {}
-    for line_no, row in enumerate(rows[1:], start=2):
+    records, seen, files_seen, hashes_seen = [], {}, {}, {}
+    for line_no, row in zip(line_nos[1:], rows[1:]):
         if not any(cell.strip() for cell in row):
             continue
         if len(row) != len(header):
@@ -251,9 +258,11 @@ def read_manifest(path: str | Path | None = None, config: CorpusConfig | None = 
             raise CorpusError(f"{where}: field 'doc_id' {rec['doc_id']!r} repeats line {seen[rec['doc_id']]}")
         seen[rec["doc_id"]] = line_no
         try:
+            if not re.fullmatch(r"\d{4}-\d{2}-\d{2}", rec["date"]):
+                raise ValueError(rec["date"])
             date = dt.date.fromisoformat(rec["date"])
         except ValueError:
-            raise CorpusError(f"{where}: field 'date' is {rec['date']!r}; expected an ISO date YYYY-MM-DD") from None
+            raise CorpusError(f"{where}: field 'date' is {rec['date']!r}; expected an ISO date YYYY-MM-DD (a real calendar day)") from None
         if not re.fullmatch(r"\d{4}", rec["year"]):
             raise CorpusError(f"{where}: field 'year' is {rec['year']!r}; expected a 4-digit year")
         if int(rec["year"]) != date.year:
@@ -272,7 +281,17 @@ def read_manifest(path: str | Path | None = None, config: CorpusConfig | None = 
             raise CorpusError(f"{where}: field 'file' {rec['file']!r} points outside the corpus folder {root}")
         if not file.is_file():
             raise CorpusError(f"{where}: field 'file': {file} not found")
+        stat = file.stat()
+        identity = (stat.st_dev, stat.st_ino)
+        if identity in files_seen:
+            raise CorpusError(f"{where}: field 'file' {rec['file']!r} is the file of line {files_seen[identity]}; "
+                              "a text may be listed once")
+        files_seen[identity] = line_no
         digest = hashlib.sha256(file.read_bytes()).hexdigest()
+        if digest in hashes_seen:
+            raise CorpusError(f"{where}: field 'file' {rec['file']!r} has the same bytes as the file of line "
+                              f"{hashes_seen[digest]}; a text may be listed once")
+        hashes_seen[digest] = line_no
         if not rec["sha256"]:
             raise CorpusError(f"{where}: field 'sha256' is empty; the file's sha256 is {digest}")
         if rec["sha256"].lower() != digest:
@@ -283,10 +302,21 @@ def read_manifest(path: str | Path | None = None, config: CorpusConfig | None = 
         records.append(rec)
     if not records:
         raise CorpusError(f"{path}: manifest lists no documents")
+    version_of = {rec["doc_id"]: rec["version_of"] for rec in records if rec["version_of"]}
     for rec in records:
+        where = f"{path}:{rec['manifest_line']}"
         if rec["version_of"] and rec["version_of"] not in seen:
-            raise CorpusError(f"{path}:{rec['manifest_line']}: field 'version_of' is {rec['version_of']!r}, "
+            raise CorpusError(f"{where}: field 'version_of' is {rec['version_of']!r}, "
                               "which is not a doc_id of this manifest")
+        if rec["version_of"] == rec["doc_id"]:
+            raise CorpusError(f"{where}: field 'version_of' names the document itself ({rec['doc_id']!r})")
+        chain, doc = [rec["doc_id"]], rec["version_of"]
+        while doc:
+            if doc in chain:
+                raise CorpusError(f"{where}: field 'version_of' makes a cycle: "
+                                  + " -> ".join([*chain[chain.index(doc):], doc]))
+            chain.append(doc)
+            doc = version_of.get(doc, "")
     table = pd.DataFrame(records)
     table["year"] = table["year"].astype("int64")
     return table

@@ -16,7 +16,7 @@ from pathlib import Path
 
 from analysis import io
 from analysis.config import FIGURE_NAMES, load_config
-from analysis.errors import AnalysisError, ConfigError, CorpusWarning, ParameterError
+from analysis.errors import AnalysisError, AnalysisWarning, ConfigError, ParameterError
 
 
 def _common(parser: argparse.ArgumentParser) -> None:
@@ -573,16 +573,38 @@ FLAGS = {"formulation_id": "--concordance", "only": "--only"}
 
 def _show_warning(message, category, filename, lineno, file=None, line=None) -> None:
     """Print a warning as one line: ``analysis: warning: ...`` (tracebacks-style context for others)."""
-    if issubclass(category, CorpusWarning):
+    if issubclass(category, AnalysisWarning):
         print(f"analysis: warning: {' '.join(str(message).split())}", file=sys.stderr)
     else:
         print(warnings.formatwarning(message, category, filename, lineno, line), end="", file=sys.stderr)
 
 
 #: The file options of the commands, and what each file is (for messages).
-FILE_OPTIONS = {"config": "config file", "lexicon": "lexicon", "labels": "paragraph labels file",
-                "coded": "coded audit sheet", "file": "formulation file", "manifest": "manifest"}
+FILE_OPTIONS = {"config": "config file", "lexicon": "lexicon file", "labels": "paragraph labels file",
+                "coded": "coding sheet", "file": "formulation file", "manifest": "manifest"}
 FOLDER_COMMANDS = ("corpus", "themes", "themes-validate", "figures", "topics")
+
+
+def _check_options(args) -> None:
+    """Refuse option values argparse lets through: ``--top`` below 1, repeated grid values,
+    non-finite thresholds. Each message names the option."""
+    import math
+
+    if getattr(args, "top", None) is not None and args.top < 1:
+        raise ConfigError(f"--top must be an integer >= 1; got {args.top}")
+    for option in ("k", "seeds", "models", "only"):
+        values = getattr(args, option, None) or []
+        repeated = sorted({str(v) for v in values if values.count(v) > 1})
+        if repeated:
+            raise ConfigError(f"--{option} repeats {', '.join(repeated)}; give each value once")
+    for option in ("min_log_ratio", "max_p_adj", "max_para_share"):
+        value = getattr(args, option, None)
+        if value is not None and not math.isfinite(value):
+            raise ConfigError(f"--{option.replace('_', '-')} must be a finite number; got {value}")
+    if getattr(args, "min_log_ratio", None) is not None and args.min_log_ratio < 0:
+        raise ConfigError(f"--min-log-ratio must be >= 0; got {args.min_log_ratio}")
+    if getattr(args, "max_p_adj", None) is not None and not 0 < args.max_p_adj <= 1:
+        raise ConfigError(f"--max-p-adj must be in (0, 1]; got {args.max_p_adj}")
 
 
 def _check_paths(args) -> None:
@@ -603,9 +625,10 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     try:
         with warnings.catch_warnings():
-            # a document the corpus leaves out is one line on stderr, and the run goes on
-            warnings.simplefilter("always", CorpusWarning)
+            # a document the corpus leaves out or may misread is one line on stderr, and the run goes on
+            warnings.simplefilter("always", AnalysisWarning)
             warnings.showwarning = _show_warning
+            _check_options(args)
             _check_paths(args)
             config = load_config(args.config, manifest=args.manifest)
             return args.func(args, config)
@@ -619,6 +642,11 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("analysis: interrupted", file=sys.stderr)
         return 130
+    except BrokenPipeError:     # the reader (``| head``) stopped reading: nothing more to say
+        import os
+
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 1
 
 
 if __name__ == "__main__":

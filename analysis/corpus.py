@@ -59,6 +59,7 @@ import pandas as pd
 from analysis import readers
 from analysis.config import CorpusConfig, default_manifest
 from analysis.errors import CorpusError, CorpusWarning, SchemaError
+from analysis.readers import line_of_offset, script_share, split_lines  # noqa: F401 (re-exported)
 from analysis.repeats import _shingle_matrix, _similar_pairs, find_repeats  # noqa: F401 (re-exported)
 
 MANIFEST_COLUMNS = ("doc_id", "file", "sha256", "title", "date", "year", "genre", "translation",
@@ -102,8 +103,11 @@ RULES = {
                      "a turn of the audience ('AUDIENCE MEMBERS:', 'CROWD:') becomes kind boilerplate",
     "heading": "a short line without final punctuation (at most corpus.heading_max_words words) becomes kind "
                "heading: numbered, or before the first body line, or with few content words",
+    "script": "a document whose letters are mostly outside A-Z (Cyrillic, CJK, ...) is reported, with a "
+              "warning: the tokeniser reads only Latin letters, so it gets few or no tokens",
     "exact_duplicate": "a paragraph repeated word for word in one document is kept once (the first); "
-                       "with corpus.duplicate_scope 'block', only a long one in a repeated lead or block",
+                       "with corpus.duplicate_scope 'block', only a long one in a repeated lead or block; "
+                       "a paragraph without a word (letters of any script, or numbers) is never a repeat",
     "near_duplicate": "of two paragraphs of one document that are near copies, the fuller is kept; "
                       "with corpus.duplicate_scope 'block', only in a repeated lead or block",
     "html_extract": "an HTML page becomes one line per text element; scripts, navigation, headers, "
@@ -128,7 +132,6 @@ _CAPTION = re.compile(r"\b(is held|are held|addresses|attend|attends|are in atte
 _ATTENDANCE = re.compile(r"\battended the (meeting|conference|ceremony)\.$")
 _BROKEN_NUMBER = re.compile(r"^(?P<frac>\d+)%\.$")
 _ENDS_WITH_INT_PCT = re.compile(r"(?P<int>\d+)%(?P<tail>(?: in \d{4})?\.)$")
-_LINE_BREAK = re.compile(r"\r\n|\r|\n")
 _LINE_SEPARATORS = re.compile("[\x0b\x0c\x1c\x1d\x1e\x85\u2028\u2029]")
 _CONTROLS = re.compile("[\x00-\x08\x0e-\x1b\x1f\x7f-\x84\x86-\x9f]")
 _SPACES = re.compile(r"[\u00a0\u2000-\u200b\u202f\u205f\u3000\t]")
@@ -141,6 +144,10 @@ _STAGE_DIRECTION = re.compile(r"\s*[(\[](?=[^()\[\]]{0,80}[)\]])(?=[^()\[\]]*\b(
 _SPEAKER_LABEL = re.compile(r"^(?P<label>(?:[A-Z][A-Z.'\-]*\s+){0,4}[A-Z][A-Z.'\-]+)\s*:\s*")
 _AUDIENCE = re.compile(r"\b(AUDIENCE|CROWD)\b")
 _WORD = re.compile(r"[A-Za-z]+(?:[-'][A-Za-z]+)*|\d+(?:[.,]\d+)*")
+# the duplicate rules compare words of every script, so two different Russian paragraphs are not
+# "the same" for holding no A-Z word
+_SIGNATURE_WORD = re.compile(r"[^\W\d_]+(?:[-'][^\W\d_]+)*|\d+(?:[.,]\d+)*")
+_LATIN = re.compile(r"[A-Za-z]")
 _STOP_FOR_HEADINGS = frozenset(
     "a an and as at by for from in into of on or the to with over under through its their".split())
 
@@ -386,25 +393,6 @@ class _Unit:
         self.lines += other.lines
 
 
-def split_lines(text: str) -> list[str]:
-    """Return the lines of `text` as editors and ``sed -n 'Np'`` number them (line N is item N - 1).
-
-    Lines break only at "\\n", "\\r\\n" and "\\r", not at the other characters `str.splitlines`
-    breaks at (form feed, vertical tab, NEL, U+2028, U+2029, ...): those stay inside the line (and the
-    cleaning rule "line_separator" makes them spaces). A final line break ends the last line; it does
-    not start an empty one. This is the only place the package numbers the lines of a text.
-    """
-    lines = _LINE_BREAK.split(text)
-    if lines[-1] == "":
-        lines.pop()
-    return lines
-
-
-def line_of_offset(text: str, offset: int) -> int:
-    """Return the 1-based line (as `split_lines` numbers them) of the 0-based character `offset`."""
-    return len(_LINE_BREAK.findall(text, 0, offset)) + 1
-
-
 def normalise_line(raw: str) -> tuple[str, bool, list[str]]:
     """Return the cleaned line, whether it was indented, and which rules changed it."""
     rules = []
@@ -593,11 +581,33 @@ def clean_document(doc_id: str, text: str, genre: str, translation: str, segment
     return _drop_duplicates(doc_id, paragraphs, config, note), log
 
 
+def _check_script(doc_id: str, path: Path, text: str, note) -> None:
+    """Log (rule "script") when most of a document's letters are outside A-Z (`warn_scripts` warns)."""
+    share, letters, script = script_share(text)
+    if letters and share > 0.5:
+        line = next((i for i, ln in enumerate(split_lines(text), start=1)
+                     if any(c.isalpha() and not _LATIN.match(c) for c in ln)), 1)
+        note("script", line, f"{share:.0%} of the letters are outside A-Z (mostly {script}); the tokeniser "
+                             "reads only Latin letters, so this document gets few or no tokens")
+
+
+def warn_scripts(corpus: "Corpus") -> None:
+    """Give an `AnalysisWarning` (a `CorpusWarning`) for each document the cleaning log reports
+    (rule "script") as mostly outside A-Z, naming its file and line: on every load, from the cache too."""
+    log = corpus.cleaning_log
+    files = dict(zip(corpus.documents["doc_id"], corpus.documents["file"]))
+    for row in log[log["rule"] == "script"].itertuples(index=False):
+        path = Path(corpus.manifest).parent / files.get(row.doc_id, "")
+        warnings.warn(f"{path}:{row.line}: document {row.doc_id!r}: {row.changed}", CorpusWarning, stacklevel=3)
+
+
 def _drop_duplicates(doc_id: str, paragraphs: list[_Unit], config: CorpusConfig, note) -> list[_Unit]:
     """Return the paragraphs without repeats, by rules exact_duplicate and near_duplicate
     (`analysis.repeats.find_repeats`; with ``config.duplicate_scope == "block"`` only a repeated
     lead or block goes, a refrain in running text stays)."""
-    words = [_WORD.findall(p.text.lower()) for p in paragraphs]
+    # words of every script (two different Russian paragraphs are not "the same" for holding no
+    # A-Z word); on ASCII text the two patterns agree and the ASCII one is faster
+    words = [(_WORD if p.text.isascii() else _SIGNATURE_WORD).findall(p.text.lower()) for p in paragraphs]
     drops = find_repeats(words, [p.kind in ANALYSED_KINDS for p in paragraphs],
                          [p.kind == "boilerplate" for p in paragraphs], similarity=config.near_duplicate_similarity,
                          min_words=config.near_duplicate_min_words, scope=config.duplicate_scope,
@@ -665,6 +675,8 @@ def build_paragraphs(manifest: pd.DataFrame, config: CorpusConfig | None = None
         segmentation = "line" if readers.reader_for(row.path) == "html" else row.segmentation
         units, log = clean_document(row.doc_id, text, row.genre, row.translation, segmentation, config)
         logs += log
+        _check_script(row.doc_id, row.path, text, lambda rule, line, changed: logs.append(
+            {"rule": rule, "doc_id": row.doc_id, "line": line, "changed": changed}))
         recs = structure(units)
         if not any(r["kind"] in ANALYSED_KINDS for r in recs):
             kinds = pd.Series([r["kind"] for r in recs], dtype=object).value_counts()
@@ -704,4 +716,6 @@ def read_corpus(manifest: str | Path | None = None, config: CorpusConfig | None 
                           f"(left out: {', '.join(table['doc_id'])})")
     documents = table[table["doc_id"].isin(set(paragraphs["doc_id"]))].reset_index(drop=True)
     documents = documents.drop(columns=["manifest_line", "path"])
-    return Corpus(documents=documents, paragraphs=paragraphs, cleaning_log=log, manifest=path), line_maps
+    corpus = Corpus(documents=documents, paragraphs=paragraphs, cleaning_log=log, manifest=path)
+    warn_scripts(corpus)
+    return corpus, line_maps

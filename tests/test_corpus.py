@@ -10,7 +10,7 @@ import pytest
 
 import analysis
 from analysis.config import CorpusConfig
-from analysis.corpus import RULES, read_corpus, read_manifest
+from analysis.corpus import RULES, read_corpus, read_manifest, split_lines
 from analysis.errors import CorpusError, CorpusWarning
 from analysis.io import atomic_write
 from tests.conftest import REPO, write_corpus
@@ -24,7 +24,7 @@ def _norm(text: str) -> str:
 
 
 def _source_lines(doc_file: str) -> list[str]:
-    return (SEEDS / doc_file).read_text(encoding="utf-8").splitlines()
+    return split_lines((SEEDS / doc_file).read_text(encoding="utf-8"))
 
 
 # ----------------------------------------------------------------- seeds

@@ -25,15 +25,19 @@ def default_manifest() -> Path:
 
     In order: the environment variable ``ANALYSIS_MANIFEST``; ``seeds/manifest.csv`` of the
     checkout holding this package; ``seeds/manifest.csv`` in the working folder or a parent of it.
-    If none exists, the first candidate is returned (and reading it reports it missing).
+    If none exists, ``seeds/manifest.csv`` (relative to the working folder) is returned, and
+    reading it reports it missing; never a path inside site-packages the user did not give.
     """
     env = os.environ.get("ANALYSIS_MANIFEST")
     if env:
         return Path(env)
-    candidates = [REPO_ROOT / "seeds" / "manifest.csv"]
+    candidates = []
+    if (REPO_ROOT / "pyproject.toml").is_file():    # a checkout, not site-packages
+        candidates.append(REPO_ROOT / "seeds" / "manifest.csv")
     cwd = Path.cwd().resolve()
-    candidates += [folder / "seeds" / "manifest.csv" for folder in (cwd, *cwd.parents)]
-    return next((c for c in candidates if c.is_file()), candidates[0])
+    # named relative to the working folder, as the user would type them
+    candidates += [Path(os.path.relpath(folder / "seeds" / "manifest.csv", cwd)) for folder in (cwd, *cwd.parents)]
+    return next((c for c in candidates if c.is_file()), Path("seeds") / "manifest.csv")
 
 
 def _check(cond: bool, name: str, expected: str, value: object) -> None:

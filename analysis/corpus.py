@@ -217,9 +217,14 @@ def read_manifest(path: str | Path | None = None, config: CorpusConfig | None = 
         outside a column's vocabulary (naming the allowed values), an unknown segmentation, a
         dangling version_of or a hash that does not match.
     """
+    defaulted = path is None
     path = Path(path) if path is not None else default_manifest()
+    if path.is_dir():
+        raise CorpusError(f"{path}: manifest is a folder; expected a CSV file")
     if not path.is_file():
-        raise CorpusError(f"{path}: manifest not found")
+        raise CorpusError(f"{path}: manifest not found" + (
+            " (no manifest given: looked for seeds/manifest.csv in the working folder and above, and "
+            "$ANALYSIS_MANIFEST)" if defaulted else ""))
     try:
         with open(path, encoding="utf-8-sig", newline="") as fh:
             reader, rows, line_nos, last = csv.reader(fh), [], [], 0

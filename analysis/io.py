@@ -201,9 +201,25 @@ def sha256_file(path: str | Path) -> str:
     return h.hexdigest()
 
 
+#: Written at build time by setup.py (``pip install .``): the commit the package was built from.
+BUILD_INFO = Path(__file__).resolve().parent / "_build_info.json"
+
+
 def git_commit(repo: str | Path | None = None) -> str | None:
-    """Return the commit hash of the checkout holding this package, or None outside git."""
+    """Return the commit hash the package runs from, or None when it cannot be known.
+
+    A package installed from a checkout (``pip install .``) carries the commit it was built from
+    in ``_build_info.json``; a source or editable install asks git in the checkout holding it (and
+    never in a folder merely above site-packages).
+    """
+    if repo is None and BUILD_INFO.is_file():
+        try:
+            return json.loads(BUILD_INFO.read_text(encoding="utf-8")).get("git_commit") or None
+        except (OSError, ValueError):
+            return None
     repo = Path(repo) if repo else Path(__file__).resolve().parent.parent
+    if not (repo / ".git").exists():
+        return None
     try:
         out = subprocess.run(["git", "-C", str(repo), "rev-parse", "HEAD"], capture_output=True,
                              text=True, timeout=10, check=True)

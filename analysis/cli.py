@@ -306,7 +306,9 @@ def cmd_figures(args, config) -> int:
     for result in results:
         png, svg = _io.BytesIO(), _io.BytesIO()
         result.figure.savefig(png, format="png", dpi=200, bbox_inches="tight", metadata={"Software": None})
-        result.figure.savefig(svg, format="svg", bbox_inches="tight", metadata={"Date": None})
+        # fixed salt for the SVG's element ids and no date: two runs give the same bytes
+        with figures.plt.rc_context({"svg.hashsalt": "analysis"}):
+            result.figure.savefig(svg, format="svg", bbox_inches="tight", metadata={"Date": None})
         figures.plt.close(result.figure)
         record = io.run_record(config, inputs, figure=result.name, command="figures",
                                seeds={"themes": config.themes.seed, "topics": config.topics.seed,

@@ -131,7 +131,8 @@ def cmd_themes_validate(args, config) -> int:
     themes, corpus, lexicon, config, inputs = _themes_setup(args, config)
     tables = {}
     if args.coded is not None:
-        sheet = themes.read_audit(args.coded)
+        sheet = themes.read_audit(args.coded, entries={e.pattern: e.theme for e in lexicon.entries},
+                                  doc_ids=set(corpus.documents["doc_id"]))
         tables["audit_precision_entries.csv"], by_theme = themes.audit_precision(sheet)
         tables["audit_precision_themes.csv"] = by_theme
         inputs[Path(args.coded).name] = io.sha256_file(args.coded)

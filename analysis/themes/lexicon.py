@@ -72,6 +72,38 @@ class Lexicon:
         return Lexicon(tuple(e for e in self.entries if e.pattern != pattern), self.source)
 
 
+#: A glob word must keep this many letters outside its wildcards ("gang*"), or it matches almost
+#: every word ("*", "**", "a*") and assigns the corpus to one theme.
+MIN_GLOB_LETTERS = 3
+
+
+class _DuplicateKey(Exception):
+    """A YAML mapping key given twice (message: "<line>: key ... appears twice ...")."""
+
+
+class _UniqueKeyLoader(yaml.SafeLoader):
+    """A safe YAML loader that refuses a mapping key given twice (PyYAML keeps the last silently)."""
+
+
+def _construct_unique_mapping(loader: _UniqueKeyLoader, node: yaml.MappingNode, deep: bool = False) -> dict:
+    seen: dict = {}
+    for key_node, _ in node.value:
+        key = loader.construct_object(key_node, deep=deep)
+        if key in seen:
+            raise _DuplicateKey(f"{key_node.start_mark.line + 1}: key {key!r} appears twice "
+                                f"(first on line {seen[key] + 1}); YAML would keep only the last")
+        seen[key] = key_node.start_mark.line
+    return loader.construct_mapping(node, deep=deep)
+
+
+_UniqueKeyLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _construct_unique_mapping)
+
+
+def _glob_letters(word: str) -> int:
+    """Return the number of literal letters of a glob word, outside its ``[...]`` sets."""
+    return len(re.findall(r"[a-z]", re.sub(r"\[[^\]]*\]", "", word)))
+
+
 def _pattern_words(pattern: str) -> tuple[str, ...]:
     """Return the pattern's words as the lexicon matches them: lemmas, glob words kept whole;
     () when a glob word has characters other than letters, '-' and '*?[]'."""
@@ -119,9 +151,13 @@ def load_lexicon(path: str | Path | None = None) -> Lexicon:
     """
     path = Path(path) if path is not None else default_lexicon_path()
     try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+        data = yaml.load(path.read_text(encoding="utf-8"), Loader=_UniqueKeyLoader)
     except FileNotFoundError:
         raise ConfigError(f"{path}: lexicon file not found") from None
+    except IsADirectoryError:
+        raise ConfigError(f"{path}: lexicon file is a folder; expected a YAML file") from None
+    except _DuplicateKey as exc:
+        raise ConfigError(f"{path}:{exc}") from None
     except (yaml.YAMLError, UnicodeDecodeError) as exc:
         raise ConfigError(f"{path}: lexicon is not valid YAML ({' '.join(str(exc).split())})") from None
     if not isinstance(data, dict) or "themes" not in data:
@@ -160,6 +196,10 @@ def load_lexicon(path: str | Path | None = None) -> Lexicon:
             words = _pattern_words(pattern)
             if not words:
                 raise ConfigError(f"{where}: pattern {pattern!r} has no word (letters, '-', glob '*?[]')")
+            broad = [w for w in words if _GLOB_CHARS.search(w) and _glob_letters(w) < MIN_GLOB_LETTERS]
+            if broad:
+                raise ConfigError(f"{where}: pattern {pattern!r} matches almost every word ({broad[0]!r}); "
+                                  f"a glob word needs at least {MIN_GLOB_LETTERS} letters outside its wildcards")
             if words in seen:
                 other_theme, other = seen[words]
                 raise ConfigError(f"{where}: pattern {pattern!r} is already listed under {other_theme!r} "

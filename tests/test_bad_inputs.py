@@ -350,3 +350,17 @@ def test_failed_write_leaves_the_earlier_set(ws, capsys, monkeypatch):
     with pytest.raises(OSError):
         main(_argv(Case("x", CORPUS, ()), ws))
     assert ws.snapshot() == before
+
+
+@pytest.mark.parametrize("call", ["config", "lexicon", "formulations", "coded", "manifest"])
+def test_api_refuses_a_folder_where_a_file_is_expected(tmp_path, call):
+    """The library functions (not only the CLI) answer a folder with their own one-line error."""
+    from analysis import discourse, themes
+    from analysis.config import load_config
+    from analysis.corpus import read_manifest
+    from analysis.errors import AnalysisError
+
+    reader = {"config": load_config, "lexicon": themes.load_lexicon, "formulations": discourse.read_formulations,
+              "coded": themes.read_audit, "manifest": read_manifest}[call]
+    with pytest.raises(AnalysisError, match=f"{tmp_path}: .*is a folder"):
+        reader(tmp_path)

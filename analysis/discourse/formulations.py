@@ -66,6 +66,8 @@ def read_formulations(path: str | Path | None = None) -> pd.DataFrame:
             handle = open(path, encoding="utf-8", newline="")
         except FileNotFoundError:
             raise CorpusError(f"{source}: formulation file not found") from None
+        except IsADirectoryError:
+            raise CorpusError(f"{source}: formulation file is a folder; expected a CSV file") from None
     with handle as fh:
         reader = csv.DictReader(fh)
         header = reader.fieldnames or []

@@ -364,3 +364,55 @@ def test_api_refuses_a_folder_where_a_file_is_expected(tmp_path, call):
               "coded": themes.read_audit, "manifest": read_manifest}[call]
     with pytest.raises(AnalysisError, match=f"{tmp_path}: .*is a folder"):
         reader(tmp_path)
+
+
+@pytest.fixture(scope="module")
+def tiny_corpus(tmp_path_factory):
+    import analysis
+
+    return analysis.load_corpus(write_corpus(tmp_path_factory.mktemp("api"), DOCS))
+
+
+STAGES = {
+    "tokenize": lambda c, bad: __import__("analysis.tokens", fromlist=["tokenize"]).tokenize(bad),
+    "keyness": lambda c, bad: _d().keyness(bad, c.documents, ["year=2020"]),
+    "kwic-tokens": lambda c, bad: _d().kwic(bad, c.paragraphs, "security"),
+    "kwic-paragraphs": lambda c, bad: _d().kwic(c.tokens, bad, "security"),
+    "collocations": lambda c, bad: _d().collocations(bad),
+    "collocates": lambda c, bad: _d().collocates(bad, "security"),
+    "lexical_profile": lambda c, bad: _d().lexical_profile(bad, c.sentences),
+    "lexical_profile-sentences": lambda c, bad: _d().lexical_profile(c.tokens, bad),
+    "count_formulations": lambda c, bad: _d().count_formulations(bad, c.documents),
+    "first_appearances": lambda c, bad: _d().first_appearances(c.tokens, bad),
+    "formulations_by_year": lambda c, bad: _d().formulations_by_year(bad, c.documents),
+    "formulation_concordance": lambda c, bad: _d().formulation_concordance(c.tokens, bad),
+    "discover_formulations": lambda c, bad: _d().discover_formulations(bad, c.tokens),
+    "match_lexicon": lambda c, bad: _t().match_lexicon(bad, _t().load_lexicon()),
+    "analyse_themes": lambda c, bad: _t().analyse_themes(c.__class__(**{**c.__dict__, "paragraphs": bad})),
+    "validate_structure": lambda c, bad: _t().validate_structure(bad, c.paragraphs),
+    "compare_versions": lambda c, bad: _t().compare_versions(bad, c.documents),
+    "audit_precision": lambda c, bad: _t().audit_precision(bad),
+}
+
+
+def _d():
+    from analysis import discourse
+
+    return discourse
+
+
+def _t():
+    from analysis import themes
+
+    return themes
+
+
+@pytest.mark.parametrize("stage", STAGES)
+def test_api_stage_refuses_a_table_of_the_wrong_shape(tiny_corpus, stage):
+    """A table without the stage's columns raises SchemaError naming the stage and the column."""
+    import pandas as pd
+
+    from analysis.errors import AnalysisError
+
+    with pytest.raises(AnalysisError, match=r"(missing column|no column)"):
+        STAGES[stage](tiny_corpus, pd.DataFrame({"unrelated": [1, 2]}))

@@ -7,7 +7,7 @@ import numpy as np
 import pandas as pd
 
 from analysis.config import ThemesConfig
-from analysis.corpus import Corpus
+from analysis.corpus import Corpus, require_columns
 from analysis.errors import AnalysisError
 from analysis.query import check_window, concordance_rows
 from analysis.themes.lexicon import THEMES
@@ -211,6 +211,7 @@ def audit_precision(sheet: pd.DataFrame, alpha: float = 0.05) -> tuple[pd.DataFr
     """
     from statsmodels.stats.proportion import proportion_confint
 
+    require_columns(sheet, {"theme": "object", "entry": "object", "correct": "object"}, stage="audit_precision")
     coded = sheet[sheet["correct"].notna()].copy()
     if coded.empty:
         raise AnalysisError("audit_precision: no row of the coding sheet is marked in 'correct'")

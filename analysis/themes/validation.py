@@ -4,7 +4,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from analysis.corpus import Corpus
+from analysis.corpus import Corpus, require_columns
 from analysis.query import column_values
 from analysis.themes.lexicon import THEMES, Lexicon
 from analysis.themes.matching import match_lexicon
@@ -63,6 +63,9 @@ def validate_structure(paragraph_themes: pd.DataFrame, paragraphs: pd.DataFrame,
     """
     from sklearn.metrics import precision_recall_fscore_support
 
+    require_columns(paragraph_themes, {"doc_id": "object", "para_id": "int64", "theme": "object"}, stage="validate_structure")
+    require_columns(paragraphs, {"doc_id": "object", "para_id": "int64", "kind": "object", "part": "object", "section_no": "object",
+                                 "item_no": "object"}, stage="validate_structure")
     gold = structure_labels(paragraphs)
     merged = gold.merge(paragraph_themes[["doc_id", "para_id", "theme"]], on=["doc_id", "para_id"], how="left")
     merged["theme"] = merged["theme"].fillna("none")
@@ -94,6 +97,9 @@ def compare_versions(document_themes: pd.DataFrame, documents: pd.DataFrame) -> 
         other_ci_low, other_ci_high, share_difference (share of `doc_id` minus share of
         `version_of`), intervals_overlap (bool).
     """
+    require_columns(document_themes, {"doc_id": "object", "theme": "object", "share": "float64",
+                                      "share_ci_low": "float64", "share_ci_high": "float64"}, stage="compare_versions")
+    require_columns(documents, {"doc_id": "object", "version_of": "object"}, stage="compare_versions")
     pairs = documents.loc[documents["version_of"].fillna("").astype(str) != "", ["doc_id", "version_of"]]
     cols = ["share", "share_ci_low", "share_ci_high"]
     rows = []

@@ -337,10 +337,43 @@ TOPIC_TABLES = {"topic_terms": "topic_terms.csv", "topic_labels": "topic_labels.
                 "agreement": "agreement.csv"}
 
 
+def _read_labels(path: str, themes: tuple[str, ...]):
+    """Return the paragraph labels CSV (doc_id, para_id, theme) with every row checked.
+
+    Raises
+    ------
+    AnalysisError
+        Naming the file, the row (1-based, header = 1) and the field: not CSV, a missing column,
+        a para_id that is not a paragraph number, an unknown theme, a paragraph labelled twice.
+    """
+    import pandas as pd
+
+    try:
+        labels = pd.read_csv(path, dtype=str, keep_default_na=False)
+    except FileNotFoundError:
+        raise AnalysisError(f"{path}: paragraph labels file not found") from None
+    except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as exc:
+        raise AnalysisError(f"{path}: paragraph labels file is not a readable CSV "
+                            f"({' '.join(str(exc).split())})") from None
+    missing = sorted({"doc_id", "para_id", "theme"} - set(labels.columns))
+    if missing:
+        raise AnalysisError(f"{path}: missing column(s) {', '.join(missing)}; expected doc_id, para_id, theme")
+    for i, (para_id, theme) in enumerate(zip(labels["para_id"], labels["theme"])):
+        if not para_id.strip().isdigit() or int(para_id) < 1:
+            raise AnalysisError(f"{path}:{i + 2}: field 'para_id' is {para_id!r}; expected a paragraph number >= 1")
+        if theme not in themes:
+            raise AnalysisError(f"{path}:{i + 2}: field 'theme' is {theme!r}; expected one of {', '.join(themes)}")
+    labels["para_id"] = labels["para_id"].astype("int64")
+    repeated = labels.duplicated(["doc_id", "para_id"], keep=False)
+    if repeated.any():
+        rows = [i + 2 for i in labels.index[repeated]]
+        raise AnalysisError(f"{path}:{rows[1]}: fields 'doc_id', 'para_id' label the paragraph of row {rows[0]} "
+                            "again; label each paragraph once")
+    return labels
+
+
 def cmd_topics(args, config) -> int:
     import dataclasses
-
-    import pandas as pd
 
     from analysis.tokens import load_corpus
     from analysis.topics import derived_seeds, run_topics
@@ -358,17 +391,13 @@ def cmd_topics(args, config) -> int:
     from analysis.topics import theme_words
 
     lexicon = themes.load_lexicon(args.lexicon)
-    labels = None
-    if args.labels is not None:
-        try:
-            labels = pd.read_csv(args.labels, dtype={"doc_id": str, "theme": str})
-        except FileNotFoundError:
-            raise AnalysisError(f"{args.labels}: paragraph labels file not found") from None
-        missing = sorted({"doc_id", "para_id", "theme"} - set(labels.columns))
-        if missing:
-            raise AnalysisError(f"{args.labels}: missing column(s) {', '.join(missing)}; "
-                                "expected doc_id, para_id, theme")
+    labels = _read_labels(args.labels, (*themes.THEMES, "none")) if args.labels is not None else None
     corpus = load_corpus(args.manifest, config, progress=sys.stderr.isatty(), cache=_cache(args))
+    if labels is not None:
+        unknown = labels.index[~labels["doc_id"].isin(set(corpus.documents["doc_id"]))]
+        if len(unknown):
+            raise AnalysisError(f"{args.labels}:{unknown[0] + 2}: field 'doc_id' is "
+                                f"{labels.loc[unknown[0], 'doc_id']!r}, which is not a document of the corpus")
     if labels is None:      # agreement against the dictionary model's paragraph labels
         labels = themes.score_paragraphs(corpus, lexicon, config.themes)[["doc_id", "para_id", "theme"]]
     result = run_topics(corpus, topics_config, theme_words(lexicon), labels, progress=sys.stderr.isatty())
@@ -446,10 +475,19 @@ def cmd_topics_apply(args, config) -> int:
     return 0
 
 
+class _Parser(argparse.ArgumentParser):
+    """An argument parser whose usage errors are one line on stderr (status 2), like every other error."""
+
+    def error(self, message: str):
+        command = self.prog.partition(" ")[2]
+        self.exit(2, f"analysis: error: {command + ': ' if command else ''}{' '.join(message.split())} "
+                     f"(see {self.prog} --help)\n")
+
+
 def build_parser() -> argparse.ArgumentParser:
     import analysis
 
-    parser = argparse.ArgumentParser(prog="analysis", description=__doc__.splitlines()[0])
+    parser = _Parser(prog="analysis", description=__doc__.splitlines()[0])
     parser.add_argument("--version", action="version", version=f"%(prog)s {analysis.__version__}")
     sub = parser.add_subparsers(dest="command", required=True)
 

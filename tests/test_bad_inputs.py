@@ -258,6 +258,18 @@ CASES = [
     # --- formulation list and labels
     Case("labels-missing-column", TOPICS + " --labels {labels}", ("labels.csv", "theme"),
          lambda w: w.files["labels"].write_text("doc_id,para_id\nalpha-2020,2\n")),
+    Case("labels-unknown-theme", TOPICS + " --labels {labels}", ("labels.csv:2", "field 'theme'", "'securty'"),
+         lambda w: w.files["labels"].write_text("doc_id,para_id,theme\nalpha-2020,2,securty\n")),
+    Case("labels-bad-paragraph", TOPICS + " --labels {labels}", ("labels.csv:3", "field 'para_id'", "'2.5'"),
+         lambda w: w.files["labels"].write_text("doc_id,para_id,theme\nalpha-2020,2,security\nbeta-2021,2.5,none\n")),
+    Case("labels-paragraph-twice", TOPICS + " --labels {labels}", ("labels.csv:3", "'para_id'", "row 2"),
+         lambda w: w.files["labels"].write_text("doc_id,para_id,theme\nalpha-2020,2,security\nalpha-2020,2,none\n")),
+    Case("labels-unknown-document", TOPICS + " --labels {labels}", ("labels.csv:2", "field 'doc_id'", "'nosuch'"),
+         lambda w: w.files["labels"].write_text("doc_id,para_id,theme\nnosuch,2,security\n")),
+    # --- usage errors are one line too
+    Case("usage-not-an-integer", "kwic supervision --manifest {m} --top abc", ("--top", "'abc'")),
+    Case("usage-bad-choice", "collocations --manifest {m} --n 4", ("--n", "4")),
+    Case("usage-missing-out", "corpus --manifest {m}", ("--out",)),
     Case("formulations-unknown-category", "formulations --manifest {m} --file {form}", ("form.csv:2", "category"),
          lambda w: w.edit("formulations", "two_establishments,political,", "two_establishments,nonsense,")),
 ]
@@ -281,7 +293,10 @@ def test_bad_input(case, ws, capsys):
     if case.mutate is not None:
         case.mutate(ws)
     before = ws.snapshot()
-    status = main(_argv(case, ws))
+    try:
+        status = main(_argv(case, ws))
+    except SystemExit as exc:           # argparse's usage errors
+        status = exc.code
     captured = capsys.readouterr()
     err = captured.err
     assert status == 2, (status, err, captured.out[-500:])

@@ -306,9 +306,12 @@ class TopicsConfig:
     n_jobs: int = 2
 
     def __post_init__(self) -> None:
-        object.__setattr__(self, "k_values", tuple(self.k_values))
-        object.__setattr__(self, "models", tuple(self.models))
-        object.__setattr__(self, "seeds", tuple(self.seeds))
+        if isinstance(self.k_values, list):      # TOML arrays; a string stays a string and is refused
+            object.__setattr__(self, "k_values", tuple(self.k_values))
+        if isinstance(self.models, list):      # TOML arrays; a string stays a string and is refused
+            object.__setattr__(self, "models", tuple(self.models))
+        if isinstance(self.seeds, list):      # TOML arrays; a string stays a string and is refused
+            object.__setattr__(self, "seeds", tuple(self.seeds))
         _check_types(self, "topics")
         _check_seed(self.seed, "topics.seed")
         for s in self.seeds:

@@ -292,7 +292,7 @@ def read_manifest(path: str | Path | None = None, config: CorpusConfig | None = 
         if not file.is_relative_to(root):
             raise CorpusError(f"{where}: field 'file' {rec['file']!r} points outside the corpus folder {root}")
         if not file.is_file():
-            raise CorpusError(f"{where}: field 'file': {file} not found")
+            raise CorpusError(f"{where}: field 'file': {path.parent / rec['file']} not found")
         stat = file.stat()
         identity = (stat.st_dev, stat.st_ino)
         if identity in files_seen:
@@ -310,7 +310,7 @@ def read_manifest(path: str | Path | None = None, config: CorpusConfig | None = 
             raise CorpusError(f"{where}: field 'sha256' does not match {rec['file']} "
                               f"(manifest {rec['sha256'][:12]}..., file {digest[:12]}...)")
         rec["manifest_line"] = line_no
-        rec["path"] = file
+        rec["path"] = path.parent / rec["file"]      # as the user named it (messages), same file as `file`
         records.append(rec)
     if not records:
         raise CorpusError(f"{path}: manifest lists no documents")

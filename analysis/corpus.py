@@ -134,6 +134,7 @@ _BROKEN_NUMBER = re.compile(r"^(?P<frac>\d+)%\.$")
 _ENDS_WITH_INT_PCT = re.compile(r"(?P<int>\d+)%(?P<tail>(?: in \d{4})?\.)$")
 _LINE_SEPARATORS = re.compile("[\x0b\x0c\x1c\x1d\x1e\x85\u2028\u2029]")
 _CONTROLS = re.compile("[\x00-\x08\x0e-\x1b\x1f\x7f-\x84\x86-\x9f]")
+_UNUSUAL = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u2028\u2029]")   # either of the two above
 _SPACES = re.compile(r"[\u00a0\u2000-\u200b\u202f\u205f\u3000\t]")
 _QUOTES = str.maketrans({"\u2018": "'", "\u2019": "'", "\u201c": '"', "\u201d": '"'})
 _ROMAN = {"I": 1, "V": 5, "X": 10, "L": 50}
@@ -401,12 +402,13 @@ class _Unit:
 def normalise_line(raw: str) -> tuple[str, bool, list[str]]:
     """Return the cleaned line, whether it was indented, and which rules changed it."""
     rules = []
-    if _LINE_SEPARATORS.search(raw):
-        rules.append("line_separator")
-        raw = _LINE_SEPARATORS.sub(" ", raw)
-    if _CONTROLS.search(raw):
-        rules.append("control_character")
-        raw = _CONTROLS.sub("", raw)
+    if _UNUSUAL.search(raw):
+        if _LINE_SEPARATORS.search(raw):
+            rules.append("line_separator")
+            raw = _LINE_SEPARATORS.sub(" ", raw)
+        if _CONTROLS.search(raw):
+            rules.append("control_character")
+            raw = _CONTROLS.sub("", raw)
     text = unicodedata.normalize("NFC", raw)
     text2 = _SPACES.sub(" ", text).translate(_QUOTES)
     if text2 != raw:

@@ -23,7 +23,7 @@ def _common(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--manifest", default=None,
                         help="manifest CSV of the corpus (default: the repository's seeds/manifest.csv)")
     parser.add_argument("--config", default=None, help="TOML configuration file")
-    parser.add_argument("--cache", type=Path, default=None, metavar="DIR",
+    parser.add_argument("--cache", default=None, metavar="DIR",
                         help="corpus cache folder (default: the user's cache folder, e.g. ~/.cache/spp-discourse)")
     parser.add_argument("--no-cache", action="store_true",
                         help="clean and tokenise the texts again, without reading or writing the cache")
@@ -34,7 +34,7 @@ def _cache(args) -> Path | None:
     """Return the corpus cache folder the command line asks for (None: no cache)."""
     if args.no_cache:
         return None
-    return args.cache if args.cache is not None else io.default_cache_dir()
+    return Path(args.cache) if args.cache is not None else io.default_cache_dir()
 
 
 def _given_inputs(args) -> list[Path]:
@@ -43,6 +43,8 @@ def _given_inputs(args) -> list[Path]:
 
     paths = [args.manifest if args.manifest is not None else default_manifest(), args.config]
     paths += [getattr(args, name, None) for name in ("lexicon", "labels", "coded", "file")]
+    if getattr(args, "models", None) is not None and args.command == "topics-apply":
+        paths.append(Path(args.models) / "models.json")     # the saved models folder is an input
     return [Path(p) for p in paths if p is not None]
 
 
@@ -464,13 +466,12 @@ def cmd_topics_apply(args, config) -> int:
     weights = shares.assign(weighted=shares["share"] * shares["n_terms"])
     documents = weights.groupby(keys, sort=True).agg(weighted=("weighted", "sum"), n_terms=("n_terms", "sum"))
     documents = documents.assign(share=documents["weighted"] / documents["n_terms"].where(documents["n_terms"] > 0))
-    out = io.ensure_dir(args.out)
-    io.write_csv(shares, out / "paragraph_topics.csv")
-    io.write_csv(documents.reset_index()[[*keys, "share", "n_terms"]], out / "document_topics.csv")
     inputs = _inputs(corpus)
     inputs["models.json"] = io.sha256_file(Path(args.models) / "models.json")
-    io.write_json(io.run_record(config, inputs, command="topics-apply", argv=sys.argv[1:],
-                                models=str(args.models)), out / "run.json")
+    tables = {"paragraph_topics.csv": shares,
+              "document_topics.csv": documents.reset_index()[[*keys, "share", "n_terms"]]}
+    out = _write_folder(args, corpus, tables, io.run_record(config, inputs, command="topics-apply",
+                                                            argv=sys.argv[1:], models=str(args.models)))
     print(f"{len(saved.fits)} models x {shares[['doc_id', 'para_id']].drop_duplicates().shape[0]} paragraphs -> {out}")
     return 0
 
@@ -592,7 +593,7 @@ def build_parser() -> argparse.ArgumentParser:
                    help="theme lexicon YAML (default: analysis/data/themes.yaml)")
     p.add_argument("--labels", default=None,
                    help="CSV of dictionary paragraph labels (doc_id, para_id, theme) for agreement.csv")
-    p.add_argument("--save", type=Path, default=None, metavar="DIR",
+    p.add_argument("--save", default=None, metavar="DIR",
                    help="keep the fitted models at the analysis K (library formats, sha256 manifest, "
                         "pyLDAvis inputs, a document-term matrix for R)")
     _common(p)
@@ -601,7 +602,7 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("topics-apply", help="topic shares of new documents under saved models: "
                                             "paragraph_topics.csv, document_topics.csv")
     p.add_argument("--models", type=Path, required=True, help="a folder written by `analysis topics --save`")
-    p.add_argument("--out", type=Path, required=True, help="output folder")
+    p.add_argument("--out", required=True, help="output folder")
     _common(p)
     p.set_defaults(func=cmd_topics_apply)
 
@@ -623,7 +624,7 @@ def _show_warning(message, category, filename, lineno, file=None, line=None) -> 
 #: The file options of the commands, and what each file is (for messages).
 FILE_OPTIONS = {"config": "config file", "lexicon": "lexicon file", "labels": "paragraph labels file",
                 "coded": "coding sheet", "file": "formulation file", "manifest": "manifest"}
-FOLDER_COMMANDS = ("corpus", "themes", "themes-validate", "figures", "topics")
+FOLDER_COMMANDS = ("corpus", "themes", "themes-validate", "figures", "topics", "topics-apply")
 
 
 def _check_options(args) -> None:
@@ -634,7 +635,8 @@ def _check_options(args) -> None:
     if getattr(args, "top", None) is not None and args.top < 1:
         raise ConfigError(f"--top must be an integer >= 1; got {args.top}")
     for option in ("k", "seeds", "models", "only"):
-        values = getattr(args, option, None) or []
+        values = getattr(args, option, None)
+        values = values if isinstance(values, list) else []     # topics-apply's --models is a folder
         repeated = sorted({str(v) for v in values if values.count(v) > 1})
         if repeated:
             raise ConfigError(f"--{option} repeats {', '.join(repeated)}; give each value once")
@@ -654,6 +656,14 @@ def _check_paths(args) -> None:
         value = getattr(args, name, None)
         if value is not None:
             io.require_file(value, what)
+    if getattr(args, "cache", None) is not None and not args.no_cache:
+        io.check_output(args.cache, "folder", _given_inputs(args), option="--cache")
+    if getattr(args, "save", None) is not None:
+        save = io.check_output(args.save, "folder", _given_inputs(args), option="--save").resolve()
+        out = Path(args.out).resolve()
+        if save == out or save.is_relative_to(out) or out.is_relative_to(save):
+            raise ConfigError(f"--save {args.save}: is or shares a folder with --out {args.out}; "
+                              "the models need a folder of their own")
     if args.command in FOLDER_COMMANDS:
         io.check_output(args.out, "folder", _given_inputs(args))
     elif getattr(args, "out", None) is not None:

@@ -55,6 +55,7 @@ from analysis.corpus import (
     read_corpus,
     require_columns,
     warn_left_out,
+    warn_scripts,
 )
 from analysis.errors import CorpusError
 
@@ -570,7 +571,9 @@ def load_corpus(manifest: str | Path | None = None, config: Config | None = None
             tables, _ = hit
             known_lemmas(tables.pop("word_lemmas"))
             warn_left_out(tables["cleaning_log"])     # the warnings of the run that built the entry, again
-            return Corpus(manifest=manifest, config=config, **tables)
+            corpus = Corpus(manifest=manifest, config=config, **tables)
+            warn_scripts(corpus)
+            return corpus
     global _RECORDED
     _RECORDED = {}
     try:

@@ -147,6 +147,10 @@ CASES = [
     Case("out-folder-for-a-table", "kwic supervision --manifest {m} --out {t}/adir", ("--out", "adir", "is a folder")),
     Case("out-file-for-a-folder", "corpus --manifest {m} --out {t}/old.csv", ("--out", "old.csv", "is a file")),
     Case("out-under-a-file", "corpus --manifest {m} --out {t}/old.csv/sub", ("old.csv/sub", "cannot create output folder")),
+    Case("save-is-out", TOPICS + " --save {t}/out", ("--save", "--out")),
+    Case("save-holds-inputs", "topics --out {t}/o2 --manifest {m} --quick --save {c}", ("--save", "holds the input")),
+    Case("cache-holds-inputs", CORPUS + " --cache {c}", ("--cache", "holds the input")),
+    Case("cache-is-a-file", CORPUS + " --cache {t}/old.csv", ("--cache", "is a file")),
     # --- a folder (or nothing) where a file is expected
     Case("manifest-missing", "corpus --out {t}/out --manifest {t}/nowhere.csv", ("nowhere.csv", "manifest not found")),
     Case("manifest-folder", "corpus --out {t}/out --manifest {t}/adir", ("adir", "manifest is a folder")),

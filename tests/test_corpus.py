@@ -536,3 +536,13 @@ def test_form_feed_and_line_separators_keep_sed_line_numbers(tmp_path):
     log = corpus.cleaning_log
     assert log.query("rule == 'line_separator'")["line"].tolist() == [1, 2, 3]
     assert log.query("rule == 'control_character'")["line"].tolist() == [3]
+
+
+def test_script_warning_also_from_the_cache(tmp_path):
+    from analysis.errors import AnalysisWarning
+    from analysis.tokens import load_corpus
+
+    m = write_corpus(tmp_path / "c", {"ru-2021": ("2021-01-02", "Суды рассмотрели дела. We supervised trials.\n")})
+    for _ in range(2):      # built, then read back from the cache: the same warning
+        with pytest.warns(AnalysisWarning, match=r"ru-2021\.txt:1: document 'ru-2021'"):
+            load_corpus(m, cache=tmp_path / "cache")

@@ -27,7 +27,7 @@ from hypothesis import strategies as st
 from analysis import tokens
 from analysis.corpus import read_corpus, split_lines
 from analysis.errors import AnalysisError
-from analysis.tokens import TOKEN_PATTERN, lemmatise_text, word_span_arrays
+from analysis.tokens import TOKEN_PATTERN, lemmatize_text, word_span_arrays
 from tests.conftest import MANIFEST_HEADER
 
 pytestmark = pytest.mark.filterwarnings("ignore::analysis.errors.AnalysisWarning")
@@ -118,7 +118,7 @@ def test_block_tokeniser_gives_the_pattern_spans(text, block):
     saved = tokens._BLOCK_CHARS
     tokens._BLOCK_CHARS = block         # blocks of a few characters: every boundary case
     try:
-        starts, ends, codes, lemmas, stop = lemmatise_text(text)
+        starts, ends, codes, lemmas, stop = lemmatize_text(text)
     finally:
         tokens._BLOCK_CHARS = saved
     assert list(zip(starts.tolist(), ends.tolist())) == expected

@@ -216,9 +216,9 @@ def test_numpy_tokeniser_agrees_with_the_pattern_on_runs_after_digits():
 
 
 def test_no_word_cut_at_a_block_boundary():
-    from analysis.tokens import _BLOCK_CHARS, lemmatise_text
+    from analysis.tokens import _BLOCK_CHARS, lemmatize_text
 
     text = "alpha " + "b" * (_BLOCK_CHARS + 10) + " gamma"      # a block without a space
-    starts, ends, *_ = lemmatise_text(text)
+    starts, ends, *_ = lemmatize_text(text)
     assert list(zip(starts.tolist(), ends.tolist())) == [(0, 5), (6, 6 + _BLOCK_CHARS + 10),
                                                          (7 + _BLOCK_CHARS + 10, len(text))]

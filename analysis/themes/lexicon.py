@@ -196,7 +196,7 @@ def load_lexicon(path: str | Path | None = None) -> Lexicon:
             words = _pattern_words(pattern)
             if not words:
                 raise ConfigError(f"{where}: pattern {pattern!r} has no word (letters, '-', glob '*?[]')")
-            broad = [w for w in words if _GLOB_CHARS.search(w) and _glob_letters(w) < MIN_GLOB_LETTERS]
+            broad = [w for w in words if GLOB.search(w) and _glob_letters(w) < MIN_GLOB_LETTERS]
             if broad:
                 raise ConfigError(f"{where}: pattern {pattern!r} matches almost every word ({broad[0]!r}); "
                                   f"a glob word needs at least {MIN_GLOB_LETTERS} letters outside its wildcards")

@@ -41,7 +41,10 @@ def _given_inputs(args) -> list[Path]:
     """Return the input files named on the command line (or defaulted) before the corpus is read."""
     from analysis.config import default_manifest
 
-    paths = [args.manifest if args.manifest is not None else default_manifest(), args.config]
+    from analysis.config import corpus_config_path
+
+    manifest = args.manifest if args.manifest is not None else default_manifest()
+    paths = [manifest, args.config if args.config is not None else corpus_config_path(manifest)]
     paths += [getattr(args, name, None) for name in ("lexicon", "labels", "coded", "file")]
     if getattr(args, "models", None) is not None and args.command == "topics-apply":
         paths.append(Path(args.models) / "models.json")     # the saved models folder is an input
@@ -339,41 +342,6 @@ TOPIC_TABLES = {"topic_terms": "topic_terms.csv", "topic_labels": "topic_labels.
                 "agreement": "agreement.csv"}
 
 
-def _read_labels(path: str, themes: tuple[str, ...]):
-    """Return the paragraph labels CSV (doc_id, para_id, theme) with every row checked.
-
-    Raises
-    ------
-    AnalysisError
-        Naming the file, the row (1-based, header = 1) and the field: not CSV, a missing column,
-        a para_id that is not a paragraph number, an unknown theme, a paragraph labelled twice.
-    """
-    import pandas as pd
-
-    try:
-        labels = pd.read_csv(path, dtype=str, keep_default_na=False)
-    except FileNotFoundError:
-        raise AnalysisError(f"{path}: paragraph labels file not found") from None
-    except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as exc:
-        raise AnalysisError(f"{path}: paragraph labels file is not a readable CSV "
-                            f"({' '.join(str(exc).split())})") from None
-    missing = sorted({"doc_id", "para_id", "theme"} - set(labels.columns))
-    if missing:
-        raise AnalysisError(f"{path}: missing column(s) {', '.join(missing)}; expected doc_id, para_id, theme")
-    for i, (para_id, theme) in enumerate(zip(labels["para_id"], labels["theme"])):
-        if not para_id.strip().isdigit() or int(para_id) < 1:
-            raise AnalysisError(f"{path}:{i + 2}: field 'para_id' is {para_id!r}; expected a paragraph number >= 1")
-        if theme not in themes:
-            raise AnalysisError(f"{path}:{i + 2}: field 'theme' is {theme!r}; expected one of {', '.join(themes)}")
-    labels["para_id"] = labels["para_id"].astype("int64")
-    repeated = labels.duplicated(["doc_id", "para_id"], keep=False)
-    if repeated.any():
-        rows = [i + 2 for i in labels.index[repeated]]
-        raise AnalysisError(f"{path}:{rows[1]}: fields 'doc_id', 'para_id' label the paragraph of row {rows[0]} "
-                            "again; label each paragraph once")
-    return labels
-
-
 def cmd_topics(args, config) -> int:
     import dataclasses
 
@@ -393,7 +361,7 @@ def cmd_topics(args, config) -> int:
     from analysis.topics import theme_words
 
     lexicon = themes.load_lexicon(args.lexicon)
-    labels = _read_labels(args.labels, (*themes.THEMES, "none")) if args.labels is not None else None
+    labels = io.read_labels(args.labels, (*themes.THEMES, "none")) if args.labels is not None else None
     corpus = load_corpus(args.manifest, config, progress=sys.stderr.isatty(), cache=_cache(args))
     if labels is not None:
         unknown = labels.index[~labels["doc_id"].isin(set(corpus.documents["doc_id"]))]
@@ -629,7 +597,7 @@ FOLDER_COMMANDS = ("corpus", "themes", "themes-validate", "figures", "topics", "
 
 def _check_options(args) -> None:
     """Refuse option values argparse lets through: ``--top`` below 1, repeated grid values,
-    non-finite thresholds. Each message names the option."""
+    non-finite or out-of-range thresholds. Each message names the option."""
     import math
 
     if getattr(args, "top", None) is not None and args.top < 1:
@@ -640,34 +608,12 @@ def _check_options(args) -> None:
         repeated = sorted({str(v) for v in values if values.count(v) > 1})
         if repeated:
             raise ConfigError(f"--{option} repeats {', '.join(repeated)}; give each value once")
-    for option in ("min_log_ratio", "max_p_adj", "max_para_share"):
+    ranges = {"min_log_ratio": (lambda v: v >= 0, " >= 0"), "max_p_adj": (lambda v: 0 < v <= 1, " in (0, 1]"),
+              "max_para_share": (lambda v: True, "")}
+    for option, (ok, rule) in ranges.items():
         value = getattr(args, option, None)
-        if value is not None and not math.isfinite(value):
-            raise ConfigError(f"--{option.replace('_', '-')} must be a finite number; got {value}")
-    if getattr(args, "min_log_ratio", None) is not None and args.min_log_ratio < 0:
-        raise ConfigError(f"--min-log-ratio must be >= 0; got {args.min_log_ratio}")
-    if getattr(args, "max_p_adj", None) is not None and not 0 < args.max_p_adj <= 1:
-        raise ConfigError(f"--max-p-adj must be in (0, 1]; got {args.max_p_adj}")
-
-
-def _check_paths(args) -> None:
-    """Refuse, before any work, a file option naming a folder and an output that would damage an input."""
-    for name, what in FILE_OPTIONS.items():
-        value = getattr(args, name, None)
-        if value is not None:
-            io.require_file(value, what)
-    if getattr(args, "cache", None) is not None and not args.no_cache:
-        io.check_output(args.cache, "folder", _given_inputs(args), option="--cache")
-    if getattr(args, "save", None) is not None:
-        save = io.check_output(args.save, "folder", _given_inputs(args), option="--save").resolve()
-        out = Path(args.out).resolve()
-        if save == out or save.is_relative_to(out) or out.is_relative_to(save):
-            raise ConfigError(f"--save {args.save}: is or shares a folder with --out {args.out}; "
-                              "the models need a folder of their own")
-    if args.command in FOLDER_COMMANDS:
-        io.check_output(args.out, "folder", _given_inputs(args))
-    elif getattr(args, "out", None) is not None:
-        io.check_output(args.out, "file", _given_inputs(args), siblings=["<name>.run.json"])
+        if value is not None and not (math.isfinite(value) and ok(value)):
+            raise ConfigError(f"--{option.replace('_', '-')} must be a finite number{rule}; got {value}")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -680,7 +626,7 @@ def main(argv: list[str] | None = None) -> int:
             warnings.simplefilter("always", AnalysisWarning)
             warnings.showwarning = _show_warning
             _check_options(args)
-            _check_paths(args)
+            io.check_paths(args, _given_inputs(args), FOLDER_COMMANDS, FILE_OPTIONS)
             config = load_config(args.config, manifest=args.manifest)
             return args.func(args, config)
     except AnalysisError as exc:

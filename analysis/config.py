@@ -89,9 +89,11 @@ def _check_types(config, section: str) -> None:
         if kind.startswith("tuple["):
             inner = kind[len("tuple["):].split(",")[0].strip()
             expected, ok = _TYPES[inner]
-            _check(isinstance(value, (tuple, list)) and all(ok(v) for v in value), name,
-                   f"a list of {expected.removeprefix('an ').removeprefix('a ')}s", value)
-            _check(len(set(value)) == len(value), name, "a list without repeated values", value)
+            plural = f"{expected.removeprefix('an ').removeprefix('a ')}s"
+            if inner == "str":
+                plural, ok = "non-empty strings", (lambda v: isinstance(v, str) and v.strip() != "")
+            _check(isinstance(value, (tuple, list)) and all(ok(v) for v in value) and len(set(value)) == len(value),
+                   name, f"a list of distinct {plural}", value)
         elif kind in _TYPES:
             expected, ok = _TYPES[kind]
             _check(ok(value), name, expected, value)

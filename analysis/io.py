@@ -125,6 +125,44 @@ def check_output(raw: str | Path | None, kind: str, inputs: Iterable[str | Path]
     return path
 
 
+def check_paths(args, inputs: list[Path], folder_commands: tuple[str, ...], file_options: dict[str, str]) -> None:
+    """Refuse, before any work, a file option naming a folder or nothing, and an output (``--out``,
+    ``--save``, ``--cache``) that is or holds one of `inputs`, or ``--save`` sharing ``--out``.
+
+    Parameters
+    ----------
+    args : argparse.Namespace
+        The parsed command line (``command``, ``out`` and the options of `file_options`).
+    inputs : list of path
+        The input files known before the corpus is read (manifest, config, lexicon, ...).
+    folder_commands : tuple of str
+        Commands whose ``--out`` is a folder; the others write one table (and ``<out>.run.json``).
+    file_options : dict of str to str
+        Option attribute -> what the file is, for messages ("lexicon file", ...).
+
+    Raises
+    ------
+    AnalysisError
+        One line naming the option and the path.
+    """
+    for name, what in file_options.items():
+        if getattr(args, name, None) is not None:
+            require_file(getattr(args, name), what)
+    skip = {"cache": getattr(args, "no_cache", False)}
+    for option in ("cache", "save"):
+        if getattr(args, option, None) is not None and not skip.get(option, False):
+            check_output(getattr(args, option), "folder", inputs, option=f"--{option}")
+    if getattr(args, "save", None) is not None:
+        save, out = Path(args.save).resolve(), Path(args.out).resolve()
+        if save.is_relative_to(out) or out.is_relative_to(save):
+            raise AnalysisError(f"--save {args.save}: is or shares a folder with --out {args.out}; "
+                                "the models need a folder of their own")
+    if args.command in folder_commands:
+        check_output(args.out, "folder", inputs)
+    elif getattr(args, "out", None) is not None:
+        check_output(args.out, "file", inputs, siblings=["<name>.run.json"])
+
+
 @contextmanager
 def output_set(folder: str | Path, inputs: Iterable[str | Path] = (), option: str = "--out",
                holds_inputs_ok: bool = False) -> Iterator[Path]:
@@ -359,3 +397,45 @@ def read_cache_entry(folder: str | Path, key: str) -> tuple[dict, dict] | None:
         return tables, record.get("meta", {})
     except (OSError, ValueError, KeyError, TypeError):
         return None
+
+
+def read_labels(path: str | Path, themes: tuple[str, ...]) -> pd.DataFrame:
+    """Return a paragraph labels CSV (doc_id, para_id, theme; para_id as int64) with every row checked.
+
+    Parameters
+    ----------
+    path : path
+        The CSV (``analysis topics --labels``).
+    themes : tuple of str
+        The allowed values of ``theme``.
+
+    Raises
+    ------
+    AnalysisError
+        Naming the file, the row (1-based, header = 1) and the field: not CSV, a missing column,
+        a para_id that is not a paragraph number, an unknown theme, a paragraph labelled twice.
+    """
+    import pandas as pd
+
+    try:
+        labels = pd.read_csv(path, dtype=str, keep_default_na=False)
+    except FileNotFoundError:
+        raise AnalysisError(f"{path}: paragraph labels file not found") from None
+    except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as exc:
+        raise AnalysisError(f"{path}: paragraph labels file is not a readable CSV "
+                            f"({' '.join(str(exc).split())})") from None
+    missing = sorted({"doc_id", "para_id", "theme"} - set(labels.columns))
+    if missing:
+        raise AnalysisError(f"{path}: missing column(s) {', '.join(missing)}; expected doc_id, para_id, theme")
+    for i, (para_id, theme) in enumerate(zip(labels["para_id"], labels["theme"])):
+        if not para_id.strip().isdigit() or int(para_id) < 1:
+            raise AnalysisError(f"{path}:{i + 2}: field 'para_id' is {para_id!r}; expected a paragraph number >= 1")
+        if theme not in themes:
+            raise AnalysisError(f"{path}:{i + 2}: field 'theme' is {theme!r}; expected one of {', '.join(themes)}")
+    labels["para_id"] = labels["para_id"].astype("int64")
+    repeated = labels.duplicated(["doc_id", "para_id"], keep=False)
+    if repeated.any():
+        rows = [i + 2 for i in labels.index[repeated]]
+        raise AnalysisError(f"{path}:{rows[1]}: fields 'doc_id', 'para_id' label the paragraph of row {rows[0]} "
+                            "again; label each paragraph once")
+    return labels

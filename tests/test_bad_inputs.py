@@ -172,7 +172,6 @@ CASES = [
     Case("manifest-two-rows-one-file", CORPUS, ("manifest.csv:5", "field 'file'", "line 3"),
          lambda w: _append_row(w, w.manifest.read_text().splitlines()[2].replace("beta-2021,", "delta-2021,", 1) + "\n")),
     Case("manifest-symlink-to-listed-file", CORPUS, ("manifest.csv:5", "field 'file'", "line 3"), _symlink_row),
-    Case("manifest-copy-of-listed-file", CORPUS, ("manifest.csv:5", "field 'file'", "same bytes"), _same_bytes_copy),
     Case("manifest-version-of-itself", CORPUS, ("manifest.csv:3", "field 'version_of'", "itself"),
          lambda w: _version_of(w, "beta-2021", "beta-2021")),
     Case("manifest-version-cycle", CORPUS, ("manifest.csv:2", "field 'version_of'", "cycle"),
@@ -212,9 +211,9 @@ CASES = [
          _cfg("[corpus]\nnear_duplicate_similarity = nan\n")),
     Case("config-float-layout-seed", CORPUS + " --config {cfg}", ("cfg.toml", "figures.layout_seed"),
          _cfg("[figures]\nlayout_seed = 1.5\n")),
-    Case("config-repeated-seeds", CORPUS + " --config {cfg}", ("cfg.toml", "topics.seeds", "repeated"),
+    Case("config-repeated-seeds", CORPUS + " --config {cfg}", ("cfg.toml", "topics.seeds", "distinct"),
          _cfg("[topics]\nseeds = [7, 7]\n")),
-    Case("config-repeated-k", CORPUS + " --config {cfg}", ("cfg.toml", "topics.k_values", "repeated"),
+    Case("config-repeated-k", CORPUS + " --config {cfg}", ("cfg.toml", "topics.k_values", "distinct"),
          _cfg("[topics]\nk_values = [4, 4]\n")),
     Case("config-string-for-a-list", CORPUS + " --config {cfg}", ("cfg.toml", "topics.models", "list"),
          _cfg('[topics]\nmodels = "gensim"\n')),
@@ -439,3 +438,11 @@ def test_api_stage_refuses_a_table_of_the_wrong_shape(tiny_corpus, stage):
 
     with pytest.raises(AnalysisError, match=r"(missing column|no column)"):
         STAGES[stage](tiny_corpus, pd.DataFrame({"unrelated": [1, 2]}))
+
+
+def test_a_copy_of_a_listed_file_is_warned_about(ws, capsys):
+    """Two files with the same bytes count one text twice: allowed (fixtures do it), never silently."""
+    _same_bytes_copy(ws)
+    assert main(_argv(Case("x", CORPUS, ()), ws)) == 0
+    err = capsys.readouterr().err
+    assert "analysis: warning:" in err and "manifest.csv:5: field 'file' 'copy.txt' has the same bytes" in err

@@ -520,7 +520,7 @@ def test_a_real_repeat_in_another_script_is_still_dropped(tmp_path):
     text = "Прокуроры защищали права граждан.\n\nПрокуроры защищали права граждан.\n\nWe supervised trials.\n"
     m = write_corpus(tmp_path, {"ru-2021": ("2021-01-02", text)})
     with pytest.warns(Warning):
-        corpus, _ = read_corpus(m)
+        corpus, _ = read_corpus(m, CorpusConfig(duplicate_scope="document"))
     assert corpus.cleaning_log.query("rule == 'exact_duplicate'")["line"].tolist() == [3]
 
 

@@ -16,14 +16,14 @@ from pathlib import Path
 
 from analysis import io
 from analysis.config import FIGURE_NAMES, load_config
-from analysis.errors import AnalysisError, ConfigError, CorpusWarning, ParameterError
+from analysis.errors import AnalysisError, AnalysisWarning, ConfigError, ParameterError
 
 
 def _common(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--manifest", type=Path, default=None,
+    parser.add_argument("--manifest", default=None,
                         help="manifest CSV of the corpus (default: the repository's seeds/manifest.csv)")
-    parser.add_argument("--config", type=Path, default=None, help="TOML configuration file")
-    parser.add_argument("--cache", type=Path, default=None, metavar="DIR",
+    parser.add_argument("--config", default=None, help="TOML configuration file")
+    parser.add_argument("--cache", default=None, metavar="DIR",
                         help="corpus cache folder (default: the user's cache folder, e.g. ~/.cache/spp-discourse)")
     parser.add_argument("--no-cache", action="store_true",
                         help="clean and tokenise the texts again, without reading or writing the cache")
@@ -34,11 +34,32 @@ def _cache(args) -> Path | None:
     """Return the corpus cache folder the command line asks for (None: no cache)."""
     if args.no_cache:
         return None
-    return args.cache if args.cache is not None else io.default_cache_dir()
+    return Path(args.cache) if args.cache is not None else io.default_cache_dir()
+
+
+def _given_inputs(args) -> list[Path]:
+    """Return the input files named on the command line (or defaulted) before the corpus is read."""
+    from analysis.config import default_manifest
+
+    from analysis.config import corpus_config_path
+
+    manifest = args.manifest if args.manifest is not None else default_manifest()
+    paths = [manifest, args.config if args.config is not None else corpus_config_path(manifest)]
+    paths += [getattr(args, name, None) for name in ("lexicon", "labels", "coded", "file", "gold", "gold2",
+                                                     "structure")]
+    if getattr(args, "models", None) is not None and args.command == "topics-apply":
+        paths.append(Path(args.models) / "models.json")     # the saved models folder is an input
+    return [Path(p) for p in paths if p is not None]
+
+
+def _input_paths(args, corpus) -> list[Path]:
+    """Return every input file of a run: those given, and the corpus's seed texts."""
+    root = Path(corpus.manifest).parent
+    return _given_inputs(args) + [root / f for f in corpus.documents["file"]]
 
 
 def _lexicon_options(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--lexicon", type=Path, default=None, help="lexicon: the package's YAML, a quanteda YAML "
+    parser.add_argument("--lexicon", default=None, help="lexicon: the package's YAML, a quanteda YAML "
                         "dictionary or a LIWC .dic file (default: the package's data/themes.yaml)")
     parser.add_argument("--lexicon-format", choices=("analysis", "quanteda", "liwc"), default=None,
                         help="format of --lexicon (default: told from the file)")
@@ -51,20 +72,27 @@ def _inputs(corpus) -> dict[str, str]:
     return files
 
 
+def _write_folder(args, corpus, tables: dict, record: dict) -> Path:
+    """Write `tables` (file name -> DataFrame) and `record` as run.json into ``--out`` as one set;
+    return the folder."""
+    out = Path(args.out)
+    with io.output_set(out, _input_paths(args, corpus)) as staged:
+        for name, table in tables.items():
+            io.write_csv(table, staged / name)
+        io.write_json(record, staged / "run.json")
+    return out
+
+
 def cmd_corpus(args, config) -> int:
     from analysis.tokens import load_corpus
 
     started = time.perf_counter()
     corpus = load_corpus(args.manifest, config, progress=sys.stderr.isatty(), cache=_cache(args))
-    out = io.ensure_dir(args.out)
-    io.write_csv(corpus.documents, out / "documents.csv")
-    io.write_csv(corpus.paragraphs, out / "paragraphs.csv")
-    io.write_csv(corpus.cleaning_log, out / "cleaning_log.csv")
-    io.write_csv(corpus.sentences, out / "sentences.csv")
-    io.write_csv(corpus.phrases, out / "phrases.csv")
+    tables = {f"{name}.csv": getattr(corpus, name)
+              for name in ("documents", "paragraphs", "cleaning_log", "sentences", "phrases")}
     seconds = time.perf_counter() - started
-    io.write_json(io.run_record(config, _inputs(corpus), command="corpus", seconds=round(seconds, 3)),
-                  out / "run.json")
+    out = _write_folder(args, corpus, tables, io.run_record(config, _inputs(corpus), command="corpus",
+                                                            seconds=round(seconds, 3)))
     docs = corpus.documents
     print(f"{len(docs)} documents, {len(corpus.paragraphs)} paragraphs "
           f"({len(corpus.analysed)} analysed), {int(docs['n_tokens'].sum())} tokens, "
@@ -98,18 +126,13 @@ def cmd_themes(args, config) -> int:
                  themes.theme_rates(result.paragraph_themes, corpus.documents, by=field, config=config.themes,
                                     categories=lexicon.categories)
                  for field in args.by or ()}
-    out = io.ensure_dir(args.out)
-    io.write_csv(result.paragraph_themes, out / "paragraph_themes.csv")
-    io.write_csv(result.document_themes, out / "document_themes.csv")
-    io.write_csv(result.year_themes, out / "year_themes.csv")
-    for name, table in by_tables.items():
-        io.write_csv(table, out / name)
-    io.write_csv(result.entry_counts, out / "lexicon_entries.csv")
-    io.write_csv(themes.concordance(corpus, result.matches), out / "concordance.csv")
+    tables = {"paragraph_themes.csv": result.paragraph_themes, "document_themes.csv": result.document_themes,
+              "year_themes.csv": result.year_themes, **by_tables, "lexicon_entries.csv": result.entry_counts,
+              "concordance.csv": themes.concordance(corpus, result.matches)}
     seconds = time.perf_counter() - started
-    io.write_json(io.run_record(config, inputs, command="themes", lexicon=lexicon.source,
-                                seed=config.themes.seed, n_boot=config.themes.n_boot,
-                                seconds=round(seconds, 3)), out / "run.json")
+    out = _write_folder(args, corpus, tables, io.run_record(
+        config, inputs, command="themes", lexicon=lexicon.source, seed=config.themes.seed,
+        n_boot=config.themes.n_boot, seconds=round(seconds, 3)))
     labels = result.paragraph_themes["theme"].value_counts()
     print(f"{len(result.matches)} matches in {len(result.paragraph_themes)} paragraphs; labels: "
           + ", ".join(f"{t} {int(labels.get(t, 0))}" for t in (*lexicon.categories, "none"))
@@ -131,18 +154,17 @@ def cmd_themes_validate(args, config) -> int:
     labels = io.read_table(args.labels, ("model", "doc_id", "para_id", "theme"), "topic labels") if args.labels else None
     quick = None if args.no_topics or labels is not None else dataclasses.replace(config.topics, **QUICK_TOPICS)
     mapping = themes.read_structure(args.structure, corpus.documents["doc_id"], categories)
-    audit = themes.read_audit(args.coded, categories) if args.coded else None
+    audit = themes.read_audit(args.coded, categories, entries={e.pattern: e.theme for e in lexicon.entries},
+                              doc_ids=set(corpus.documents["doc_id"])) if args.coded else None
     tables, facts = validate_themes(corpus, lexicon, config, mapping, audit, gold, gold2, labels, quick)
-    out = io.ensure_dir(args.out)
-    for name, table in tables.items():
-        io.write_csv(table, out / name)
     inputs.update({Path(p).name: io.sha256_file(p) for p in (args.coded, args.structure, args.gold, args.gold2,
                                                              args.labels) if p})
     seconds = time.perf_counter() - started
     files = {k: str(v) if v else None for k, v in (("coded", args.coded), ("gold", args.gold), ("gold2", args.gold2))}
-    io.write_json(io.run_record(config, inputs, command="themes-validate", lexicon=lexicon.source, seed=config.themes.seed,
-                                structure=str(args.structure or themes.default_structure_path().name), **files,
-                                **facts, seconds=round(seconds, 3)), out / "run.json")
+    out = _write_folder(args, corpus, tables, io.run_record(
+        config, inputs, command="themes-validate", lexicon=lexicon.source, seed=config.themes.seed,
+        structure=str(args.structure or themes.default_structure_path().name), **files, **facts,
+        seconds=round(seconds, 3)))
     structure, versions = tables["structure.csv"], tables["translation.csv"]
     macro = structure[structure["theme"] == "macro"].set_index("check")["f1"]
     largest = versions.loc[versions["share_difference"].abs().idxmax()] if len(versions) else None
@@ -176,7 +198,7 @@ def cmd_lexicon_export(args, config) -> int:
     from analysis import themes
 
     lexicon = themes.load_lexicon(args.lexicon, args.lexicon_format)
-    with io.atomic_write(io.ensure_dir(args.out.parent) / args.out.name) as fh:
+    with io.atomic_write(io.ensure_dir(Path(args.out).parent) / Path(args.out).name) as fh:
         fh.write(themes.export_lexicon(lexicon, args.format))
     print(f"{len(lexicon.categories)} categories -> {args.out} ({args.format})\n{themes.export_note(lexicon, args.format)}")
     return 0
@@ -192,12 +214,12 @@ def _discourse_config(config, **overrides):
 
 def _emit(table, args, config, corpus, command: str, columns=None, **extra) -> int:
     """Write `table` to ``--out`` (CSV, atomic, with ``<out>.run.json``) or print its top rows."""
-    if args.out:
-        out = Path(args.out)
-        io.ensure_dir(out.parent if str(out.parent) else Path("."))
-        io.write_csv(table, out)
-        io.write_json(io.run_record(config, _inputs(corpus), command=command, argv=sys.argv[1:], rows=len(table),
-                                    **extra), out.with_name(out.name + ".run.json"))
+    if args.out is not None:
+        out = io.check_output(args.out, "file", _input_paths(args, corpus), siblings=["<name>.run.json"])
+        with io.output_set(out.parent, holds_inputs_ok=True) as staged:
+            io.write_csv(table, staged / out.name)
+            io.write_json(io.run_record(config, _inputs(corpus), command=command, argv=sys.argv[1:],
+                                        rows=len(table), **extra), staged / (out.name + ".run.json"))
         print(f"{len(table)} rows -> {out}")
         return 0
     import pandas as pd
@@ -277,7 +299,7 @@ def cmd_formulations(args, config) -> int:
         table = discourse.count_formulations(corpus.tokens, corpus.documents, formulations)
         if args.by != "doc":
             table = discourse.formulations_by(table, corpus.documents, args.by)
-        if not args.out:
+        if args.out is None:
             table = table[table["count"] > 0]
             columns = [c for c in table.columns if c not in ("category", "canonical", "n_tokens")]
     return _emit(table, args, config, corpus, "formulations", columns)
@@ -294,7 +316,7 @@ def cmd_profile(args, config) -> int:
 
 
 def _table_output(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--out", type=Path, default=None, help="write the whole table to this CSV file "
+    p.add_argument("--out", default=None, help="write the whole table to this CSV file "
                    "(and <out>.run.json); default: print the top rows")
     p.add_argument("--top", type=int, default=20, help="rows to print on the terminal (default 20)")
 
@@ -310,7 +332,7 @@ def cmd_figures(args, config) -> int:
     if unknown:
         raise ConfigError(f"--only {', '.join(unknown)}: no such figure; choose from "
                           f"{', '.join(n if n != 'keyness' else 'keyness_<label>' for n in FIGURE_NAMES)}")
-    out = io.ensure_dir(args.out)
+    out = Path(args.out)
     interactive = sys.stderr.isatty()
     steps = []
 
@@ -328,21 +350,24 @@ def cmd_figures(args, config) -> int:
     inputs[Path(lexicon.source).name] = io.sha256_file(lexicon.source)
     # Everything is rendered in memory before anything is written: a failure leaves earlier figures whole.
     progress(f"rendering and writing {len(results)} figures to {out}")
-    files: list[tuple[Path, bytes]] = []
+    files: list[tuple[str, bytes]] = []
     for result in results:
         png, svg = _io.BytesIO(), _io.BytesIO()
         result.figure.savefig(png, format="png", dpi=200, bbox_inches="tight", metadata={"Software": None})
-        result.figure.savefig(svg, format="svg", bbox_inches="tight", metadata={"Date": None})
+        # fixed salt for the SVG's element ids and no date: two runs give the same bytes
+        with figures.plt.rc_context({"svg.hashsalt": "analysis"}):
+            result.figure.savefig(svg, format="svg", bbox_inches="tight", metadata={"Date": None})
         figures.plt.close(result.figure)
         record = io.run_record(config, inputs, figure=result.name, command="figures",
                                seeds={"themes": config.themes.seed, "topics": config.topics.seed,
                                       "layout": config.figures.layout_seed}, **result.facts)
-        files += [(out / f"{result.name}.png", png.getvalue()), (out / f"{result.name}.svg", svg.getvalue()),
-                  (out / f"{result.name}.csv", result.table.to_csv(index=False, lineterminator="\n").encode()),
-                  (out / f"{result.name}.json", (json.dumps(record, indent=2, sort_keys=True, default=str) + "\n").encode())]
-    for path, data in files:
-        with io.atomic_write(path, "wb") as fh:
-            fh.write(data)
+        files += [(f"{result.name}.png", png.getvalue()), (f"{result.name}.svg", svg.getvalue()),
+                  (f"{result.name}.csv", result.table.to_csv(index=False, lineterminator="\n").encode()),
+                  (f"{result.name}.json", (json.dumps(record, indent=2, sort_keys=True, default=str) + "\n").encode())]
+    with io.output_set(out, _input_paths(args, corpus)) as staged:
+        for name, data in files:
+            with io.atomic_write(staged / name, "wb") as fh:
+                fh.write(data)
     seconds = time.perf_counter() - started
     print(f"{len(results)} figures -> {out} ({seconds:.1f} s)")
     return 0
@@ -378,25 +403,25 @@ def cmd_topics(args, config) -> int:
     from analysis.topics import theme_words
 
     lexicon = themes.load_lexicon(args.lexicon, args.lexicon_format)
-    labels = None
-    if args.labels is not None:
-        labels = io.read_table(args.labels, ("doc_id", "para_id", "theme"), "paragraph labels")
+    labels = io.read_labels(args.labels, (*lexicon.categories, "none")) if args.labels is not None else None
     corpus = load_corpus(args.manifest, config, progress=sys.stderr.isatty(), cache=_cache(args))
+    if labels is not None:
+        unknown = labels.index[~labels["doc_id"].isin(set(corpus.documents["doc_id"]))]
+        if len(unknown):
+            raise AnalysisError(f"{args.labels}:{unknown[0] + 2}: field 'doc_id' is "
+                                f"{labels.loc[unknown[0], 'doc_id']!r}, which is not a document of the corpus")
     if labels is None:      # agreement against the dictionary model's paragraph labels
         labels = themes.score_paragraphs(corpus, lexicon, config.themes)[["doc_id", "para_id", "theme"]]
     result = run_topics(corpus, topics_config, theme_words(lexicon), labels, progress=sys.stderr.isatty())
-    out = io.ensure_dir(args.out)
-    for attr, name in TOPIC_TABLES.items():
-        io.write_csv(getattr(result, attr), out / name)
     inputs = _inputs(corpus)
     inputs[str(Path(lexicon.source).name)] = io.sha256_file(lexicon.source)
     if args.labels is not None:
         inputs[str(Path(args.labels).name)] = io.sha256_file(args.labels)
     seconds = time.perf_counter() - started
-    io.write_json(io.run_record(config, inputs, command="topics", argv=sys.argv[1:],
-                                derived_seeds=derived_seeds(topics_config), facts=result.facts,
-                                outputs=sorted(TOPIC_TABLES.values()), seconds=round(seconds, 3)),
-                  out / "run.json")
+    out = _write_folder(args, corpus, {name: getattr(result, attr) for attr, name in TOPIC_TABLES.items()},
+                        io.run_record(config, inputs, command="topics", argv=sys.argv[1:],
+                                      derived_seeds=derived_seeds(topics_config), facts=result.facts,
+                                      outputs=sorted(TOPIC_TABLES.values()), seconds=round(seconds, 3)))
     if args.save is not None:
         _save_models(result, corpus, config, args.save)
     best = result.preferred_k
@@ -451,26 +476,34 @@ def cmd_topics_apply(args, config) -> int:
     weights = shares.assign(weighted=shares["share"] * shares["n_terms"])
     documents = weights.groupby(keys, sort=True).agg(weighted=("weighted", "sum"), n_terms=("n_terms", "sum"))
     documents = documents.assign(share=documents["weighted"] / documents["n_terms"].where(documents["n_terms"] > 0))
-    out = io.ensure_dir(args.out)
-    io.write_csv(shares, out / "paragraph_topics.csv")
-    io.write_csv(documents.reset_index()[[*keys, "share", "n_terms"]], out / "document_topics.csv")
     inputs = _inputs(corpus)
     inputs["models.json"] = io.sha256_file(Path(args.models) / "models.json")
-    io.write_json(io.run_record(config, inputs, command="topics-apply", argv=sys.argv[1:],
-                                models=str(args.models)), out / "run.json")
+    tables = {"paragraph_topics.csv": shares,
+              "document_topics.csv": documents.reset_index()[[*keys, "share", "n_terms"]]}
+    out = _write_folder(args, corpus, tables, io.run_record(config, inputs, command="topics-apply",
+                                                            argv=sys.argv[1:], models=str(args.models)))
     print(f"{len(saved.fits)} models x {shares[['doc_id', 'para_id']].drop_duplicates().shape[0]} paragraphs -> {out}")
     return 0
+
+
+class _Parser(argparse.ArgumentParser):
+    """An argument parser whose usage errors are one line on stderr (status 2), like every other error."""
+
+    def error(self, message: str):
+        command = self.prog.partition(" ")[2]
+        self.exit(2, f"analysis: error: {command + ': ' if command else ''}{' '.join(message.split())} "
+                     f"(see {self.prog} --help)\n")
 
 
 def build_parser() -> argparse.ArgumentParser:
     import analysis
 
-    parser = argparse.ArgumentParser(prog="analysis", description=__doc__.splitlines()[0])
+    parser = _Parser(prog="analysis", description=__doc__.splitlines()[0])
     parser.add_argument("--version", action="version", version=f"%(prog)s {analysis.__version__}")
     sub = parser.add_subparsers(dest="command", required=True)
 
     p = sub.add_parser("corpus", help="build the corpus: documents.csv, paragraphs.csv, cleaning_log.csv")
-    p.add_argument("--out", type=Path, required=True, help="output folder")
+    p.add_argument("--out", required=True, help="output folder")
     _common(p)
     p.set_defaults(func=cmd_corpus)
 
@@ -483,7 +516,7 @@ def build_parser() -> argparse.ArgumentParser:
             ("themes-sheet", cmd_themes_sheet, "coding sheet: a seeded sample of paragraphs, stratified by "
                                                "document and predicted label, to code by hand")):
         p = sub.add_parser(name, help=text)
-        p.add_argument("--out", type=Path, required=True,
+        p.add_argument("--out", required=True,
                        help="the coding sheet CSV to write" if name == "themes-sheet" else "output folder")
         if name == "themes-sheet":
             p.add_argument("--n", type=int, required=True, help="paragraphs to draw")
@@ -502,7 +535,7 @@ def build_parser() -> argparse.ArgumentParser:
                                 ("--labels", "topic models' paragraph labels (paragraph_themes.csv of a topics "
                                              "run) for --gold; default: a quick topic grid")):
             if name == "themes-validate":
-                p.add_argument(flag, type=Path, default=None, help=help_text)
+                p.add_argument(flag, default=None, help=help_text)
         if name == "themes-validate":
             p.add_argument("--no-topics", action="store_true", help="score only the dictionary against --gold")
         _common(p)
@@ -511,7 +544,7 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("lexicon", help="lexicon tools: export for quanteda or LIWC").add_subparsers(
         dest="lexicon_command", required=True).add_parser("export", help="write the lexicon for quanteda or LIWC")
     p.add_argument("--format", choices=("quanteda", "liwc"), required=True, help="dictionary format to write")
-    p.add_argument("--out", type=Path, required=True, help="file to write")
+    p.add_argument("--out", required=True, help="file to write")
     _lexicon_options(p)
     _common(p)
     p.set_defaults(func=cmd_lexicon_export)
@@ -553,7 +586,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("formulations", help="official formulations (tifa): counts per document or year, "
                                             "first appearances, concordance, discovery")
-    p.add_argument("--file", type=Path, default=None, help="formulation list CSV (default: the package's)")
+    p.add_argument("--file", default=None, help="formulation list CSV (default: the package's)")
     p.add_argument("--by", default="doc", metavar="doc|FIELD",
                    help="counts per document, or per group of a documents.csv field: year, genre, translation "
                         "or a column the manifest adds (groups leave out other versions of a document)")
@@ -573,7 +606,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=cmd_profile)
 
     p = sub.add_parser("figures", help="regenerate every comparative figure: NAME.png, .svg, .csv, .json")
-    p.add_argument("--out", type=Path, required=True, help="output folder (e.g. figures/)")
+    p.add_argument("--out", required=True, help="output folder (e.g. figures/)")
     p.add_argument("--only", action="append", metavar="NAME",
                    help="make only this figure (repeatable); names: "
                    + ", ".join(n if n != "keyness" else "keyness_<label>" for n in FIGURE_NAMES)
@@ -582,7 +615,7 @@ def build_parser() -> argparse.ArgumentParser:
     _common(p)
     p.set_defaults(func=cmd_figures)
     p = sub.add_parser("topics", help="topic models: selection, stability, labels, themes, agreement")
-    p.add_argument("--out", type=Path, required=True, help="output folder")
+    p.add_argument("--out", required=True, help="output folder")
     p.add_argument("--k", type=int, nargs="+", default=None, metavar="K", help="grid of topic numbers")
     p.add_argument("--seeds", type=int, nargs="+", default=None, metavar="SEED",
                    help="fit seeds (default: derived from topics.seed)")
@@ -590,9 +623,9 @@ def build_parser() -> argparse.ArgumentParser:
                    help="model families: gensim, sklearn, seeded, tomotopy")
     p.add_argument("--quick", action="store_true", help="small grid (K 4 6, 2 seeds, few passes)")
     _lexicon_options(p)
-    p.add_argument("--labels", type=Path, default=None,
+    p.add_argument("--labels", default=None,
                    help="CSV of dictionary paragraph labels (doc_id, para_id, theme) for agreement.csv")
-    p.add_argument("--save", type=Path, default=None, metavar="DIR",
+    p.add_argument("--save", default=None, metavar="DIR",
                    help="keep the fitted models at the analysis K (library formats, sha256 manifest, "
                         "pyLDAvis inputs, a document-term matrix for R)")
     _common(p)
@@ -600,8 +633,8 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("topics-apply", help="topic shares of new documents under saved models: "
                                             "paragraph_topics.csv, document_topics.csv")
-    p.add_argument("--models", type=Path, required=True, help="a folder written by `analysis topics --save`")
-    p.add_argument("--out", type=Path, required=True, help="output folder")
+    p.add_argument("--models", required=True, help="a folder written by `analysis topics --save`")
+    p.add_argument("--out", required=True, help="output folder")
     _common(p)
     p.set_defaults(func=cmd_topics_apply)
     from analysis.explore.command import add_parser as add_explore      # the command's body lives there
@@ -616,10 +649,38 @@ FLAGS = {"formulation_id": "--concordance", "only": "--only"}
 
 def _show_warning(message, category, filename, lineno, file=None, line=None) -> None:
     """Print a warning as one line: ``analysis: warning: ...`` (tracebacks-style context for others)."""
-    if issubclass(category, CorpusWarning):
+    if issubclass(category, AnalysisWarning):
         print(f"analysis: warning: {' '.join(str(message).split())}", file=sys.stderr)
     else:
         print(warnings.formatwarning(message, category, filename, lineno, line), end="", file=sys.stderr)
+
+
+#: The file options of the commands, and what each file is (for messages).
+FILE_OPTIONS = {"config": "config file", "lexicon": "lexicon file", "labels": "paragraph labels file",
+                "coded": "coding sheet", "file": "formulation file", "manifest": "manifest",
+                "gold": "hand-coded file", "gold2": "second coder's file", "structure": "structure mapping"}
+FOLDER_COMMANDS = ("corpus", "themes", "themes-validate", "figures", "topics", "topics-apply", "explore")
+
+
+def _check_options(args) -> None:
+    """Refuse option values argparse lets through: ``--top`` below 1, repeated grid values,
+    non-finite or out-of-range thresholds. Each message names the option."""
+    import math
+
+    if getattr(args, "top", None) is not None and args.top < 1:
+        raise ConfigError(f"--top must be an integer >= 1; got {args.top}")
+    for option in ("k", "seeds", "models", "only"):
+        values = getattr(args, option, None)
+        values = values if isinstance(values, list) else []     # topics-apply's --models is a folder
+        repeated = sorted({str(v) for v in values if values.count(v) > 1})
+        if repeated:
+            raise ConfigError(f"--{option} repeats {', '.join(repeated)}; give each value once")
+    ranges = {"min_log_ratio": (lambda v: v >= 0, " >= 0"), "max_p_adj": (lambda v: 0 < v <= 1, " in (0, 1]"),
+              "max_para_share": (lambda v: True, "")}
+    for option, (ok, rule) in ranges.items():
+        value = getattr(args, option, None)
+        if value is not None and not (math.isfinite(value) and ok(value)):
+            raise ConfigError(f"--{option.replace('_', '-')} must be a finite number{rule}; got {value}")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -628,9 +689,11 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     try:
         with warnings.catch_warnings():
-            # a document the corpus leaves out is one line on stderr, and the run goes on
-            warnings.simplefilter("always", CorpusWarning)
+            # a document the corpus leaves out or may misread is one line on stderr, and the run goes on
+            warnings.simplefilter("always", AnalysisWarning)
             warnings.showwarning = _show_warning
+            _check_options(args)
+            io.check_paths(args, _given_inputs(args), FOLDER_COMMANDS, FILE_OPTIONS)
             config = load_config(args.config, manifest=args.manifest)
             return args.func(args, config)
     except AnalysisError as exc:
@@ -643,6 +706,11 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("analysis: interrupted", file=sys.stderr)
         return 130
+    except BrokenPipeError:     # the reader (``| head``) stopped reading: nothing more to say
+        import os
+
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 1
 
 
 if __name__ == "__main__":

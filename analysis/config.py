@@ -7,6 +7,7 @@ tables and keys. Every output directory records `dataclasses.asdict(config)` in 
 from __future__ import annotations
 
 import dataclasses
+import math
 import os
 import re
 import tomllib
@@ -24,15 +25,19 @@ def default_manifest() -> Path:
 
     In order: the environment variable ``ANALYSIS_MANIFEST``; ``seeds/manifest.csv`` of the
     checkout holding this package; ``seeds/manifest.csv`` in the working folder or a parent of it.
-    If none exists, the first candidate is returned (and reading it reports it missing).
+    If none exists, ``seeds/manifest.csv`` (relative to the working folder) is returned, and
+    reading it reports it missing; never a path inside site-packages the user did not give.
     """
     env = os.environ.get("ANALYSIS_MANIFEST")
     if env:
         return Path(env)
-    candidates = [REPO_ROOT / "seeds" / "manifest.csv"]
+    candidates = []
+    if (REPO_ROOT / "pyproject.toml").is_file():    # a checkout, not site-packages
+        candidates.append(REPO_ROOT / "seeds" / "manifest.csv")
     cwd = Path.cwd().resolve()
-    candidates += [folder / "seeds" / "manifest.csv" for folder in (cwd, *cwd.parents)]
-    return next((c for c in candidates if c.is_file()), candidates[0])
+    # named relative to the working folder, as the user would type them
+    candidates += [Path(os.path.relpath(folder / "seeds" / "manifest.csv", cwd)) for folder in (cwd, *cwd.parents)]
+    return next((c for c in candidates if c.is_file()), Path("seeds") / "manifest.csv")
 
 
 def _check(cond: bool, name: str, expected: str, value: object) -> None:
@@ -56,6 +61,46 @@ DUPLICATE_SCOPES = ("block", "document")
 #: Manifest columns whose values are not a vocabulary (ids, paths, free text, dates).
 RESERVED_MANIFEST_COLUMNS = ("doc_id", "file", "sha256", "title", "date", "year", "version_of", "source",
                              "segmentation", "translation", "genre")
+
+
+#: Largest seed: numpy's legacy RandomState, gensim and scikit-learn take seeds below 2**32.
+MAX_SEED = 2**32 - 1
+
+_TYPES = {
+    "bool": ("a boolean (true or false)", lambda v: isinstance(v, bool)),
+    "int": ("an integer", lambda v: isinstance(v, int) and not isinstance(v, bool)),
+    "float": ("a finite number", lambda v: isinstance(v, (int, float)) and not isinstance(v, bool)
+              and math.isfinite(v)),
+    "str": ("a string", lambda v: isinstance(v, str)),
+}
+
+
+def _check_types(config, section: str) -> None:
+    """Check every field of the dataclass `config` against its annotation ("int", "float", "bool",
+    "str", "tuple[int, ...]", "tuple[str, ...]"), naming ``section.field`` in the message.
+
+    Booleans are not integers here, integers are numbers but floats are not integers, and
+    numbers must be finite: TOML's ``phrases = "no"``, ``min_doc_count = 2.5``, ``seed = true``
+    and ``n_bootstrap = inf`` are all refused.
+    """
+    for f in dataclasses.fields(config):
+        value, kind = getattr(config, f.name), str(f.type)
+        name = f"{section}.{f.name}"
+        if kind.startswith("tuple["):
+            inner = kind[len("tuple["):].split(",")[0].strip()
+            expected, ok = _TYPES[inner]
+            plural = f"{expected.removeprefix('an ').removeprefix('a ')}s"
+            if inner == "str":
+                plural, ok = "non-empty strings", (lambda v: isinstance(v, str) and v.strip() != "")
+            _check(isinstance(value, (tuple, list)) and all(ok(v) for v in value) and len(set(value)) == len(value),
+                   name, f"a list of distinct {plural}", value)
+        elif kind in _TYPES:
+            expected, ok = _TYPES[kind]
+            _check(ok(value), name, expected, value)
+
+
+def _check_seed(value: int, name: str) -> None:
+    _check(0 <= value <= MAX_SEED, name, f"an integer >= 0 and <= {MAX_SEED}", value)
 
 
 @dataclass(frozen=True)
@@ -111,6 +156,7 @@ class CorpusConfig:
     transcript_genres: tuple[str, ...] = ("speech", "transcript", "remarks")
 
     def __post_init__(self) -> None:
+        _check_types(self, "corpus")
         _check(0 < self.near_duplicate_similarity <= 1, "corpus.near_duplicate_similarity",
                "in (0, 1]", self.near_duplicate_similarity)
         _check(self.near_duplicate_min_words >= 1, "corpus.near_duplicate_min_words", ">= 1",
@@ -165,6 +211,7 @@ class TokensConfig:
     phrases_max_words: int = 1_000_000
 
     def __post_init__(self) -> None:
+        _check_types(self, "tokens")
         _check(self.phrases_min_count >= 1, "tokens.phrases_min_count", ">= 1", self.phrases_min_count)
         _check(self.phrases_max_words >= 2, "tokens.phrases_max_words", ">= 2", self.phrases_max_words)
         _check(-1 < self.phrases_threshold <= 1, "tokens.phrases_threshold", "in (-1, 1]",
@@ -261,9 +308,16 @@ class TopicsConfig:
     n_jobs: int = 2
 
     def __post_init__(self) -> None:
-        object.__setattr__(self, "k_values", tuple(self.k_values))
-        object.__setattr__(self, "models", tuple(self.models))
-        object.__setattr__(self, "seeds", tuple(self.seeds))
+        if isinstance(self.k_values, list):      # TOML arrays; a string stays a string and is refused
+            object.__setattr__(self, "k_values", tuple(self.k_values))
+        if isinstance(self.models, list):      # TOML arrays; a string stays a string and is refused
+            object.__setattr__(self, "models", tuple(self.models))
+        if isinstance(self.seeds, list):      # TOML arrays; a string stays a string and is refused
+            object.__setattr__(self, "seeds", tuple(self.seeds))
+        _check_types(self, "topics")
+        _check_seed(self.seed, "topics.seed")
+        for s in self.seeds:
+            _check_seed(s, "topics.seeds")
         _check(len(self.k_values) > 0 and all(isinstance(k, int) and k >= 2 for k in self.k_values),
                "topics.k_values", "a non-empty list of integers >= 2", self.k_values)
         _check(len(self.models) > 0 and all(m in TOPIC_MODELS for m in self.models), "topics.models",
@@ -330,14 +384,14 @@ class ThemesConfig:
     year_include_versions: bool = False
 
     def __post_init__(self) -> None:
+        _check_types(self, "themes")
         _check(isinstance(self.min_score, (int, float)) and self.min_score >= 0, "themes.min_score", ">= 0",
                self.min_score)
         _check(isinstance(self.n_boot, int) and self.n_boot >= 1000, "themes.n_boot", "an integer >= 1000",
                self.n_boot)
         _check(isinstance(self.ci_level, float) and 0 < self.ci_level < 1, "themes.ci_level", "in (0, 1)",
                self.ci_level)
-        _check(isinstance(self.seed, int) and not isinstance(self.seed, bool) and self.seed >= 0,
-               "themes.seed", "an integer >= 0", self.seed)
+        _check_seed(self.seed, "themes.seed")
         _check(isinstance(self.audit_per_entry, int) and self.audit_per_entry >= 1, "themes.audit_per_entry",
                "an integer >= 1", self.audit_per_entry)
 
@@ -376,6 +430,7 @@ class DiscourseConfig:
     mattr_window: int = 500
 
     def __post_init__(self) -> None:
+        _check_types(self, "discourse")
         _check(self.min_freq >= 1, "discourse.min_freq", ">= 1", self.min_freq)
         _check(0 < self.max_para_share <= 1, "discourse.max_para_share", "in (0, 1]", self.max_para_share)
         _check(0 < self.zero_correction <= 1, "discourse.zero_correction", "in (0, 1]", self.zero_correction)
@@ -469,6 +524,7 @@ class FiguresConfig:
     keyness: tuple = ()
 
     def __post_init__(self) -> None:
+        _check_types(self, "figures")
         _check(isinstance(self.keyness, (list, tuple)), "figures.keyness", "a list of tables", self.keyness)
         pairs = tuple(keyness_pair(p, f"figures.keyness[{i}]") for i, p in enumerate(self.keyness))
         labels = [p["label"] for p in pairs]
@@ -477,7 +533,8 @@ class FiguresConfig:
         for name in ("keyness_top", "formulations_top", "network_window", "network_min_count",
                      "network_first_ring", "network_second_ring"):
             _check(getattr(self, name) >= 1, f"figures.{name}", ">= 1", getattr(self, name))
-        _check(self.layout_seed >= 0, "figures.layout_seed", ">= 0", self.layout_seed)
+        _check_seed(self.layout_seed, "figures.layout_seed")
+        _check(self.network_node.strip() != "", "figures.network_node", "a non-empty term", self.network_node)
 
 
 @dataclass(frozen=True)
@@ -493,6 +550,7 @@ class Config:
 
 
 def _build(cls, data: dict, where: str):
+    where = where or "top level"
     if not isinstance(data, dict):
         raise ConfigError(f"{where}: expected a table; got {data!r}")
     fields = {f.name: f for f in dataclasses.fields(cls)}
@@ -503,7 +561,7 @@ def _build(cls, data: dict, where: str):
     for name, value in data.items():
         sub = fields[name].default_factory if fields[name].default_factory is not dataclasses.MISSING else None
         if sub is not None and dataclasses.is_dataclass(sub):
-            kwargs[name] = _build(sub, value, f"{where}.{name}" if where else name)
+            kwargs[name] = _build(sub, value, name)
         else:
             kwargs[name] = value
     try:
@@ -565,6 +623,8 @@ def load_config(path: str | Path | None = None, manifest: str | Path | None = No
         data = tomllib.loads(path.read_text(encoding="utf-8"))
     except FileNotFoundError:
         raise ConfigError(f"{path}: config file not found") from None
+    except IsADirectoryError:
+        raise ConfigError(f"{path}: config file is a folder; expected a TOML file") from None
     except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
         raise ConfigError(f"{path}: not a valid TOML file ({exc})") from None
     try:

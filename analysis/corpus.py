@@ -45,9 +45,6 @@ but carry no tokens.
 """
 from __future__ import annotations
 
-import csv
-import datetime as dt
-import hashlib
 import re
 import unicodedata
 import warnings
@@ -59,14 +56,11 @@ import pandas as pd
 from analysis import readers
 from analysis.config import CorpusConfig, default_manifest
 from analysis.errors import CorpusError, CorpusWarning, SchemaError
+from analysis.manifest import (  # noqa: F401 (re-exported)
+    MANIFEST_COLUMNS, OPTIONAL_MANIFEST_COLUMNS, SEGMENTATIONS, TRANSLATIONS, read_manifest)
+from analysis.readers import line_of_offset, script_share, split_lines  # noqa: F401 (re-exported)
 from analysis.repeats import _shingle_matrix, _similar_pairs, find_repeats  # noqa: F401 (re-exported)
 
-MANIFEST_COLUMNS = ("doc_id", "file", "sha256", "title", "date", "year", "genre", "translation",
-                    "version_of", "source")
-OPTIONAL_MANIFEST_COLUMNS = {"segmentation": "line"}
-#: Default vocabulary of ``translation`` (`CorpusConfig.translations` sets the one in force).
-TRANSLATIONS = CorpusConfig().translations
-SEGMENTATIONS = ("line", "indent", "blank")
 ANALYSED_KINDS = ("body", "list")
 KINDS = ("heading", "body", "list", "caption", "boilerplate")
 
@@ -81,6 +75,9 @@ CLEANING_LOG_COLUMNS = {"rule": "object", "doc_id": "object", "line": "int64", "
 
 #: Each cleaning rule, with what it does. The names appear in the cleaning log.
 RULES = {
+    "line_separator": "form feed, vertical tab, NEL, U+2028/U+2029 and the C0 file/group/record separators "
+                      "inside a line become a space (editors and sed do not break lines there)",
+    "control_character": "NUL and other control characters (but tab) are removed",
     "unicode": "NFC normalisation; non-breaking and other exotic spaces to a space; curly quotes to straight ones",
     "whitespace": "strip the line and collapse runs of white space (indentation is remembered first)",
     "web_boilerplate": "'Back to top', copyright and 'All rights reserved' lines become kind boilerplate",
@@ -99,8 +96,11 @@ RULES = {
                      "a turn of the audience ('AUDIENCE MEMBERS:', 'CROWD:') becomes kind boilerplate",
     "heading": "a short line without final punctuation (at most corpus.heading_max_words words) becomes kind "
                "heading: numbered, or before the first body line, or with few content words",
+    "script": "a document whose letters are mostly outside A-Z (Cyrillic, CJK, ...) is reported, with a "
+              "warning: the tokeniser reads only Latin letters, so it gets few or no tokens",
     "exact_duplicate": "a paragraph repeated word for word in one document is kept once (the first); "
-                       "with corpus.duplicate_scope 'block', only a long one in a repeated lead or block",
+                       "with corpus.duplicate_scope 'block', only a long one in a repeated lead or block; "
+                       "a paragraph without a word (letters of any script, or numbers) is never a repeat",
     "near_duplicate": "of two paragraphs of one document that are near copies, the fuller is kept; "
                       "with corpus.duplicate_scope 'block', only in a repeated lead or block",
     "html_extract": "an HTML page becomes one line per text element; scripts, navigation, headers, "
@@ -125,6 +125,9 @@ _CAPTION = re.compile(r"\b(is held|are held|addresses|attend|attends|are in atte
 _ATTENDANCE = re.compile(r"\battended the (meeting|conference|ceremony)\.$")
 _BROKEN_NUMBER = re.compile(r"^(?P<frac>\d+)%\.$")
 _ENDS_WITH_INT_PCT = re.compile(r"(?P<int>\d+)%(?P<tail>(?: in \d{4})?\.)$")
+_LINE_SEPARATORS = re.compile("[\x0b\x0c\x1c\x1d\x1e\x85\u2028\u2029]")
+_CONTROLS = re.compile("[\x00-\x08\x0e-\x1b\x1f\x7f-\x84\x86-\x9f]")
+_UNUSUAL = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u2028\u2029]")   # either of the two above
 _SPACES = re.compile(r"[\u00a0\u2000-\u200b\u202f\u205f\u3000\t]")
 _QUOTES = str.maketrans({"\u2018": "'", "\u2019": "'", "\u201c": '"', "\u201d": '"'})
 _ROMAN = {"I": 1, "V": 5, "X": 10, "L": 50}
@@ -135,6 +138,10 @@ _STAGE_DIRECTION = re.compile(r"\s*[(\[](?=[^()\[\]]{0,80}[)\]])(?=[^()\[\]]*\b(
 _SPEAKER_LABEL = re.compile(r"^(?P<label>(?:[A-Z][A-Z.'\-]*\s+){0,4}[A-Z][A-Z.'\-]+)\s*:\s*")
 _AUDIENCE = re.compile(r"\b(AUDIENCE|CROWD)\b")
 _WORD = re.compile(r"[A-Za-z]+(?:[-'][A-Za-z]+)*|\d+(?:[.,]\d+)*")
+# the duplicate rules compare words of every script, so two different Russian paragraphs are not
+# "the same" for holding no A-Z word
+_SIGNATURE_WORD = re.compile(r"[^\W\d_]+(?:[-'][^\W\d_]+)*|\d+(?:[.,]\d+)*")
+_LATIN = re.compile(r"[A-Za-z]")
 _STOP_FOR_HEADINGS = frozenset(
     "a an and as at by for from in into of on or the to with over under through its their".split())
 
@@ -186,106 +193,6 @@ def require_columns(table: pd.DataFrame, columns: dict[str, str], stage: str) ->
 # --------------------------------------------------------------------------- manifest
 
 
-def read_manifest(path: str | Path | None = None, config: CorpusConfig | None = None) -> pd.DataFrame:
-    """Return the manifest as a table (one row per document), every field checked.
-
-    Columns beyond the required ones (e.g. ``party``) are kept as they are, as text; values of
-    ``translation``, ``genre`` and any column with a vocabulary in `config` must be allowed
-    values (`CorpusConfig.allowed_values`).
-
-    The seed files are read to check their sha256; an empty ``sha256`` field is an error that
-    gives the hash to paste in.
-
-    Raises
-    ------
-    CorpusError
-        Naming the manifest, the row's line number and the field, for a missing file or column,
-        a bad date or year, a duplicate doc_id, a path outside the manifest's folder, a value
-        outside a column's vocabulary (naming the allowed values), an unknown segmentation, a
-        dangling version_of or a hash that does not match.
-    """
-    path = Path(path) if path is not None else default_manifest()
-    if not path.is_file():
-        raise CorpusError(f"{path}: manifest not found")
-    try:
-        with open(path, encoding="utf-8-sig", newline="") as fh:
-            rows = list(csv.reader(fh))
-    except UnicodeDecodeError as exc:
-        raise CorpusError(f"{path}: manifest is not UTF-8 text (byte {exc.start})") from None
-    except csv.Error as exc:
-        raise CorpusError(f"{path}: manifest is not valid CSV ({exc})") from None
-    if not rows or not any(cell.strip() for cell in rows[0]):
-        raise CorpusError(f"{path}: manifest is empty; expected a header row with {', '.join(MANIFEST_COLUMNS)}")
-    header = [h.strip() for h in rows[0]]
-    missing = [c for c in MANIFEST_COLUMNS if c not in header]
-    if missing:
-        raise CorpusError(f"{path}:1: manifest lacks column(s) {', '.join(missing)}")
-    vocabularies = (config or CorpusConfig()).allowed_values()
-    no_column = [c for c in vocabularies if c not in header]
-    if no_column:
-        raise CorpusError(f"{path}:1: config corpus.vocabularies names column(s) {', '.join(no_column)}, "
-                          f"which the manifest lacks; its columns: {', '.join(header)}")
-    root = path.parent.resolve()
-    records, seen = [], {}
-    for line_no, row in enumerate(rows[1:], start=2):
-        if not any(cell.strip() for cell in row):
-            continue
-        if len(row) != len(header):
-            raise CorpusError(f"{path}:{line_no}: row has {len(row)} fields; the header has {len(header)}")
-        rec = {k: v.strip() for k, v in zip(header, row)}
-        for k, default in OPTIONAL_MANIFEST_COLUMNS.items():
-            rec[k] = rec.get(k) or default
-        where = f"{path}:{line_no}"
-        for k in ("doc_id", "file", "title", "date", "year", "genre", "translation"):
-            if not rec[k]:
-                raise CorpusError(f"{where}: field '{k}' is empty")
-        if not re.fullmatch(r"[a-z0-9][a-z0-9-]*", rec["doc_id"]):
-            raise CorpusError(f"{where}: field 'doc_id' is {rec['doc_id']!r}; expected a slug of a-z, 0-9 and '-'")
-        if rec["doc_id"] in seen:
-            raise CorpusError(f"{where}: field 'doc_id' {rec['doc_id']!r} repeats line {seen[rec['doc_id']]}")
-        seen[rec["doc_id"]] = line_no
-        try:
-            date = dt.date.fromisoformat(rec["date"])
-        except ValueError:
-            raise CorpusError(f"{where}: field 'date' is {rec['date']!r}; expected an ISO date YYYY-MM-DD") from None
-        if not re.fullmatch(r"\d{4}", rec["year"]):
-            raise CorpusError(f"{where}: field 'year' is {rec['year']!r}; expected a 4-digit year")
-        if int(rec["year"]) != date.year:
-            raise CorpusError(f"{where}: field 'year' is {rec['year']} but field 'date' is {rec['date']}")
-        for column, allowed in vocabularies.items():
-            if rec[column] not in allowed:
-                raise CorpusError(f"{where}: field {column!r} is {rec[column]!r}; expected one of "
-                                  + ", ".join(repr(t) for t in allowed) + " (config corpus."
-                                  + ("translations" if column == "translation" else "genres" if column == "genre"
-                                     else f"vocabularies.{column}") + ")")
-        if rec["segmentation"] not in SEGMENTATIONS:
-            raise CorpusError(f"{where}: field 'segmentation' is {rec['segmentation']!r}; expected one of "
-                              + ", ".join(repr(t) for t in SEGMENTATIONS))
-        file = (root / rec["file"]).resolve()
-        if not file.is_relative_to(root):
-            raise CorpusError(f"{where}: field 'file' {rec['file']!r} points outside the corpus folder {root}")
-        if not file.is_file():
-            raise CorpusError(f"{where}: field 'file': {file} not found")
-        digest = hashlib.sha256(file.read_bytes()).hexdigest()
-        if not rec["sha256"]:
-            raise CorpusError(f"{where}: field 'sha256' is empty; the file's sha256 is {digest}")
-        if rec["sha256"].lower() != digest:
-            raise CorpusError(f"{where}: field 'sha256' does not match {rec['file']} "
-                              f"(manifest {rec['sha256'][:12]}..., file {digest[:12]}...)")
-        rec["manifest_line"] = line_no
-        rec["path"] = file
-        records.append(rec)
-    if not records:
-        raise CorpusError(f"{path}: manifest lists no documents")
-    for rec in records:
-        if rec["version_of"] and rec["version_of"] not in seen:
-            raise CorpusError(f"{path}:{rec['manifest_line']}: field 'version_of' is {rec['version_of']!r}, "
-                              "which is not a doc_id of this manifest")
-    table = pd.DataFrame(records)
-    table["year"] = table["year"].astype("int64")
-    return table
-
-
 def read_seed(path: Path) -> str:
     """Return the text of a seed file, decoded as UTF-8.
 
@@ -298,7 +205,8 @@ def read_seed(path: Path) -> str:
     try:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
-        line = data[: exc.start].count(b"\n") + 1
+        prefix = data[: exc.start].decode("utf-8", errors="replace")
+        line = line_of_offset(prefix, len(prefix))
         raise CorpusError(f"{path}:{line}: not UTF-8 text (byte {exc.start})") from None
     if not text.strip():
         raise CorpusError(f"{path}: the document is empty")
@@ -352,6 +260,13 @@ class _Unit:
 def normalise_line(raw: str) -> tuple[str, bool, list[str]]:
     """Return the cleaned line, whether it was indented, and which rules changed it."""
     rules = []
+    if _UNUSUAL.search(raw):
+        if _LINE_SEPARATORS.search(raw):
+            rules.append("line_separator")
+            raw = _LINE_SEPARATORS.sub(" ", raw)
+        if _CONTROLS.search(raw):
+            rules.append("control_character")
+            raw = _CONTROLS.sub("", raw)
     text = unicodedata.normalize("NFC", raw)
     text2 = _SPACES.sub(" ", text).translate(_QUOTES)
     if text2 != raw:
@@ -423,10 +338,18 @@ def clean_document(doc_id: str, text: str, genre: str, translation: str, segment
     transcript = genre in config.transcript_genres
     units: list[_Unit] = []
     after_blank = True
-    for line_no, raw in enumerate(text.splitlines(), start=1):
+    for line_no, raw in enumerate(split_lines(text), start=1):
         clean, indented, rules = normalise_line(raw)
         for rule in rules:
-            if rule == "unicode":
+            if rule == "line_separator":
+                found = sorted({f"U+{ord(c):04X}" for c in _LINE_SEPARATORS.findall(raw)})
+                note(rule, line_no, f"{len(_LINE_SEPARATORS.findall(raw))} line separator(s) "
+                                    f"({', '.join(found)}) made a space")
+            elif rule == "control_character":
+                found = sorted({f"U+{ord(c):04X}" for c in _CONTROLS.findall(raw)})
+                note(rule, line_no, f"{len(_CONTROLS.findall(raw))} control character(s) "
+                                    f"({', '.join(found)}) removed")
+            elif rule == "unicode":
                 n = len(_SPACES.findall(raw)) + sum(raw.count(q) for q in "\u2018\u2019\u201c\u201d")
                 note(rule, line_no, f"{n} character(s) normalised (non-breaking spaces, curly quotes)")
             else:
@@ -523,11 +446,33 @@ def clean_document(doc_id: str, text: str, genre: str, translation: str, segment
     return _drop_duplicates(doc_id, paragraphs, config, note), log
 
 
+def _check_script(doc_id: str, path: Path, text: str, note) -> None:
+    """Log (rule "script") when most of a document's letters are outside A-Z (`warn_scripts` warns)."""
+    share, letters, script = script_share(text)
+    if letters and share > 0.5:
+        line = next((i for i, ln in enumerate(split_lines(text), start=1)
+                     if any(c.isalpha() and not _LATIN.match(c) for c in ln)), 1)
+        note("script", line, f"{share:.0%} of the letters are outside A-Z (mostly {script}); the tokeniser "
+                             "reads only Latin letters, so this document gets few or no tokens")
+
+
+def warn_scripts(corpus: "Corpus") -> None:
+    """Give an `AnalysisWarning` (a `CorpusWarning`) for each document the cleaning log reports
+    (rule "script") as mostly outside A-Z, naming its file and line: on every load, from the cache too."""
+    log = corpus.cleaning_log
+    files = dict(zip(corpus.documents["doc_id"], corpus.documents["file"]))
+    for row in log[log["rule"] == "script"].itertuples(index=False):
+        path = Path(corpus.manifest).parent / files.get(row.doc_id, "")
+        warnings.warn(f"{path}:{row.line}: document {row.doc_id!r}: {row.changed}", CorpusWarning, stacklevel=3)
+
+
 def _drop_duplicates(doc_id: str, paragraphs: list[_Unit], config: CorpusConfig, note) -> list[_Unit]:
     """Return the paragraphs without repeats, by rules exact_duplicate and near_duplicate
     (`analysis.repeats.find_repeats`; with ``config.duplicate_scope == "block"`` only a repeated
     lead or block goes, a refrain in running text stays)."""
-    words = [_WORD.findall(p.text.lower()) for p in paragraphs]
+    # words of every script (two different Russian paragraphs are not "the same" for holding no
+    # A-Z word); on ASCII text the two patterns agree and the ASCII one is faster
+    words = [(_WORD if p.text.isascii() else _SIGNATURE_WORD).findall(p.text.lower()) for p in paragraphs]
     drops = find_repeats(words, [p.kind in ANALYSED_KINDS for p in paragraphs],
                          [p.kind == "boilerplate" for p in paragraphs], similarity=config.near_duplicate_similarity,
                          min_words=config.near_duplicate_min_words, scope=config.duplicate_scope,
@@ -595,6 +540,8 @@ def build_paragraphs(manifest: pd.DataFrame, config: CorpusConfig | None = None
         segmentation = "line" if readers.reader_for(row.path) == "html" else row.segmentation
         units, log = clean_document(row.doc_id, text, row.genre, row.translation, segmentation, config)
         logs += log
+        _check_script(row.doc_id, row.path, text, lambda rule, line, changed: logs.append(
+            {"rule": rule, "doc_id": row.doc_id, "line": line, "changed": changed}))
         recs = structure(units)
         if not any(r["kind"] in ANALYSED_KINDS for r in recs):
             kinds = pd.Series([r["kind"] for r in recs], dtype=object).value_counts()
@@ -634,4 +581,6 @@ def read_corpus(manifest: str | Path | None = None, config: CorpusConfig | None 
                           f"(left out: {', '.join(table['doc_id'])})")
     documents = table[table["doc_id"].isin(set(paragraphs["doc_id"]))].reset_index(drop=True)
     documents = documents.drop(columns=["manifest_line", "path"])
-    return Corpus(documents=documents, paragraphs=paragraphs, cleaning_log=log, manifest=path), line_maps
+    corpus = Corpus(documents=documents, paragraphs=paragraphs, cleaning_log=log, manifest=path)
+    warn_scripts(corpus)
+    return corpus, line_maps

@@ -43,6 +43,10 @@ class SchemaError(AnalysisError):
     """A table passed between stages lacks a column or has a column of the wrong type."""
 
 
-class CorpusWarning(UserWarning):
+class AnalysisWarning(UserWarning):
+    """Input the toolkit reads but may misread (e.g. a document mostly outside the Latin script)."""
+
+
+class CorpusWarning(AnalysisWarning):
     """A document the corpus leaves out or reads in part (e.g. no body paragraph after cleaning);
     the run goes on, and the cleaning log has a row for it."""

@@ -10,11 +10,12 @@ import hashlib
 import json
 import os
 import platform
+import shutil
 import subprocess
 from contextlib import contextmanager
 from importlib import metadata
 from pathlib import Path
-from typing import TYPE_CHECKING, Iterator
+from typing import TYPE_CHECKING, Iterable, Iterator
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -35,6 +36,163 @@ def atomic_write(path: str | Path, mode: str = "w") -> Iterator:
         os.replace(tmp, path)
     finally:
         tmp.unlink(missing_ok=True)
+
+
+def require_file(path: str | Path, what: str) -> Path:
+    """Return `path` as a Path after checking it names an existing regular file.
+
+    Parameters
+    ----------
+    path : path
+        The file the user gave.
+    what : str
+        What the file is, for the message ("lexicon", "config file", ...).
+
+    Raises
+    ------
+    AnalysisError
+        One line naming the path: not found, a folder, or not a regular file.
+    """
+    if str(path).strip() == "":
+        raise AnalysisError(f"{what} path is empty; expected a file")
+    path = Path(path)
+    if path.is_dir():
+        raise AnalysisError(f"{path}: {what} is a folder; expected a file")
+    if not path.exists():
+        raise AnalysisError(f"{path}: {what} not found")
+    if not path.is_file():
+        raise AnalysisError(f"{path}: {what} is not a regular file")
+    return path
+
+
+def _same_file(a: Path, b: Path) -> bool:
+    try:
+        return a.resolve() == b.resolve() or (a.exists() and b.exists() and os.path.samefile(a, b))
+    except OSError:
+        return False
+
+
+def check_output(raw: str | Path | None, kind: str, inputs: Iterable[str | Path] = (),
+                 option: str = "--out", siblings: Iterable[str] = ()) -> Path:
+    """Return the output path `raw` as a Path after checking it cannot damage an input.
+
+    Every command's output goes through this one guard (and `output_set` calls it again with the
+    seed files once they are known).
+
+    Parameters
+    ----------
+    raw : str or path
+        The path as the user gave it.
+    kind : {"file", "folder"}
+        Whether the command writes one file or a folder of files there.
+    inputs : iterable of path
+        Every file the run reads (manifest, seed texts, config, lexicon, labels, ...).
+    option : str, default "--out"
+        The option's name, for the message.
+    siblings : iterable of str
+        Further file names written beside a file output (e.g. ``"<name>.run.json"``, with
+        ``<name>`` replaced by the output's name).
+
+    Raises
+    ------
+    AnalysisError
+        One line naming the option and path: an empty path; a folder where a file is written
+        or a file where a folder is; an output that is an input, or a folder that holds one.
+    """
+    if raw is None or str(raw).strip() == "":
+        raise AnalysisError(f"{option} is empty; expected a {'file' if kind == 'file' else 'folder'} path")
+    path = Path(raw)
+    inputs = [Path(p) for p in inputs if p is not None and str(p) != ""]
+    if kind == "file":
+        if path.is_dir() or str(raw).endswith(("/", os.sep)):
+            raise AnalysisError(f"{option} {path}: is a folder; expected a file name (e.g. {path / 'table.csv'})")
+        targets = [path] + [path.with_name(s.replace("<name>", path.name)) for s in siblings]
+        for target in targets:
+            for source in inputs:
+                if _same_file(target, source):
+                    raise AnalysisError(f"{option} {path}: would overwrite the input file {source}; "
+                                        "choose another output path")
+    elif kind == "folder":
+        if path.exists() and not path.is_dir():
+            raise AnalysisError(f"{option} {path}: is a file; expected a folder")
+        where = path.resolve()
+        for source in inputs:
+            if source.resolve().is_relative_to(where):
+                raise AnalysisError(f"{option} {path}: the folder holds the input file {source}; "
+                                    "choose another output folder")
+    else:
+        raise ValueError(f"kind must be 'file' or 'folder'; got {kind!r}")
+    return path
+
+
+def check_paths(args, inputs: list[Path], folder_commands: tuple[str, ...], file_options: dict[str, str]) -> None:
+    """Refuse, before any work, a file option naming a folder or nothing, and an output (``--out``,
+    ``--save``, ``--cache``) that is or holds one of `inputs`, or ``--save`` sharing ``--out``.
+
+    Parameters
+    ----------
+    args : argparse.Namespace
+        The parsed command line (``command``, ``out`` and the options of `file_options`).
+    inputs : list of path
+        The input files known before the corpus is read (manifest, config, lexicon, ...).
+    folder_commands : tuple of str
+        Commands whose ``--out`` is a folder; the others write one table (and ``<out>.run.json``).
+    file_options : dict of str to str
+        Option attribute -> what the file is, for messages ("lexicon file", ...).
+
+    Raises
+    ------
+    AnalysisError
+        One line naming the option and the path.
+    """
+    for name, what in file_options.items():
+        if getattr(args, name, None) is not None:
+            require_file(getattr(args, name), what)
+    skip = {"cache": getattr(args, "no_cache", False)}
+    for option in ("cache", "save"):
+        if getattr(args, option, None) is not None and not skip.get(option, False):
+            check_output(getattr(args, option), "folder", inputs, option=f"--{option}")
+    if getattr(args, "save", None) is not None:
+        save, out = Path(args.save).resolve(), Path(args.out).resolve()
+        if save.is_relative_to(out) or out.is_relative_to(save):
+            raise AnalysisError(f"--save {args.save}: is or shares a folder with --out {args.out}; "
+                                "the models need a folder of their own")
+    if args.command in folder_commands:
+        check_output(args.out, "folder", inputs)
+    elif getattr(args, "out", None) is not None:
+        check_output(args.out, "file", inputs, siblings=["<name>.run.json"])
+
+
+@contextmanager
+def output_set(folder: str | Path, inputs: Iterable[str | Path] = (), option: str = "--out",
+               holds_inputs_ok: bool = False) -> Iterator[Path]:
+    """Yield a staging folder whose files replace those of the same names in `folder` as a set.
+
+    Files are written into a hidden staging folder inside `folder` (same file system). Only when
+    the block finishes are they moved in, ``run.json`` (or any ``*.run.json``) last, after the old
+    one is removed: a failure while writing leaves every earlier output as it was, and a folder
+    is never left with a run.json describing other files than those beside it.
+
+    Raises
+    ------
+    AnalysisError
+        From `check_output` (the folder holds an input, unless `holds_inputs_ok`: the caller has
+    checked its file names with ``check_output(..., "file")``) or `ensure_dir`.
+    """
+    folder = ensure_dir(check_output(folder, "folder", () if holds_inputs_ok else inputs, option))
+    staging = folder / f".staging-{os.getpid()}"
+    shutil.rmtree(staging, ignore_errors=True)
+    staging.mkdir()
+    try:
+        yield staging
+        names = sorted(p.name for p in staging.iterdir())
+        records = [n for n in names if n == "run.json" or n.endswith(".run.json")]
+        for name in records:
+            (folder / name).unlink(missing_ok=True)
+        for name in [n for n in names if n not in records] + records:
+            os.replace(staging / name, folder / name)
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
 
 
 def ensure_dir(path: str | Path) -> Path:
@@ -139,9 +297,25 @@ def sha256_file(path: str | Path) -> str:
     return h.hexdigest()
 
 
+#: Written at build time by setup.py (``pip install .``): the commit the package was built from.
+BUILD_INFO = Path(__file__).resolve().parent / "_build_info.json"
+
+
 def git_commit(repo: str | Path | None = None) -> str | None:
-    """Return the commit hash of the checkout holding this package, or None outside git."""
+    """Return the commit hash the package runs from, or None when it cannot be known.
+
+    A package installed from a checkout (``pip install .``) carries the commit it was built from
+    in ``_build_info.json``; a source or editable install asks git in the checkout holding it (and
+    never in a folder merely above site-packages).
+    """
+    if repo is None and BUILD_INFO.is_file():
+        try:
+            return json.loads(BUILD_INFO.read_text(encoding="utf-8")).get("git_commit") or None
+        except (OSError, ValueError):
+            return None
     repo = Path(repo) if repo else Path(__file__).resolve().parent.parent
+    if not (repo / ".git").exists():
+        return None
     try:
         out = subprocess.run(["git", "-C", str(repo), "rev-parse", "HEAD"], capture_output=True,
                              text=True, timeout=10, check=True)
@@ -281,3 +455,45 @@ def read_cache_entry(folder: str | Path, key: str) -> tuple[dict, dict] | None:
         return tables, record.get("meta", {})
     except (OSError, ValueError, KeyError, TypeError):
         return None
+
+
+def read_labels(path: str | Path, themes: tuple[str, ...]) -> pd.DataFrame:
+    """Return a paragraph labels CSV (doc_id, para_id, theme; para_id as int64) with every row checked.
+
+    Parameters
+    ----------
+    path : path
+        The CSV (``analysis topics --labels``).
+    themes : tuple of str
+        The allowed values of ``theme``.
+
+    Raises
+    ------
+    AnalysisError
+        Naming the file, the row (1-based, header = 1) and the field: not CSV, a missing column,
+        a para_id that is not a paragraph number, an unknown theme, a paragraph labelled twice.
+    """
+    import pandas as pd
+
+    try:
+        labels = pd.read_csv(path, dtype=str, keep_default_na=False)
+    except FileNotFoundError:
+        raise AnalysisError(f"{path}: paragraph labels file not found") from None
+    except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as exc:
+        raise AnalysisError(f"{path}: paragraph labels file is not a readable CSV "
+                            f"({' '.join(str(exc).split())})") from None
+    missing = sorted({"doc_id", "para_id", "theme"} - set(labels.columns))
+    if missing:
+        raise AnalysisError(f"{path}: missing column(s) {', '.join(missing)}; expected doc_id, para_id, theme")
+    for i, (para_id, theme) in enumerate(zip(labels["para_id"], labels["theme"])):
+        if not para_id.strip().isdigit() or int(para_id) < 1:
+            raise AnalysisError(f"{path}:{i + 2}: field 'para_id' is {para_id!r}; expected a paragraph number >= 1")
+        if theme not in themes:
+            raise AnalysisError(f"{path}:{i + 2}: field 'theme' is {theme!r}; expected one of {', '.join(themes)}")
+    labels["para_id"] = labels["para_id"].astype("int64")
+    repeated = labels.duplicated(["doc_id", "para_id"], keep=False)
+    if repeated.any():
+        rows = [i + 2 for i in labels.index[repeated]]
+        raise AnalysisError(f"{path}:{rows[1]}: fields 'doc_id', 'para_id' label the paragraph of row {rows[0]} "
+                            "again; label each paragraph once")
+    return labels

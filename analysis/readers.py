@@ -24,6 +24,7 @@ from __future__ import annotations
 import io
 import logging
 import re
+import unicodedata
 from pathlib import Path
 
 from analysis.errors import CorpusError
@@ -36,6 +37,50 @@ HTML_BLOCKS = ("p", "h1", "h2", "h3", "h4", "h5", "h6", "li", "blockquote", "pre
 #: Elements left out of an HTML document's text (page furniture, code).
 HTML_DROPPED = ("script", "style", "noscript", "template", "nav", "header", "footer", "aside", "form",
                 "button", "select", "svg", "iframe", "head")
+
+
+_LINE_BREAK = re.compile(r"\r\n|\r|\n")
+
+
+def split_lines(text: str) -> list[str]:
+    """Return the lines of `text` as editors and ``sed -n 'Np'`` number them (line N is item N - 1).
+
+    Lines break only at "\\n", "\\r\\n" and "\\r", not at the other characters `str.splitlines`
+    breaks at (form feed, vertical tab, NEL, U+2028, U+2029, ...): those stay inside the line (and the
+    cleaning rule "line_separator" makes them spaces). A final line break ends the last line; it does
+    not start an empty one. This is the only place the package numbers the lines of a text.
+    """
+    if "\r" in text:
+        text = text.replace("\r\n", "\n").replace("\r", "\n")
+    lines = text.split("\n")
+    if lines[-1] == "":
+        lines.pop()
+    return lines
+
+
+def line_of_offset(text: str, offset: int) -> int:
+    """Return the 1-based line (as `split_lines` numbers them) of the 0-based character `offset`."""
+    return len(_LINE_BREAK.findall(text, 0, offset)) + 1
+
+
+def script_share(text: str) -> tuple[float, int, str]:
+    """Return the share of the letters of `text` outside A-Z (0 to 1), the number of letters, and
+    the Unicode script most of those outside letters belong to ("CYRILLIC", "CJK", ...; "" if none)."""
+    import numpy as np
+
+    points = np.frombuffer(text.encode("utf-32-le", errors="surrogatepass"), dtype=np.uint32)
+    latin = int((((points >= 65) & (points <= 90)) | ((points >= 97) & (points <= 122))).sum())
+    wide, counts = np.unique(points[points > 127], return_counts=True)   # each character tested once
+    alpha = np.array([chr(int(c)).isalpha() for c in wide], dtype=bool)
+    outside = int(counts[alpha].sum()) if len(wide) else 0
+    if not latin + outside:
+        return 0.0, 0, ""
+    scripts: dict[str, int] = {}
+    for c, n in zip(wide[alpha].tolist(), counts[alpha].tolist()):
+        name = unicodedata.name(chr(c), "UNKNOWN").split()[0]
+        scripts[name] = scripts.get(name, 0) + n
+    top = max(sorted(scripts), key=scripts.get) if scripts else ""
+    return outside / (latin + outside), latin + outside, top
 
 
 def reader_for(path: Path) -> str:

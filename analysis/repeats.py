@@ -108,6 +108,8 @@ def find_repeats(words: list[list[str]], analysed: list[bool], boilerplate: list
     first_seen: dict[str, int] = {}
     for i, ws in enumerate(words):
         key = " ".join(ws)
+        if not key:         # no word signature: nothing to compare, never a repeat
+            continue
         if key in first_seen and not boilerplate[i] and (long_enough[i] or not by_block):
             exact.append((first_seen[key], i))
         else:

@@ -55,6 +55,7 @@ from analysis.corpus import (
     read_corpus,
     require_columns,
     warn_left_out,
+    warn_scripts,
 )
 from analysis.errors import CorpusError
 
@@ -146,6 +147,7 @@ def _lemmatize(word: str) -> str:
 
 
 _BLOCK_CHARS = 1 << 20
+_WORD_BREAK = re.compile(r"[^\w'-]")      # a token never spans it, nor starts right after "'" or \w
 _HASH_WEIGHTS = np.random.default_rng(20260101).integers(1, 2**63, size=4096, dtype=np.uint64) | np.uint64(1)
 
 
@@ -197,12 +199,29 @@ def word_span_arrays(text: str, points: np.ndarray | None = None) -> tuple[np.nd
     nxt = np.concatenate([word[1:], [False]])
     starts = np.flatnonzero(word & ~prev)
     ends = np.flatnonzero(word & ~nxt) + 1
+    bad = _bad_start(c, starts)
+    if bad.any():
+        # As the pattern does: a run that may not start where it does ("5G-enabled": "G" follows a
+        # digit) still yields its part after its first inner hyphen ("enabled"), which follows "-".
+        hyphen_after = np.flatnonzero(c == 45)
+        k = np.searchsorted(hyphen_after, starts[bad])
+        has = k < len(hyphen_after)
+        has[has] = hyphen_after[k[has]] < ends[bad][has]
+        retry = np.flatnonzero(bad)[has]
+        starts[retry] = hyphen_after[k[has]] + 1
+        bad[retry] = False
+    return starts[~bad].astype(np.int64), ends[~bad].astype(np.int64)
+
+
+def _bad_start(c: np.ndarray, starts: np.ndarray) -> np.ndarray:
+    """Return True where a word run starting at `starts` follows an apostrophe or a word character
+    (a digit, "_", or a letter or number of another script), where the pattern may not start."""
     before = np.where(starts > 0, c[np.maximum(starts - 1, 0)], 32)
     bad = (before == 39) | ((before >= 48) & (before <= 57)) | (before == 95)
     wide = np.flatnonzero(before > 127)
     if len(wide):
         bad[wide] = [chr(int(x)).isalnum() for x in before[wide]]
-    return starts[~bad].astype(np.int64), ends[~bad].astype(np.int64)
+    return bad
 
 
 def word_spans(text: str) -> list[tuple[int, int]]:
@@ -299,7 +318,11 @@ def lemmatize_text(text: str) -> tuple[np.ndarray, np.ndarray, np.ndarray, pd.In
         end = min(len(text), pos + _BLOCK_CHARS)
         if end < len(text):
             cut = max(text.rfind("\n", pos, end), text.rfind(" ", pos, end))
-            end = cut + 1 if cut > pos else end
+            if cut > pos:
+                end = cut + 1
+            else:       # no space in the block: end it after the next character that ends a word
+                after = _WORD_BREAK.search(text, end)
+                end = after.end() if after else len(text)
         block = text[pos:end]
         points = _code_points(block)
         block_starts, block_ends = word_span_arrays(block, points)
@@ -548,7 +571,9 @@ def load_corpus(manifest: str | Path | None = None, config: Config | None = None
             tables, _ = hit
             known_lemmas(tables.pop("word_lemmas"))
             warn_left_out(tables["cleaning_log"])     # the warnings of the run that built the entry, again
-            return Corpus(manifest=manifest, config=config, **tables)
+            corpus = Corpus(manifest=manifest, config=config, **tables)
+            warn_scripts(corpus)
+            return corpus
     global _RECORDED
     _RECORDED = {}
     try:
@@ -579,7 +604,8 @@ def corpus_key(manifest: Path, config: Config) -> str:
     from analysis.corpus import read_manifest
 
     read_manifest(manifest, config.corpus)
-    shaping = [Path(__file__), *(Path(__file__).with_name(n) for n in ("corpus.py", "readers.py", "repeats.py"))]
+    shaping = [Path(__file__), *(Path(__file__).with_name(n)
+                                 for n in ("corpus.py", "manifest.py", "readers.py", "repeats.py"))]
     data = resources.files("analysis.data")
     shaping += [Path(str(data.joinpath(n))) for n in ("stopwords_keep.csv", "stopwords_domain.csv",
                                                      "lemma_overrides.csv", "mwe.csv")]

@@ -10,7 +10,7 @@ import pytest
 
 import analysis
 from analysis.config import CorpusConfig
-from analysis.corpus import RULES, read_corpus, read_manifest
+from analysis.corpus import RULES, read_corpus, read_manifest, split_lines
 from analysis.errors import CorpusError, CorpusWarning
 from analysis.io import atomic_write
 from tests.conftest import REPO, write_corpus
@@ -24,7 +24,7 @@ def _norm(text: str) -> str:
 
 
 def _source_lines(doc_file: str) -> list[str]:
-    return (SEEDS / doc_file).read_text(encoding="utf-8").splitlines()
+    return split_lines((SEEDS / doc_file).read_text(encoding="utf-8"))
 
 
 # ----------------------------------------------------------------- seeds
@@ -494,3 +494,55 @@ def test_a_left_out_document_is_reported_again_from_the_cache(tmp_path, capsys):
         err = capsys.readouterr().err
         assert err.count("analysis: warning:") == 1 and "'hollow-2021'" in err, run
     assert any((tmp_path / "cache").iterdir())
+
+
+# ----------------------------------------------------------------- text the tokeniser cannot read
+
+
+def test_document_outside_latin_script_is_warned_and_logged_and_kept_whole(tmp_path):
+    from analysis.errors import AnalysisWarning
+
+    russian = ("Генеральная прокуратура провела проверку в 2023 году.\n\n"
+               "Прокуроры защищали права граждан в 2023 году.\n\n***\n\n***\n\nСуды рассмотрели дела.\n")
+    m = write_corpus(tmp_path, {"en-2020": ("2020-01-02", "We supervised trials and protected enterprises.\n"),
+                                "ru-2021": ("2021-01-02", russian)})
+    with pytest.warns(AnalysisWarning, match=r"ru-2021\.txt:1: document 'ru-2021': 100% of the letters .*CYRILLIC"):
+        corpus, _ = read_corpus(m)
+    log = corpus.cleaning_log
+    assert log[log["rule"] == "script"]["doc_id"].tolist() == ["ru-2021"]
+    ru = corpus.paragraphs[corpus.paragraphs["doc_id"] == "ru-2021"]
+    # different Russian lines sharing only "2023", and lines without any word, are not "repeats"
+    assert ru["line_start"].tolist() == [1, 3, 5, 7, 9]
+    assert not log["rule"].isin(["exact_duplicate", "near_duplicate"]).any()
+
+
+def test_a_real_repeat_in_another_script_is_still_dropped(tmp_path):
+    text = "Прокуроры защищали права граждан.\n\nПрокуроры защищали права граждан.\n\nWe supervised trials.\n"
+    m = write_corpus(tmp_path, {"ru-2021": ("2021-01-02", text)})
+    with pytest.warns(Warning):
+        corpus, _ = read_corpus(m, CorpusConfig(duplicate_scope="document"))
+    assert corpus.cleaning_log.query("rule == 'exact_duplicate'")["line"].tolist() == [3]
+
+
+def test_form_feed_and_line_separators_keep_sed_line_numbers(tmp_path):
+    text = ("Page one holds the first finding of the procuratorate.\f\n"
+            "\fPage two holds a second, different finding on trials.\n"
+            "A third\u2028finding\x00 about enterprises follows here.\n")
+    m = write_corpus(tmp_path, {"a-2020": ("2020-01-02", text)})
+    corpus, _ = read_corpus(m)
+    paras = corpus.paragraphs
+    assert paras[["line_start", "line_end"]].values.tolist() == [[1, 1], [2, 2], [3, 3]]
+    assert paras["text"].iloc[2] == "A third finding about enterprises follows here."
+    log = corpus.cleaning_log
+    assert log.query("rule == 'line_separator'")["line"].tolist() == [1, 2, 3]
+    assert log.query("rule == 'control_character'")["line"].tolist() == [3]
+
+
+def test_script_warning_also_from_the_cache(tmp_path):
+    from analysis.errors import AnalysisWarning
+    from analysis.tokens import load_corpus
+
+    m = write_corpus(tmp_path / "c", {"ru-2021": ("2021-01-02", "Суды рассмотрели дела. We supervised trials.\n")})
+    for _ in range(2):      # built, then read back from the cache: the same warning
+        with pytest.warns(AnalysisWarning, match=r"ru-2021\.txt:1: document 'ru-2021'"):
+            load_corpus(m, cache=tmp_path / "cache")

@@ -138,7 +138,7 @@ def test_explore_refuses_a_foreign_non_empty_folder(tmp_path, capsys):
     target = tmp_path / "file.txt"
     target.write_text("x", encoding="utf-8")
     assert main(["explore", "--out", str(target)]) == 2
-    assert "is not a folder" in capsys.readouterr().err
+    assert "expected a folder" in capsys.readouterr().err
 
 
 @pytest.fixture(scope="module")

@@ -203,3 +203,22 @@ def test_group_rows_sorts_groups_and_skips_masked_tokens():
     row, rows = group_rows(tokens, mask=mask)
     assert rows.to_dict("list") == {"doc_id": ["a", "b", "b"], "para_id": [3, 1, 2]}
     assert row.tolist() == [2, 2, 0, 0, 1]
+
+
+def test_numpy_tokeniser_agrees_with_the_pattern_on_runs_after_digits():
+    from analysis.tokens import TOKEN_PATTERN, word_span_arrays
+
+    for text in ("5G-enabled", "x 5G-enabled-ok", "it's-a", "ab-5c-d", "3a-b-c _x-y", "\u0416a-b"):
+        starts, ends = word_span_arrays(text)
+        assert list(zip(starts.tolist(), ends.tolist())) == [m.span() for m in TOKEN_PATTERN.finditer(text)]
+    starts, ends = word_span_arrays("5G-enabled")
+    assert (int(starts[0]), int(ends[0])) == (3, 10)
+
+
+def test_no_word_cut_at_a_block_boundary():
+    from analysis.tokens import _BLOCK_CHARS, lemmatize_text
+
+    text = "alpha " + "b" * (_BLOCK_CHARS + 10) + " gamma"      # a block without a space
+    starts, ends, *_ = lemmatize_text(text)
+    assert list(zip(starts.tolist(), ends.tolist())) == [(0, 5), (6, 6 + _BLOCK_CHARS + 10),
+                                                         (7 + _BLOCK_CHARS + 10, len(text))]

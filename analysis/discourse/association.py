@@ -7,6 +7,7 @@ from scipy import stats
 from scipy.special import xlogy
 
 from analysis.config import DiscourseConfig
+from analysis.corpus import require_columns
 from analysis.errors import ParameterError
 from analysis.query import (
     check_window,
@@ -100,6 +101,11 @@ def _stream(tokens: pd.DataFrame, stream: str, function: str) -> tuple[np.ndarra
     return codes, categories, sent_key, para_key
 
 
+def _stream_columns(stream: str) -> dict[str, str]:
+    """Return the token columns a collocation stream reads ("term": terms; else lemmas and stop flags)."""
+    return {"doc_id": "object", "para_id": "int64", "lemma": "object", **({"term": "object"} if stream == "term" else {})}
+
+
 def collocations(tokens: pd.DataFrame, n: int = 2, stream: str = "term", config: DiscourseConfig | None = None,
                  *, min_count: int | None = None, sort: str = "g2") -> pd.DataFrame:
     """Return the contiguous bigrams or trigrams of one sentence with their association measures.
@@ -127,6 +133,7 @@ def collocations(tokens: pd.DataFrame, n: int = 2, stream: str = "term", config:
     """
     config = config or DiscourseConfig()
     min_count = config.min_count if min_count is None else min_count
+    require_columns(tokens, _stream_columns(stream), stage="collocations")
     if n not in (2, 3):
         raise ParameterError("collocations", "n", f"must be 2 or 3; got {n!r}")
     if min_count < 1:
@@ -207,6 +214,7 @@ def collocates(tokens: pd.DataFrame, node: str, window: int | None = None, strea
     check_window(window, "collocates")
     if sort not in COLLOCATION_SORTS:
         raise ParameterError("collocates", "sort", f"{sort!r}: must be one of {', '.join(COLLOCATION_SORTS)}")
+    require_columns(tokens, _stream_columns(stream), stage="collocates")
     codes, categories, _, para_key = _stream(tokens, stream, "collocates")
     words = parse_pattern(node)
     if not words:

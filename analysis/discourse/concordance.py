@@ -52,7 +52,8 @@ def kwic(tokens: pd.DataFrame, paragraphs: pd.DataFrame, pattern: str, window: i
     ('Fengqiao Experience', True)
     """
     check_window(window)
-    require_columns(tokens, TOKEN_COLUMNS, stage="kwic")
+    require_columns(tokens, {**TOKEN_COLUMNS, "lemma": "object"}, stage="kwic")
+    require_columns(paragraphs, {"doc_id": "object", "para_id": "int64", "text": "object"}, stage="kwic")
     words = parse_pattern(pattern)
     if not words:
         raise ConfigError(f"kwic: pattern {pattern!r} has no word to match")

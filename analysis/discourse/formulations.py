@@ -66,6 +66,8 @@ def read_formulations(path: str | Path | None = None) -> pd.DataFrame:
             handle = open(path, encoding="utf-8", newline="")
         except FileNotFoundError:
             raise CorpusError(f"{source}: formulation file not found") from None
+        except IsADirectoryError:
+            raise CorpusError(f"{source}: formulation file is a folder; expected a CSV file") from None
     with handle as fh:
         reader = csv.DictReader(fh)
         header = reader.fieldnames or []
@@ -240,6 +242,9 @@ def formulations_by(counts: pd.DataFrame, documents: pd.DataFrame, by: str = "ye
     ParameterError
         If `by` is not a column of `documents`.
     """
+    require_columns(counts, {"formulation_id": "object", "doc_id": "object", "count": "int64",
+                             "n_tokens": "int64"}, stage="formulations_by")
+    require_columns(documents, {"doc_id": "object"}, stage="formulations_by")
     if by not in documents.columns or by == "doc_id":
         raise ParameterError("formulations_by", "by", f"{by!r}: not a group column of the documents table; "
                              f"choose from {', '.join(c for c in map(str, documents.columns) if c != 'doc_id')}")
@@ -268,6 +273,7 @@ def first_appearances(tokens: pd.DataFrame, documents: pd.DataFrame,
         formulation_id, canonical, category, doc_id, date, year, line, para_id, variant,
         total_count (matches in the corpus), n_docs (documents with a match).
     """
+    require_columns(documents, {"doc_id": "object", "date": "object", "year": "int64"}, stage="first_appearances")
     formulations = read_formulations() if formulations is None else formulations
     matches = match_formulations(tokens, formulations)
     meta = formulations.drop_duplicates("formulation_id").set_index("formulation_id")
@@ -299,6 +305,7 @@ def formulation_concordance(tokens: pd.DataFrame, paragraphs: pd.DataFrame, form
         If `formulation_id` is not in the list, or `window` < 1.
     """
     check_window(window, "formulation_concordance")
+    require_columns(paragraphs, {"doc_id": "object", "para_id": "int64", "text": "object"}, stage="formulation_concordance")
     formulations = read_formulations() if formulations is None else formulations
     if formulation_id is not None:
         known = sorted(formulations["formulation_id"].unique())
@@ -359,6 +366,7 @@ def discover_formulations(paragraphs: pd.DataFrame, tokens: pd.DataFrame, formul
     """
     from analysis.tokens import curated_terms
 
+    require_columns(paragraphs, {"doc_id": "object", "para_id": "int64", "text": "object"}, stage="discover_formulations")
     formulations = read_formulations() if formulations is None else formulations
     analysed = paragraphs[paragraphs["kind"].isin(("body", "list"))] if "kind" in paragraphs else paragraphs
     hits = []

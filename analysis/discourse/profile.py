@@ -5,6 +5,7 @@ import numpy as np
 import pandas as pd
 
 from analysis.config import DiscourseConfig
+from analysis.corpus import require_columns
 from analysis.errors import ParameterError
 from analysis.query import column_values, lemma_codes
 
@@ -54,6 +55,8 @@ def lexical_profile(tokens: pd.DataFrame, sentences: pd.DataFrame, config: Disco
     window = config.mattr_window if window is None else window
     if window < 2:
         raise ParameterError("lexical_profile", "window", f"must be >= 2 for MATTR; got {window!r}")
+    require_columns(tokens, {"doc_id": "object", "lemma": "object"}, stage="lexical_profile")
+    require_columns(sentences, {"doc_id": "object", "n_tokens": "int64"}, stage="lexical_profile")
     codes, _ = lemma_codes(tokens)
     doc = column_values(tokens["doc_id"])
     rows = []

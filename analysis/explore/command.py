@@ -22,10 +22,10 @@ def add_parser(sub, common, cache, inputs, quick: dict) -> None:
     gives the corpus cache folder, `inputs(corpus)` the input hashes, `quick` the ``--quick`` topic grid."""
     p = sub.add_parser("explore", help="offline HTML explorer of every result: corpus, categories, topics, "
                                        "concordance, keyness, formulations")
-    p.add_argument("--out", type=Path, required=True, help="output folder (new, empty, or made by explore)")
+    p.add_argument("--out", required=True, help="output folder (new, empty, or made by explore)")
     p.add_argument("--force", action="store_true", help="write into a non-empty folder explore did not make")
     p.add_argument("--quick", action="store_true", help="small topic grid (K 4 6, 2 seeds, few passes)")
-    p.add_argument("--lexicon", type=Path, default=None,
+    p.add_argument("--lexicon", default=None,
                    help="lexicon of categories (default: analysis/data/themes.yaml)")
     common(p)
     p.set_defaults(func=partial(run, cache=cache, inputs=inputs, quick=quick))

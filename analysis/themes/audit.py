@@ -7,7 +7,7 @@ import numpy as np
 import pandas as pd
 
 from analysis.config import ThemesConfig
-from analysis.corpus import Corpus
+from analysis.corpus import Corpus, require_columns
 from analysis.errors import AnalysisError
 from analysis.query import check_window, concordance_rows
 from analysis.themes.lexicon import EXCLUDE
@@ -106,21 +106,39 @@ _TRUE = {"1", "y", "yes", "true", "t"}
 _FALSE = {"0", "n", "no", "false", "f"}
 
 
-def read_audit(path: str | Path, categories: list[str] | None = None) -> pd.DataFrame:
+def read_audit(path: str | Path, categories: list[str] | None = None, entries: dict[str, str] | None = None,
+               doc_ids: set[str] | None = None) -> pd.DataFrame:
     """Read a marked coding sheet and return its rows with a boolean-or-missing `correct` column.
 
-    Accepted marks: 1/0, yes/no, y/n, true/false (any case); an empty cell means not coded.
-    `categories` (the lexicon's) are the allowed values of ``theme``; default any non-empty value.
+    Accepted marks: 1/0, yes/no, y/n, true/false (any case); an empty cell means not coded. A row
+    repeating an earlier one (every column but `correct` equal, e.g. pasted twice) counts once,
+    with an `AnalysisWarning`; repeats marked differently are an error.
+
+    Parameters
+    ----------
+    path : path
+        The sheet (as written by `audit_sample`, with `correct` filled in).
+    categories : list of str, optional
+        The lexicon's categories: the allowed values of ``theme``; default any non-empty value.
+    entries : dict of str to str, optional
+        Lexicon entry (pattern as written) -> its theme; when given, every row's entry must be one
+        of them, under its theme.
+    doc_ids : set of str, optional
+        When given, every row's doc_id must be one of them.
 
     Raises
     ------
     AnalysisError
-        If the file is missing or not CSV, lacks a column, or has another value in `correct`
-        (the message names the file, the 1-based row number counting the header as row 1, and the value).
+        If the file is missing or not CSV, lacks a column, has a row without a doc_id, a 1-based
+        para_id or an entry (or naming one not in `doc_ids` / `entries`), repeats marked
+        differently, or another value in `correct` (the message names the file, the 1-based row
+        number counting the header as row 1, the field and the value).
     """
     path = Path(path)
     try:
         sheet = pd.read_csv(path, dtype=str, keep_default_na=False)
+    except IsADirectoryError:
+        raise AnalysisError(f"{path}: coding sheet is a folder; expected a CSV file") from None
     except FileNotFoundError:
         raise AnalysisError(f"{path}: coding sheet not found") from None
     except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as exc:
@@ -129,12 +147,14 @@ def read_audit(path: str | Path, categories: list[str] | None = None) -> pd.Data
     if missing:
         raise AnalysisError(f"{path}: coding sheet has no column(s) {', '.join(missing)}")
     marks = []
-    for row_no, (value, theme) in enumerate(zip(sheet["correct"], sheet["theme"]), start=2):
+    for row_no, (value, theme, doc_id, para_id, entry) in enumerate(
+            zip(sheet["correct"], sheet["theme"], sheet["doc_id"], sheet["para_id"], sheet["entry"]), start=2):
         v = value.strip().lower()
         allowed = theme in categories if categories is not None else bool(theme.strip()) and theme != EXCLUDE
         if not allowed:
             raise AnalysisError(f"{path}:{row_no}: field 'theme' is {theme!r}; expected one of "
                                 f"{', '.join(categories) if categories is not None else 'the lexicon categories'}")
+        _check_audit_row(f"{path}:{row_no}", doc_id, para_id, entry, theme, entries, doc_ids)
         if v in _TRUE:
             marks.append(True)
         elif v in _FALSE:
@@ -145,7 +165,46 @@ def read_audit(path: str | Path, categories: list[str] | None = None) -> pd.Data
             raise AnalysisError(f"{path}:{row_no}: field 'correct' is {value!r}; expected 1/0, yes/no, "
                                 "true/false or empty (not coded)")
     sheet["correct"] = pd.array(marks, dtype="boolean")
-    return sheet
+    return _drop_repeated_rows(sheet, path)
+
+
+def _check_audit_row(where: str, doc_id: str, para_id: str, entry: str, theme: str,
+                     entries: dict[str, str] | None, doc_ids: set[str] | None) -> None:
+    """Raise AnalysisError unless a coding-sheet row names a document, a paragraph and an entry."""
+    if not doc_id.strip():
+        raise AnalysisError(f"{where}: field 'doc_id' is empty; every coded row names its document")
+    if doc_ids is not None and doc_id not in doc_ids:
+        raise AnalysisError(f"{where}: field 'doc_id' is {doc_id!r}, which is not a document of the corpus")
+    if not para_id.strip().isdigit() or int(para_id) < 1:
+        raise AnalysisError(f"{where}: field 'para_id' is {para_id!r}; expected a paragraph number >= 1")
+    if not entry.strip():
+        raise AnalysisError(f"{where}: field 'entry' is empty; every coded row names its lexicon entry")
+    if entries is not None and entries.get(entry) != theme:
+        found = f"listed under {entries[entry]!r}" if entry in entries else "not an entry of the lexicon"
+        raise AnalysisError(f"{where}: field 'entry' is {entry!r} with theme {theme!r}; it is {found}")
+
+
+def _drop_repeated_rows(sheet: pd.DataFrame, path: Path) -> pd.DataFrame:
+    """Return `sheet` with rows repeating an earlier one (all columns but `correct`) left out."""
+    import warnings
+
+    from analysis.errors import AnalysisWarning
+
+    key = [c for c in sheet.columns if c != "correct"]
+    repeated = sheet.duplicated(key, keep="first")
+    if not repeated.any():
+        return sheet
+    marks = sheet.assign(_mark=sheet["correct"].astype("string").fillna("")).groupby(key)["_mark"].nunique()
+    if (marks > 1).any():
+        clash = sheet.set_index(key).index.isin(marks[marks > 1].index)
+        rows = [i + 2 for i in range(len(sheet)) if clash[i]]
+        raise AnalysisError(f"{path}:{rows[1]}: field 'correct' differs from row {rows[0]}, which codes the "
+                            "same match; code each match once")
+    rows = [i + 2 for i in range(len(sheet)) if repeated.iloc[i]]
+    warnings.warn(f"{path}: {len(rows)} row(s) repeat an earlier row and count once (rows "
+                  f"{', '.join(map(str, rows[:5]))}{', ...' if len(rows) > 5 else ''})", AnalysisWarning,
+                  stacklevel=3)
+    return sheet[~repeated].reset_index(drop=True)
 
 
 def audit_precision(sheet: pd.DataFrame, alpha: float = 0.05,
@@ -173,6 +232,7 @@ def audit_precision(sheet: pd.DataFrame, alpha: float = 0.05,
     """
     from statsmodels.stats.proportion import proportion_confint
 
+    require_columns(sheet, {"theme": "object", "entry": "object", "correct": "object"}, stage="audit_precision")
     coded = sheet[sheet["correct"].notna()].copy()
     if coded.empty:
         raise AnalysisError("audit_precision: no row of the coding sheet is marked in 'correct'")

@@ -123,6 +123,16 @@ class Lexicon:
         return Lexicon(tuple(e for e in self.entries if e.pattern != pattern), self.source, self.categories)
 
 
+#: A glob word must keep this many letters outside its wildcards ("gang*"), or it matches almost
+#: every word ("*", "**", "a*") and assigns the corpus to one theme.
+MIN_GLOB_LETTERS = 3
+
+
+def _glob_letters(word: str) -> int:
+    """Return the number of literal letters of a glob word, outside its ``[...]`` sets."""
+    return len(re.findall(r"[a-z]", re.sub(r"\[[^\]]*\]", "", word)))
+
+
 def _pattern_words(pattern: str) -> tuple[str, ...]:
     """Return the pattern's words as the lexicon matches them: lemmas, glob words kept whole;
     () when a glob word has characters other than letters, '-' and '*?[]'."""
@@ -139,9 +149,13 @@ def _check_pattern(pattern: str, where: str) -> tuple[str, ...]:
     if not words:
         raise ConfigError(f"{where}: pattern {pattern!r} has no word (letters, '-', glob '*?[]')")
     for word in words:
-        if GLOB.search(word) and not re.search(r"[a-z]", re.sub(r"\[[^\]]*\]", "", word)):
+        letters = _glob_letters(word) if GLOB.search(word) else MIN_GLOB_LETTERS
+        if letters == 0:
             raise ConfigError(f"{where}: pattern {pattern!r}: glob word {word!r} has no letter and would "
                               "match every word")
+        if letters < MIN_GLOB_LETTERS:
+            raise ConfigError(f"{where}: pattern {pattern!r}: glob word {word!r} matches almost every word; "
+                              f"a glob word needs at least {MIN_GLOB_LETTERS} letters outside its wildcards")
     return words
 
 
@@ -455,6 +469,8 @@ def load_lexicon(path: str | Path | None = None, format: str | None = None) -> L
     path = Path(path) if path is not None else default_lexicon_path()
     if format is not None and format not in LEXICON_FORMATS:
         raise ConfigError(f"load_lexicon: format must be one of {', '.join(LEXICON_FORMATS)}; got {format!r}")
+    if path.is_dir():
+        raise ConfigError(f"{path}: lexicon file is a folder; expected a YAML or LIWC .dic file")
     if not path.is_file():
         raise ConfigError(f"{path}: lexicon file not found")
     format = format or lexicon_format(path)

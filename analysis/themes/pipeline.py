@@ -6,7 +6,7 @@ from dataclasses import dataclass
 import pandas as pd
 
 from analysis.config import ThemesConfig
-from analysis.corpus import Corpus
+from analysis.corpus import PARAGRAPH_COLUMNS, Corpus, require_columns
 from analysis.themes.lexicon import Lexicon, load_lexicon
 from analysis.themes.matching import match_lexicon, score_paragraphs
 from analysis.themes.rates import theme_rates
@@ -34,6 +34,8 @@ def analyse_themes(corpus: Corpus, lexicon: Lexicon | None = None,
     """
     config = config or ThemesConfig()
     lexicon = lexicon or load_lexicon()
+    require_columns(corpus.paragraphs, PARAGRAPH_COLUMNS, stage="analyse_themes")
+    require_columns(corpus.documents, {"doc_id": "object", "year": "int64"}, stage="analyse_themes")
     matches = match_lexicon(corpus.tokens, lexicon)
     paragraph_themes = score_paragraphs(corpus, lexicon, config, matches=matches)
     categories = list(lexicon.categories)

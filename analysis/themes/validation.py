@@ -8,7 +8,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from analysis.corpus import Corpus
+from analysis.corpus import Corpus, require_columns
 from analysis.errors import ConfigError
 from analysis.query import column_values
 from analysis.themes.lexicon import Lexicon
@@ -163,6 +163,10 @@ def validate_structure(paragraph_themes: pd.DataFrame, paragraphs: pd.DataFrame,
 
     from analysis.themes.rates import categories_of
 
+    require_columns(paragraph_themes, {"doc_id": "object", "para_id": "int64", "theme": "object"},
+                    stage="validate_structure")
+    require_columns(paragraphs, {"doc_id": "object", "para_id": "int64", "kind": "object", "part": "object",
+                                 "section_no": "object", "item_no": "object"}, stage="validate_structure")
     categories = list(categories) if categories is not None else categories_of(paragraph_themes)
     gold = structure_labels(paragraphs, mapping)
     if primary is not None:
@@ -196,6 +200,9 @@ def compare_versions(document_themes: pd.DataFrame, documents: pd.DataFrame) -> 
         other_ci_low, other_ci_high, share_difference (share of `doc_id` minus share of
         `version_of`), intervals_overlap (bool).
     """
+    require_columns(document_themes, {"doc_id": "object", "theme": "object", "share": "float64",
+                                      "share_ci_low": "float64", "share_ci_high": "float64"}, stage="compare_versions")
+    require_columns(documents, {"doc_id": "object", "version_of": "object"}, stage="compare_versions")
     pairs = documents.loc[documents["version_of"].fillna("").astype(str) != "", ["doc_id", "version_of"]]
     cols = ["share", "share_ci_low", "share_ci_high"]
     rows = []

@@ -20,8 +20,10 @@ with gensim's own defaults. Totals: text stages = corpus..collocations; whole pi
 Ratios are toolkit / reference within one round and size (side by side in time), reported as the
 median and range over rounds. Growth is the slope of log(seconds) against log(words) fitted with
 ``numpy.polyfit`` over every size and round (1.0 = linear). Writes, under ``--out``:
-``compare_runs.csv`` (one row per round, size, pipeline and stage), ``compare_ratios.csv``,
-``compare_growth.csv`` and ``compare.md``.
+``compare_runs.csv`` (one row per round, size, pipeline and stage, plus a "process" row with the
+process's peak memory), ``compare.json`` (the command, commit, machine load and each pipeline's
+counts), ``compare_ratios.csv``, ``compare_growth.csv`` and ``compare.md``;
+``--report DIR`` writes the last three again from the first two.
 """
 from __future__ import annotations
 
@@ -187,13 +189,14 @@ def ratio_rows(runs: list[dict]) -> list[dict]:
                 out[f"ratio_{field[:-2]}_max"] = round(max(vals), 3)
             else:
                 rows.append(out)
-        mem = [(by[(r, size, "toolkit", "process")]["peak_mib"], by[(r, size, "reference", "process")]["peak_mib"],
-                by[(r, size, "toolkit", "process")]["n_words"])
-               for r in rounds if (r, size, "toolkit", "process") in by and (r, size, "reference", "process") in by]
-        if mem:
+        for label, stage in (("peak memory (corpus to LDA)", "whole pipeline"), ("peak memory (process)", "process")):
+            mem = [(by[(r, size, "toolkit", stage)]["peak_mib"], by[(r, size, "reference", stage)]["peak_mib"],
+                    by[(r, size, "toolkit", stage)]["n_words"])
+                   for r in rounds if (r, size, "toolkit", stage) in by and (r, size, "reference", stage) in by]
+            if not mem:
+                continue
             ratios = [a / b for a, b, _ in mem]
-            rows.append({"size": size, "compared": "peak memory (process)", "toolkit_stage": "process",
-                         "reference_stage": "process",
+            rows.append({"size": size, "compared": label, "toolkit_stage": stage, "reference_stage": stage,
                          "toolkit_peak_mib": max(a for a, _, _ in mem), "reference_peak_mib": max(b for _, b, _ in mem),
                          "toolkit_bytes_per_word": round(max(a * 2**20 / n for a, _, n in mem), 1),
                          "ratio_mem_median": round(float(np.median(ratios)), 3),
@@ -267,7 +270,7 @@ def markdown(ratios: list[dict], growth: list[dict], checks: dict, meta: dict) -
             if r["size"] != size:
                 continue
             if r["compared"].startswith("peak memory"):
-                lines.append(f"| peak memory, MiB (toolkit {r['toolkit_bytes_per_word']:.0f} bytes/word) | "
+                lines.append(f"| {r['compared']}, MiB (toolkit {r['toolkit_bytes_per_word']:.0f} bytes/word) | "
                              f"{r['toolkit_peak_mib']:.0f} | {r['reference_peak_mib']:.0f} | {fmt_range(r, 'mem')} | |")
             else:
                 label = r["compared"] if r["toolkit_stage"] == r["reference_stage"] else \
@@ -310,7 +313,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--out", type=Path, default=HERE / "results")
     parser.add_argument("--worker", choices=["toolkit", "reference"], help=argparse.SUPPRESS)
     parser.add_argument("--manifest", help=argparse.SUPPRESS)
+    parser.add_argument("--report", type=Path, metavar="DIR",
+                        help="only write the report again from DIR/compare_runs.csv and DIR/compare.json")
     args = parser.parse_args(argv)
+    if args.report:
+        print(write_report(args.report))
+        return 0
     if args.worker:
         fn = toolkit_worker if args.worker == "toolkit" else reference_worker
         print(json.dumps(fn(Path(args.manifest), args.k, args.passes, args.iterations)))
@@ -351,8 +359,6 @@ def main(argv: list[str] | None = None) -> int:
                     checks.setdefault(size, {})[pipeline] = res["checks"]
     uptime_after = subprocess.run(["uptime"], capture_output=True, text=True).stdout.strip()
     runs = add_totals(runs)
-    timed = [r for r in runs if r["stage"] != "process"]
-    ratios, growth = ratio_rows(runs), growth_rows(timed)
     commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True,
                             cwd=HERE.parent).stdout.strip()
     meta = {"machine": f"{platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}",
@@ -362,12 +368,35 @@ def main(argv: list[str] | None = None) -> int:
             "load_min": min(loads), "load_max": max(loads)}
     args.out.mkdir(parents=True, exist_ok=True)
     write_csv(args.out / "compare_runs.csv", runs)
-    write_csv(args.out / "compare_ratios.csv", ratios)
-    write_csv(args.out / "compare_growth.csv", growth)
-    report = markdown(ratios, growth, checks, meta)
-    (args.out / "compare.md").write_text(report, encoding="utf-8")
-    print(report)
+    (args.out / "compare.json").write_text(json.dumps({"meta": meta, "checks": checks}, indent=2) + "\n")
+    print(write_report(args.out))
     return 0
+
+
+def read_runs(path: Path) -> list[dict]:
+    """Return the rows of ``compare_runs.csv`` with numbers as numbers ("" for none)."""
+    ints, floats = ("round", "n_words", "order"), ("wall_s", "cpu_s", "peak_mib", "load_1m")
+    with open(path, encoding="utf-8", newline="") as fh:
+        rows = list(csv.DictReader(fh))
+    for r in rows:
+        for k in ints:
+            r[k] = int(r[k])
+        for k in floats:
+            r[k] = float(r[k]) if r[k] != "" else ""
+    return rows
+
+
+def write_report(out: Path) -> str:
+    """Write ``compare_ratios.csv``, ``compare_growth.csv`` and ``compare.md`` from the runs and
+    ``compare.json`` in `out`; return the markdown."""
+    runs = read_runs(out / "compare_runs.csv")
+    saved = json.loads((out / "compare.json").read_text(encoding="utf-8"))
+    ratios, growth = ratio_rows(runs), growth_rows([r for r in runs if r["stage"] != "process"])
+    write_csv(out / "compare_ratios.csv", ratios)
+    write_csv(out / "compare_growth.csv", growth)
+    report = markdown(ratios, growth, saved["checks"], saved["meta"])
+    (out / "compare.md").write_text(report, encoding="utf-8")
+    return report
 
 
 if __name__ == "__main__":

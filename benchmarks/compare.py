@@ -327,6 +327,8 @@ def main(argv: list[str] | None = None) -> int:
     from synth import make_corpus
 
     uptime_before = subprocess.run(["uptime"], capture_output=True, text=True).stdout.strip()
+    commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True,
+                            cwd=HERE.parent).stdout.strip()     # the code measured: read before the runs
     runs, checks, loads = [], {}, []
     with tempfile.TemporaryDirectory(prefix="compare-") as tmp:
         manifests = {}
@@ -359,8 +361,6 @@ def main(argv: list[str] | None = None) -> int:
                     checks.setdefault(size, {})[pipeline] = res["checks"]
     uptime_after = subprocess.run(["uptime"], capture_output=True, text=True).stdout.strip()
     runs = add_totals(runs)
-    commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True,
-                            cwd=HERE.parent).stdout.strip()
     meta = {"machine": f"{platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}",
             "command": "python benchmarks/compare.py " + " ".join(argv if argv is not None else sys.argv[1:]),
             "commit": commit, "rounds": args.rounds, "k": args.k, "passes": args.passes,

@@ -1,6 +1,6 @@
 """Benchmark every stage of the toolkit against the libraries it stands on.
 
-    python benchmarks/run.py                 # seeds, 1M, 2.5M and 5M words (about an hour on 2 cores)
+    python benchmarks/run.py                 # seeds, 1M, 2.5M and 5M words (40 minutes on 2 cores before 2.5M was added)
     python benchmarks/run.py --sizes seeds 200k --no-figures   # a quick look
 
 The synthetic corpora are written once (`synth.make_corpus`). Each corpus size then runs the text

@@ -1,6 +1,6 @@
 """Time the toolkit against the reference pipeline (`reference.py`), side by side, stage by stage.
 
-    python benchmarks/compare.py                          # 1M, 2.5M, 5M words, 2 rounds (~25 min on 2 cores)
+    python benchmarks/compare.py                          # 1M, 2.5M, 5M words, 2 rounds (20 min on a loaded 2-core machine)
     python benchmarks/compare.py --sizes 200k 500k --rounds 2    # a quick look
 
 The synthetic corpora (`synth.make_corpus`) are written once. Every run is one pipeline on one

@@ -304,11 +304,12 @@ class ThemesConfig:
 
     Parameters
     ----------
-    min_score : float, default 2.0
+    min_score : float, default 2.25
         A paragraph is labelled "none" when its best theme has fewer than this many matches per
-        100 tokens (and always when it has no match); >= 0. At 2.0 a theme must come up about
-        once per 50 words: paragraphs on Party building or team discipline that name "legal
+        100 tokens (and always when it has no match); >= 0. At 2.25 a theme must come up about
+        once per 45 words: paragraphs on Party building or team discipline that name "legal
         supervision" once or twice in passing stay "none" (other), as THEMES.md codes them.
+        Calibrated by `analysis.themes.heldout.calibrate_min_score` on the seeds (README).
     n_boot : int, default 2000
         Bootstrap replicates over paragraphs for every interval; at least 1000.
     ci_level : float, default 0.95
@@ -322,7 +323,7 @@ class ThemesConfig:
         in the year tables too (by default they are left out, so one text counts once).
     """
 
-    min_score: float = 2.0
+    min_score: float = 2.25
     n_boot: int = 2000
     ci_level: float = 0.95
     seed: int = 12345
@@ -340,6 +341,77 @@ class ThemesConfig:
                "themes.seed", "an integer >= 0", self.seed)
         _check(isinstance(self.audit_per_entry, int) and self.audit_per_entry >= 1, "themes.audit_per_entry",
                "an integer >= 1", self.audit_per_entry)
+
+
+@dataclass(frozen=True)
+class ClassifierConfig:
+    """Settings of the theme classifier (`analysis.themes.classifier`), the second theme measure.
+
+    Parameters
+    ----------
+    min_count : >= 1, default 2          a paragraph trains its dictionary label when its top theme has
+    min_purity : (0, 1], default 0.6     >= min_count matches, and >= min_purity of its theme matches
+    none_max_matches : >= 0, default 1   a "none" paragraph with at most this many matches trains "none"
+    c : > 0, default 10.0                inverse L2 regularisation strength of the logistic regression
+    min_df : >= 1, default 2             features (lemmas, terms) in fewer training paragraphs are dropped
+    min_proba : [0, 1), default 0.5      probability the model needs to fill in a dictionary "none"
+    folds : >= 2, default 5              training paragraphs are labelled by models fitted without them
+    fallback_only : bool, default True   keep the dictionary's theme labels (False: the model labels all)
+    seed : default 12345                 ``random_state`` of the model and the folds
+    """
+
+    min_count: int = 2
+    min_purity: float = 0.6
+    none_max_matches: int = 1
+    c: float = 10.0
+    min_df: int = 2
+    min_proba: float = 0.5
+    folds: int = 5
+    fallback_only: bool = True
+    seed: int = 12345
+
+    def __post_init__(self) -> None:
+        _check_ints(self, "classifier", min_count=1, none_max_matches=0, min_df=1, folds=2, seed=0)
+        _check(0 < self.min_purity <= 1, "classifier.min_purity", "in (0, 1]", self.min_purity)
+        _check(0 <= self.min_proba < 1, "classifier.min_proba", "in [0, 1)", self.min_proba)
+        _check(self.c > 0, "classifier.c", "> 0", self.c)
+        _check(isinstance(self.fallback_only, bool), "classifier.fallback_only", "true or false", self.fallback_only)
+
+
+def _check_ints(obj, section: str, **lows: int) -> None:
+    """Check that each named field of `obj` is an integer (not a bool) at least its low bound."""
+    for name, low in lows.items():
+        value = getattr(obj, name)
+        _check(isinstance(value, int) and not isinstance(value, bool) and value >= low, f"{section}.{name}",
+               f"an integer >= {low}", value)
+
+
+@dataclass(frozen=True)
+class SuggestConfig:
+    """Settings of `analysis lexicon suggest` (`analysis.suggest`); every field an integer.
+
+    Parameters
+    ----------
+    n : >= 1, default 50            candidates returned
+    min_count : >= 1, default 3     a candidate occurs at least this many times in the corpus
+    vector_size : >= 2, default 100 dimensions of the Word2Vec vectors trained on the corpus
+    window : >= 1, default 5        Word2Vec context window (terms on each side)
+    epochs : >= 1, default 50       Word2Vec passes over the corpus (the seeds are small)
+    kwic_lines : 1..10, default 3   concordance lines shown per candidate
+    seed : default 12345            Word2Vec seed (one worker thread, fixed hash: runs repeat byte for byte)
+    """
+
+    n: int = 50
+    min_count: int = 3
+    vector_size: int = 100
+    window: int = 5
+    epochs: int = 50
+    kwic_lines: int = 3
+    seed: int = 12345
+
+    def __post_init__(self) -> None:
+        _check_ints(self, "suggest", n=1, min_count=1, vector_size=2, window=1, epochs=1, kwic_lines=1, seed=0)
+        _check(self.kwic_lines <= 10, "suggest.kwic_lines", "an integer in 1..10", self.kwic_lines)
 
 
 @dataclass(frozen=True)
@@ -490,6 +562,8 @@ class Config:
     discourse: DiscourseConfig = field(default_factory=DiscourseConfig)
     figures: FiguresConfig = field(default_factory=FiguresConfig)
     topics: TopicsConfig = field(default_factory=TopicsConfig)
+    classifier: ClassifierConfig = field(default_factory=ClassifierConfig)
+    suggest: SuggestConfig = field(default_factory=SuggestConfig)
 
 
 def _build(cls, data: dict, where: str):

@@ -121,8 +121,6 @@ def cmd_themes(args, config) -> int:
 
 
 def cmd_themes_validate(args, config) -> int:
-    import dataclasses
-
     from analysis.pipeline import validate_themes
 
     started = time.perf_counter()

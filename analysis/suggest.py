@@ -91,11 +91,11 @@ class _EntryIndex:
 
     def equals(self, term: str) -> bool:
         """Return True when an entry matches the whole term."""
-        return self._match(tuple(term.split("_")))
+        return self._match(_pattern_words(term.replace("_", " ")))
 
     def within(self, term: str) -> bool:
         """Return True when an entry matches the term or a run of its words (the lexicon counts it already)."""
-        words = tuple(term.split("_"))
+        words = _pattern_words(term.replace("_", " "))      # lemmatised: "cultural_relics" -> cultural relic
         return any(self._match(words[i:j]) for i in range(len(words)) for j in range(i + 1, len(words) + 1))
 
 

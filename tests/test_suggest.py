@@ -142,3 +142,11 @@ def test_cli_suggest_then_merge(tiny_manifest, tmp_path, capsys):
     assert main(["lexicon", "suggest", "--manifest", str(tiny_manifest), "--category", "nope",
                  "--out", str(tmp_path / "s.csv")]) == 2
     assert "choose from" in capsys.readouterr().err
+
+
+def test_a_term_the_lexicon_holds_in_another_form_is_not_suggested():
+    from analysis.suggest import _EntryIndex
+
+    held = _EntryIndex(themes.load_lexicon().entries)
+    assert held.equals("cultural_relics") and held.within("protect_cultural_relics")
+    assert held.within("gangsters") and not held.within("harbour_lantern")

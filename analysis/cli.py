@@ -7,6 +7,7 @@ stderr and exits with status 2; ``--debug`` shows the traceback instead.
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
 import re
 import sys
@@ -15,6 +16,7 @@ import warnings
 from pathlib import Path
 
 from analysis import io
+from analysis.cli_lexicon import add_lexicon_commands
 from analysis.config import FIGURE_NAMES, load_config
 from analysis.errors import AnalysisError, AnalysisWarning, ConfigError, ParameterError
 
@@ -45,7 +47,7 @@ def _given_inputs(args) -> list[Path]:
 
     manifest = args.manifest if args.manifest is not None else default_manifest()
     paths = [manifest, args.config if args.config is not None else corpus_config_path(manifest)]
-    paths += [getattr(args, name, None) for name in ("lexicon", "labels", "coded", "file", "gold", "gold2",
+    paths += [getattr(args, name, None) for name in ("lexicon", "labels", "coded", "file", "gold", "gold2", "suggestions",
                                                      "structure")]
     if getattr(args, "models", None) is not None and args.command == "topics-apply":
         paths.append(Path(args.models) / "models.json")     # the saved models folder is an input
@@ -103,8 +105,6 @@ def cmd_corpus(args, config) -> int:
 
 def _themes_setup(args, config):
     """Load the corpus, lexicon and themes config (with ``--seed``) for the themes commands."""
-    import dataclasses
-
     from analysis import themes
     from analysis.tokens import load_corpus
 
@@ -126,12 +126,15 @@ def cmd_themes(args, config) -> int:
                  themes.theme_rates(result.paragraph_themes, corpus.documents, by=field, config=config.themes,
                                     categories=lexicon.categories)
                  for field in args.by or ()}
-    tables = {"paragraph_themes.csv": result.paragraph_themes, "document_themes.csv": result.document_themes,
-              "year_themes.csv": result.year_themes, **by_tables, "lexicon_entries.csv": result.entry_counts,
+    methods = {"both": ("dictionary", "classifier"), "classifier": ("classifier",)}.get(args.method)
+    labelled = themes.analyse_theme_methods(corpus, lexicon, config.themes, config.classifier, methods) \
+        if methods else result              # the methods' tables stacked with a first column `method`
+    tables = {"paragraph_themes.csv": labelled.paragraph_themes, "document_themes.csv": labelled.document_themes,
+              "year_themes.csv": labelled.year_themes, **by_tables, "lexicon_entries.csv": result.entry_counts,
               "concordance.csv": themes.concordance(corpus, result.matches)}
     seconds = time.perf_counter() - started
     out = _write_folder(args, corpus, tables, io.run_record(
-        config, inputs, command="themes", lexicon=lexicon.source, seed=config.themes.seed,
+        config, inputs, command="themes", lexicon=lexicon.source, method=args.method, seed=config.themes.seed,
         n_boot=config.themes.n_boot, seconds=round(seconds, 3)))
     labels = result.paragraph_themes["theme"].value_counts()
     print(f"{len(result.matches)} matches in {len(result.paragraph_themes)} paragraphs; labels: "
@@ -141,8 +144,6 @@ def cmd_themes(args, config) -> int:
 
 
 def cmd_themes_validate(args, config) -> int:
-    import dataclasses
-
     from analysis.pipeline import validate_themes
 
     started = time.perf_counter()
@@ -176,6 +177,7 @@ def cmd_themes_validate(args, config) -> int:
     if args.coded is not None:
         line += "; audit precision: " + ", ".join(f"{r.theme} {r.precision:.2f} (n={r.n_coded})"
                                                   for r in tables["audit_precision_themes.csv"].itertuples())
+    line += themes.heldout_summary(tables["heldout.csv"]) if "heldout.csv" in tables else ""
     if gold is not None:
         scores = tables["gold_scores.csv"]
         line += f"; gold ({len(gold)} paragraphs) macro F1 / kappa: " + ", ".join(
@@ -194,20 +196,8 @@ def cmd_themes_sheet(args, config) -> int:
     return 0
 
 
-def cmd_lexicon_export(args, config) -> int:
-    from analysis import themes
-
-    lexicon = themes.load_lexicon(args.lexicon, args.lexicon_format)
-    with io.atomic_write(io.ensure_dir(Path(args.out).parent) / Path(args.out).name) as fh:
-        fh.write(themes.export_lexicon(lexicon, args.format))
-    print(f"{len(lexicon.categories)} categories -> {args.out} ({args.format})\n{themes.export_note(lexicon, args.format)}")
-    return 0
-
-
 def _discourse_config(config, **overrides):
     """Return `config.discourse` with the command-line options that were given."""
-    import dataclasses
-
     given = {k: v for k, v in overrides.items() if v is not None}
     return dataclasses.replace(config.discourse, **given) if given else config.discourse
 
@@ -385,8 +375,6 @@ TOPIC_TABLES = {"topic_terms": "topic_terms.csv", "topic_labels": "topic_labels.
 
 
 def cmd_topics(args, config) -> int:
-    import dataclasses
-
     from analysis.tokens import load_corpus
     from analysis.topics import derived_seeds, run_topics
 
@@ -443,7 +431,6 @@ def _models_target(target: Path) -> Path:
 
 def _save_models(result, corpus, config, target: Path) -> None:
     """Write the fits at the analysis K to `target`, replacing an earlier models folder whole."""
-    import dataclasses
     import shutil
     import tempfile
 
@@ -526,6 +513,8 @@ def build_parser() -> argparse.ArgumentParser:
             p.add_argument("--by", action="append", metavar="FIELD", default=None,
                            help="also write themes_by_FIELD.csv: rates and shares per group of a documents.csv "
                                 "field (genre, translation, or a column the manifest adds); repeatable")
+            p.add_argument("--method", choices=("dictionary", "classifier", "both"), default="dictionary",
+                           help="dictionary labels (default), the classifier's, or both with a 'method' column")
         for flag, help_text in (("--coded", "a marked audit_sheet.csv: per-entry and per-theme precision"),
                                 ("--structure", "structure mapping CSV (doc_id, part, section, item, category, "
                                                 "check); default: analysis/data/structure_seeds.csv"),
@@ -541,13 +530,7 @@ def build_parser() -> argparse.ArgumentParser:
         _common(p)
         p.set_defaults(func=func)
 
-    p = sub.add_parser("lexicon", help="lexicon tools: export for quanteda or LIWC").add_subparsers(
-        dest="lexicon_command", required=True).add_parser("export", help="write the lexicon for quanteda or LIWC")
-    p.add_argument("--format", choices=("quanteda", "liwc"), required=True, help="dictionary format to write")
-    p.add_argument("--out", required=True, help="file to write")
-    _lexicon_options(p)
-    _common(p)
-    p.set_defaults(func=cmd_lexicon_export)
+    add_lexicon_commands(sub, _common, _lexicon_options, _emit, _cache)
     p = sub.add_parser("keyness", help="key terms of a target group of paragraphs against a reference group")
     p.add_argument("--target", action="append", required=True, metavar="FIELD=VALUE",
                    help="documents of the target group, by a documents.csv field (doc_id, year, genre, "
@@ -658,7 +641,8 @@ def _show_warning(message, category, filename, lineno, file=None, line=None) -> 
 #: The file options of the commands, and what each file is (for messages).
 FILE_OPTIONS = {"config": "config file", "lexicon": "lexicon file", "labels": "paragraph labels file",
                 "coded": "coding sheet", "file": "formulation file", "manifest": "manifest",
-                "gold": "hand-coded file", "gold2": "second coder's file", "structure": "structure mapping"}
+                "gold": "hand-coded file", "gold2": "second coder's file", "structure": "structure mapping",
+                "suggestions": "suggestions file"}
 FOLDER_COMMANDS = ("corpus", "themes", "themes-validate", "figures", "topics", "topics-apply", "explore")
 
 

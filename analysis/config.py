@@ -7,13 +7,20 @@ tables and keys. Every output directory records `dataclasses.asdict(config)` in 
 from __future__ import annotations
 
 import dataclasses
-import math
 import os
 import re
 import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from analysis.checks import (
+    _check,
+    _check_ints,
+    _check_seed,
+    _check_types,
+    _is_int,
+    _str_tuple,
+)
 from analysis.errors import ConfigError
 
 #: The checkout this package sits in (meaningful for a source or editable install).
@@ -40,67 +47,11 @@ def default_manifest() -> Path:
     return next((c for c in candidates if c.is_file()), Path("seeds") / "manifest.csv")
 
 
-def _check(cond: bool, name: str, expected: str, value: object) -> None:
-    if not cond:
-        raise ConfigError(f"{name} must be {expected}; got {value!r}")
-
-
-def _is_int(value: object) -> bool:
-    return isinstance(value, int) and not isinstance(value, bool)
-
-
-def _str_tuple(values: object, name: str) -> tuple[str, ...]:
-    """Return `values` (a list of non-empty strings without repeats) as a tuple, or raise ConfigError."""
-    ok = isinstance(values, (list, tuple)) and all(isinstance(v, str) and v.strip() for v in values)
-    _check(ok and len(set(values)) == len(values), name, "a list of distinct non-empty strings", values)
-    return tuple(values)
-
-
 #: How `corpus` limits duplicate removal (see `CorpusConfig.duplicate_scope`).
 DUPLICATE_SCOPES = ("block", "document")
 #: Manifest columns whose values are not a vocabulary (ids, paths, free text, dates).
 RESERVED_MANIFEST_COLUMNS = ("doc_id", "file", "sha256", "title", "date", "year", "version_of", "source",
                              "segmentation", "translation", "genre")
-
-
-#: Largest seed: numpy's legacy RandomState, gensim and scikit-learn take seeds below 2**32.
-MAX_SEED = 2**32 - 1
-
-_TYPES = {
-    "bool": ("a boolean (true or false)", lambda v: isinstance(v, bool)),
-    "int": ("an integer", lambda v: isinstance(v, int) and not isinstance(v, bool)),
-    "float": ("a finite number", lambda v: isinstance(v, (int, float)) and not isinstance(v, bool)
-              and math.isfinite(v)),
-    "str": ("a string", lambda v: isinstance(v, str)),
-}
-
-
-def _check_types(config, section: str) -> None:
-    """Check every field of the dataclass `config` against its annotation ("int", "float", "bool",
-    "str", "tuple[int, ...]", "tuple[str, ...]"), naming ``section.field`` in the message.
-
-    Booleans are not integers here, integers are numbers but floats are not integers, and
-    numbers must be finite: TOML's ``phrases = "no"``, ``min_doc_count = 2.5``, ``seed = true``
-    and ``n_bootstrap = inf`` are all refused.
-    """
-    for f in dataclasses.fields(config):
-        value, kind = getattr(config, f.name), str(f.type)
-        name = f"{section}.{f.name}"
-        if kind.startswith("tuple["):
-            inner = kind[len("tuple["):].split(",")[0].strip()
-            expected, ok = _TYPES[inner]
-            plural = f"{expected.removeprefix('an ').removeprefix('a ')}s"
-            if inner == "str":
-                plural, ok = "non-empty strings", (lambda v: isinstance(v, str) and v.strip() != "")
-            _check(isinstance(value, (tuple, list)) and all(ok(v) for v in value) and len(set(value)) == len(value),
-                   name, f"a list of distinct {plural}", value)
-        elif kind in _TYPES:
-            expected, ok = _TYPES[kind]
-            _check(ok(value), name, expected, value)
-
-
-def _check_seed(value: int, name: str) -> None:
-    _check(0 <= value <= MAX_SEED, name, f"an integer >= 0 and <= {MAX_SEED}", value)
 
 
 @dataclass(frozen=True)
@@ -358,11 +309,12 @@ class ThemesConfig:
 
     Parameters
     ----------
-    min_score : float, default 2.0
+    min_score : float, default 2.25
         A paragraph is labelled "none" when its best theme has fewer than this many matches per
-        100 tokens (and always when it has no match); >= 0. At 2.0 a theme must come up about
-        once per 50 words: paragraphs on Party building or team discipline that name "legal
+        100 tokens (and always when it has no match); >= 0. At 2.25 a theme must come up about
+        once per 45 words: paragraphs on Party building or team discipline that name "legal
         supervision" once or twice in passing stay "none" (other), as THEMES.md codes them.
+        Calibrated by `analysis.themes.heldout.calibrate_min_score` on the seeds (README).
     n_boot : int, default 2000
         Bootstrap replicates over paragraphs for every interval; at least 1000.
     ci_level : float, default 0.95
@@ -376,7 +328,7 @@ class ThemesConfig:
         in the year tables too (by default they are left out, so one text counts once).
     """
 
-    min_score: float = 2.0
+    min_score: float = 2.25
     n_boot: int = 2000
     ci_level: float = 0.95
     seed: int = 12345
@@ -394,6 +346,69 @@ class ThemesConfig:
         _check_seed(self.seed, "themes.seed")
         _check(isinstance(self.audit_per_entry, int) and self.audit_per_entry >= 1, "themes.audit_per_entry",
                "an integer >= 1", self.audit_per_entry)
+
+
+@dataclass(frozen=True)
+class ClassifierConfig:
+    """Settings of the theme classifier (`analysis.themes.classifier`), the second theme measure.
+
+    Parameters
+    ----------
+    min_count : >= 1, default 2          a paragraph trains its dictionary label when its top theme has
+    min_purity : (0, 1], default 0.6     >= min_count matches, and >= min_purity of its theme matches
+    none_max_matches : >= 0, default 1   a "none" paragraph with at most this many matches trains "none"
+    c : > 0, default 10.0                inverse L2 regularisation strength of the logistic regression
+    min_df : >= 1, default 2             features (lemmas, terms) in fewer training paragraphs are dropped
+    min_proba : [0, 1), default 0.5      probability the model needs to fill in a dictionary "none"
+    folds : >= 2, default 5              training paragraphs are labelled by models fitted without them
+    fallback_only : bool, default True   keep the dictionary's theme labels (False: the model labels all)
+    seed : default 12345                 ``random_state`` of the model and the folds
+    """
+
+    min_count: int = 2
+    min_purity: float = 0.6
+    none_max_matches: int = 1
+    c: float = 10.0
+    min_df: int = 2
+    min_proba: float = 0.5
+    folds: int = 5
+    fallback_only: bool = True
+    seed: int = 12345
+
+    def __post_init__(self) -> None:
+        _check_ints(self, "classifier", min_count=1, none_max_matches=0, min_df=1, folds=2, seed=0)
+        _check(0 < self.min_purity <= 1, "classifier.min_purity", "in (0, 1]", self.min_purity)
+        _check(0 <= self.min_proba < 1, "classifier.min_proba", "in [0, 1)", self.min_proba)
+        _check(self.c > 0, "classifier.c", "> 0", self.c)
+        _check(isinstance(self.fallback_only, bool), "classifier.fallback_only", "true or false", self.fallback_only)
+
+
+@dataclass(frozen=True)
+class SuggestConfig:
+    """Settings of `analysis lexicon suggest` (`analysis.suggest`); every field an integer.
+
+    Parameters
+    ----------
+    n : >= 1, default 50            candidates returned
+    min_count : >= 1, default 3     a candidate occurs at least this many times in the corpus
+    vector_size : >= 2, default 100 dimensions of the Word2Vec vectors trained on the corpus
+    window : >= 1, default 5        Word2Vec context window (terms on each side)
+    epochs : >= 1, default 50       Word2Vec passes over the corpus (the seeds are small)
+    kwic_lines : 1..10, default 3   concordance lines shown per candidate
+    seed : default 12345            Word2Vec seed (one worker thread, fixed hash: runs repeat byte for byte)
+    """
+
+    n: int = 50
+    min_count: int = 3
+    vector_size: int = 100
+    window: int = 5
+    epochs: int = 50
+    kwic_lines: int = 3
+    seed: int = 12345
+
+    def __post_init__(self) -> None:
+        _check_ints(self, "suggest", n=1, min_count=1, vector_size=2, window=1, epochs=1, kwic_lines=1, seed=0)
+        _check(self.kwic_lines <= 10, "suggest.kwic_lines", "an integer in 1..10", self.kwic_lines)
 
 
 @dataclass(frozen=True)
@@ -547,6 +562,8 @@ class Config:
     discourse: DiscourseConfig = field(default_factory=DiscourseConfig)
     figures: FiguresConfig = field(default_factory=FiguresConfig)
     topics: TopicsConfig = field(default_factory=TopicsConfig)
+    classifier: ClassifierConfig = field(default_factory=ClassifierConfig)
+    suggest: SuggestConfig = field(default_factory=SuggestConfig)
 
 
 def _build(cls, data: dict, where: str):

@@ -302,7 +302,9 @@ def validate_themes(corpus, lexicon, config=None, mapping: pd.DataFrame | None =
     tables : dict of str to DataFrame
         File name -> table: structure.csv, translation.csv, lexicon_entries.csv, leave_one_out.csv,
         audit_sheet.csv or audit_precision_entries.csv and audit_precision_themes.csv, and with
-        `gold` gold_scores.csv and gold_confusion.csv.
+        `gold` gold_scores.csv and gold_confusion.csv; heldout.csv and heldout_folds.csv
+        (`analysis.themes.heldout_tables`: against `gold`, else the structure labels and the
+        "other" sections) when there is a gold label.
     facts : dict
         What `score_gold` reports, for the run record.
     """
@@ -327,4 +329,7 @@ def validate_themes(corpus, lexicon, config=None, mapping: pd.DataFrame | None =
         scores, confusion, facts = score_gold(corpus, lexicon, result.paragraph_themes, gold, gold2, topic_labels,
                                               topics_config, config.themes)
         tables.update({"gold_scores.csv": scores, "gold_confusion.csv": confusion})
+    heldout = themes.heldout_tables(corpus, lexicon, config.themes, config.classifier, gold, mapping)
+    if heldout is not None:     # in sample and left one document out, dictionary and classifier (issue 20)
+        tables.update({"heldout.csv": heldout[0], "heldout_folds.csv": heldout[1]})
     return tables, facts

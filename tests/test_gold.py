@@ -230,9 +230,10 @@ def test_seed_structure_file_gives_the_same_scores(corpus):
                                          mapping=themes.read_structure(themes.default_structure_path(),
                                                                        corpus.documents["doc_id"], themes.THEMES))
     pd.testing.assert_frame_equal(default, explicit)
-    # measured before the mapping moved to a data file: 0.871 (primary), 0.914 (secondary)
+    # measured before the mapping moved to a data file: 0.871 (primary), 0.914 (secondary); with the
+    # issue-20 lexicon and threshold 2.25 the secondary check is 0.877 (one Xinhua paragraph, README)
     assert default.set_index(["check", "theme"]).loc[("primary", "macro"), "f1"] == pytest.approx(0.871, abs=5e-4)
-    assert default.set_index(["check", "theme"]).loc[("secondary", "macro"), "f1"] == pytest.approx(0.914, abs=5e-4)
+    assert default.set_index(["check", "theme"]).loc[("secondary", "macro"), "f1"] == pytest.approx(0.877, abs=5e-4)
 
 
 # --------------------------------------------------------------------------- command line

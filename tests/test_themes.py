@@ -340,7 +340,7 @@ def test_structure_validation_on_seeds(corpus):
     assert len(gold[gold["doc_id"].isin(["report-2023", "opinions-2021"])]) == 42
     assert gold.query("doc_id == 'opinions-2021'").set_index("para_id").loc[8, "section_theme"] == "security"
     scores = themes.validate_structure(result.paragraph_themes, corpus.paragraphs).set_index(["check", "theme"])
-    # Measured 0.871 (primary) and 0.914 (Xinhua, secondary) with the shipped lexicon, min_score 2.
+    # Measured 0.871 (primary) and 0.877 (Xinhua, secondary) with the shipped lexicon, min_score 2.25.
     assert scores.loc[("primary", "macro"), "f1"] >= 0.75
     assert scores.loc[("secondary", "macro"), "f1"] >= 0.75
     for theme in themes.THEMES:

@@ -17,8 +17,8 @@ exact entry over a glob entry, then the entry listed first. Matched tokens are c
 
 Score and label of a paragraph: ``score_<theme>`` = matches of the theme per 100 word tokens of
 the paragraph (all tokens, stop words included). The label ``theme`` is the theme with the highest
-score, or "none" when that score is below `ThemesConfig.min_score` (default 2.0, i.e. fewer than
-two matches per 100 tokens) or the paragraph has no match. Ties between themes go to the tied theme
+score, or "none" when that score is below `ThemesConfig.min_score` (default 2.25, i.e. fewer than
+2.25 matches per 100 tokens) or the paragraph has no match. Ties between themes go to the tied theme
 whose first match comes earliest in the paragraph (these texts open a paragraph with its topic
 sentence).
 
@@ -103,16 +103,26 @@ _EXPORTS = {
     "leave_one_out": "analysis.themes.validation",
     "structure_labels": "analysis.themes.validation",
     "validate_structure": "analysis.themes.validation",
+    "ThemeMethodsResult": "analysis.themes.classifier",
+    "analyse_theme_methods": "analysis.themes.classifier",
+    "classify_paragraphs": "analysis.themes.classifier",
+    "calibrate_min_score": "analysis.themes.heldout",
+    "gold_labels": "analysis.themes.heldout",
+    "leave_one_document_out": "analysis.themes.heldout",
+    "heldout_summary": "analysis.themes.heldout",
+    "heldout_tables": "analysis.themes.heldout",
 }
 
 __all__ = [
-    "CONFUSION_COLUMNS", "EXCLUDE", "Entry", "LEXICON_FORMATS", "Lexicon", "MATCH_COLUMNS", "RATE_COLUMNS",
-    "RESERVED_NAMES", "SCORE_COLUMNS", "SHEET_COLUMNS", "THEMES", "TOKEN_COLUMNS", "ThemeResult",
-    "analyse_themes", "audit_precision", "audit_sample", "categories_of", "coding_sheet", "compare_versions",
-    "complete_labels", "concordance", "default_lexicon_path", "default_structure_path", "entry_counts",
-    "export_lexicon", "export_note", "leave_one_out", "lexicon_format", "load_lexicon", "match_lexicon",
-    "read_audit", "read_gold", "read_structure", "score_labels", "score_paragraphs", "structure_labels",
-    "theme_rates", "validate_structure",
+    "CONFUSION_COLUMNS", "EXCLUDE", "Entry", "LEXICON_FORMATS", "Lexicon", "MATCH_COLUMNS",
+    "RATE_COLUMNS", "RESERVED_NAMES", "SCORE_COLUMNS", "SHEET_COLUMNS", "THEMES", "TOKEN_COLUMNS",
+    "ThemeMethodsResult", "ThemeResult", "analyse_theme_methods", "analyse_themes", "audit_precision",
+    "audit_sample", "calibrate_min_score", "categories_of", "classify_paragraphs", "coding_sheet",
+    "compare_versions", "complete_labels", "concordance", "default_lexicon_path",
+    "default_structure_path", "entry_counts", "export_lexicon", "export_note", "gold_labels",
+    "heldout_summary", "heldout_tables", "leave_one_document_out", "leave_one_out", "lexicon_format",
+    "load_lexicon", "match_lexicon", "read_audit", "read_gold", "read_structure", "score_labels",
+    "score_paragraphs", "structure_labels", "theme_rates", "validate_structure",
 ]
 
 

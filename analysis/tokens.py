@@ -61,7 +61,7 @@ from analysis.corpus import (
     warn_left_out,
     warn_scripts,
 )
-from analysis.errors import CorpusError, CorpusWarning
+from analysis.errors import CorpusError, CorpusWarning, ParameterError
 from analysis.scan import (  # noqa: F401 (re-exported)
     _ABBREVIATIONS,
     _bad_start,
@@ -503,6 +503,8 @@ def load_corpus(manifest: str | Path | None = None, config: Config | None = None
             corpus = Corpus(manifest=manifest, config=config, **tables)
             warn_scripts(corpus)
             return corpus
+    if engine not in ("local", "dask"):
+        raise ParameterError("load_corpus", "engine", f"must be 'local' or 'dask'; got {engine!r}")
     if engine == "dask" or client is not None:
         from analysis.engine import dask_client
 

@@ -97,6 +97,15 @@ def test_a_scheduler_that_does_not_answer_is_one_line_and_exit_2(tmp_path, capsy
     assert not (tmp_path / "out").exists()
 
 
+def test_unknown_engine_is_refused():
+    from analysis.errors import ParameterError
+
+    with pytest.raises(ParameterError, match="engine must be 'local' or 'dask'"):
+        load_corpus(engine="spark")
+    with pytest.raises(ParameterError, match="engine must be 'local' or 'dask'"):
+        run_topics(None, TOPICS, engine="spark")
+
+
 def test_scheduler_without_dask_engine_is_refused(capsys):
     assert cli.main(["corpus", "--scheduler", "tcp://127.0.0.1:1", "--out", "unused"]) == 2
     assert "--scheduler needs --engine dask" in capsys.readouterr().err

@@ -11,7 +11,7 @@ from threadpoolctl import threadpool_limits
 
 from analysis.config import TOPIC_MODELS, TopicsConfig
 from analysis.corpus import Corpus, require_columns
-from analysis.errors import ConfigError
+from analysis.errors import ConfigError, ParameterError
 from analysis.topics.bag import BagOfWords, build_bag, subset_bag
 from analysis.topics.labels import _top, frex, topic_term_table, typical_paragraphs
 from analysis.topics.mapping import (
@@ -115,6 +115,8 @@ def run_topics(corpus: Corpus, config: TopicsConfig | None = None,
     """
     from tqdm import tqdm
 
+    if engine not in ("local", "dask"):
+        raise ParameterError("run_topics", "engine", f"must be 'local' or 'dask'; got {engine!r}")
     config = config or TopicsConfig()
     if dictionary_labels is not None:
         require_columns(dictionary_labels, {"doc_id": "object", "para_id": "int64", "theme": "object"},

@@ -18,6 +18,7 @@ from pathlib import Path
 from analysis import io
 from analysis.cli_lexicon import add_lexicon_commands
 from analysis.config import FIGURE_NAMES, load_config
+from analysis.engine import add_engine_options, engine_session
 from analysis.errors import AnalysisError, AnalysisWarning, ConfigError, ParameterError
 
 
@@ -30,6 +31,7 @@ def _common(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--no-cache", action="store_true",
                         help="clean and tokenise the texts again, without reading or writing the cache")
     parser.add_argument("--debug", action="store_true", help="show tracebacks")
+    add_engine_options(parser)
 
 
 def _cache(args) -> Path | None:
@@ -37,6 +39,11 @@ def _cache(args) -> Path | None:
     if args.no_cache:
         return None
     return Path(args.cache) if args.cache is not None else io.default_cache_dir()
+
+
+def _source(args) -> dict:
+    """Return load_corpus's cache folder, Dask client (None: engine local) and partitions."""
+    return {"cache": _cache(args), "client": args.client, "partitions": args.partitions}
 
 
 def _given_inputs(args) -> list[Path]:
@@ -89,7 +96,7 @@ def cmd_corpus(args, config) -> int:
     from analysis.tokens import load_corpus
 
     started = time.perf_counter()
-    corpus = load_corpus(args.manifest, config, progress=sys.stderr.isatty(), cache=_cache(args))
+    corpus = load_corpus(args.manifest, config, progress=sys.stderr.isatty(), **_source(args))
     tables = {f"{name}.csv": getattr(corpus, name)
               for name in ("documents", "paragraphs", "cleaning_log", "sentences", "phrases")}
     seconds = time.perf_counter() - started
@@ -111,7 +118,7 @@ def _themes_setup(args, config):
     themes_config = config.themes if args.seed is None else dataclasses.replace(config.themes, seed=args.seed)
     config = dataclasses.replace(config, themes=themes_config)
     lexicon = themes.load_lexicon(args.lexicon, args.lexicon_format)
-    corpus = load_corpus(args.manifest, config, progress=sys.stderr.isatty(), cache=_cache(args))
+    corpus = load_corpus(args.manifest, config, progress=sys.stderr.isatty(), **_source(args))
     inputs = _inputs(corpus)
     inputs[Path(lexicon.source).name] = io.sha256_file(lexicon.source)
     return themes, corpus, lexicon, config, inputs
@@ -227,7 +234,7 @@ def cmd_keyness(args, config) -> int:
     from analysis.tokens import load_corpus
 
     settings = _discourse_config(config, min_freq=args.min_freq, max_para_share=args.max_para_share)
-    corpus = load_corpus(args.manifest, config, cache=_cache(args))
+    corpus = load_corpus(args.manifest, config, **_source(args))
     table = discourse.keyness(corpus.tokens, corpus.documents, args.target, args.reference or "rest", settings,
                               min_abs_log_ratio=args.min_log_ratio, max_p_adj=args.max_p_adj,
                               key_for=args.key_for, sort=args.sort)
@@ -243,7 +250,7 @@ def cmd_kwic(args, config) -> int:
 
     window = config.discourse.window if args.window is None else args.window
     discourse.check_window(window)
-    corpus = load_corpus(args.manifest, config, cache=_cache(args))
+    corpus = load_corpus(args.manifest, config, **_source(args))
     table = discourse.kwic(corpus.tokens, corpus.paragraphs, " ".join(args.term), window)
     return _emit(table, args, config, corpus, "kwic", ["doc_id", "line_start", "left", "match", "right"])
 
@@ -255,7 +262,7 @@ def cmd_collocations(args, config) -> int:
     if args.window is not None:
         discourse.check_window(args.window)
     settings = _discourse_config(config, window=args.window)
-    corpus = load_corpus(args.manifest, config, cache=_cache(args))
+    corpus = load_corpus(args.manifest, config, **_source(args))
     if args.node:
         table = discourse.collocates(corpus.tokens, args.node, settings.window, args.stream, settings,
                                      min_count=args.min_count, sort=args.sort)
@@ -273,7 +280,7 @@ def cmd_formulations(args, config) -> int:
     if args.window is not None:
         discourse.check_window(args.window)
     formulations = discourse.read_formulations(args.file)
-    corpus = load_corpus(args.manifest, config, cache=_cache(args))
+    corpus = load_corpus(args.manifest, config, **_source(args))
     columns = None
     if args.discover:
         table = discourse.discover_formulations(corpus.paragraphs, corpus.tokens, formulations)
@@ -300,7 +307,7 @@ def cmd_profile(args, config) -> int:
     from analysis.tokens import load_corpus
 
     settings = _discourse_config(config, mattr_window=args.window)
-    corpus = load_corpus(args.manifest, config, cache=_cache(args))
+    corpus = load_corpus(args.manifest, config, **_source(args))
     table = discourse.lexical_profile(corpus.tokens, corpus.sentences, settings)
     return _emit(table, args, config, corpus, "profile")
 
@@ -331,7 +338,7 @@ def cmd_figures(args, config) -> int:
         print(f"[{time.perf_counter() - started:6.1f} s] {message}", file=sys.stderr, flush=True)
 
     progress("corpus and tokens")
-    corpus = load_corpus(args.manifest, config, progress=interactive, cache=_cache(args))
+    corpus = load_corpus(args.manifest, config, progress=interactive, **_source(args))
     from analysis import themes
 
     lexicon = themes.load_lexicon(args.lexicon, args.lexicon_format)
@@ -392,7 +399,7 @@ def cmd_topics(args, config) -> int:
 
     lexicon = themes.load_lexicon(args.lexicon, args.lexicon_format)
     labels = io.read_labels(args.labels, (*lexicon.categories, "none")) if args.labels is not None else None
-    corpus = load_corpus(args.manifest, config, progress=sys.stderr.isatty(), cache=_cache(args))
+    corpus = load_corpus(args.manifest, config, progress=sys.stderr.isatty(), **_source(args))
     if labels is not None:
         unknown = labels.index[~labels["doc_id"].isin(set(corpus.documents["doc_id"]))]
         if len(unknown):
@@ -400,7 +407,7 @@ def cmd_topics(args, config) -> int:
                                 f"{labels.loc[unknown[0], 'doc_id']!r}, which is not a document of the corpus")
     if labels is None:      # agreement against the dictionary model's paragraph labels
         labels = themes.score_paragraphs(corpus, lexicon, config.themes)[["doc_id", "para_id", "theme"]]
-    result = run_topics(corpus, topics_config, theme_words(lexicon), labels, progress=sys.stderr.isatty())
+    result = run_topics(corpus, topics_config, theme_words(lexicon), labels, sys.stderr.isatty(), client=args.client)
     inputs = _inputs(corpus)
     inputs[str(Path(lexicon.source).name)] = io.sha256_file(lexicon.source)
     if args.labels is not None:
@@ -457,7 +464,7 @@ def cmd_topics_apply(args, config) -> int:
     saved = load_models(args.models)
     trained = config_from_dict(saved.record.get("settings", {}), where=f"{args.models}/models.json settings")
     config = Config(corpus=trained.corpus, tokens=trained.tokens)
-    corpus = load_corpus(args.manifest, config, cache=_cache(args))
+    corpus = load_corpus(args.manifest, config, **_source(args))
     shares = transform(saved, corpus.tokens)
     keys = ["model", "k", "seed", "doc_id", "topic"]
     weights = shares.assign(weighted=shares["share"] * shares["n_terms"])
@@ -679,7 +686,8 @@ def main(argv: list[str] | None = None) -> int:
             _check_options(args)
             io.check_paths(args, _given_inputs(args), FOLDER_COMMANDS, FILE_OPTIONS)
             config = load_config(args.config, manifest=args.manifest)
-            return args.func(args, config)
+            with engine_session(args) as args.client:
+                return args.func(args, config)
     except AnalysisError as exc:
         if args.debug:
             raise

@@ -39,6 +39,9 @@ from __future__ import annotations
 import csv
 import re
 import sys
+import threading
+import warnings
+from contextlib import contextmanager
 from dataclasses import replace
 from functools import lru_cache
 from importlib import resources
@@ -50,6 +53,7 @@ import pandas as pd
 from analysis.config import Config, TokensConfig, default_manifest
 from analysis.corpus import (
     ANALYSED_KINDS,
+    build_paragraphs,
     PARAGRAPH_COLUMNS,
     Corpus,
     read_corpus,
@@ -57,16 +61,23 @@ from analysis.corpus import (
     warn_left_out,
     warn_scripts,
 )
-from analysis.errors import CorpusError
+from analysis.errors import CorpusError, CorpusWarning, ParameterError
+from analysis.scan import (  # noqa: F401 (re-exported)
+    _ABBREVIATIONS,
+    _bad_start,
+    _bin_of,
+    _code_points,
+    _factorize_hashes,
+    _word_hashes,
+    sentence_starts,
+    word_span_arrays,
+)
 
 #: The token table's columns (documented above) and the dtype family `require_columns` checks.
 TOKEN_COLUMNS = {"doc_id": "object", "para_id": "int64", "sent_id": "int64", "position": "int64", "start": "int64",
                  "end": "int64", "line": "int64", "lemma": "object", "stop": "bool", "term": "object"}
 TOKEN_PATTERN = re.compile(r"(?<!['\w])[A-Za-z]+(?:-[A-Za-z]+)*")
 _PHRASE_DELIM = "\u241f"
-_ABBREVIATIONS = {"no", "jan", "feb", "mar", "apr", "jun", "jul", "aug", "sep", "sept", "oct", "nov", "dec",
-                  "mr", "mrs", "ms", "dr", "st", "etc", "e.g", "i.e", "vs", "u.s", "art", "para", "prc",
-                  "cpc", "spp"}
 
 
 def _data_rows(name: str) -> list[dict]:
@@ -110,8 +121,25 @@ _VERB_PREFIXES = frozenset({"re", "co", "pre", "de", "un", "mis", "over", "under
 #: Lemmas already known for lower-cased words (from a cached corpus), consulted before simplemma,
 #: whose dictionary takes about half a second to load.
 _KNOWN_LEMMAS: dict[str, str] = {}
-#: While a corpus is built, every word type lemmatized and its lemma (see `_recording_lemmas`).
-_RECORDED: dict[str, str] | None = None
+#: While a corpus is built, ``words``: every word type lemmatized in this thread and its lemma
+#: (see `_recording_lemmas`; per thread, so blocks tokenised by threads of one process stay apart).
+_RECORDING = threading.local()
+
+
+@contextmanager
+def _recording_lemmas():
+    """Yield a dict that collects (lower-cased word -> lemma) of every word type `lemmatize_text`
+    lemmatizes in this thread until the block ends."""
+    _RECORDING.words = {}
+    try:
+        yield _RECORDING.words
+    finally:
+        _RECORDING.words = None
+
+
+def _word_lemma_table(recorded: dict[str, str]) -> pd.DataFrame:
+    words = sorted(recorded)
+    return pd.DataFrame({"word": words, "lemma": [recorded[w] for w in words]}, dtype=object)
 
 
 def known_lemmas(table: pd.DataFrame) -> None:
@@ -148,82 +176,6 @@ def _lemmatize(word: str) -> str:
 
 _BLOCK_CHARS = 1 << 20
 _WORD_BREAK = re.compile(r"[^\w'-]")      # a token never spans it, nor starts right after "'" or \w
-_HASH_WEIGHTS = np.random.default_rng(20260101).integers(1, 2**63, size=4096, dtype=np.uint64) | np.uint64(1)
-
-
-def _word_hashes(points: np.ndarray, starts: np.ndarray, ends: np.ndarray) -> np.ndarray:
-    """Return a 64-bit hash of each word, the same for words that differ only in ASCII letter case.
-
-    Each word is hashed from its code points with fixed random 64-bit weights per position (a
-    universal hash; two different words collide with probability about 2**-64), one character
-    position at a time, so memory stays proportional to the number of words.
-    """
-    lengths = ends - starts
-    hashes = lengths.astype(np.uint64)
-    if not len(starts):
-        return hashes
-    order = np.argsort(-lengths, kind="stable")
-    sorted_lengths = lengths[order]
-    with np.errstate(over="ignore"):
-        for k in range(int(sorted_lengths[0])):
-            active = order[: np.searchsorted(-sorted_lengths, -k, side="left")]
-            chars = points[starts[active] + k].astype(np.uint64)
-            chars |= np.uint64(0x20) * ((chars >= 65) & (chars <= 90))   # ASCII lower case
-            hashes[active] += chars * _HASH_WEIGHTS[min(k, len(_HASH_WEIGHTS) - 1)]
-    return hashes
-
-
-def _factorize_hashes(hashes: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    codes, uniques = pd.factorize(hashes)           # a hash table: linear time, no sort
-    first = np.empty(len(uniques), dtype=np.int64)
-    first[codes[::-1]] = np.arange(len(codes) - 1, -1, -1)   # the last write is the first occurrence
-    return codes.astype(np.int64, copy=False), first
-
-
-def _code_points(text: str) -> np.ndarray:
-    return np.frombuffer(text.encode("utf-32-le"), dtype=np.uint32)
-
-
-def word_span_arrays(text: str, points: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
-    """Return the 0-based start and end (exclusive) offsets of the word tokens of `text`.
-
-    The same tokens as `TOKEN_PATTERN`, found with numpy over the text's code points (four times
-    faster than the regular expression on large texts).
-    """
-    c = _code_points(text) if points is None else points
-    letter = ((c >= 65) & (c <= 90)) | ((c >= 97) & (c <= 122))
-    word = letter.copy()
-    if len(c) > 2:
-        word[1:-1] |= (c[1:-1] == 45) & letter[:-2] & letter[2:]
-    prev = np.concatenate([[False], word[:-1]])
-    nxt = np.concatenate([word[1:], [False]])
-    starts = np.flatnonzero(word & ~prev)
-    ends = np.flatnonzero(word & ~nxt) + 1
-    bad = _bad_start(c, starts)
-    if bad.any():
-        # As the pattern does: a run that may not start where it does ("5G-enabled": "G" follows a
-        # digit) still yields its part after its first inner hyphen ("enabled"), which follows "-".
-        hyphen_after = np.flatnonzero(c == 45)
-        k = np.searchsorted(hyphen_after, starts[bad])
-        has = k < len(hyphen_after)
-        has[has] = hyphen_after[k[has]] < ends[bad][has]
-        retry = np.flatnonzero(bad)[has]
-        starts[retry] = hyphen_after[k[has]] + 1
-        bad[retry] = False
-    return starts[~bad].astype(np.int64), ends[~bad].astype(np.int64)
-
-
-def _bad_start(c: np.ndarray, starts: np.ndarray) -> np.ndarray:
-    """Return True where a word run starting at `starts` follows an apostrophe or a word character
-    (a digit, "_", or a letter or number of another script), where the pattern may not start."""
-    before = np.where(starts > 0, c[np.maximum(starts - 1, 0)], 32)
-    bad = (before == 39) | ((before >= 48) & (before <= 57)) | (before == 95)
-    wide = np.flatnonzero(before > 127)
-    if len(wide):
-        bad[wide] = [chr(int(x)).isalnum() for x in before[wide]]
-    return bad
-
-
 def word_spans(text: str) -> list[tuple[int, int]]:
     """Return the 0-based, half-open character spans of the word tokens of `text`."""
     return [m.span() for m in TOKEN_PATTERN.finditer(text)]
@@ -243,29 +195,6 @@ def curated_terms() -> dict[tuple[str, ...], str]:
                               f"as an earlier row of {table[words]!r}")
         table[words] = row["term"]
     return table
-
-
-_SENTENCE_END = re.compile(r"[.!?][\"')\]]*\s+(?=[\"'(\[]?[A-Z0-9])")
-_LAST_WORD = re.compile(r"([A-Za-z.]+)[.!?][\"')\]]*\s+$")
-
-
-def sentence_starts(text: str) -> np.ndarray:
-    """Return the 0-based offsets where sentences start in `text` (0 first).
-
-    A sentence ends at ".", "!" or "?" (and any closing quotes or brackets) followed by white space
-    and a capital letter, digit or opening quote, unless the word before the stop is in the
-    abbreviation list ("No.", "Jan.", ...) or a single letter ("U.S."). This is the rule nltk's
-    Punkt applies without a trained model; `tests/test_tokens.py` checks the two agree on the
-    seeds. It is a regular expression over the whole text, 20 times faster than Punkt.
-    """
-    starts = [0]
-    for m in _SENTENCE_END.finditer(text):
-        before = _LAST_WORD.search(text, max(0, m.start() - 40), m.end())
-        word = before.group(1).lower().rstrip(".") if before else ""
-        if word in _ABBREVIATIONS or (len(word) == 1 and word.isalpha()) or "." in word:
-            continue
-        starts.append(m.end())
-    return np.array(starts, dtype=np.int64)
 
 
 def _curated_matches(codes: np.ndarray, para: np.ndarray, categories: pd.Index,
@@ -334,8 +263,9 @@ def lemmatize_text(text: str) -> tuple[np.ndarray, np.ndarray, np.ndarray, pd.In
     word_codes, first_of_type = _factorize_hashes(np.concatenate(hashes) if hashes else np.array([], dtype=np.uint64))
     types = [text[a:b] for a, b in zip(starts[first_of_type].tolist(), ends[first_of_type].tolist())]
     lemma_of_type = [lemmatize(w) for w in types]
-    if _RECORDED is not None:
-        _RECORDED.update(zip((w.lower() for w in types), lemma_of_type))
+    recorded = getattr(_RECORDING, "words", None)
+    if recorded is not None:
+        recorded.update(zip((w.lower() for w in types), lemma_of_type))
     codes_of_type, lemmas = pd.factorize(pd.Series(lemma_of_type, dtype=object), sort=True)
     lemma_codes = codes_of_type[word_codes] if len(word_codes) else np.array([], dtype=np.int64)
     lemmas = pd.Index(lemmas, dtype=object)
@@ -455,16 +385,6 @@ def tokenize(paragraphs: pd.DataFrame, line_maps: dict | None = None, config: To
     return tokens, sentences, phrases
 
 
-def _bin_of(values: np.ndarray, edges: np.ndarray) -> np.ndarray:
-    """Return ``np.searchsorted(edges, values, side="right") - 1`` for sorted `values` and `edges`,
-    in time linear in ``len(values)`` (a binary search per value misses the cache on large corpora)."""
-    cuts = np.searchsorted(values, edges, side="left")        # first value at or after each edge
-    bins = np.bincount(cuts, minlength=len(values) + 1)[: len(values)]
-    np.cumsum(bins, out=bins)                                  # in place: one token-length array
-    bins -= 1
-    return bins
-
-
 def _detect_phrases(tokens: pd.DataFrame, config: TokensConfig) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Merge bigram phrases found by gensim `Phrases` within runs of non-stop terms of one sentence.
 
@@ -530,7 +450,8 @@ def _categorical(codes: np.ndarray, names: np.ndarray) -> pd.Categorical:
 
 
 def load_corpus(manifest: str | Path | None = None, config: Config | None = None,
-                progress: bool = False, cache: str | Path | None = None) -> Corpus:
+                progress: bool = False, cache: str | Path | None = None, engine: str = "local",
+                client=None, partitions: int | None = None) -> Corpus:
     """Return the tokenised `Corpus` of the documents a manifest lists.
 
     Parameters
@@ -546,6 +467,14 @@ def load_corpus(manifest: str | Path | None = None, config: Config | None = None
         tokenised tables are stored there as Parquet, keyed by `corpus_key`, and read back when
         the manifest, every input file, the corpus and tokens settings and the code are unchanged;
         an entry whose files do not match their recorded sha256 is rebuilt. None: no cache.
+    engine : {"local", "dask"}
+        "dask": the documents are read, cleaned and tokenised in blocks on Dask workers (`client`,
+        or a `LocalCluster` of this machine for the call), phrases detected here; same tables.
+    client : distributed.Client, optional
+        Implies engine "dask".
+    partitions : int, optional
+        Blocks of documents for engine "dask", in manifest order (default: 4 per worker).
+
 
     Returns
     -------
@@ -574,14 +503,20 @@ def load_corpus(manifest: str | Path | None = None, config: Config | None = None
             corpus = Corpus(manifest=manifest, config=config, **tables)
             warn_scripts(corpus)
             return corpus
-    global _RECORDED
-    _RECORDED = {}
-    try:
-        corpus = _build_corpus(manifest, config, progress)
-        words = sorted(_RECORDED)
-        word_lemmas = pd.DataFrame({"word": words, "lemma": [_RECORDED[w] for w in words]}, dtype=object)
-    finally:
-        _RECORDED = None
+    if engine not in ("local", "dask"):
+        raise ParameterError("load_corpus", "engine", f"must be 'local' or 'dask'; got {engine!r}")
+    if engine == "dask" or client is not None:
+        from analysis.engine import dask_client
+
+        if client is None:
+            with dask_client() as own:
+                corpus, word_lemmas = _build_on_dask(manifest, config, own, partitions)
+        else:
+            corpus, word_lemmas = _build_on_dask(manifest, config, client, partitions)
+    else:
+        with _recording_lemmas() as recorded:
+            corpus = _build_corpus(manifest, config, progress)
+        word_lemmas = _word_lemma_table(recorded)
     if key is not None:
         io.write_cache_entry(cache, key, {**{name: getattr(corpus, name) for name in CACHED_TABLES},
                                           "word_lemmas": word_lemmas}, meta={"manifest": str(manifest)})
@@ -605,7 +540,7 @@ def corpus_key(manifest: Path, config: Config) -> str:
 
     read_manifest(manifest, config.corpus)
     shaping = [Path(__file__), *(Path(__file__).with_name(n)
-                                 for n in ("corpus.py", "manifest.py", "readers.py", "repeats.py"))]
+                                 for n in ("corpus.py", "manifest.py", "readers.py", "repeats.py", "scan.py"))]
     data = resources.files("analysis.data")
     shaping += [Path(str(data.joinpath(n))) for n in ("stopwords_keep.csv", "stopwords_domain.csv",
                                                      "lemma_overrides.csv", "mwe.csv")]
@@ -619,16 +554,94 @@ def _build_corpus(manifest: Path, config: Config, progress: bool) -> Corpus:
     raw, line_maps = read_corpus(manifest, config.corpus)
     paragraphs = raw.paragraphs.copy()
     toks, sentences, phrases = tokenize(paragraphs, line_maps, config.tokens, progress=progress)
+    paragraphs["n_tokens"] = _paragraph_tokens(paragraphs, toks)
+    return replace(raw, documents=_document_counts(raw.documents, paragraphs), paragraphs=paragraphs,
+                   sentences=sentences, tokens=toks, phrases=phrases, config=config)
+
+
+def _paragraph_tokens(paragraphs: pd.DataFrame, toks: pd.DataFrame) -> np.ndarray:
+    """Return the word tokens of each paragraph (int64): its rows of `toks` if analysed, else its words."""
     counts = toks.groupby(["doc_id", "para_id"], observed=True).size()
     key = pd.MultiIndex.from_frame(paragraphs[["doc_id", "para_id"]])
     analysed = paragraphs["kind"].isin(ANALYSED_KINDS).to_numpy()
     in_tokens = counts.reindex(key, fill_value=0).to_numpy()
     by_words = np.zeros(len(paragraphs), dtype=np.int64)
     by_words[~analysed] = [len(TOKEN_PATTERN.findall(t)) for t in paragraphs["text"].to_numpy()[~analysed]]
-    paragraphs["n_tokens"] = np.where(analysed, in_tokens, by_words).astype("int64")
-    documents = raw.documents.copy()
+    return np.where(analysed, in_tokens, by_words).astype("int64")
+
+
+def _document_counts(documents: pd.DataFrame, paragraphs: pd.DataFrame) -> pd.DataFrame:
+    """Return `documents` with ``n_paragraphs`` and ``n_tokens`` (analysed paragraphs) added."""
+    documents = documents.copy()
+    analysed = paragraphs[paragraphs["kind"].isin(ANALYSED_KINDS)]
     documents["n_paragraphs"] = documents["doc_id"].map(paragraphs.groupby("doc_id").size()).astype("int64")
     documents["n_tokens"] = documents["doc_id"].map(
-        paragraphs[analysed].groupby("doc_id")["n_tokens"].sum()).fillna(0).astype("int64")
-    return replace(raw, documents=documents, paragraphs=paragraphs, sentences=sentences, tokens=toks,
-                   phrases=phrases, config=config)
+        analysed.groupby("doc_id")["n_tokens"].sum()).fillna(0).astype("int64")
+    return documents
+
+
+def _tokenised_block(rows: pd.DataFrame, config: Config) -> dict:
+    """Return the tables of one block of manifest rows (from `read_manifest`), read, cleaned,
+    segmented and tokenised without phrase detection (which needs the whole corpus): paragraphs
+    (with n_tokens), cleaning_log, tokens and sentences (None when no document of the block has
+    an analysed paragraph), and word_lemmas. Runs on a Dask worker."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", CorpusWarning)     # the client warns once, for the whole corpus
+        paragraphs, log, line_maps = build_paragraphs(rows, config.corpus)
+    out = {"cleaning_log": log, "paragraphs": paragraphs, "tokens": None, "sentences": None,
+           "word_lemmas": _word_lemma_table({})}
+    if len(paragraphs):
+        with _recording_lemmas() as recorded:
+            out["tokens"], out["sentences"], _ = tokenize(paragraphs, line_maps, replace(config.tokens, phrases=False))
+        paragraphs["n_tokens"] = _paragraph_tokens(paragraphs, out["tokens"])
+        out["word_lemmas"] = _word_lemma_table(recorded)
+    return out
+
+
+def _build_on_dask(manifest: Path, config: Config, client, partitions: int | None) -> tuple[Corpus, pd.DataFrame]:
+    """Return the corpus built in blocks of documents on the workers of `client`, and its word lemmas."""
+    from analysis import engine
+    from analysis.corpus import read_manifest
+
+    table = read_manifest(manifest, config.corpus)
+    ranges = engine.blocks(len(table), partitions if partitions is not None else engine.default_partitions(client))
+    futures = client.map(_tokenised_block, [table.iloc[a:b] for a, b in ranges], config=config)
+    parts = engine.gather(client, futures)
+    log = _concat([b["cleaning_log"] for b in parts])
+    warn_left_out(log)
+    parts = [b for b in parts if b["tokens"] is not None]
+    if not parts:
+        raise CorpusError(f"{manifest}: no document of the manifest has a body or list paragraph after cleaning "
+                          f"(left out: {', '.join(table['doc_id'])})")
+    paragraphs = _concat([b["paragraphs"] for b in parts])
+    toks = _concat([b["tokens"] for b in parts])
+    phrases = pd.DataFrame({"term": pd.Series(dtype=object), "count": pd.Series(dtype="int64"),
+                            "npmi": pd.Series(dtype="float64")})
+    if config.tokens.phrases and len(toks):
+        toks, phrases = _detect_phrases(toks, config.tokens)
+    documents = table[table["doc_id"].isin(set(paragraphs["doc_id"]))].reset_index(drop=True)
+    documents = _document_counts(documents.drop(columns=["manifest_line", "path"]), paragraphs)
+    lemmas = pd.concat([b["word_lemmas"] for b in parts], ignore_index=True).drop_duplicates("word")
+    lemmas = lemmas.sort_values("word", ignore_index=True)
+    corpus = Corpus(documents=documents, paragraphs=paragraphs, cleaning_log=log, manifest=manifest,
+                    sentences=_concat([b["sentences"] for b in parts]), tokens=toks, phrases=phrases, config=config)
+    warn_scripts(corpus)
+    return corpus, lemmas
+
+
+def _concat(tables: list[pd.DataFrame]) -> pd.DataFrame:
+    """Return the rows of `tables` in order, with the dtypes one table of all rows would have:
+    empty tables left out (their object columns would widen the others), categoricals united
+    with sorted categories (as `tokenize` makes them)."""
+    full = [t for t in tables if len(t)] or tables[:1]
+    if len(full) == 1:
+        return full[0].reset_index(drop=True)
+    columns = {}
+    for name in full[0].columns:
+        if isinstance(full[0][name].dtype, pd.CategoricalDtype):
+            united = pd.api.types.union_categoricals([t[name] for t in full], sort_categories=True)
+            kind = full[0][name].cat.categories.dtype          # union_categoricals may turn object into str
+            columns[name] = pd.Categorical.from_codes(united.codes, categories=united.categories.astype(kind))
+        else:
+            columns[name] = pd.concat([t[name] for t in full], ignore_index=True)
+    return pd.DataFrame(columns)

@@ -1,16 +1,17 @@
 """The topic grid runner: every model x K x seed, then the tables at the chosen K."""
 from __future__ import annotations
 
+from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field, replace
 
 import numpy as np
 import pandas as pd
-from joblib import Parallel, delayed
+from joblib import Parallel, delayed, parallel_config
 from threadpoolctl import threadpool_limits
 
 from analysis.config import TOPIC_MODELS, TopicsConfig
 from analysis.corpus import Corpus, require_columns
-from analysis.errors import ConfigError
+from analysis.errors import ConfigError, ParameterError
 from analysis.topics.bag import BagOfWords, build_bag, subset_bag
 from analysis.topics.labels import _top, frex, topic_term_table, typical_paragraphs
 from analysis.topics.mapping import (
@@ -53,6 +54,23 @@ class TopicsResult:
 
 # --------------------------------------------------------------------------- the run
 
+@contextmanager
+def _backend(engine: str, client):
+    """Run joblib's `Parallel` in the block on Dask (engine "dask" or a `client`: yield -1, every
+    worker) or as configured (yield None: `TopicsConfig.n_jobs`)."""
+    if engine == "local" and client is None:
+        yield None
+        return
+    from joblib import parallel_backend
+
+    from analysis.engine import dask_client
+
+    with ExitStack() as stack:
+        client = client if client is not None else stack.enter_context(dask_client())
+        stack.enter_context(parallel_backend("dask", client=client))
+        yield -1
+
+
 def derived_seeds(config: TopicsConfig) -> dict[str, object]:
     """Return the fit seeds and the seeds of the held-out split and of the bootstrap.
 
@@ -66,7 +84,8 @@ def derived_seeds(config: TopicsConfig) -> dict[str, object]:
 
 def run_topics(corpus: Corpus, config: TopicsConfig | None = None,
                theme_words: dict[str, list[str]] | None = None,
-               dictionary_labels: pd.DataFrame | None = None, progress: bool = False) -> TopicsResult:
+               dictionary_labels: pd.DataFrame | None = None, progress: bool = False,
+               engine: str = "local", client=None) -> TopicsResult:
     """Fit the grid of models x K x seeds and return every table (see the module docstring).
 
     Parameters
@@ -81,6 +100,11 @@ def run_topics(corpus: Corpus, config: TopicsConfig | None = None,
         doc_id, para_id, theme: the dictionary model's paragraph labels, for `agreement`.
     progress : bool, default False
         Show a tqdm bar on stderr over the fits.
+    engine : {"local", "dask"}
+        "dask": the grid's fits run as joblib tasks on Dask workers (`client`, or a `LocalCluster`
+        of this machine for the call); every fit is seeded, so the tables equal the local engine's.
+    client : distributed.Client, optional
+        Implies engine "dask".
 
     Raises
     ------
@@ -91,6 +115,8 @@ def run_topics(corpus: Corpus, config: TopicsConfig | None = None,
     """
     from tqdm import tqdm
 
+    if engine not in ("local", "dask"):
+        raise ParameterError("run_topics", "engine", f"must be 'local' or 'dask'; got {engine!r}")
     config = config or TopicsConfig()
     if dictionary_labels is not None:
         require_columns(dictionary_labels, {"doc_id": "object", "para_id": "int64", "theme": "object"},
@@ -109,14 +135,15 @@ def run_topics(corpus: Corpus, config: TopicsConfig | None = None,
     train, heldout = subset_bag(bag, train_idx), subset_bag(bag, heldout_idx)
 
     grid = [(m, k, s) for m in config.models for k in sorted(config.k_values) for s in seeds["fit"]]
-    jobs = Parallel(n_jobs=config.n_jobs, return_as="generator")(
-        delayed(_fit_pair)(bag, train, heldout, m, k, s, config, theme_terms) for m, k, s in grid)
-    fits: list[TopicFit] = []
-    selection_rows = []
-    for fit, scores in tqdm(jobs, total=len(grid), desc="topic models", disable=not progress, unit="fit"):
-        fits.append(_portable(fit))
-        selection_rows.append({"model": fit.model, "k": fit.k, "seed": fit.seed, **scores,
-                               "n_train": len(train_idx), "n_heldout": len(heldout_idx)})
+    with _backend(engine, client) as n_jobs:
+        jobs = Parallel(n_jobs=n_jobs or config.n_jobs, return_as="generator")(
+            delayed(_fit_pair)(bag, train, heldout, m, k, s, config, theme_terms) for m, k, s in grid)
+        fits: list[TopicFit] = []
+        selection_rows = []
+        for fit, scores in tqdm(jobs, total=len(grid), desc="topic models", disable=not progress, unit="fit"):
+            fits.append(_portable(fit))
+            selection_rows.append({"model": fit.model, "k": fit.k, "seed": fit.seed, **scores,
+                                   "n_train": len(train_idx), "n_heldout": len(heldout_idx)})
     selection = coherence(fits, bag, config.top_n).merge(pd.DataFrame(selection_rows),
                                                          on=["model", "k", "seed"])
     preferred = preferred_k(selection)
@@ -209,8 +236,11 @@ def _fit_pair(bag, train, heldout, model, k, seed, config, theme_terms):
     """Fit on all paragraphs (the fit) and on the training split (held-out scores).
 
     A tomotopy model cannot cross a process boundary as an object: it travels as the bytes of
-    its own format (`LDAModel.saves`), which `_portable` turns back into a model."""
-    with threadpool_limits(1):
+    its own format (`LDAModel.saves`), which `_portable` turns back into a model.
+    """
+    # one chunk of paragraphs in scikit-learn's E-step, as in this process: inside a Dask task
+    # joblib's nested backend would be Dask again, and each chunk draws its own random start
+    with threadpool_limits(1), parallel_config(backend="sequential"):
         fit, scores = _fit_pair_unlimited(bag, train, heldout, model, k, seed, config, theme_terms)
     if model == "tomotopy" and fit.fitted is not None:
         fit = replace(fit, fitted=fit.fitted.saves(full=True))

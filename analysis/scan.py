@@ -1,0 +1,123 @@
+"""Fast scans of text with numpy: word spans, case-blind word hashes, sentence starts, bins.
+
+Pure functions of their arguments (no corpus, no lemmas), shared by `analysis.tokens`; they
+take the place of regular expressions on large texts.
+"""
+from __future__ import annotations
+
+import re
+
+import numpy as np
+import pandas as pd
+
+_ABBREVIATIONS = {"no", "jan", "feb", "mar", "apr", "jun", "jul", "aug", "sep", "sept", "oct", "nov", "dec",
+                  "mr", "mrs", "ms", "dr", "st", "etc", "e.g", "i.e", "vs", "u.s", "art", "para", "prc",
+                  "cpc", "spp"}
+
+_HASH_WEIGHTS = np.random.default_rng(20260101).integers(1, 2**63, size=4096, dtype=np.uint64) | np.uint64(1)
+
+
+def _word_hashes(points: np.ndarray, starts: np.ndarray, ends: np.ndarray) -> np.ndarray:
+    """Return a 64-bit hash of each word, the same for words that differ only in ASCII letter case.
+
+    Each word is hashed from its code points with fixed random 64-bit weights per position (a
+    universal hash; two different words collide with probability about 2**-64), one character
+    position at a time, so memory stays proportional to the number of words.
+    """
+    lengths = ends - starts
+    hashes = lengths.astype(np.uint64)
+    if not len(starts):
+        return hashes
+    order = np.argsort(-lengths, kind="stable")
+    sorted_lengths = lengths[order]
+    with np.errstate(over="ignore"):
+        for k in range(int(sorted_lengths[0])):
+            active = order[: np.searchsorted(-sorted_lengths, -k, side="left")]
+            chars = points[starts[active] + k].astype(np.uint64)
+            chars |= np.uint64(0x20) * ((chars >= 65) & (chars <= 90))   # ASCII lower case
+            hashes[active] += chars * _HASH_WEIGHTS[min(k, len(_HASH_WEIGHTS) - 1)]
+    return hashes
+
+
+def _factorize_hashes(hashes: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    codes, uniques = pd.factorize(hashes)           # a hash table: linear time, no sort
+    first = np.empty(len(uniques), dtype=np.int64)
+    first[codes[::-1]] = np.arange(len(codes) - 1, -1, -1)   # the last write is the first occurrence
+    return codes.astype(np.int64, copy=False), first
+
+
+def _code_points(text: str) -> np.ndarray:
+    return np.frombuffer(text.encode("utf-32-le"), dtype=np.uint32)
+
+
+def word_span_arrays(text: str, points: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """Return the 0-based start and end (exclusive) offsets of the word tokens of `text`.
+
+    The same tokens as `TOKEN_PATTERN`, found with numpy over the text's code points (four times
+    faster than the regular expression on large texts).
+    """
+    c = _code_points(text) if points is None else points
+    letter = ((c >= 65) & (c <= 90)) | ((c >= 97) & (c <= 122))
+    word = letter.copy()
+    if len(c) > 2:
+        word[1:-1] |= (c[1:-1] == 45) & letter[:-2] & letter[2:]
+    prev = np.concatenate([[False], word[:-1]])
+    nxt = np.concatenate([word[1:], [False]])
+    starts = np.flatnonzero(word & ~prev)
+    ends = np.flatnonzero(word & ~nxt) + 1
+    bad = _bad_start(c, starts)
+    if bad.any():
+        # As the pattern does: a run that may not start where it does ("5G-enabled": "G" follows a
+        # digit) still yields its part after its first inner hyphen ("enabled"), which follows "-".
+        hyphen_after = np.flatnonzero(c == 45)
+        k = np.searchsorted(hyphen_after, starts[bad])
+        has = k < len(hyphen_after)
+        has[has] = hyphen_after[k[has]] < ends[bad][has]
+        retry = np.flatnonzero(bad)[has]
+        starts[retry] = hyphen_after[k[has]] + 1
+        bad[retry] = False
+    return starts[~bad].astype(np.int64), ends[~bad].astype(np.int64)
+
+
+def _bad_start(c: np.ndarray, starts: np.ndarray) -> np.ndarray:
+    """Return True where a word run starting at `starts` follows an apostrophe or a word character
+    (a digit, "_", or a letter or number of another script), where the pattern may not start."""
+    before = np.where(starts > 0, c[np.maximum(starts - 1, 0)], 32)
+    bad = (before == 39) | ((before >= 48) & (before <= 57)) | (before == 95)
+    wide = np.flatnonzero(before > 127)
+    if len(wide):
+        bad[wide] = [chr(int(x)).isalnum() for x in before[wide]]
+    return bad
+
+
+_SENTENCE_END = re.compile(r"[.!?][\"')\]]*\s+(?=[\"'(\[]?[A-Z0-9])")
+_LAST_WORD = re.compile(r"([A-Za-z.]+)[.!?][\"')\]]*\s+$")
+
+
+def sentence_starts(text: str) -> np.ndarray:
+    """Return the 0-based offsets where sentences start in `text` (0 first).
+
+    A sentence ends at ".", "!" or "?" (and any closing quotes or brackets) followed by white space
+    and a capital letter, digit or opening quote, unless the word before the stop is in the
+    abbreviation list ("No.", "Jan.", ...) or a single letter ("U.S."). This is the rule nltk's
+    Punkt applies without a trained model; `tests/test_tokens.py` checks the two agree on the
+    seeds. It is a regular expression over the whole text, 20 times faster than Punkt.
+    """
+    starts = [0]
+    for m in _SENTENCE_END.finditer(text):
+        before = _LAST_WORD.search(text, max(0, m.start() - 40), m.end())
+        word = before.group(1).lower().rstrip(".") if before else ""
+        if word in _ABBREVIATIONS or (len(word) == 1 and word.isalpha()) or "." in word:
+            continue
+        starts.append(m.end())
+    return np.array(starts, dtype=np.int64)
+
+
+def _bin_of(values: np.ndarray, edges: np.ndarray) -> np.ndarray:
+    """Return ``np.searchsorted(edges, values, side="right") - 1`` for sorted `values` and `edges`,
+    in time linear in ``len(values)`` (a binary search per value misses the cache on large corpora)."""
+    cuts = np.searchsorted(values, edges, side="left")        # first value at or after each edge
+    bins = np.bincount(cuts, minlength=len(values) + 1)[: len(values)]
+    np.cumsum(bins, out=bins)                                  # in place: one token-length array
+    bins -= 1
+    return bins

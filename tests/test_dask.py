@@ -1,0 +1,129 @@
+"""The Dask engine gives the local engine's tables: corpus build in blocks of documents, topic grid on workers.
+
+One `LocalCluster` of 2 worker processes starts once for the module (about 5 s) and stops at its end.
+"""
+from __future__ import annotations
+
+import dataclasses
+import socket
+import time
+
+import pandas as pd
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+pytest.importorskip("distributed")
+
+from analysis import cli  # noqa: E402
+from analysis.config import TopicsConfig  # noqa: E402
+from analysis.engine import blocks, dask_client, version_mismatches  # noqa: E402
+from analysis.tokens import CACHED_TABLES, load_corpus  # noqa: E402
+from analysis.topics import run_topics  # noqa: E402
+
+from .conftest import write_corpus  # noqa: E402
+
+TOPICS = TopicsConfig(models=("gensim", "sklearn"), k_values=(3, 4), n_seeds=2, passes=2, iterations=20,
+                      max_iter=5, n_bootstrap=20, n_jobs=1)
+
+
+@pytest.fixture(scope="module")
+def client():
+    with dask_client(n_workers=2, worker_memory="1GiB", processes=True) as c:
+        yield c
+
+
+def _assert_same_corpus(local, distributed):
+    for name in CACHED_TABLES:
+        pd.testing.assert_frame_equal(getattr(local, name), getattr(distributed, name), check_exact=True,
+                                      obj=name)
+
+
+@pytest.mark.corpus
+@pytest.mark.parametrize("partitions", [1, 2, 5])
+def test_corpus_tables_equal_the_local_build_for_any_partitions(corpus, client, partitions):
+    _assert_same_corpus(corpus, load_corpus(client=client, partitions=partitions))
+
+
+def test_left_out_document_and_empty_block_merge_like_the_local_build(tmp_path, client):
+    """A block whose only document is left out (no body paragraph) adds its log rows and nothing else;
+    phrases off, so the term categoricals come straight from the concatenation."""
+    from analysis.config import Config, TokensConfig
+
+    manifest = write_corpus(tmp_path / "c", {
+        "alpha-2020": ("2020-03-01", "We cracked down on telecom fraud and gang crime.\n\nFraud fell. Crime fell too.\n"),
+        "beta-2021": ("2021-03-01", "II. Headings only\n"),
+        "gamma-2022": ("2022-03-01", "We protected the rights of minors and supported rural revitalization.\n"),
+    })
+    config = Config(tokens=TokensConfig(phrases=False))
+    with pytest.warns(UserWarning, match="beta-2021"):
+        local = load_corpus(manifest, config)
+    with pytest.warns(UserWarning, match="beta-2021"):
+        distributed = load_corpus(manifest, config, client=client, partitions=3)
+    _assert_same_corpus(local, distributed)
+
+
+@pytest.mark.corpus
+def test_topic_tables_equal_the_local_grid(corpus, client):
+    local = run_topics(corpus, TOPICS)
+    distributed = run_topics(corpus, TOPICS, client=client)
+    for field in dataclasses.fields(local):
+        if isinstance(getattr(local, field.name), pd.DataFrame):
+            pd.testing.assert_frame_equal(getattr(local, field.name), getattr(distributed, field.name),
+                                          check_exact=False, rtol=1e-9, atol=1e-12, obj=field.name)
+
+
+@pytest.mark.corpus
+def test_cli_on_a_running_scheduler_writes_the_local_tables(tmp_path, client):
+    common = ["--no-cache"]
+    assert cli.main(["corpus", *common, "--out", str(tmp_path / "local")]) == 0
+    address = client.scheduler.address
+    assert cli.main(["corpus", *common, "--engine", "dask", "--scheduler", address, "--partitions", "3",
+                     "--out", str(tmp_path / "dask")]) == 0
+    for name in ("documents.csv", "paragraphs.csv", "cleaning_log.csv", "sentences.csv", "phrases.csv"):
+        assert (tmp_path / "local" / name).read_bytes() == (tmp_path / "dask" / name).read_bytes(), name
+
+
+def test_a_scheduler_that_does_not_answer_is_one_line_and_exit_2(tmp_path, capsys):
+    with socket.socket() as s:          # a port nobody listens on
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    started = time.perf_counter()
+    status = cli.main(["corpus", "--no-cache", "--engine", "dask", "--scheduler", f"tcp://127.0.0.1:{port}",
+                       "--scheduler-timeout", "1", "--out", str(tmp_path / "out")])
+    assert status == 2 and time.perf_counter() - started < 8
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and err[0].startswith(f"analysis: error: --scheduler tcp://127.0.0.1:{port}: no Dask")
+    assert not (tmp_path / "out").exists()
+
+
+def test_unknown_engine_is_refused():
+    from analysis.errors import ParameterError
+
+    with pytest.raises(ParameterError, match="engine must be 'local' or 'dask'"):
+        load_corpus(engine="spark")
+    with pytest.raises(ParameterError, match="engine must be 'local' or 'dask'"):
+        run_topics(None, TOPICS, engine="spark")
+
+
+def test_scheduler_without_dask_engine_is_refused(capsys):
+    assert cli.main(["corpus", "--scheduler", "tcp://127.0.0.1:1", "--out", "unused"]) == 2
+    assert "--scheduler needs --engine dask" in capsys.readouterr().err
+
+
+def test_version_mismatches_name_the_package_and_the_workers(client):
+    mine = {"python": "3.11.7", "pandas": "2.2.3", "numpy": "2.0.0"}
+    workers = {"tcp://a:1": dict(mine), "tcp://b:2": {**mine, "pandas": "2.1.0"},
+               "tcp://c:3": {**mine, "pandas": None}}
+    assert version_mismatches(mine, workers) == ["pandas 2.2.3 here, 2.1.0 on tcp://b:2, missing on tcp://c:3"]
+    assert version_mismatches(mine, {"tcp://a:1": dict(mine)}) == []
+    from analysis.engine import _package_versions
+    assert version_mismatches(_package_versions(), client.run(_package_versions)) == []
+
+
+@given(st.integers(0, 200), st.integers(1, 50))
+def test_blocks_cover_the_rows_in_order(n_rows, n_blocks):
+    ranges = blocks(n_rows, n_blocks)
+    assert [i for a, b in ranges for i in range(a, b)] == list(range(n_rows))
+    sizes = [b - a for a, b in ranges]
+    assert len(ranges) == min(n_rows, n_blocks) and (not sizes or max(sizes) - min(sizes) <= 1)

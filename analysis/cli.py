@@ -8,15 +8,16 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
-import json
 import re
 import sys
 import time
 import warnings
+from functools import partial
 from pathlib import Path
 
 from analysis import io
 from analysis.cli_lexicon import add_lexicon_commands
+from analysis.cli_figures import cmd_effects, cmd_figures
 from analysis.config import FIGURE_NAMES, load_config
 from analysis.engine import add_engine_options, engine_session
 from analysis.errors import AnalysisError, AnalysisWarning, ConfigError, ParameterError
@@ -318,58 +319,6 @@ def _table_output(p: argparse.ArgumentParser) -> None:
     p.add_argument("--top", type=int, default=20, help="rows to print on the terminal (default 20)")
 
 
-def cmd_figures(args, config) -> int:
-    import io as _io
-
-    from analysis import figures, pipeline
-    from analysis.tokens import load_corpus
-
-    started = time.perf_counter()
-    unknown = [n for n in args.only or () if n == "keyness" or n not in FIGURE_NAMES and not n.startswith("keyness_")]
-    if unknown:
-        raise ConfigError(f"--only {', '.join(unknown)}: no such figure; choose from "
-                          f"{', '.join(n if n != 'keyness' else 'keyness_<label>' for n in FIGURE_NAMES)}")
-    out = Path(args.out)
-    interactive = sys.stderr.isatty()
-    steps = []
-
-    def progress(message: str) -> None:
-        steps.append((message, time.perf_counter()))
-        print(f"[{time.perf_counter() - started:6.1f} s] {message}", file=sys.stderr, flush=True)
-
-    progress("corpus and tokens")
-    corpus = load_corpus(args.manifest, config, progress=interactive, **_source(args))
-    from analysis import themes
-
-    lexicon = themes.load_lexicon(args.lexicon, args.lexicon_format)
-    results = pipeline.make_figures(corpus, config, only=args.only, progress=progress, lexicon=lexicon)
-    inputs = _inputs(corpus)
-    inputs[Path(lexicon.source).name] = io.sha256_file(lexicon.source)
-    # Everything is rendered in memory before anything is written: a failure leaves earlier figures whole.
-    progress(f"rendering and writing {len(results)} figures to {out}")
-    files: list[tuple[str, bytes]] = []
-    for result in results:
-        png, svg = _io.BytesIO(), _io.BytesIO()
-        result.figure.savefig(png, format="png", dpi=200, bbox_inches="tight", metadata={"Software": None})
-        # fixed salt for the SVG's element ids and no date: two runs give the same bytes
-        with figures.plt.rc_context({"svg.hashsalt": "analysis"}):
-            result.figure.savefig(svg, format="svg", bbox_inches="tight", metadata={"Date": None})
-        figures.plt.close(result.figure)
-        record = io.run_record(config, inputs, figure=result.name, command="figures",
-                               seeds={"themes": config.themes.seed, "topics": config.topics.seed,
-                                      "layout": config.figures.layout_seed}, **result.facts)
-        files += [(f"{result.name}.png", png.getvalue()), (f"{result.name}.svg", svg.getvalue()),
-                  (f"{result.name}.csv", result.table.to_csv(index=False, lineterminator="\n").encode()),
-                  (f"{result.name}.json", (json.dumps(record, indent=2, sort_keys=True, default=str) + "\n").encode())]
-    with io.output_set(out, _input_paths(args, corpus)) as staged:
-        for name, data in files:
-            with io.atomic_write(staged / name, "wb") as fh:
-                fh.write(data)
-    seconds = time.perf_counter() - started
-    print(f"{len(results)} figures -> {out} ({seconds:.1f} s)")
-    return 0
-
-
 #: Small grid of `--quick` (tests and smoke runs): a few seconds on the seeds.
 QUICK_TOPICS = {"k_values": (4, 6), "n_seeds": 2, "passes": 2, "iterations": 20, "max_iter": 5,
                 "gibbs_iterations": 100, "n_bootstrap": 50, "n_jobs": 1}
@@ -595,15 +544,33 @@ def build_parser() -> argparse.ArgumentParser:
     _common(p)
     p.set_defaults(func=cmd_profile)
 
-    p = sub.add_parser("figures", help="regenerate every comparative figure: NAME.png, .svg, .csv, .json")
-    p.add_argument("--out", required=True, help="output folder (e.g. figures/)")
+    p = sub.add_parser("figures", help="regenerate every comparative figure: NAME.png, .pdf, .svg, .csv, .json "
+                                       "and captions.md; or --check a folder of them")
+    p.add_argument("--out", default=None, help="output folder (e.g. figures/)")
+    p.add_argument("--check", type=Path, default=None, metavar="DIR",
+                   help="compare every number drawn with its CSV and every CSV with a recomputation; "
+                        "exit 1 listing any mismatch")
     p.add_argument("--only", action="append", metavar="NAME",
                    help="make only this figure (repeatable); names: "
                    + ", ".join(n if n != "keyness" else "keyness_<label>" for n in FIGURE_NAMES)
                    + " (labels: [[figures.keyness]] of the config, or derived from the manifest)")
     _lexicon_options(p)
     _common(p)
-    p.set_defaults(func=cmd_figures)
+    p.set_defaults(func=partial(cmd_figures, shared=(_inputs, _source, QUICK_TOPICS, _input_paths)))
+    p = sub.add_parser("effects", help="effects of document covariates on category attention (and topic "
+                                       "prevalence): effects.csv, marginal_means.csv, effects.png/.pdf/.svg")
+    p.add_argument("--formula", default="~ genre + year",
+                   help="right-hand side over documents columns (patsy), default '~ genre + year'")
+    p.add_argument("--method", choices=("negbin", "poisson"), default="negbin",
+                   help="negative-binomial GLM or quasi-Poisson (Poisson with cluster-robust errors)")
+    p.add_argument("--out", type=Path, required=True, help="output folder")
+    _lexicon_options(p)
+    p.add_argument("--topics", action="store_true",
+                   help="also topic prevalence by the method of composition (fits the topic grid)")
+    p.add_argument("--quick", action="store_true", help="with --topics: the small grid of `topics --quick`")
+    _common(p)
+    p.set_defaults(func=partial(cmd_effects, shared=(_inputs, _source, QUICK_TOPICS, _input_paths)))
+
     p = sub.add_parser("topics", help="topic models: selection, stability, labels, themes, agreement")
     p.add_argument("--out", required=True, help="output folder")
     p.add_argument("--k", type=int, nargs="+", default=None, metavar="K", help="grid of topic numbers")

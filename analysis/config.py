@@ -458,7 +458,8 @@ class DiscourseConfig:
 #: The figures `analysis figures` makes, in order (see `analysis.pipeline.make_figures`); the keyness
 #: figures, one per comparison and named ``keyness_<label>``, come in place of "keyness".
 FIGURE_NAMES = ("theme_attention", "translation_robustness", "method_agreement", "topic_diagnostics",
-                "topic_terms", "document_topics", "keyness", "formulations", "collocation_network")
+                "topic_terms", "document_topics", "keyness", "formulations", "collocation_network",
+                "effects")
 #: Keys of one keyness comparison in ``[[figures.keyness]]``.
 KEYNESS_PAIR_KEYS = ("label", "target", "reference", "title", "target_name", "reference_name")
 
@@ -526,6 +527,10 @@ class FiguresConfig:
         ``target_name``, ``reference_name``. Any documents column works as FIELD, extra manifest
         columns included. Empty: derived from the corpus (`analysis.pipeline.keyness_pairs`):
         the latest year against the rest, and each genre against the rest.
+    effects_formula : str, default "~ genre + year"
+        Document covariates of the effects figure (`analysis.effects.category_effects`).
+    width : {"double", "single"}, default "double"
+        Print width of every figure: a journal's double column (7.2 in) or single column (3.5 in).
     """
 
     keyness_top: int = 12
@@ -537,6 +542,8 @@ class FiguresConfig:
     network_second_ring: int = 3
     layout_seed: int = 12345
     keyness: tuple = ()
+    effects_formula: str = "~ genre + year"
+    width: str = "double"
 
     def __post_init__(self) -> None:
         _check_types(self, "figures")
@@ -545,6 +552,9 @@ class FiguresConfig:
         labels = [p["label"] for p in pairs]
         _check(len(set(labels)) == len(labels), "figures.keyness", "comparisons with distinct labels", labels)
         object.__setattr__(self, "keyness", pairs)
+        _check(isinstance(self.effects_formula, str) and self.effects_formula.strip().startswith("~"),
+               "figures.effects_formula", "a right-hand side such as '~ genre + year'", self.effects_formula)
+        _check(self.width in ("double", "single"), "figures.width", "one of 'double', 'single'", self.width)
         for name in ("keyness_top", "formulations_top", "network_window", "network_min_count",
                      "network_first_ring", "network_second_ring"):
             _check(getattr(self, name) >= 1, f"figures.{name}", ">= 1", getattr(self, name))

@@ -16,6 +16,7 @@ Columns of `documents` (one row per document):
     version_of : str      doc_id this text is another English version of, or ""
     source : str          where the text comes from
     segmentation : str    {"line", "indent"}: how paragraphs are marked in the file
+    short_title : str     optional display label of figures (manifest column; default: the doc_id)
     n_paragraphs : int    paragraphs kept (all kinds)
     n_tokens : int        word tokens in the analysed paragraphs (kinds body and list)
 
@@ -67,7 +68,7 @@ KINDS = ("heading", "body", "list", "caption", "boilerplate")
 DOCUMENT_COLUMNS = {"doc_id": "object", "file": "object", "sha256": "object", "title": "object",
                     "date": "object", "year": "int64", "genre": "object", "translation": "object",
                     "version_of": "object", "source": "object", "segmentation": "object",
-                    "n_paragraphs": "int64", "n_tokens": "int64"}
+                    "short_title": "object", "n_paragraphs": "int64", "n_tokens": "int64"}
 PARAGRAPH_COLUMNS = {"doc_id": "object", "para_id": "int64", "kind": "object", "part": "object",
                      "section": "object", "section_no": "object", "item_no": "object",
                      "line_start": "int64", "line_end": "int64", "text": "object", "n_tokens": "int64"}

@@ -1,14 +1,19 @@
-"""Result tables -> matplotlib Figures for print, and the table each figure shows.
+"""Result tables -> matplotlib Figures at a journal's print size, and what each figure draws.
 
-Each ``plot_*`` function takes result tables (and an optional ``ax`` where one panel suffices),
-returns the `Figure`, and never saves or shows it. A plotting function refuses a table without
-interval columns: every estimate is drawn with its interval. `make_figures` computes every result
-from a corpus and returns, per figure, the Figure, the exact numbers it shows and what the sidecar
-records; `analysis figures` writes them (PNG, SVG, CSV, JSON).
+Each ``plot_*`` function takes result tables (and the figure's width in inches: `WIDTHS`), returns
+the `Figure`, and never saves or shows it. A plotting function refuses a table without interval
+columns: every estimate is drawn with its interval.
 
-Colours are the Okabe-Ito palette (safe for the common colour-vision deficiencies); each category
-of the lexicon has one colour and marker in every figure (`category_colours`, `category_markers`):
-the four default themes keep theirs, other categories take the free colours in palette order.
+Print rules (checked by the tests): the figure is drawn at its print width (3.5 in single column,
+7.2 in double) with constrained layout, so its saved size is its print size; no text is smaller
+than `MIN_FONT_PT` (7 pt); text stays text in SVG (``svg.fonttype: none``) and PDF (TrueType,
+``pdf.fonttype: 42``); panels carry letters (a, b, ...); documents are labelled by the manifest's
+``short_title`` and categories by their names; every colour means one thing in every figure
+(`analysis.palette`); captions are not drawn: they go to the sidecar and ``captions.md``.
+
+What is drawn is recorded on the figure as it is drawn (read back from the artists: the points,
+interval ends, bar lengths and cells), by the CSV column each number comes from;
+`drawn_values(fig)` returns it, and ``analysis figures --check`` compares it with the CSV.
 """
 from __future__ import annotations
 
@@ -21,76 +26,40 @@ matplotlib.use("Agg", force=False)
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
+from matplotlib.lines import Line2D  # noqa: E402
+from matplotlib.patches import Patch  # noqa: E402
 
 from analysis.errors import SchemaError  # noqa: E402
+from analysis.palette import (  # noqa: E402, F401  (the palette's names are the figures' too)
+    CATEGORY_PALETTE,
+    INK,
+    KEYNESS_SIDES,
+    MARKERS,
+    MISSING,
+    MODEL_STYLE,
+    NETWORK_RINGS,
+    NOT_A_CATEGORY,
+    OKABE_ITO,
+    SEQUENTIAL,
+    THEME_COLOURS,
+    category_colours,
+    category_label,
+    category_markers,
+)
 
-OKABE_ITO = {"orange": "#E69F00", "sky": "#56B4E9", "green": "#009E73", "yellow": "#F0E442",
-             "blue": "#0072B2", "vermillion": "#D55E00", "purple": "#CC79A7", "grey": "#999999",
-             "black": "#000000"}
-THEME_COLOURS = {"security": OKABE_ITO["blue"], "development": OKABE_ITO["green"],
-                 "livelihood": OKABE_ITO["orange"], "supervision": OKABE_ITO["purple"],
-                 "other": OKABE_ITO["grey"], "none": OKABE_ITO["grey"]}
-MARKERS = {"security": "o", "development": "s", "livelihood": "D", "supervision": "^"}
-#: Colours and markers given, in order, to categories without one of their own.
-CATEGORY_PALETTE = tuple(OKABE_ITO[c] for c in ("blue", "green", "orange", "purple", "sky", "vermillion",
-                                                "yellow", "black")) + tuple(matplotlib.colormaps["tab20"].colors)
-CATEGORY_MARKERS = ("o", "s", "D", "^", "v", "P", "X", "*", "h", "p", "<", ">")
-RESIDUAL = ("other", "none")
-
-
-def category_colours(categories) -> dict[str, object]:
-    """Return a colour per category (and grey for "other" and "none").
-
-    A default theme keeps its colour (`THEME_COLOURS`); the other categories take, in order, the
-    colours of `CATEGORY_PALETTE` that no category present uses (cycling after 28).
-
-    Examples
-    --------
-    >>> category_colours(["courts", "security"])["courts"]
-    '#009E73'
-    """
-    categories = [c for c in categories if c not in RESIDUAL]
-    taken = {THEME_COLOURS[c] for c in categories if c in THEME_COLOURS}
-    free = [c for c in CATEGORY_PALETTE if c not in taken]
-    out, k = {}, 0
-    for c in categories:
-        if c in THEME_COLOURS:
-            out[c] = THEME_COLOURS[c]
-        else:
-            out[c] = free[k % len(free)]
-            k += 1
-    return {**out, "other": OKABE_ITO["grey"], "none": OKABE_ITO["grey"]}
-
-
-def category_markers(categories) -> dict[str, str]:
-    """Return a marker per category: a default theme keeps its own (`MARKERS`), the others take
-    the free markers of `CATEGORY_MARKERS` in order (cycling)."""
-    categories = [c for c in categories if c not in RESIDUAL]
-    taken = {MARKERS[c] for c in categories if c in MARKERS}
-    free = [m for m in CATEGORY_MARKERS if m not in taken]
-    out, k = {}, 0
-    for c in categories:
-        if c in MARKERS:
-            out[c] = MARKERS[c]
-        else:
-            out[c] = free[k % len(free)]
-            k += 1
-    return out
-
-
-def _categories(table: pd.DataFrame, column: str = "theme") -> list[str]:
-    """Return the categories of a result table in order of first appearance ("other"/"none" left out)."""
-    return [c for c in dict.fromkeys(map(str, table[column])) if c not in RESIDUAL]
-
-
-def _n_categories(n: int) -> str:
-    words = {1: "one", 2: "two", 3: "three", 4: "four", 5: "five", 6: "six", 7: "seven", 8: "eight", 9: "nine"}
-    return "the theme" if n == 1 else f"the {words.get(n, n)} themes"
-
-STYLE = {"font.size": 9, "axes.titlesize": 10, "axes.labelsize": 9, "xtick.labelsize": 8,
-         "ytick.labelsize": 8, "legend.fontsize": 8, "axes.spines.top": False,
-         "axes.spines.right": False, "figure.dpi": 100, "savefig.dpi": 200, "font.family": "DejaVu Sans",
-         "svg.hashsalt": "analysis", "axes.grid": False}
+#: Print widths in inches (single and double column of most journals).
+WIDTHS = {"single": 3.5, "double": 7.2}
+MIN_FONT_PT = 7.0
+STYLE = {"font.size": 7.5, "axes.titlesize": 8, "axes.labelsize": 7.5, "xtick.labelsize": 7,
+         "ytick.labelsize": 7, "legend.fontsize": 7, "legend.title_fontsize": 7, "figure.titlesize": 8,
+         "axes.spines.top": False, "axes.spines.right": False, "axes.linewidth": 0.6,
+         "xtick.major.width": 0.6, "ytick.major.width": 0.6, "lines.linewidth": 0.9,
+         "figure.dpi": 100, "savefig.dpi": 300, "font.family": "DejaVu Sans", "svg.fonttype": "none",
+         "pdf.fonttype": 42, "svg.hashsalt": "analysis", "axes.grid": False, "hatch.linewidth": 0.5}
+#: Figures drawn only with lines, points and flat fills (PNG at 600 dpi); the rest hold images.
+LINE_ART = {"theme_attention", "translation_robustness", "method_agreement", "topic_diagnostics", "topic_terms",
+            "collocation_network", "effects"}
+DRAWN = "_analysis_drawn"
 
 
 @contextmanager
@@ -98,6 +67,15 @@ def style() -> Iterator[None]:
     """Apply the print style of every figure of this module within a block."""
     with plt.rc_context(STYLE):
         yield
+
+
+def width_inches(width: str | float) -> float:
+    """Return a print width in inches from "single", "double" or a number of inches."""
+    return float(WIDTHS.get(width, width)) if isinstance(width, str) else float(width)
+
+
+def _figure(width, height, nrows=1, ncols=1, **kw):
+    return plt.subplots(nrows, ncols, figsize=(width_inches(width), height), layout="constrained", **kw)
 
 
 def require_intervals(table: pd.DataFrame, *pairs: tuple[str, str], what: str) -> None:
@@ -108,90 +86,172 @@ def require_intervals(table: pd.DataFrame, *pairs: tuple[str, str], what: str) -
                           "every plotted estimate needs its interval")
 
 
-def _errorbar(ax, x, y, low, high, **kw):
+# ----------------------------------------------------------------------------- what is drawn
+
+
+def _record(fig, column: str, values) -> None:
+    """Add numbers drawn from CSV column `column` to the figure's record (NaN = not drawn)."""
+    store = getattr(fig, DRAWN, None)
+    if store is None:
+        store = {}
+        setattr(fig, DRAWN, store)
+    vals = np.asarray(values, dtype=float).ravel()
+    store.setdefault(column, []).extend(float(v) for v in vals[np.isfinite(vals)])
+
+
+def drawn_values(fig) -> dict[str, list[float]]:
+    """Return the numbers a figure draws, by the CSV column each comes from (sorted, rounded to 12
+    significant digits so that the record is stable)."""
+    store = getattr(fig, DRAWN, {}) or {}
+    return {c: sorted(float(f"{v:.12g}") for v in vals) for c, vals in sorted(store.items())}
+
+
+def smallest_text(fig) -> float:
+    """Return the smallest font size (points) of any visible, non-empty text of the figure."""
+    from matplotlib.text import Text
+
+    sizes = [t.get_fontsize() for t in fig.findobj(Text) if t.get_visible() and t.get_text().strip()]
+    return float(min(sizes)) if sizes else float("nan")
+
+
+def _errorbar(ax, x, y, low, high, columns: tuple[str, str, str], horizontal: bool = False, **kw):
+    """Draw points with intervals; record the drawn estimate and interval ends under `columns`."""
     y, low, high = (np.asarray(v, dtype=float) for v in (y, low, high))
-    err = np.vstack([np.clip(y - low, 0, None), np.clip(high - y, 0, None)])
-    return ax.errorbar(x, y, yerr=err, fmt=kw.pop("fmt", "o"), capsize=2, lw=1, ms=4, **kw)
+    err = np.vstack([y - low, high - y])
+    args = dict(xerr=err) if horizontal else dict(yerr=err)
+    pos = (y, x) if horizontal else (x, y)
+    filled = kw.pop("filled", True)
+    colour = kw.get("color", INK)
+    container = ax.errorbar(*pos, fmt=kw.pop("fmt", "o"), capsize=1.5, lw=0.8, ms=3.5, mew=0.8,
+                            mfc=colour if filled else "white", **args, **kw)
+    data_line, _, bar_lines = container.lines
+    if data_line is not None:
+        _record(ax.figure, columns[0], data_line.get_xdata() if horizontal else data_line.get_ydata())
+    for segs in (b.get_segments() for b in bar_lines):
+        axis = 0 if horizontal else 1
+        ends = np.array([[s[0][axis], s[1][axis]] for s in segs if len(s) == 2]).reshape(-1, 2)
+        _record(ax.figure, columns[1], ends.min(axis=1))
+        _record(ax.figure, columns[2], ends.max(axis=1))
+    return container
 
 
-def _doc_order(table: pd.DataFrame, documents: pd.DataFrame | None) -> list[str]:
+def _panel_letters(axes) -> None:
+    for letter, ax in zip("abcdefghijklmnopqrstuvwxyz", axes):
+        ax.set_title(letter, loc="left", fontweight="bold", fontsize=8)
+
+
+def doc_labels(documents: pd.DataFrame | None) -> dict[str, str]:
+    """Return doc_id -> display label: the manifest's ``short_title`` where given, else the doc_id."""
+    if documents is None:
+        return {}
+    if "short_title" not in documents.columns:
+        return {d: d for d in documents["doc_id"]}
+    short = documents["short_title"].fillna("").astype(str).str.strip()
+    return {d: (s or d) for d, s in zip(documents["doc_id"], short)}
+
+
+def _doc_order(table: pd.DataFrame, documents: pd.DataFrame | None, key: str = "doc_id") -> list[str]:
+    present = set(table[key].astype(str))
     if documents is not None:
         order = documents.sort_values(["date", "doc_id"])["doc_id"].tolist()
-        return [d for d in order if d in set(table["doc_id"])]
-    return sorted(table["doc_id"].unique())
+        return [d for d in order if d in present]
+    return sorted(present)
+
+
+def categories_of(table: pd.DataFrame, column: str = "theme", leave_out=("none", "other")) -> list[str]:
+    """Return the categories of a table's `column` in order of first appearance."""
+    return [c for c in dict.fromkeys(table[column].astype(str)) if c not in leave_out]
+
+
+def _category_legend(fig, categories, names, colours, markers, ncol=None, anchor_top=True):
+    handles = [Line2D([], [], color=colours[c], marker=markers[c], ls="none", ms=4, label=category_label(c, names))
+               for c in categories]
+    if fig.get_size_inches()[0] < 5:
+        ncol = min(ncol or len(handles), 2)
+    fig.legend(handles=handles, loc="outside upper center" if anchor_top else "outside lower center",
+               ncol=ncol or len(handles), frameon=False)
 
 
 # ----------------------------------------------------------------------------- themes
 
 
+def _n_categories(n: int) -> str:
+    words = {1: "one", 2: "two", 3: "three", 4: "four", 5: "five", 6: "six", 7: "seven", 8: "eight", 9: "nine"}
+    return "the theme" if n == 1 else f"the {words.get(n, n)} themes"
+
+
 def plot_theme_attention(document_themes: pd.DataFrame, year_themes: pd.DataFrame,
-                         documents: pd.DataFrame | None = None, n_boot: int | str = "?") -> plt.Figure:
-    """Return a 2 x 2 figure: rate per 1,000 tokens and share of each category (theme), by document
-    and by year, each with its 95% bootstrap interval. The year axis is a time axis: a year without
-    documents is a gap, not a neighbour."""
+                         documents: pd.DataFrame | None = None, n_boot: int | None = None,
+                         width: str | float = "double", names: dict | None = None) -> plt.Figure:
+    """Return a 2 x 2 figure: rate per 1,000 tokens (a, b) and share of the categories' matches
+    (c, d), by document (a, c) and by year on a time axis (b, d: a year without documents is a
+    gap), with 95% bootstrap intervals.
+
+    Categories are the tables' ``theme`` values; `names` maps them to display names. `n_boot` is
+    not drawn (captions go to the sidecar); it is accepted for callers that pass it.
+    """
     for t in (document_themes, year_themes):
         require_intervals(t, ("rate_ci_low", "rate_ci_high"), ("share_ci_low", "share_ci_high"),
                           what="plot_theme_attention")
+    categories = categories_of(document_themes)
+    colours, markers = category_colours(categories), category_markers(categories)
+    labels = doc_labels(documents)
     with style():
-        fig, axes = plt.subplots(2, 2, figsize=(10, 6.2), gridspec_kw={"width_ratios": [5, 4]})
+        w = width_inches(width)
+        fig, axes = _figure(w, 4.4 if w > 5 else 5.2, 2, 2, gridspec_kw={"width_ratios": [5, 4]})
         docs = _doc_order(document_themes, documents)
-        years = sorted(year_themes["year"].unique())
-        categories = _categories(document_themes)
-        colours, markers = category_colours(categories), category_markers(categories)
-        width = 0.68 / len(categories)
-        for col, (table, key, labels) in enumerate([(document_themes, "doc_id", docs),
-                                                    (year_themes, "year", years)]):
-            # documents are categories; years are time, so a year without documents is a gap
-            x = np.arange(len(labels)) if col == 0 else np.asarray(labels, dtype=float)
+        years = sorted(year_themes["year"].astype(int).unique())
+        step = 0.8 / max(len(categories), 1)
+        for col, (table, key, units) in enumerate([(document_themes, "doc_id", docs), (year_themes, "year", years)]):
+            x = np.arange(len(units), dtype=float) if col == 0 else np.asarray(units, dtype=float)
+            spread = step if col == 0 else step * 0.6
             for row, (est, lo, hi, ylabel) in enumerate([
                     ("rate_per_1k", "rate_ci_low", "rate_ci_high", "matches per 1,000 tokens"),
                     ("share", "share_ci_low", "share_ci_high", f"share of {_n_categories(len(categories))}")]):
                 ax = axes[row, col]
-                for k, theme in enumerate(categories):
-                    sub = table[table["theme"] == theme].set_index(key).reindex(labels)
-                    _errorbar(ax, x + (k - (len(categories) - 1) / 2) * width, sub[est], sub[lo], sub[hi],
-                              fmt=markers[theme], color=colours[theme], label=theme)
-                ax.set_xticks(x, [str(v) for v in labels], rotation=20 if col == 0 else 0, ha="right" if col == 0 else "center")
-                if col == 1 and len(labels):
-                    ax.set_xlim(min(labels) - 0.6, max(labels) + 0.6)
+                for k, cat in enumerate(categories):
+                    sub = table[table["theme"] == cat].set_index(key).reindex(units)
+                    _errorbar(ax, x + (k - (len(categories) - 1) / 2) * spread, sub[est], sub[lo], sub[hi],
+                              (est, lo, hi), fmt=markers[cat], color=colours[cat])
+                if col == 0:
+                    ax.set_xticks(x, [labels.get(d, d) for d in units], rotation=30, ha="right")
+                else:
+                    ax.set_xticks(x, [str(u) for u in units], rotation=0 if w > 5 else 45)
+                    ax.set_xlim(min(x) - 0.6, max(x) + 0.6)
+                    ax.set_xlabel("year")
                 ax.set_ylabel(ylabel)
                 ax.set_ylim(bottom=0)
-                if row == 0:
-                    ax.set_title("by document" if col == 0 else "by year")
-        handles, labels = axes[0, 0].get_legend_handles_labels()
-        fig.legend(handles, labels, ncol=min(4, len(categories)), loc="upper center", frameon=False)
-        fig.text(0.01, 0.005, "Dictionary model. Points: estimates; bars: 95% bootstrap intervals over paragraphs "
-                 f"(B = {n_boot}). Years pool their documents, leaving out second versions of a text (documents with version_of).", fontsize=7)
-        fig.tight_layout(rect=(0, 0.02, 1, 0.95))
+        axes[0, 0].set_title("by document")
+        axes[0, 1].set_title("by year")
+        _panel_letters([axes[0, 0], axes[0, 1], axes[1, 0], axes[1, 1]])
+        _category_legend(fig, categories, names, colours, markers)
     return fig
 
 
-def plot_translation_robustness(versions: pd.DataFrame, ax=None) -> plt.Figure:
-    """Return a dot plot of each theme's share in the official 2023 report against its Xinhua
-    version, with 95% intervals; a table of `analysis.themes.compare_versions`."""
+def plot_translation_robustness(versions: pd.DataFrame, documents: pd.DataFrame | None = None,
+                                width: str | float = "single", names: dict | None = None, ax=None) -> plt.Figure:
+    """Return a dot plot of each category's share in one document against another English version
+    of it, with 95% intervals; a table of `analysis.themes.compare_versions`."""
     require_intervals(versions, ("share_ci_low", "share_ci_high"), ("other_ci_low", "other_ci_high"),
                       what="plot_translation_robustness")
+    labels = doc_labels(documents)
     with style():
-        fig, ax = (plt.subplots(figsize=(6, 3.4)) if ax is None else (ax.figure, ax))
-        themes = _categories(versions)
-        y = np.arange(len(themes))
-        v = versions.set_index("theme").reindex(themes)
+        fig, ax = (_figure(width, 2.6) if ax is None else (ax.figure, ax))
+        categories = categories_of(versions)
+        y = np.arange(len(categories))
+        v = versions.set_index("theme").reindex(categories)
         version, original = versions["doc_id"].iloc[0], versions["version_of"].iloc[0]
-        ax.errorbar(v["other_share"], y + 0.12, xerr=[v["other_share"] - v["other_ci_low"], v["other_ci_high"] - v["other_share"]],
-                    fmt="o", color=OKABE_ITO["black"], capsize=2, lw=1, ms=4, label=f"{original} (official translation)")
-        ax.errorbar(v["share"], y - 0.12, xerr=[v["share"] - v["share_ci_low"], v["share_ci_high"] - v["share"]],
-                    fmt="s", mfc="white", color=OKABE_ITO["vermillion"], capsize=2, lw=1, ms=4,
-                    label=f"{version} (machine-translated summary)")
-        for yi, (theme, row) in zip(y, v.iterrows()):
-            ax.annotate(f"diff {row['share_difference']:+.3f}", (max(row["share_ci_high"], row["other_ci_high"]) + 0.01, yi),
-                        va="center", fontsize=7)
-        ax.set_yticks(y, themes)
-        ax.set_xlabel(f"share of {_n_categories(len(themes))}' matches (95% bootstrap interval)")
-        ax.set_xlim(0, min(1, float(np.nanmax(v[["share_ci_high", "other_ci_high"]].to_numpy())) + 0.15))
+        _errorbar(ax, y - 0.15, v["other_share"], v["other_ci_low"], v["other_ci_high"],
+                  ("other_share", "other_ci_low", "other_ci_high"), horizontal=True, fmt="o", color=INK,
+                  label=labels.get(original, original))
+        _errorbar(ax, y + 0.15, v["share"], v["share_ci_low"], v["share_ci_high"],
+                  ("share", "share_ci_low", "share_ci_high"), horizontal=True, fmt="s", color=INK, filled=False,
+                  label=labels.get(version, version))
+        ax.set_yticks(y, [category_label(c, names) for c in categories])
+        ax.set_xlabel("share of the categories' matches")
+        ax.set_xlim(0, min(1, float(np.nanmax(v[["share_ci_high", "other_ci_high"]].to_numpy())) + 0.05))
         ax.invert_yaxis()
-        ax.legend(frameon=False, loc="upper center", bbox_to_anchor=(0.5, -0.22), ncol=2, fontsize=7)
-        ax.set_title("Translation robustness: one report, two English versions")
-        fig.tight_layout()
+        ax.legend(frameon=False, loc="outside lower center" if ax is None else "lower right", fontsize=7)
     return fig
 
 
@@ -199,67 +259,80 @@ def plot_translation_robustness(versions: pd.DataFrame, ax=None) -> plt.Figure:
 
 
 def plot_keyness(table: pd.DataFrame, title: str, target: str, reference: str, top: int = 12,
-                 alpha: float = 0.05) -> plt.Figure:
-    """Return a bar chart of the `top` key terms each way: Hardie's log ratio with its confidence
-    interval; filled bars are significant after Benjamini-Hochberg (p_adj < `alpha`), hollow ones
-    are not. `table` is a `analysis.discourse.keyness` table (module `keyterms`), already ranked."""
+                 alpha: float = 0.05, width: str | float = "double") -> plt.Figure:
+    """Return a bar chart of key terms: Hardie's log ratio with its 95% confidence interval.
+
+    A bar is filled when its drawn interval excludes 0 (the test the interval shows) and hollow
+    when it does not; an asterisk after the term marks G2 significance after Benjamini-Hochberg
+    (``p_adj < alpha``), a different test, drawn separately and named in the legend. Vermillion
+    bars are key for the target, sky-blue ones for the reference. `table` is an
+    `analysis.discourse.keyness` table (module `keyterms`), ranked (top first).
+    """
     require_intervals(table, ("log_ratio_ci_low", "log_ratio_ci_high"), what="plot_keyness")
     with style():
-        fig, ax = plt.subplots(figsize=(7, 0.28 * 2 * top + 1.4))
         rows = table.iloc[::-1]
+        fig, ax = _figure(width, 0.16 * len(rows) + 1.0)
         y = np.arange(len(rows))
-        colours = [OKABE_ITO["vermillion"] if lr > 0 else OKABE_ITO["blue"] for lr in rows["log_ratio"]]
-        significant = (rows["p_adj"] < alpha).to_numpy()
-        ax.barh(y, rows["log_ratio"], color=[c if s else "white" for c, s in zip(colours, significant)],
-                edgecolor=colours, height=0.7, lw=1)
-        ax.errorbar(rows["log_ratio"], y, xerr=[rows["log_ratio"] - rows["log_ratio_ci_low"],
-                                                 rows["log_ratio_ci_high"] - rows["log_ratio"]],
-                    fmt="none", ecolor=OKABE_ITO["black"], capsize=2, lw=0.8)
-        ax.set_yticks(y, [f"{t}  ({a}/{b})" for t, a, b in zip(rows["term"], rows["freq_target"], rows["freq_reference"])])
-        ax.axvline(0, color=OKABE_ITO["black"], lw=0.6)
-        ax.set_xlabel(f"log ratio (log2 of per-token frequency, {target} / {reference}), 95% CI")
-        ax.set_title(title)
-        n_t, n_r = int(table["n_target"].iloc[0]), int(table["n_reference"].iloc[0])
-        fig.text(0.01, 0.005, f"Vermillion: key for {target}; blue: key for {reference}; ranked by G2 within each side. "
-                 f"Filled: p_adj < {alpha} (Benjamini-Hochberg); hollow: not significant.\n"
-                 f"Counts target/reference in brackets; n = {n_t:,} / {n_r:,} tokens.",
-                 fontsize=6.5)
-        fig.tight_layout(rect=(0, 0.045, 1, 1))
+        colours = [KEYNESS_SIDES["target"] if lr > 0 else KEYNESS_SIDES["reference"] for lr in rows["log_ratio"]]
+        excludes = ((rows["log_ratio_ci_low"] > 0) | (rows["log_ratio_ci_high"] < 0)).to_numpy()
+        bars = ax.barh(y, rows["log_ratio"], color=[c if s else "white" for c, s in zip(colours, excludes)],
+                       edgecolor=colours, height=0.7, lw=0.8)
+        _record(fig, "log_ratio", [b.get_width() for b in bars])
+        _errorbar(ax, y, rows["log_ratio"], rows["log_ratio_ci_low"], rows["log_ratio_ci_high"],
+                  ("log_ratio", "log_ratio_ci_low", "log_ratio_ci_high"), horizontal=True, fmt="none", color=INK)
+        starred = (rows["p_adj"] < alpha).to_numpy()
+        ax.set_yticks(y, [f"{t}{' *' if s else ''}  ({a}/{b})" for t, s, a, b in
+                          zip(rows["term"], starred, rows["freq_target"], rows["freq_reference"])])
+        ax.axvline(0, color=INK, lw=0.6)
+        narrow = width_inches(width) < 5
+        ax.set_xlabel(_wrap(f"log ratio (log2 of relative frequency, {target} / {reference})", 28 if narrow else 100))
+        fig.suptitle(_wrap(title, 55 if narrow else 110))
+        handles = [Patch(facecolor=KEYNESS_SIDES["target"], edgecolor=KEYNESS_SIDES["target"], label=f"key for {target}"),
+                   Patch(facecolor=KEYNESS_SIDES["reference"], edgecolor=KEYNESS_SIDES["reference"],
+                         label=f"key for {reference}"),
+                   Patch(facecolor="white", edgecolor=INK, label="hollow: 95% CI includes 0"),
+                   Line2D([], [], ls="none", marker="$*$", color=INK, label=f"*: G2 p_adj < {alpha} (BH)")]
+        fig.legend(handles=handles, loc="outside lower center", ncol=1 if narrow else 2, frameon=False)
     return fig
 
 
-def plot_formulations(counts: pd.DataFrame, documents: pd.DataFrame | None = None, top: int = 25) -> plt.Figure:
-    """Return a heatmap of official formulations (rows) by document (columns): rate per 10,000
-    tokens, each cell annotated with its count; the CSV carries exact Poisson 95% intervals."""
+def plot_formulations(counts: pd.DataFrame, documents: pd.DataFrame | None = None, top: int = 25,
+                      width: str | float = "double") -> plt.Figure:
+    """Return a heatmap of official formulations (rows, by canonical English form) by document
+    (columns): rate per 10,000 tokens, each cell annotated with its count; the CSV carries exact
+    Poisson 95% intervals."""
     require_intervals(counts, ("rate_ci_low", "rate_ci_high"), what="plot_formulations")
     docs = _doc_order(counts, documents)
+    labels = doc_labels(documents)
     wide = counts.pivot_table(index="formulation_id", columns="doc_id", values="rate_per_10k", aggfunc="sum").reindex(columns=docs)
     n = counts.pivot_table(index="formulation_id", columns="doc_id", values="count", aggfunc="sum").reindex(columns=docs)
-    order = n.sum(axis=1).sort_values(ascending=False).index[:top]
+    order = n.sum(axis=1).sort_values(ascending=False, kind="stable").index[:top]
     wide, n = wide.loc[order], n.loc[order]
+    names = (counts.drop_duplicates("formulation_id").set_index("formulation_id")["canonical"]
+             if "canonical" in counts.columns else pd.Series(dtype=object))
     with style():
-        fig, ax = plt.subplots(figsize=(7.5, 0.26 * len(order) + 1.8))
-        im = ax.imshow(wide.to_numpy(dtype=float), aspect="auto", cmap="viridis")
+        fig, ax = _figure(width, (0.15 if width_inches(width) > 5 else 0.27) * len(order) + 1.5)
+        values = wide.to_numpy(dtype=float)
+        im = ax.imshow(values, aspect="auto", cmap=SEQUENTIAL)
+        _record(fig, "rate_per_10k", im.get_array())
+        vmax = np.nanmax(values) if np.isfinite(values).any() else 1
         for (i, j), value in np.ndenumerate(n.to_numpy()):
             if value:
-                shade = wide.to_numpy(dtype=float)[i, j] > np.nanmax(wide.to_numpy(dtype=float)) * 0.6
-                ax.text(j, i, int(value), ha="center", va="center", fontsize=6.5, color="black" if shade else "white")
-        years = (documents.set_index("doc_id")["year"] if documents is not None else pd.Series(dtype=int))
-        ax.set_xticks(range(len(docs)), [f"{d}\n({years.get(d, '')})" for d in docs], rotation=0, fontsize=7)
-        ax.set_yticks(range(len(order)), order, fontsize=7)
-        fig.colorbar(im, ax=ax, label="rate per 10,000 tokens", shrink=0.8)
-        ax.set_title("Official formulations (tifa) across documents")
-        fig.text(0.01, 0.005, "Cells: count of matches of any English variant; colour: rate per 10,000 tokens. "
-                 "Exact Poisson 95% intervals in the CSV.", fontsize=6.5)
-        fig.tight_layout(rect=(0, 0.03, 1, 1))
+                ax.text(j, i, int(value), ha="center", va="center", fontsize=7,
+                        color="black" if values[i, j] > vmax * 0.6 else "white")
+        ax.set_xticks(range(len(docs)), [labels.get(d, d) for d in docs], rotation=20, ha="right")
+        wrap = 60 if width_inches(width) > 5 else 26
+        ax.set_yticks(range(len(order)), [_wrap(str(names.get(f, f)), wrap) for f in order])
+        ax.spines[:].set_visible(False)
+        fig.colorbar(im, ax=ax, label="rate per 10,000 tokens", shrink=0.6)
     return fig
 
 
-def plot_collocation_network(edges: pd.DataFrame, node: str, seed: int) -> plt.Figure:
+def plot_collocation_network(edges: pd.DataFrame, node: str, seed: int, width: str | float = "double") -> plt.Figure:
     """Return a network of the collocates of `node` (first ring) and their own strongest collocates
-    (second ring); edge width grows with G2, solid edges are significant (p < 0.05, G2 > 3.84).
-    `edges` has columns source, target, count, g2, pmi, p. The layout is networkx's spring layout
-    with the given seed."""
+    (second ring); edge width grows with G2, solid edges are significant (p < 0.05), dashed are not.
+    `edges` has columns source, target, count, g2, pmi, p. Layout: networkx's spring layout with
+    the given seed."""
     import networkx as nx
 
     if "p" not in edges.columns:
@@ -268,150 +341,233 @@ def plot_collocation_network(edges: pd.DataFrame, node: str, seed: int) -> plt.F
     for e in edges.itertuples():
         graph.add_edge(e.source, e.target, weight=float(e.g2), significant=bool(e.p < 0.05))
     with style():
-        fig, ax = plt.subplots(figsize=(7.5, 6))
-        pos = nx.spring_layout(graph, seed=seed, weight="weight", k=0.9)
+        w = width_inches(width)
+        fig, ax = _figure(w, max(w * 0.7, 3.8))
+        pos = nx.spring_layout(graph, seed=seed, weight=None, k=1.6 / np.sqrt(max(len(graph), 1)), iterations=200)
         first = set(edges.loc[edges["source"] == node, "target"])
-        colours = [OKABE_ITO["vermillion"] if v == node else OKABE_ITO["sky"] if v in first else OKABE_ITO["yellow"]
-                   for v in graph.nodes]
+        ring = {v: "node" if v == node else "first" if v in first else "second" for v in graph.nodes}
         g2 = np.array([graph.edges[e]["weight"] for e in graph.edges])
-        widths = 0.5 + 3.5 * (g2 / g2.max() if len(g2) and g2.max() > 0 else g2)
+        _record(fig, "g2", g2)
+        widths = 0.4 + 2.6 * (g2 / g2.max() if len(g2) and g2.max() > 0 else g2)
         styles = ["solid" if graph.edges[e]["significant"] else "dashed" for e in graph.edges]
         nx.draw_networkx_edges(graph, pos, ax=ax, width=widths, style=styles, edge_color=OKABE_ITO["grey"])
-        nx.draw_networkx_nodes(graph, pos, ax=ax, node_color=colours, node_size=[500 if v == node else 160 for v in graph.nodes],
-                               edgecolors=OKABE_ITO["black"], linewidths=0.5)
-        nx.draw_networkx_labels(graph, pos, ax=ax, font_size=7)
+        nx.draw_networkx_nodes(graph, pos, ax=ax, node_color=[NETWORK_RINGS[ring[v]] for v in graph.nodes],
+                               node_size=[160 if v == node else 40 for v in graph.nodes], edgecolors=INK, linewidths=0.5)
+        xs = np.array([p[0] for p in pos.values()])
+        for v, (px, py) in pos.items():
+            ax.annotate(v.replace("_", " "), (px, py), xytext=(0, 5 if v != node else 8), textcoords="offset points",
+                        ha="center", va="bottom", fontsize=7, fontweight="bold" if v == node else "normal",
+                        bbox={"boxstyle": "round,pad=0.1", "fc": "white", "ec": "none", "alpha": 0.8})
+        ax.set_xlim(xs.min() - 0.15, xs.max() + 0.15)
         ax.set_axis_off()
-        ax.set_title(f"Collocation network around '{node}'")
-        fig.text(0.01, 0.005, "Red: node; blue: its collocates; yellow: collocates of those. Edge width: G2 "
-                 "(log-likelihood); dashed: p >= 0.05. Window and minimum count in the sidecar.", fontsize=6.5)
-        fig.tight_layout(rect=(0, 0.03, 1, 1))
+        handles = [Line2D([], [], ls="none", marker="o", mfc=NETWORK_RINGS[r], mec=INK, ms=5, label=lab)
+                   for r, lab in (("node", f"'{node}'"), ("first", "its collocates"), ("second", "their collocates"))]
+        handles += [Line2D([], [], color=OKABE_ITO["grey"], lw=1.5, label="p < 0.05 (width: G2)"),
+                    Line2D([], [], color=OKABE_ITO["grey"], lw=1.5, ls="--", label="p >= 0.05")]
+        fig.legend(handles=handles, loc="outside lower center", ncol=3, frameon=False)
     return fig
 
 
 # ----------------------------------------------------------------------------- topics
 
-MODEL_STYLE = {"dictionary": (OKABE_ITO["black"], "o"), "gensim": (OKABE_ITO["blue"], "s"),
-               "sklearn": (OKABE_ITO["orange"], "D"), "seeded": (OKABE_ITO["vermillion"], "^"),
-               "tomotopy": (OKABE_ITO["green"], "v")}
-
 
 def plot_method_agreement(theme_shares: pd.DataFrame, agreement: pd.DataFrame,
-                          documents: pd.DataFrame | None = None) -> plt.Figure:
-    """Return one panel per document: each theme's share from the dictionary model and from each
-    topic model, with intervals (paragraph bootstrap; seed range for topic models); the legend gives
-    each model's Cohen's kappa against the dictionary labels."""
+                          documents: pd.DataFrame | None = None, width: str | float = "double",
+                          names: dict | None = None) -> plt.Figure:
+    """Return one panel per document: each category's share from the dictionary model and from
+    each topic model, with intervals (paragraph bootstrap); the legend gives each model's Cohen's
+    kappa against the dictionary labels. A category no topic of a model maps to (``mapped`` False,
+    share NaN) is drawn as a grey cross on the axis and named "not mapped", never as a zero."""
     require_intervals(theme_shares, ("share_ci_low", "share_ci_high"), what="plot_method_agreement")
-    categories = _categories(theme_shares)
-    shares = theme_shares[(theme_shares["level"] == "document") & theme_shares["theme"].isin(categories)]
-    docs = [d for d in _doc_order(shares.rename(columns={"unit": "doc_id"}), documents)]
-    models = [m for m in MODEL_STYLE if m in set(shares["model"])]
+    shares = theme_shares[(theme_shares["level"] == "document")]
+    categories = categories_of(shares)
+    shares = shares[shares["theme"].isin(categories)]
+    docs = _doc_order(shares, documents, key="unit")
+    labels = doc_labels(documents)
+    models = [m for m in MODEL_STYLE if m in set(shares["model"])] + sorted(set(shares["model"]) - set(MODEL_STYLE))
     kappa = agreement[(agreement["level"] == "all") & (agreement["theme"] == "all")].set_index("model")["kappa"]
     with style():
-        fig, axes = plt.subplots(1, len(docs), figsize=(2.2 * len(docs) + 1, 3.6), sharey=True, squeeze=False)
+        fig, axes = _figure(width, 2.6, 1, len(docs), sharey=True, squeeze=False)
+        unmapped = False
         for ax, doc in zip(axes[0], docs):
             sub = shares[shares["unit"] == doc]
             for j, model in enumerate(models):
                 m = sub[sub["model"] == model].set_index("theme").reindex(categories)
-                colour, marker = MODEL_STYLE[model]
-                label = model if model == "dictionary" else f"{model} (kappa {kappa.get(model, np.nan):.2f})"
-                _errorbar(ax, np.arange(len(categories)) + (j - (len(models) - 1) / 2) * 0.14, m["share"],
-                          m["share_ci_low"], m["share_ci_high"], fmt=marker, color=colour, label=label)
-            ax.set_xticks(range(len(categories)), [t if len(t) <= 6 else t[:5] + "." for t in categories],
-                          rotation=30)
-            ax.set_title(doc, fontsize=8)
-        axes[0, 0].set_ylabel("share of the document (token-weighted)")
-        handles, labels = axes[0, 0].get_legend_handles_labels()
-        fig.legend(handles, labels, loc="upper center", ncol=len(models), frameon=False)
-        fig.text(0.01, 0.005, "Dictionary: share of paragraphs labelled with the theme, 95% bootstrap interval. Topic models: "
-                 "mapped topic mass, mean over seeds, 95% paragraph-bootstrap interval. Kappa: paragraph labels vs dictionary.",
-                 fontsize=6.5)
-        fig.tight_layout(rect=(0, 0.04, 1, 0.9))
+                colour, marker, filled = MODEL_STYLE.get(model, (INK, "x", True))
+                x = np.arange(len(categories)) + (j - (len(models) - 1) / 2) * 0.16
+                _errorbar(ax, x, m["share"], m["share_ci_low"], m["share_ci_high"], ("share", "share_ci_low", "share_ci_high"),
+                          fmt=marker, color=colour, filled=filled)
+                gap = m["share"].isna().to_numpy()
+                if gap.any():
+                    unmapped = True
+                    ax.plot(x[gap], np.zeros(gap.sum()), ls="none", marker="x", color=NOT_A_CATEGORY, ms=4, clip_on=False)
+            ax.set_xticks(range(len(categories)), [category_label(c, names) for c in categories], rotation=60, ha="right")
+            ax.set_title(labels.get(doc, doc), fontsize=7)
+            ax.set_ylim(bottom=0)
+        axes[0, 0].set_ylabel("share of the document's mass\n(token-weighted)")
+        handles = []
+        for model in models:
+            colour, marker, filled = MODEL_STYLE.get(model, (INK, "x", True))
+            k = kappa.get(model, np.nan)
+            label = model if model == "dictionary" or not np.isfinite(k) else f"{model} (kappa {k:.2f})"
+            handles.append(Line2D([], [], color=colour, marker=marker, mfc=colour if filled else "white", ls="none",
+                                  ms=4, label=label))
+        if unmapped:
+            handles.append(Line2D([], [], color=NOT_A_CATEGORY, marker="x", ls="none", ms=4, label="not mapped (no topic)"))
+        fig.legend(handles=handles, loc="outside upper center", ncol=min(len(handles), 3), frameon=False)
     return fig
 
 
-def plot_topic_diagnostics(selection: pd.DataFrame, stability: pd.DataFrame) -> plt.Figure:
+def plot_topic_diagnostics(selection: pd.DataFrame, stability: pd.DataFrame, width: str | float = "double") -> plt.Figure:
     """Return coherence (c_v, c_npmi, u_mass) and held-out perplexity against K (mean over seeds,
     bars from the lowest to the highest seed), and each topic's stability across seeds; `stability`
     holds one K per model (the K the other figures use)."""
     with style():
-        fig, axes = plt.subplots(2, 3, figsize=(10, 6))
-        panels = [("c_v", "coherence c_v (higher is better)"), ("c_npmi", "coherence c_npmi (higher is better)"),
-                  ("u_mass", "coherence u_mass (higher is better)"),
-                  ("perplexity", "held-out perplexity per word (lower is better)")]
-        for ax, (measure, label) in zip(axes.flat, panels):
-            for model in [m for m in MODEL_STYLE if m in set(selection["model"])]:
+        fig = plt.figure(figsize=(width_inches(width), 4.6), layout="constrained")
+        grid = fig.add_gridspec(2, 4)
+        panels = [("c_v", "coherence c_v"), ("c_npmi", "coherence c_npmi"), ("u_mass", "coherence u_mass"),
+                  ("perplexity", "held-out perplexity per word")]
+        axes = [fig.add_subplot(grid[0, i]) for i in range(4)]
+        models = [m for m in MODEL_STYLE if m in set(selection["model"])]
+        for ax, (measure, label) in zip(axes, panels):
+            for model in models:
                 g = selection[selection["model"] == model].groupby("k")[measure].agg(["mean", "min", "max"])
-                colour, marker = MODEL_STYLE[model]
-                _errorbar(ax, g.index, g["mean"], g["min"], g["max"], fmt=marker + "-", color=colour, label=model)
-            ax.set_xlabel("number of topics K")
-            ax.set_ylabel(label, fontsize=7.5)
-        axes[0, 0].legend(frameon=False)
-        ax = fig.add_subplot(2, 3, (5, 6))
-        axes[1, 1].remove()
-        axes[1, 2].remove()
-        models = [m for m in MODEL_STYLE if m in set(stability["model"])]
-        offset = 0
-        ticks, labels = [], []
-        for model in models:
+                colour, marker, filled = MODEL_STYLE[model]
+                _errorbar(ax, g.index.to_numpy(dtype=float), g["mean"], g["min"], g["max"], (measure, measure, measure),
+                          fmt=marker + "-", color=colour, filled=filled)
+            ax.set_xlabel("topics K")
+            ax.set_ylabel(label + ("\n(lower is better)" if measure == "perplexity" else "\n(higher is better)"))
+        ax = fig.add_subplot(grid[1, :])
+        offset, ticks, tick_labels = 0, [], []
+        for model in [m for m in MODEL_STYLE if m in set(stability["model"])]:
             sub = stability[stability["model"] == model].sort_values("similarity", ascending=False)
             x = offset + np.arange(len(sub))
-            colour, _ = MODEL_STYLE[model]
-            ax.bar(x, sub["similarity"], color=[colour if s else "white" for s in sub["stable"]], edgecolor=colour)
-            ax.vlines(x, sub["similarity_min"], sub["similarity"], color=OKABE_ITO["black"], lw=0.8)
+            bars = ax.bar(x, sub["similarity"], color=["#555555" if s else "white" for s in sub["stable"]],
+                          edgecolor=INK, lw=0.6)
+            _record(fig, "similarity", [b.get_height() for b in bars])
+            ax.vlines(x, sub["similarity_min"], sub["similarity"], color=INK, lw=0.8)
+            _record(fig, "similarity_min", sub["similarity_min"])
             ticks.append(offset + (len(sub) - 1) / 2)
-            labels.append(f"{model} (K={int(sub['k'].iloc[0])})")
+            tick_labels.append(f"{model} (K = {int(sub['k'].iloc[0])})")
             offset += len(sub) + 1
-        ax.set_xticks(ticks, labels)
-        ax.set_ylabel("similarity to matched topics\nof other seeds (1 - JS distance)", fontsize=7.5)
+        ax.set_xticks(ticks, tick_labels)
+        ax.set_ylabel("similarity to the matched\ntopic of other seeds")
         ax.set_ylim(0, 1)
-        ax.set_title("Stability per topic: mean over seed pairs (line down to the minimum); hollow = unstable", fontsize=8)
-        fig.tight_layout()
+        _panel_letters(axes + [ax])
+        handles = [Line2D([], [], color=MODEL_STYLE[m][0], marker=MODEL_STYLE[m][1], ls="-",
+                          mfc=MODEL_STYLE[m][0] if MODEL_STYLE[m][2] else "white", ms=4, label=m) for m in models]
+        handles += [Patch(facecolor="#555555", edgecolor=INK, label="stable topic"),
+                    Patch(facecolor="white", edgecolor=INK, label="unstable topic"),
+                    Line2D([], [], color=INK, lw=0.8, label="down to the least similar seed pair")]
+        fig.legend(handles=handles, loc="outside upper center", ncol=4, frameon=False)
     return fig
 
 
-def plot_topic_terms(topic_terms: pd.DataFrame, topic_themes: pd.DataFrame, n_terms: int = 8) -> plt.Figure:
+def plot_topic_terms(topic_terms: pd.DataFrame, topic_themes: pd.DataFrame, n_terms: int = 8,
+                     width: str | float = "double", names: dict | None = None) -> plt.Figure:
     """Return small multiples of the top terms (by p(term | topic)) of one fit, each topic titled
-    with the theme it maps to and the mapping's lift."""
+    with the category it maps to and the mapping's lift, its bars in the category's colour."""
     k = int(topic_terms["topic"].max()) + 1
-    cols = 4
+    w = width_inches(width)
+    cols = 4 if w > 5 else 2
     rows = int(np.ceil(k / cols))
     themes = topic_themes.set_index("topic")
-    colours = category_colours([c[len("mass_"):] for c in topic_themes.columns if str(c).startswith("mass_")]
-                               or _categories(topic_themes))
+    colours = category_colours(list(dict.fromkeys(themes["theme"].astype(str))))
     with style():
-        fig, axes = plt.subplots(rows, cols, figsize=(10, 1.9 * rows + 0.6), squeeze=False)
+        fig, axes = _figure(w, 1.45 * rows + 0.2, rows, cols, squeeze=False)
         for topic, ax in zip(range(k), axes.flat):
             sub = topic_terms[topic_terms["topic"] == topic].sort_values("rank").head(n_terms).iloc[::-1]
-            theme = themes.loc[topic, "theme"]
-            ax.barh(sub["term"], sub["weight"], color=colours.get(theme, OKABE_ITO["grey"]))
-            seeded = " (seeded)" if bool(themes.loc[topic, "seeded"]) else ""
-            ax.set_title(f"topic {topic}: {theme}{seeded}, lift {themes.loc[topic, 'lift']:.1f}", fontsize=7.5)
-            ax.tick_params(labelsize=6.5)
-            ax.set_xlabel("p(term | topic)", fontsize=6.5)
+            theme = str(themes.loc[topic, "theme"])
+            bars = ax.barh([t.replace("_", " ") for t in sub["term"]], sub["weight"], color=colours.get(theme, NOT_A_CATEGORY))
+            _record(fig, "weight", [b.get_width() for b in bars])
+            seeded = "seeded, " if bool(themes.loc[topic, "seeded"]) else ""
+            ax.set_title(f"{topic}: {category_label(theme, names)}\n{seeded}lift {themes.loc[topic, 'lift']:.1f}", fontsize=7)
+            ax.set_xlabel("p(term | topic)")
         for ax in list(axes.flat)[k:]:
             ax.remove()
-        fig.tight_layout()
     return fig
 
 
-def plot_document_topics(table: pd.DataFrame, documents: pd.DataFrame | None = None) -> plt.Figure:
-    """Return a heatmap of mean topic shares per document (mean over seeds), annotated with the
-    lowest and highest seed's value; `table` has doc_id, topic, label, share, seed_min, seed_max."""
+def plot_document_topics(table: pd.DataFrame, documents: pd.DataFrame | None = None,
+                         width: str | float = "double") -> plt.Figure:
+    """Return a heatmap of mean topic shares per document (mean over seeds, after matching the
+    topics of every seed to the first seed's), annotated with the lowest and highest seed's value;
+    `table` has doc_id, topic, label, share, seed_min, seed_max. A missing cell is hatched."""
     require_intervals(table, ("seed_min", "seed_max"), what="plot_document_topics")
     docs = _doc_order(table, documents)
-    wide = table.pivot_table(index="doc_id", columns="label", values="share").reindex(docs)
+    labels = doc_labels(documents)
+    wide = table.pivot_table(index="doc_id", columns="label", values="share", dropna=False).reindex(docs)
     lo = table.pivot_table(index="doc_id", columns="label", values="seed_min").reindex(index=docs, columns=wide.columns)
     hi = table.pivot_table(index="doc_id", columns="label", values="seed_max").reindex(index=docs, columns=wide.columns)
     with style():
-        fig, ax = plt.subplots(figsize=(1.0 * len(wide.columns) + 2.5, 0.55 * len(docs) + 2.2))
-        im = ax.imshow(wide.to_numpy(dtype=float), aspect="auto", cmap="viridis", vmin=0)
-        vmax = np.nanmax(wide.to_numpy(dtype=float))
-        for (i, j), v in np.ndenumerate(wide.to_numpy(dtype=float)):
-            ax.text(j, i, f"{v:.2f}\n[{lo.iat[i, j]:.2f}-{hi.iat[i, j]:.2f}]", ha="center", va="center", fontsize=5.5,
-                    color="black" if v > 0.6 * vmax else "white")
-        ax.set_xticks(range(len(wide.columns)), wide.columns, rotation=35, ha="right", fontsize=7)
-        ax.set_yticks(range(len(docs)), docs, fontsize=7)
-        fig.colorbar(im, ax=ax, label="mean topic share of the document's paragraphs")
-        ax.set_title("Documents by topic (seeded LDA; mean over seeds, [lowest-highest seed])", fontsize=8)
-        fig.tight_layout()
+        fig, ax = _figure(width, 0.42 * len(docs) + 1.7)
+        values = wide.to_numpy(dtype=float)
+        ax.add_patch(plt.Rectangle((-0.5, -0.5), values.shape[1], values.shape[0], zorder=0, **MISSING))
+        im = ax.imshow(np.ma.masked_invalid(values), aspect="auto", cmap=SEQUENTIAL, vmin=0, zorder=1)
+        _record(fig, "share", np.ma.filled(im.get_array().astype(float), np.nan))
+        vmax = np.nanmax(values)
+        for (i, j), v in np.ndenumerate(values):
+            if np.isfinite(v):
+                ax.text(j, i, f"{v:.2f}\n{lo.iat[i, j]:.2f}-{hi.iat[i, j]:.2f}", ha="center", va="center", fontsize=7,
+                        color="black" if v > 0.6 * vmax else "white", zorder=2)
+        ax.set_xticks(range(len(wide.columns)), wide.columns, rotation=30, ha="right")
+        ax.set_yticks(range(len(docs)), [labels.get(d, d) for d in docs])
+        ax.spines[:].set_visible(False)
+        fig.colorbar(im, ax=ax, label="mean topic share of the\ndocument's paragraphs", shrink=0.8)
     return fig
+
+
+# ----------------------------------------------------------------------------- effects
+
+
+def plot_effects(means: pd.DataFrame, effects: pd.DataFrame, width: str | float = "double",
+                 names: dict | None = None) -> plt.Figure:
+    """Return one panel per covariate: the fitted marginal mean of each category at each level
+    with its interval (`analysis.effects` tables), a year axis as time. Where the effects are not
+    estimable the panel says why in words and draws no number."""
+    require_intervals(means, ("ci_low", "ci_high"), what="plot_effects")
+    covariates = list(dict.fromkeys(means["covariate"]))
+    categories = list(dict.fromkeys(means["category"].astype(str)))
+    colours, markers = category_colours(categories), category_markers(categories)
+    unit = str(means["unit"].iloc[0]) if len(means) else ""
+    with style():
+        w = width_inches(width)
+        fig, axes = _figure(w, 2.6 if w > 5 else 2.4 * len(covariates), 1 if w > 5 else len(covariates),
+                            len(covariates) if w > 5 else 1, squeeze=False)
+        axes = list(axes.flat)
+        for ax, covariate in zip(axes, covariates):
+            sub = means[means["covariate"] == covariate]
+            levels = list(dict.fromkeys(sub["level"]))
+            numeric = all(lv.lstrip("-").replace(".", "", 1).isdigit() for lv in levels)
+            x = np.asarray([float(lv) for lv in levels]) if numeric else np.arange(len(levels), dtype=float)
+            spread = (0.6 if numeric else 0.8) / max(len(categories), 1)
+            if sub["estimate"].isna().all():
+                note = str(sub["warning"].iloc[0]) or "not estimated"
+                head, _, detail = note.partition(";")
+                ax.text(0.5, 0.55, _wrap(head[:1].upper() + head[1:] + ".", 40), transform=ax.transAxes, ha="center",
+                        va="center", fontsize=8, fontweight="bold")
+                ax.text(0.5, 0.3, _wrap(detail.strip(), 60), transform=ax.transAxes, ha="center", va="center", fontsize=7)
+                ax.set_yticks([])
+                ax.spines["left"].set_visible(False)
+            else:
+                for k, cat in enumerate(categories):
+                    c = sub[sub["category"].astype(str) == cat].set_index("level").reindex(levels)
+                    _errorbar(ax, x + (k - (len(categories) - 1) / 2) * spread, c["estimate"], c["ci_low"], c["ci_high"],
+                              ("estimate", "ci_low", "ci_high"), fmt=markers[cat], color=colours[cat])
+                ax.set_ylabel(f"fitted matches {unit}" if unit.startswith("per") else f"fitted mean topic {unit}")
+                ax.set_ylim(bottom=0)
+                warning = str(sub["warning"].iloc[0])
+                if warning:
+                    ax.set_title(_wrap(warning, 50), fontsize=7, loc="right")
+            ax.set_xlim(x.min() - (0.6 if numeric else 0.5), x.max() + (0.6 if numeric else 0.5))
+            ax.set_xticks(x, levels, rotation=0 if numeric else 30, ha="center" if numeric else "right")
+            ax.set_xlabel(covariate)
+        _panel_letters(axes)
+        _category_legend(fig, categories, names, colours, markers, ncol=min(len(categories), 4))
+    return fig
+
+
+def _wrap(text: str, width: int) -> str:
+    import textwrap
+
+    return "\n".join(textwrap.wrap(text, width))

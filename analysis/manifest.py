@@ -21,7 +21,7 @@ from analysis.errors import CorpusError, CorpusWarning
 
 MANIFEST_COLUMNS = ("doc_id", "file", "sha256", "title", "date", "year", "genre", "translation",
                     "version_of", "source")
-OPTIONAL_MANIFEST_COLUMNS = {"segmentation": "line"}
+OPTIONAL_MANIFEST_COLUMNS = {"segmentation": "line", "short_title": ""}
 #: Default vocabulary of ``translation`` (`CorpusConfig.translations` sets the one in force).
 TRANSLATIONS = CorpusConfig().translations
 SEGMENTATIONS = ("line", "indent", "blank")
@@ -88,6 +88,7 @@ def read_manifest(path: str | Path | None = None, config: CorpusConfig | None = 
         rec = {k: v.strip() for k, v in zip(header, row)}
         for k, default in OPTIONAL_MANIFEST_COLUMNS.items():
             rec[k] = rec.get(k) or default
+        rec["short_title"] = rec["short_title"] or rec["doc_id"]     # the figures' label of the document
         where = f"{path}:{line_no}"
         for k in ("doc_id", "file", "title", "date", "year", "genre", "translation"):
             if not rec[k]:

@@ -9,14 +9,17 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 import matplotlib.pyplot as plt
+import numpy as np
 import pandas as pd
 
 import re
 
 from analysis.config import FIGURE_NAMES, keyness_pair, figure_names
 from analysis.figures import (
+    drawn_values,
     plot_collocation_network,
     plot_document_topics,
+    plot_effects,
     plot_formulations,
     plot_keyness,
     plot_method_agreement,
@@ -29,12 +32,91 @@ from analysis.figures import (
 
 @dataclass
 class FigureOutput:
-    """One figure, the numbers it shows, and what its sidecar records besides the run facts."""
+    """One figure, the numbers it shows, and what its sidecar records besides the run facts.
+
+    ``caption`` is the figure's caption (for the sidecar and ``captions.md``; never drawn);
+    ``drawn`` the numbers the figure draws by CSV column (`analysis.figures.drawn_values`), taken
+    from the figure when the output is made.
+    """
 
     name: str
     figure: plt.Figure
     table: pd.DataFrame
     facts: dict = field(default_factory=dict)
+    caption: str = ""
+    drawn: dict = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        if not self.drawn:
+            self.drawn = drawn_values(self.figure)
+
+
+def _mapped_shares(shares: pd.DataFrame, topic_themes: pd.DataFrame) -> pd.DataFrame:
+    """Return document-level shares with ``seeds_mapped`` (fits of the model in which some topic
+    maps to the category) and ``mapped``; share and interval are NaN where no fit maps a topic to
+    the category, so that "not mapped" is not drawn as a measured zero."""
+    table = shares[shares["level"] == "document"].reset_index(drop=True).copy()
+    per_model = (topic_themes.groupby(["model", "k", "theme"])["seed"].nunique().rename("seeds_mapped").reset_index())
+    table = table.merge(per_model, on=["model", "k", "theme"], how="left")
+    table["seeds_mapped"] = table["seeds_mapped"].fillna(0).astype(int)
+    table["mapped"] = (table["model"] == "dictionary") | (table["seeds_mapped"] > 0)
+    for col in ("share", "seed_min", "seed_max", "share_ci_low", "share_ci_high"):
+        table[col] = table[col].where(table["mapped"], np.nan)
+    return table
+
+
+def _caption(name: str, **f) -> str:
+    """Return the caption of figure `name` from the run's facts."""
+    texts = {
+        "theme_attention": (
+            "Attention to each category in the dictionary model. (a, b) matches per 1,000 word tokens; (c, d) share "
+            "of the categories' matches; by document (a, c) and by year (b, d). Points: estimates; bars: 95% "
+            f"bootstrap percentile intervals over paragraphs (B = {f.get('n_boot')}, seed {f.get('seed')}). Years "
+            "pool their documents and leave out second versions of a text (the Xinhua summary of 2023); with one "
+            "document per year, a year's interval is that document's."),
+        "translation_robustness": (
+            "One text in two English versions: each category's share of the categories' matches in the official "
+            "translation (filled circles) and in the other version (hollow squares), with 95% bootstrap intervals "
+            f"(B = {f.get('n_boot')})."),
+        "method_agreement": (
+            "Each category's share of each document by the dictionary model (share of paragraphs with the label, "
+            "token-weighted) and by the topic models (mapped topic mass, mean over seeds), with 95% paragraph-"
+            "bootstrap intervals. Kappa: Cohen's kappa of the paragraph labels against the dictionary's. A grey "
+            "cross marks a category to which no topic of that model maps (not mapped; not a measured zero)."),
+        "topic_diagnostics": (
+            "Topic-model selection. (a-c) coherence and (d) held-out document-completion perplexity per word "
+            "against K: mean over seeds, bars from the lowest to the highest seed. (e) Stability of each topic at "
+            "the K the other figures use: mean similarity (1 - Jensen-Shannon distance) to its Hungarian-matched "
+            "topic in the other seeds' fits, the line down to the least similar pair; hollow: below "
+            f"{f.get('threshold', 0.5)}."),
+        "topic_terms": (
+            f"Top terms by p(term | topic) of the {f.get('model')} model at K = {f.get('k')} (seed {f.get('seed')}); "
+            "each topic is titled with the category it maps to by lift on the lexicon (grey: other)."),
+        "document_topics": (
+            f"Mean topic share of each document's paragraphs, {f.get('model')} model at K = {f.get('k')}: mean over "
+            f"{f.get('n_seeds')} seeds after matching every seed's free topics to the first seed's (Hungarian "
+            "assignment on the topics' paragraph profiles); below each value the lowest and highest seed's share."),
+        "formulations": (
+            "Official formulations across documents: colour is the rate per 10,000 word tokens, the number the "
+            "count of matches of any English variant. Exact Poisson 95% intervals are in the CSV."),
+        "collocation_network": (
+            f"Collocations of '{f.get('node')}': its {f.get('first_ring')} strongest collocates by G2 (window "
+            f"{f.get('window')} terms, minimum count {f.get('min_count')}) and their {f.get('second_ring')} strongest "
+            f"collocates each. Edge width grows with G2; dashed: p >= 0.05. Spring layout, seed {f.get('layout_seed')}."),
+        "effects": (
+            f"Fitted mean attention to each category by covariate level ({f.get('formula')}; {f.get('method')} GLM of "
+            "paragraph match counts with log-token offset, cluster-robust errors by document, 95% intervals from "
+            f"coefficient draws; n = {f.get('n_clusters')} documents). Where year and genre cannot be separated, "
+            "the panels say so instead of drawing a number."),
+    }
+    if name.startswith("keyness_"):
+        return (f"Key terms of {f.get('target_label')} against {f.get('reference_label')}: Hardie's log ratio with its "
+                "95% confidence interval, the top terms each way by G2. Filled: the interval excludes 0; hollow: it "
+                f"does not. *: G2 significant after Benjamini-Hochberg (p_adj < {f.get('alpha', 0.05)}). Counts "
+                f"target/reference in brackets; n = {f.get('n_target'):,} / {f.get('n_reference'):,} tokens.")
+    return texts.get(name, "")
+
+
 
 
 FIGURES = FIGURE_NAMES
@@ -107,7 +189,7 @@ def collocation_edges(tokens: pd.DataFrame, node: str, window: int, first_ring: 
 
 
 def make_figures(corpus, config=None, only: list[str] | None = None, progress=None,
-                 lexicon=None) -> list[FigureOutput]:
+                 lexicon=None, theme_result=None, topic_result=None) -> list[FigureOutput]:
     """Return every figure (or those named in `only`) computed from a tokenised corpus.
 
     Parameters
@@ -121,6 +203,9 @@ def make_figures(corpus, config=None, only: list[str] | None = None, progress=No
         Called with a short message before each slow step.
     lexicon : analysis.themes.Lexicon, optional
         Its categories are the figures' themes; default `analysis.themes.load_lexicon()`.
+    theme_result, topic_result : optional
+        Results already computed with this corpus, lexicon and `config` (`analyse_themes`,
+        `run_topics`), e.g. in a notebook; not computed again.
 
     Raises
     ------
@@ -134,6 +219,7 @@ def make_figures(corpus, config=None, only: list[str] | None = None, progress=No
     config = config or Config()
     say = progress or (lambda msg: None)
     fc = config.figures
+    width = fc.width
     docs = corpus.documents
     pairs = {f"keyness_{p['label']}": p for p in keyness_pairs(docs, fc.keyness)}
     names = figure_names([p["label"] for p in pairs.values()])
@@ -145,9 +231,9 @@ def make_figures(corpus, config=None, only: list[str] | None = None, progress=No
     needs_topics = {"method_agreement", "topic_diagnostics", "topic_terms", "document_topics"} & set(wanted)
     lexicon = lexicon or themes.load_lexicon()
     say("themes: dictionary model and bootstrap")
-    theme_result = themes.analyse_themes(corpus, lexicon, config=config.themes)
-    topic_result = None
-    if needs_topics:
+    if theme_result is None:
+        theme_result = themes.analyse_themes(corpus, lexicon, config=config.themes)
+    if needs_topics and topic_result is None:
         from analysis import topics
 
         say("topics: LDA grid (gensim, scikit-learn, seeded)")
@@ -158,29 +244,34 @@ def make_figures(corpus, config=None, only: list[str] | None = None, progress=No
         if name == "theme_attention":
             table = pd.concat([theme_result.document_themes.assign(level="document"),
                                theme_result.year_themes.assign(level="year")], ignore_index=True)
-            fig = plot_theme_attention(theme_result.document_themes, theme_result.year_themes, docs,
-                                       n_boot=config.themes.n_boot)
-            outputs.append(FigureOutput(name, fig, table, {"n_boot": config.themes.n_boot, "seed": config.themes.seed}))
+            fig = plot_theme_attention(theme_result.document_themes, theme_result.year_themes, docs, width=width)
+            facts = {"n_boot": config.themes.n_boot, "seed": config.themes.seed}
+            outputs.append(FigureOutput(name, fig, table, facts, _caption(name, **facts)))
         elif name == "translation_robustness":
             table = themes.compare_versions(theme_result.document_themes, docs)
             if table.empty:
                 say(f"skipping {name}: no document of the corpus is a version_of another")
                 continue
-            outputs.append(FigureOutput(name, plot_translation_robustness(table), table,
-                                        {"n_boot": config.themes.n_boot, "seed": config.themes.seed}))
+            facts = {"n_boot": config.themes.n_boot, "seed": config.themes.seed}
+            outputs.append(FigureOutput(name, plot_translation_robustness(table, docs, width=width), table, facts,
+                                        _caption(name, **facts)))
         elif name == "method_agreement":
-            shares, agree = topic_result.theme_shares, topic_result.agreement
-            outputs.append(FigureOutput(name, plot_method_agreement(shares, agree, docs),
-                                        shares[shares["level"] == "document"].reset_index(drop=True),
+            agree = topic_result.agreement
+            shares = _mapped_shares(topic_result.theme_shares, topic_result.topic_themes)
+            outputs.append(FigureOutput(name, plot_method_agreement(shares, agree, docs, width=width), shares,
                                         {"kappa": agree[(agree["level"] == "all") & (agree["theme"] == "all")]
-                                         [["model", "k", "agreement", "kappa"]].to_dict("records")}))
+                                         [["model", "k", "agreement", "kappa"]].to_dict("records")}, _caption(name)))
         elif name == "topic_diagnostics":
             sel, stab = topic_result.model_selection, topic_result.stability
             analysis_k = topic_result.facts["analysis_k"]
             stab = stab[[int(k) == int(analysis_k.get(m, -1)) for m, k in zip(stab["model"], stab["k"])]]
-            table = pd.concat([sel.assign(table="model_selection"), stab.assign(table="stability")], ignore_index=True)
-            outputs.append(FigureOutput(name, plot_topic_diagnostics(sel, stab), table,
-                                        {"preferred_k": topic_result.preferred_k.to_dict("records")}))
+            measures = ["c_v", "c_npmi", "u_mass", "perplexity"]
+            means = sel.groupby(["model", "k"], as_index=False)[measures].mean()
+            table = pd.concat([sel.assign(table="model_selection"), means.assign(table="mean_over_seeds"),
+                               stab.assign(table="stability")], ignore_index=True)
+            outputs.append(FigureOutput(name, plot_topic_diagnostics(sel, stab, width=width), table,
+                                        {"preferred_k": topic_result.preferred_k.to_dict("records")},
+                                        _caption(name, threshold=config.topics.stability_threshold)))
         elif name in ("topic_terms", "document_topics"):
             model = "seeded" if "seeded" in set(topic_result.topic_terms["model"]) else topic_result.topic_terms["model"].iloc[0]
             k = int(topic_result.facts["analysis_k"][model])
@@ -188,17 +279,26 @@ def make_figures(corpus, config=None, only: list[str] | None = None, progress=No
             tt = topic_result.topic_themes.query("model == @model and k == @k and seed == @seed0")
             if name == "topic_terms":
                 terms = topic_result.topic_terms.query("model == @model and k == @k and seed == @seed0 and rank <= 8")
-                outputs.append(FigureOutput(name, plot_topic_terms(terms, tt), terms.reset_index(drop=True),
-                                            {"model": model, "k": k, "seed": seed0}))
+                facts = {"model": model, "k": k, "seed": seed0}
+                outputs.append(FigureOutput(name, plot_topic_terms(terms, tt, width=width), terms.reset_index(drop=True),
+                                            facts, _caption(name, **facts)))
             else:
+                from analysis.palette import category_label
+                from analysis.topics import align_topics
+
                 dt = topic_result.doc_topics.query("model == @model and k == @k")
+                fixed = tt.loc[tt["seeded"].astype(bool), "topic"].tolist()
+                dt = align_topics(dt, fixed=fixed)
                 per_seed = dt.groupby(["seed", "doc_id", "topic"])["share"].mean().reset_index()
                 table = per_seed.groupby(["doc_id", "topic"])["share"].agg(share="mean", seed_min="min",
                                                                           seed_max="max").reset_index()
-                names = tt.set_index("topic")
-                table["label"] = [f"{t}: {names.loc[t, 'theme']}" for t in table["topic"]]
-                outputs.append(FigureOutput(name, plot_document_topics(table, docs), table,
-                                            {"model": model, "k": k, "note": "topics matched across seeds by index"}))
+                topic_names = tt.set_index("topic")
+                table["label"] = [f"{t}: {category_label(topic_names.loc[t, 'theme'])}" for t in table["topic"]]
+                facts = {"model": model, "k": k, "n_seeds": int(dt["seed"].nunique()), "fixed_topics": fixed,
+                         "matching": "free topics of every seed matched to the first seed's (Hungarian, "
+                                     "analysis.topics.align_topics)"}
+                outputs.append(FigureOutput(name, plot_document_topics(table, docs, width=width), table, facts,
+                                            _caption(name, **facts)))
         elif name in pairs:
             pair = pairs[name]
             try:
@@ -211,19 +311,35 @@ def make_figures(corpus, config=None, only: list[str] | None = None, progress=No
             reference_docs = (discourse.rest_documents(docs, target_docs) if pair["reference"] == ["rest"] else
                               discourse.select_documents(docs, discourse.parse_filters(pair["reference"], "reference"),
                                                          "reference"))
-            figure = plot_keyness(rows, pair["title"], pair["target_name"], pair["reference_name"], fc.keyness_top)
-            outputs.append(FigureOutput(name, figure, rows, {
-                "target": pair["target"], "reference": pair["reference"], "target_docs": target_docs,
-                "reference_docs": [d for d in reference_docs if d not in set(target_docs)]}))
+            figure = plot_keyness(rows, pair["title"], pair["target_name"], pair["reference_name"], fc.keyness_top,
+                                  width=width)
+            facts = {"target": pair["target"], "reference": pair["reference"], "target_docs": target_docs,
+                     "reference_docs": [d for d in reference_docs if d not in set(target_docs)],
+                     "target_label": pair["target_name"], "reference_label": pair["reference_name"], "alpha": 0.05,
+                     "n_target": int(table["n_target"].iloc[0]), "n_reference": int(table["n_reference"].iloc[0])}
+            outputs.append(FigureOutput(name, figure, rows, facts, _caption(name, **facts)))
         elif name == "formulations":
             counts = discourse.count_formulations(corpus.tokens, docs)
-            outputs.append(FigureOutput(name, plot_formulations(counts, docs, fc.formulations_top), counts))
+            outputs.append(FigureOutput(name, plot_formulations(counts, docs, fc.formulations_top, width=width), counts,
+                                        {}, _caption(name)))
         elif name == "collocation_network":
             edges = collocation_edges(corpus.tokens, fc.network_node, fc.network_window, fc.network_first_ring,
                                       fc.network_second_ring, fc.network_min_count)
-            outputs.append(FigureOutput(name, plot_collocation_network(edges, fc.network_node, fc.layout_seed), edges,
-                                        {"node": fc.network_node, "window": fc.network_window,
-                                         "min_count": fc.network_min_count, "layout_seed": fc.layout_seed}))
+            facts = {"node": fc.network_node, "window": fc.network_window, "min_count": fc.network_min_count,
+                     "layout_seed": fc.layout_seed, "first_ring": fc.network_first_ring,
+                     "second_ring": fc.network_second_ring}
+            outputs.append(FigureOutput(name, plot_collocation_network(edges, fc.network_node, fc.layout_seed,
+                                                                       width=width), edges, facts, _caption(name, **facts)))
+        elif name == "effects":
+            from analysis.effects import category_effects
+
+            effects, means = category_effects(theme_result.paragraph_themes, docs, fc.effects_formula,
+                                              seed=config.themes.seed)
+            facts = {"formula": fc.effects_formula, "method": "negbin",
+                     "n_clusters": int(effects["n_clusters"].iloc[0]) if len(effects) else 0,
+                     "warnings": sorted(set(effects["warning"]) - {""})}
+            outputs.append(FigureOutput(name, plot_effects(means, effects, width=width), means, facts,
+                                        _caption(name, **facts)))
     return outputs
 
 
@@ -333,3 +449,83 @@ def validate_themes(corpus, lexicon, config=None, mapping: pd.DataFrame | None =
     if heldout is not None:     # in sample and left one document out, dictionary and classifier (issue 20)
         tables.update({"heldout.csv": heldout[0], "heldout_folds.csv": heldout[1]})
     return tables, facts
+
+
+# ----------------------------------------------------------------------------- files and checks (no disk)
+
+
+def render_figure(figure, name: str) -> dict[str, bytes]:
+    """Return a figure as PNG (300 dpi; 600 for line art), PDF and SVG bytes, at its print size.
+
+    Text stays text (SVG ``svg.fonttype: none``, PDF TrueType fonts) and no date or software
+    version is written, so one figure gives the same bytes in every run.
+    """
+    import io
+
+    from analysis import figures
+
+    out = {}
+    with figures.style():
+        for fmt, kw in (("png", {"dpi": 600 if name in figures.LINE_ART else 300, "metadata": {"Software": None}}),
+                        ("pdf", {"metadata": {"CreationDate": None, "ModDate": None, "Producer": None,
+                                              "Creator": None}}),
+                        ("svg", {"metadata": {"Date": None, "Creator": None}})):
+            buffer = io.BytesIO()
+            figure.savefig(buffer, format=fmt, **kw)
+            out[fmt] = buffer.getvalue()
+    return out
+
+
+def captions_markdown(sidecars: dict[str, dict]) -> str:
+    """Return the text of ``captions.md``: each figure's caption from its sidecar, in FIGURES order."""
+    order = [n for n in FIGURES if n in sidecars] + sorted(set(sidecars) - set(FIGURES))
+    parts = ["# Figure captions\n", "Generated by `analysis figures`; each figure's numbers are in NAME.csv and its "
+             "provenance in NAME.json.\n"]
+    parts += [f"## {name}\n\n{sidecars[name]['caption']}\n" for name in order if sidecars[name].get("caption")]
+    return "\n".join(parts)
+
+
+def _numeric(series) -> bool:
+    return pd.api.types.is_numeric_dtype(series) and not pd.api.types.is_bool_dtype(series)
+
+
+def compare_tables(name: str, written: pd.DataFrame, fresh: pd.DataFrame) -> list[str]:
+    """Return one message per column in which a written CSV and its recomputed table differ
+    (numbers to 1e-9 relative; text exactly); an empty list when they agree."""
+    if list(written.columns) != list(fresh.columns) or len(written) != len(fresh):
+        return [f"{name}.csv: shape or columns differ from the recomputed table "
+                f"({len(written)} x {len(written.columns)} vs {len(fresh)} x {len(fresh.columns)})"]
+    bad = []
+    for col in written.columns:
+        a, b = written[col], fresh[col]
+        if _numeric(a) and _numeric(b):
+            same = np.isclose(a.to_numpy(dtype=float), b.to_numpy(dtype=float), rtol=1e-9, atol=1e-12, equal_nan=True)
+        else:
+            same = (a.fillna("").astype(str) == b.fillna("").astype(str)).to_numpy()
+        if not same.all():
+            row = int(np.flatnonzero(~same)[0])
+            bad.append(f"{name}.csv: column {col}: {int((~same).sum())} row(s) differ from the recomputed table "
+                       f"(first at CSV line {row + 2}: {a.iloc[row]!r} vs {b.iloc[row]!r})")
+    return bad
+
+
+def check_drawn(name: str, drawn: dict[str, list[float]], table: pd.DataFrame) -> list[str]:
+    """Return one message per CSV column whose drawn numbers are not all in the CSV (1e-9 relative)."""
+    bad = []
+    for column, values in drawn.items():
+        if column not in table.columns:
+            bad.append(f"{name}: draws column {column!r}, which {name}.csv lacks")
+            continue
+        have = np.sort(table[column].to_numpy(dtype=float))
+        have = have[np.isfinite(have)]
+        if not len(have):
+            bad.append(f"{name}: draws {len(values)} value(s) of {column}, which is empty in {name}.csv")
+            continue
+        idx = np.searchsorted(have, values)
+        near = np.minimum(np.abs(have[np.clip(idx, 0, len(have) - 1)] - values),
+                          np.abs(have[np.clip(idx - 1, 0, len(have) - 1)] - values))
+        missing = np.asarray(values)[near > 1e-12 + 1e-9 * np.abs(values)]
+        if len(missing):
+            bad.append(f"{name}: {len(missing)} of {len(values)} drawn value(s) of {column} not in {name}.csv "
+                       f"(e.g. {missing[0]:.6g})")
+    return bad

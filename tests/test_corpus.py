@@ -166,7 +166,7 @@ def test_user_adds_a_document(tmp_path, corpus):
     digest = hashlib.sha256(text.encode()).hexdigest()
     with open(folder / "manifest.csv", "a", encoding="utf-8") as fh:
         fh.write(f"report-2024,report-2024.txt,{digest},SPP Work Report 2024,2024-03-08,2024,work_report,"
-                 "official,,test,line\n")
+                 "official,,test,line,Work report 2024\n")
     grown = analysis.load_corpus(folder / "manifest.csv")
     assert len(grown.documents) == len(corpus.documents) + 1
     new = grown.paragraphs.query("doc_id == 'report-2024'")

@@ -1,7 +1,12 @@
-"""Figures: intervals required, the figure command's files, identical CSVs for one seed, errors."""
+"""Figures: intervals required, print size and text size, the figure command's files (byte-identical
+across runs), drawn numbers checked against the CSVs, errors."""
 from __future__ import annotations
 
 import json
+import re
+import zlib
+
+import numpy as np
 
 import pandas as pd
 import pytest
@@ -20,6 +25,67 @@ n_bootstrap = 50
 """
 
 
+def pdf_font_sizes(pdf: bytes) -> list[float]:
+    """Return the size (pt) of every font selection (``/F1 7 Tf``) in a PDF's content streams."""
+    sizes = []
+    for m in re.finditer(rb"stream\r?\n(.*?)\r?\nendstream", pdf, re.S):
+        try:
+            sizes += [float(x) for x in re.findall(rb"/F\d+ ([\d.]+) Tf", zlib.decompress(m.group(1)))]
+        except zlib.error:
+            continue
+    return sizes
+
+
+def shares_table(model_share):
+    rows = []
+    for model, share in (("dictionary", 0.3), ("gensim", model_share)):
+        for doc in ("a-2020", "b-2021"):
+            for theme in ("security", "supervision"):
+                rows.append({"model": model, "k": 4, "level": "document", "unit": doc, "theme": theme, "share": share,
+                             "share_ci_low": share - 0.1 if share == share else np.nan,
+                             "share_ci_high": share + 0.1 if share == share else np.nan})
+    return pd.DataFrame(rows)
+
+
+def test_not_mapped_is_drawn_as_missing_not_as_zero():
+    agreement = pd.DataFrame({"model": ["gensim"], "level": ["all"], "theme": ["all"], "kappa": [0.2]})
+    fig = figures.plot_method_agreement(shares_table(np.nan), agreement)
+    assert figures.drawn_values(fig)["share"] == [0.3] * 4      # only the dictionary's points are numbers
+    legend = [t.get_text() for leg in fig.legends for t in leg.get_texts()]
+    assert "not mapped (no topic)" in legend
+    fig = figures.plot_method_agreement(shares_table(0.0), agreement)
+    assert figures.drawn_values(fig)["share"].count(0.0) == 4 and "not mapped (no topic)" not in \
+        [t.get_text() for leg in fig.legends for t in leg.get_texts()]
+
+
+def test_keyness_fill_agrees_with_the_drawn_interval():
+    table = pd.DataFrame({"term": ["a", "b", "c", "d"], "log_ratio": [2.0, 0.5, -0.4, -3.0],
+                          "log_ratio_ci_low": [1.0, -0.2, -1.0, -4.0], "log_ratio_ci_high": [3.0, 1.2, 0.1, -2.0],
+                          "p_adj": [0.001, 0.01, 0.5, 0.2], "freq_target": [9, 3, 1, 0],
+                          "freq_reference": [1, 2, 3, 9]})
+    fig = figures.plot_keyness(table, "t", "A", "B")
+    bars = [p for p in fig.axes[0].patches]
+    for bar in bars:
+        width = bar.get_width()
+        row = table[np.isclose(table["log_ratio"], width)].iloc[0]
+        excludes = row["log_ratio_ci_low"] > 0 or row["log_ratio_ci_high"] < 0
+        assert (bar.get_facecolor()[:3] != (1.0, 1.0, 1.0)) == excludes, row["term"]
+    labels = [t.get_text() for t in fig.axes[0].get_yticklabels()]
+    assert any(lab.startswith("b *") for lab in labels) and not any(lab.startswith("d *") for lab in labels)
+
+
+@pytest.mark.parametrize("width, inches", [("single", 3.5), ("double", 7.2)])
+def test_print_width_and_smallest_text(width, inches):
+    versions = pd.DataFrame({"doc_id": ["x"], "version_of": ["y"], "theme": ["security"], "share": [0.2],
+                             "share_ci_low": [0.1], "share_ci_high": [0.3], "other_share": [0.25],
+                             "other_ci_low": [0.15], "other_ci_high": [0.35], "share_difference": [-0.05]})
+    fig = figures.plot_translation_robustness(versions, width=width)
+    assert fig.get_size_inches()[0] == pytest.approx(inches)
+    assert figures.smallest_text(fig) >= figures.MIN_FONT_PT
+    assert figures.drawn_values(fig) == {"other_ci_high": [0.35], "other_ci_low": [0.15], "other_share": [0.25],
+                                         "share": [0.2], "share_ci_high": [0.3], "share_ci_low": [0.1]}
+
+
 def test_plots_refuse_tables_without_intervals():
     table = pd.DataFrame({"doc_id": ["a"], "year": [2020], "theme": ["security"], "rate_per_1k": [1.0], "share": [0.5]})
     with pytest.raises(SchemaError, match="no interval column"):
@@ -34,14 +100,39 @@ def test_figure_command_writes_four_files_per_figure_and_same_bytes_twice(tmp_pa
             "--only", "formulations", "--only", "collocation_network"]
     for run in ("a", "b"):
         assert main(["figures", "--out", str(tmp_path / run)] + only) == 0
-    names = {p.stem for p in (tmp_path / "a").iterdir()}
+    names = {p.stem for p in (tmp_path / "a").iterdir()} - {"captions"}
     assert names == {"theme_attention", "translation_robustness", "keyness_2021_vs_rest", "formulations",
                      "collocation_network"}
     for name in names:
-        for ext in ("png", "svg", "csv", "json"):
+        for ext in ("png", "pdf", "svg", "csv", "json"):
             assert (tmp_path / "a" / f"{name}.{ext}").stat().st_size > 0
-            # every kind of file, the SVG too (fixed svg.hashsalt, no date), is byte-identical across runs
-            assert (tmp_path / "a" / f"{name}.{ext}").read_bytes() == (tmp_path / "b" / f"{name}.{ext}").read_bytes()
+    # deterministic: every file of two runs is byte-identical (PNG, PDF and SVG included)
+    for path in (tmp_path / "a").iterdir():
+        assert path.read_bytes() == (tmp_path / "b" / path.name).read_bytes(), path.name
+    captions = (tmp_path / "a" / "captions.md").read_text()
+    assert all(f"## {name}" in captions for name in names)
+    for name in names:
+        # print size: the PDF page is the double-column width; every text at least 7 pt
+        pdf = (tmp_path / "a" / f"{name}.pdf").read_bytes()
+        width_pt = float(re.search(rb"/MediaBox \[ *0 0 ([\d.]+)", pdf).group(1))
+        assert width_pt == pytest.approx(7.2 * 72, abs=0.5), name
+        sizes = pdf_font_sizes(pdf)
+        assert sizes and min(sizes) >= 7.0, (name, min(sizes))
+        svg = (tmp_path / "a" / f"{name}.svg").read_text()
+        assert "<text" in svg, name              # editable text, not paths
+        side = json.loads((tmp_path / "a" / f"{name}.json").read_text())
+        assert side["caption"] and side["drawn"], name
+    assert main(["figures", "--check", str(tmp_path / "a")]) == 0
+    # a number changed in a CSV is found: exit 1, the figure and column named
+    shown_csv = tmp_path / "a" / "translation_robustness.csv"
+    table = pd.read_csv(shown_csv)
+    table.loc[0, "share"] += 0.01
+    table.to_csv(shown_csv, index=False)
+    capsys.readouterr()
+    assert main(["figures", "--check", str(tmp_path / "a"), "--only", "translation_robustness"]) == 1
+    out = capsys.readouterr().out
+    assert "translation_robustness: 1 of" in out and "drawn value(s) of share" in out
+    assert "translation_robustness.csv: column share: 1 row(s) differ" in out
     side = json.loads((tmp_path / "a" / "theme_attention.json").read_text())
     assert side["seeds"]["themes"] == 12345 and side["n_boot"] >= 1000
     assert len(side["inputs_sha256"]) == 7 and "gensim" in side["versions"]
@@ -63,7 +154,14 @@ def test_topic_figures_with_a_quick_grid(tmp_path):
     assert main(["figures", "--out", str(tmp_path / "f"), "--config", str(cfg)] + only) == 0
     agreement = pd.read_csv(tmp_path / "f" / "method_agreement.csv")
     assert set(agreement["model"]) == {"dictionary", "gensim", "sklearn", "seeded"}
-    assert (agreement["share_ci_low"] <= agreement["share_ci_high"]).all()
+    mapped = agreement["mapped"]
+    assert (agreement.loc[mapped, "share_ci_low"] <= agreement.loc[mapped, "share_ci_high"]).all()
+    # a category no fit maps a topic to is missing, not a measured zero
+    assert agreement.loc[~mapped, "share"].isna().all() and (agreement.loc[~mapped, "seeds_mapped"] == 0).all()
+    assert mapped[agreement["model"] == "dictionary"].all()
+    side = json.loads((tmp_path / "f" / "document_topics.json").read_text())
+    assert "Hungarian" in side["matching"] and side["n_seeds"] == 2
+    assert main(["figures", "--check", str(tmp_path / "f"), "--config", str(cfg)]) == 0
     topics = pd.read_csv(tmp_path / "f" / "document_topics.csv")
     sums = topics.groupby("doc_id")["share"].sum()
     assert ((sums > 0.99) & (sums < 1.01)).all()
@@ -93,8 +191,9 @@ def test_a_users_corpus_skips_figures_it_cannot_make(tmp_path, tiny_manifest, ca
     out = tmp_path / "f"
     assert main(["figures", "--out", str(out), "--manifest", str(tiny_manifest), "--only", "theme_attention",
                  "--only", "translation_robustness", "--only", "keyness_2022_vs_rest"]) == 0
-    assert sorted(p.name for p in out.iterdir()) == ["theme_attention.csv", "theme_attention.json",
-                                                      "theme_attention.png", "theme_attention.svg"]
+    assert sorted(p.name for p in out.iterdir()) == ["captions.md", "theme_attention.csv", "theme_attention.json",
+                                                      "theme_attention.pdf", "theme_attention.png",
+                                                      "theme_attention.svg"]
     err = capsys.readouterr().err
     assert "skipping translation_robustness" in err
     assert "skipping keyness_2022_vs_rest: keyness: no term occurs at least min_freq=5 times" in err
@@ -197,3 +296,33 @@ def test_keyness_pair_checks(pair, message):
 
     with pytest.raises(ConfigError, match=message):
         FiguresConfig(keyness=[pair])
+
+
+def _outside(fig) -> list[float]:
+    """Return by how much (inches: left, bottom, right, top) what the figure draws leaves its page."""
+    fig.canvas.draw()
+    box = fig.get_tightbbox(fig.canvas.get_renderer())       # drawn artists only, in inches
+    width, height = fig.get_size_inches()
+    return [max(0.0, -box.x0), max(0.0, -box.y0), max(0.0, box.x1 - width), max(0.0, box.y1 - height)]
+
+
+@pytest.mark.parametrize("width", ["single", "double"])
+def test_no_text_is_clipped_or_below_7_pt(width):
+    docs = pd.DataFrame({"doc_id": ["alpha-2020", "beta-2021", "gamma-2023"], "date": ["2020-01-01", "2021-01-01", "2023-01-01"],
+                         "short_title": ["A long report title 2020", "Opinions 2021", "Conference 2023"]})
+    rows = []
+    for d, y in zip(docs["doc_id"], (2020, 2021, 2023)):
+        for i, theme in enumerate(("security", "development", "livelihood", "supervision")):
+            rows.append({"doc_id": d, "year": y, "theme": theme, "rate_per_1k": 5.0 + i, "rate_ci_low": 3.0 + i,
+                         "rate_ci_high": 8.0 + i, "share": 0.25, "share_ci_low": 0.1, "share_ci_high": 0.4})
+    doc_table = pd.DataFrame(rows)
+    keyness = pd.DataFrame({"term": [f"a_rather_long_term_{i}" for i in range(24)],
+                            "log_ratio": np.linspace(4, -4, 24), "log_ratio_ci_low": np.linspace(3, -5, 24),
+                            "log_ratio_ci_high": np.linspace(5, -3, 24), "p_adj": 0.01,
+                            "freq_target": 10, "freq_reference": 100})
+    for fig in (figures.plot_theme_attention(doc_table, doc_table, docs, width=width),
+                figures.plot_keyness(keyness, "Key terms: a long target name against a long reference",
+                                     "a long target name", "a long reference", width=width)):
+        assert figures.smallest_text(fig) >= 7.0
+        assert max(_outside(fig)) < 0.01, _outside(fig)
+        assert fig.get_size_inches()[0] == pytest.approx(figures.WIDTHS[width])

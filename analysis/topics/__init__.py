@@ -120,6 +120,7 @@ _EXPORTS = {
     "COHERENCE_MEASURES": "analysis.topics.selection",
     "coherence": "analysis.topics.selection",
     "preferred_k": "analysis.topics.selection",
+    "align_topics": "analysis.topics.matching",
     "match_topics": "analysis.topics.matching",
     "stability": "analysis.topics.matching",
     "topic_similarity": "analysis.topics.matching",
@@ -127,7 +128,7 @@ _EXPORTS = {
 
 __all__ = [
     "ModelsError", "SavedModels", "save_models", "load_models", "transform", "ldavis_inputs",
-    "AGREEMENT_COLUMNS", "BagOfWords", "COHERENCE_MEASURES", "OTHER", "PARAGRAPH_THEME_COLUMNS",
+    "AGREEMENT_COLUMNS", "BagOfWords", "COHERENCE_MEASURES", "align_topics", "OTHER", "PARAGRAPH_THEME_COLUMNS",
     "SNIPPET_CHARS", "THEME_SHARE_COLUMNS", "TopicFit", "TopicsResult", "agreement",
     "bag_from_texts", "build_bag", "check_k", "coherence", "completion_perplexity", "derived_seeds",
     "fit_topics", "frex", "label_mass", "lexicon_terms", "mapped_mass", "match_topics",

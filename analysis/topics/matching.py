@@ -55,3 +55,47 @@ def stability(fits: list[TopicFit], threshold: float = 0.5) -> pd.DataFrame:
     return pd.DataFrame({"model": fits[0].model, "k": fits[0].k, "topic": np.arange(fits[0].k),
                          "similarity": mean, "similarity_min": sims.min(axis=0), "n_pairs": len(sims),
                          "stable": mean >= threshold}, columns=columns)
+
+
+def align_topics(doc_topics: pd.DataFrame, fixed=()) -> pd.DataFrame:
+    """Return `doc_topics` with each seed's topics renumbered to match the first seed's.
+
+    A topic's profile is its share over the paragraphs (normalised to sum 1); the topics of every
+    later seed are matched one to one to the first seed's by `match_topics` (Hungarian assignment
+    on 1 - Jensen-Shannon distance of the profiles). Topics in `fixed` (the seeded topics of a
+    keyword-seeded model) keep their number and take no part in the matching.
+
+    Parameters
+    ----------
+    doc_topics : pandas.DataFrame
+        Columns seed, doc_id, para_id, topic, share (one model and one K).
+    fixed : sequence of int, default ()
+        Topic numbers that mean the same in every seed.
+
+    Returns
+    -------
+    pandas.DataFrame
+        The same rows with ``topic`` renumbered and the fit's own number in ``topic_fit``.
+    """
+    table = doc_topics.copy()
+    table["topic_fit"] = table["topic"]
+    seeds = sorted(table["seed"].unique())
+    if len(seeds) < 2:
+        return table
+    fixed = set(int(t) for t in fixed)
+
+    def profiles(seed):
+        wide = (table[table["seed"] == seed].pivot_table(index=["doc_id", "para_id"], columns="topic", values="share")
+                .sort_index())
+        free = [t for t in wide.columns if int(t) not in fixed]
+        m = wide[free].to_numpy(dtype=float).T
+        return free, m / np.clip(m.sum(axis=1, keepdims=True), 1e-300, None)
+
+    ref_topics, ref = profiles(seeds[0])
+    mapping = {}
+    for seed in seeds[1:]:
+        topics, other = profiles(seed)
+        match = match_topics(ref, other)
+        mapping.update({(seed, topics[m]): ref_topics[i] for i, m in enumerate(match)})
+    table["topic"] = [mapping.get((s, t), t) for s, t in zip(table["seed"], table["topic_fit"])]
+    return table

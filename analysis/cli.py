@@ -617,7 +617,7 @@ FILE_OPTIONS = {"config": "config file", "lexicon": "lexicon file", "labels": "p
                 "coded": "coding sheet", "file": "formulation file", "manifest": "manifest",
                 "gold": "hand-coded file", "gold2": "second coder's file", "structure": "structure mapping",
                 "suggestions": "suggestions file"}
-FOLDER_COMMANDS = ("corpus", "themes", "themes-validate", "figures", "topics", "topics-apply", "explore")
+FOLDER_COMMANDS = ("corpus", "themes", "themes-validate", "figures", "effects", "topics", "topics-apply", "explore")
 
 
 def _check_options(args) -> None:

@@ -158,7 +158,8 @@ def check_paths(args, inputs: list[Path], folder_commands: tuple[str, ...], file
             raise AnalysisError(f"--save {args.save}: is or shares a folder with --out {args.out}; "
                                 "the models need a folder of their own")
     if args.command in folder_commands:
-        check_output(args.out, "folder", inputs)
+        if getattr(args, "check", None) is None or args.out is not None:    # figures --check DIR only reads
+            check_output(args.out, "folder", inputs)
     elif getattr(args, "out", None) is not None:
         check_output(args.out, "file", inputs, siblings=["<name>.run.json"])
 

@@ -16,81 +16,22 @@ from functools import partial
 from pathlib import Path
 
 from analysis import io
-from analysis.cli_lexicon import add_lexicon_commands
+from analysis.cli_common import (
+    _cache,
+    _common,
+    _given_inputs,
+    _input_paths,
+    _inputs,
+    _lexicon_options,
+    _source,
+    _write_folder,
+)
 from analysis.cli_figures import cmd_effects, cmd_figures
+from analysis.cli_lexicon import add_lexicon_commands
+from analysis.cli_topics import QUICK_TOPICS, cmd_topics, cmd_topics_apply
 from analysis.config import FIGURE_NAMES, load_config
-from analysis.engine import add_engine_options, engine_session
+from analysis.engine import engine_session
 from analysis.errors import AnalysisError, AnalysisWarning, ConfigError, ParameterError
-
-
-def _common(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--manifest", default=None,
-                        help="manifest CSV of the corpus (default: the repository's seeds/manifest.csv)")
-    parser.add_argument("--config", default=None, help="TOML configuration file")
-    parser.add_argument("--cache", default=None, metavar="DIR",
-                        help="corpus cache folder (default: the user's cache folder, e.g. ~/.cache/spp-discourse)")
-    parser.add_argument("--no-cache", action="store_true",
-                        help="clean and tokenise the texts again, without reading or writing the cache")
-    parser.add_argument("--debug", action="store_true", help="show tracebacks")
-    add_engine_options(parser)
-
-
-def _cache(args) -> Path | None:
-    """Return the corpus cache folder the command line asks for (None: no cache)."""
-    if args.no_cache:
-        return None
-    return Path(args.cache) if args.cache is not None else io.default_cache_dir()
-
-
-def _source(args) -> dict:
-    """Return load_corpus's cache folder, Dask client (None: engine local) and partitions."""
-    return {"cache": _cache(args), "client": args.client, "partitions": args.partitions}
-
-
-def _given_inputs(args) -> list[Path]:
-    """Return the input files named on the command line (or defaulted) before the corpus is read."""
-    from analysis.config import default_manifest
-
-    from analysis.config import corpus_config_path
-
-    manifest = args.manifest if args.manifest is not None else default_manifest()
-    paths = [manifest, args.config if args.config is not None else corpus_config_path(manifest)]
-    paths += [getattr(args, name, None) for name in ("lexicon", "labels", "coded", "file", "gold", "gold2", "suggestions",
-                                                     "structure")]
-    if getattr(args, "models", None) is not None and args.command == "topics-apply":
-        paths.append(Path(args.models) / "models.json")     # the saved models folder is an input
-    return [Path(p) for p in paths if p is not None]
-
-
-def _input_paths(args, corpus) -> list[Path]:
-    """Return every input file of a run: those given, and the corpus's seed texts."""
-    root = Path(corpus.manifest).parent
-    return _given_inputs(args) + [root / f for f in corpus.documents["file"]]
-
-
-def _lexicon_options(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--lexicon", default=None, help="lexicon: the package's YAML, a quanteda YAML "
-                        "dictionary or a LIWC .dic file (default: the package's data/themes.yaml)")
-    parser.add_argument("--lexicon-format", choices=("analysis", "quanteda", "liwc"), default=None,
-                        help="format of --lexicon (default: told from the file)")
-
-
-def _inputs(corpus) -> dict[str, str]:
-    """Return the manifest and seed files of a corpus mapped to their sha256."""
-    files = {str(corpus.manifest.name): io.sha256_file(corpus.manifest)}
-    files.update(dict(zip(corpus.documents["file"], corpus.documents["sha256"])))
-    return files
-
-
-def _write_folder(args, corpus, tables: dict, record: dict) -> Path:
-    """Write `tables` (file name -> DataFrame) and `record` as run.json into ``--out`` as one set;
-    return the folder."""
-    out = Path(args.out)
-    with io.output_set(out, _input_paths(args, corpus)) as staged:
-        for name, table in tables.items():
-            io.write_csv(table, staged / name)
-        io.write_json(record, staged / "run.json")
-    return out
 
 
 def cmd_corpus(args, config) -> int:
@@ -319,116 +260,6 @@ def _table_output(p: argparse.ArgumentParser) -> None:
     p.add_argument("--top", type=int, default=20, help="rows to print on the terminal (default 20)")
 
 
-#: Small grid of `--quick` (tests and smoke runs): a few seconds on the seeds.
-QUICK_TOPICS = {"k_values": (4, 6), "n_seeds": 2, "passes": 2, "iterations": 20, "max_iter": 5,
-                "gibbs_iterations": 100, "n_bootstrap": 50, "n_jobs": 1}
-TOPIC_TABLES = {"topic_terms": "topic_terms.csv", "topic_labels": "topic_labels.csv",
-                "typical": "typical_paragraphs.csv", "doc_topics": "doc_topics.csv",
-                "model_selection": "model_selection.csv", "preferred_k": "preferred_k.csv",
-                "stability": "stability.csv", "topic_themes": "topic_themes.csv",
-                "theme_shares": "theme_shares.csv", "paragraph_themes": "paragraph_themes.csv",
-                "agreement": "agreement.csv"}
-
-
-def cmd_topics(args, config) -> int:
-    from analysis.tokens import load_corpus
-    from analysis.topics import derived_seeds, run_topics
-
-    started = time.perf_counter()
-    if args.save is not None:
-        _models_target(args.save)
-    overrides = dict(QUICK_TOPICS) if args.quick else {}
-    for option, name in (("k", "k_values"), ("seeds", "seeds"), ("models", "models")):
-        if getattr(args, option):
-            overrides[name] = tuple(getattr(args, option))
-    topics_config = dataclasses.replace(config.topics, **overrides)
-    config = dataclasses.replace(config, topics=topics_config)
-    from analysis import themes
-    from analysis.topics import theme_words
-
-    lexicon = themes.load_lexicon(args.lexicon, args.lexicon_format)
-    labels = io.read_labels(args.labels, (*lexicon.categories, "none")) if args.labels is not None else None
-    corpus = load_corpus(args.manifest, config, progress=sys.stderr.isatty(), **_source(args))
-    if labels is not None:
-        unknown = labels.index[~labels["doc_id"].isin(set(corpus.documents["doc_id"]))]
-        if len(unknown):
-            raise AnalysisError(f"{args.labels}:{unknown[0] + 2}: field 'doc_id' is "
-                                f"{labels.loc[unknown[0], 'doc_id']!r}, which is not a document of the corpus")
-    if labels is None:      # agreement against the dictionary model's paragraph labels
-        labels = themes.score_paragraphs(corpus, lexicon, config.themes)[["doc_id", "para_id", "theme"]]
-    result = run_topics(corpus, topics_config, theme_words(lexicon), labels, sys.stderr.isatty(), client=args.client)
-    inputs = _inputs(corpus)
-    inputs[str(Path(lexicon.source).name)] = io.sha256_file(lexicon.source)
-    if args.labels is not None:
-        inputs[str(Path(args.labels).name)] = io.sha256_file(args.labels)
-    seconds = time.perf_counter() - started
-    out = _write_folder(args, corpus, {name: getattr(result, attr) for attr, name in TOPIC_TABLES.items()},
-                        io.run_record(config, inputs, command="topics", argv=sys.argv[1:],
-                                      derived_seeds=derived_seeds(topics_config), facts=result.facts,
-                                      outputs=sorted(TOPIC_TABLES.values()), seconds=round(seconds, 3)))
-    if args.save is not None:
-        _save_models(result, corpus, config, args.save)
-    best = result.preferred_k
-    summary = "; ".join(f"{m}: " + ", ".join(f"{r.criterion}={r.k}" for r in sub.itertuples())
-                        for m, sub in best.groupby("model", sort=False))
-    print(f"{result.facts['n_paragraphs']} paragraphs, {result.facts['n_terms']} terms, "
-          f"{len(result.model_selection)} fits; preferred K: {summary} -> {out} ({seconds:.1f} s)")
-    return 0
-
-
-def _models_target(target: Path) -> Path:
-    """Return `target` if a models folder may be written there (new, empty, or an earlier one)."""
-    target = Path(target)
-    if target.exists() and (not target.is_dir() or (any(target.iterdir()) and not (target / "models.json").is_file())):
-        raise AnalysisError(f"--save {target}: exists and is not a models folder written by this command; "
-                            "choose a new folder")
-    return target
-
-
-def _save_models(result, corpus, config, target: Path) -> None:
-    """Write the fits at the analysis K to `target`, replacing an earlier models folder whole."""
-    import shutil
-    import tempfile
-
-    from analysis.topics import save_models
-
-    target = _models_target(target)
-    io.ensure_dir(target.parent)
-    tmp = Path(tempfile.mkdtemp(prefix=".models-", dir=target.parent))
-    try:
-        save_models(list(result.fits), result.bag, tmp, dataclasses.asdict(config), corpus.documents)
-        if target.exists():
-            shutil.rmtree(target)
-        tmp.replace(target)
-    finally:
-        shutil.rmtree(tmp, ignore_errors=True)
-    print(f"{len(result.fits)} models -> {target}")
-
-
-def cmd_topics_apply(args, config) -> int:
-    from analysis.config import Config, config_from_dict
-    from analysis.tokens import load_corpus
-    from analysis.topics import load_models, transform
-
-    saved = load_models(args.models)
-    trained = config_from_dict(saved.record.get("settings", {}), where=f"{args.models}/models.json settings")
-    config = Config(corpus=trained.corpus, tokens=trained.tokens)
-    corpus = load_corpus(args.manifest, config, **_source(args))
-    shares = transform(saved, corpus.tokens)
-    keys = ["model", "k", "seed", "doc_id", "topic"]
-    weights = shares.assign(weighted=shares["share"] * shares["n_terms"])
-    documents = weights.groupby(keys, sort=True).agg(weighted=("weighted", "sum"), n_terms=("n_terms", "sum"))
-    documents = documents.assign(share=documents["weighted"] / documents["n_terms"].where(documents["n_terms"] > 0))
-    inputs = _inputs(corpus)
-    inputs["models.json"] = io.sha256_file(Path(args.models) / "models.json")
-    tables = {"paragraph_topics.csv": shares,
-              "document_topics.csv": documents.reset_index()[[*keys, "share", "n_terms"]]}
-    out = _write_folder(args, corpus, tables, io.run_record(config, inputs, command="topics-apply",
-                                                            argv=sys.argv[1:], models=str(args.models)))
-    print(f"{len(saved.fits)} models x {shares[['doc_id', 'para_id']].drop_duplicates().shape[0]} paragraphs -> {out}")
-    return 0
-
-
 class _Parser(argparse.ArgumentParser):
     """An argument parser whose usage errors are one line on stderr (status 2), like every other error."""
 
@@ -594,7 +425,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--out", required=True, help="output folder")
     _common(p)
     p.set_defaults(func=cmd_topics_apply)
-    from analysis.explore.command import add_parser as add_explore      # the command's body lives there
+    from analysis.explore.command import (
+        add_parser as add_explore,  # the command's body lives there
+    )
     add_explore(sub, _common, cache=_cache, inputs=_inputs, quick=QUICK_TOPICS)
 
     return parser

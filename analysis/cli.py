@@ -372,7 +372,7 @@ def cmd_figures(args, config) -> int:
 
 #: Small grid of `--quick` (tests and smoke runs): a few seconds on the seeds.
 QUICK_TOPICS = {"k_values": (4, 6), "n_seeds": 2, "passes": 2, "iterations": 20, "max_iter": 5,
-                "gibbs_iterations": 100, "n_bootstrap": 50, "n_jobs": 1}
+                "gibbs_iterations": 100, "n_jobs": 1}
 TOPIC_TABLES = {"topic_terms": "topic_terms.csv", "topic_labels": "topic_labels.csv",
                 "typical": "typical_paragraphs.csv", "doc_topics": "doc_topics.csv",
                 "model_selection": "model_selection.csv", "preferred_k": "preferred_k.csv",

@@ -228,8 +228,10 @@ class TopicsConfig:
         this and exceeds the runner-up's lift by `theme_margin`; otherwise to "other".
     theme_margin : float, default 0.25
         Minimum lead of the best theme's lift over the second best (lift units).
-    n_bootstrap : int, default 200
-        Paragraph bootstrap resamples for the theme-share intervals.
+    n_bootstrap : int, default 1000
+        Paragraph bootstrap resamples for the theme-share, kappa and F1 intervals; at least 1000.
+    ci_level : float, default 0.95
+        Level of every interval, in (0, 1); set by `Config.ci_level` in a full configuration.
     n_jobs : int, default 2
         Worker processes for the grid of fits (joblib); each fit is single-threaded and seeded,
         so the numbers do not depend on it.
@@ -255,7 +257,8 @@ class TopicsConfig:
     stability_threshold: float = 0.5
     theme_min_lift: float = 2.0
     theme_margin: float = 0.25
-    n_bootstrap: int = 200
+    n_bootstrap: int = 1000
+    ci_level: float = 0.95
     n_jobs: int = 2
 
     def __post_init__(self) -> None:
@@ -280,8 +283,10 @@ class TopicsConfig:
                "0 or one of topics.k_values", self.analysis_k)
         _check(self.min_doc_count >= 1, "topics.min_doc_count", ">= 1", self.min_doc_count)
         _check(0 < self.max_doc_share <= 1, "topics.max_doc_share", "in (0, 1]", self.max_doc_share)
+        _check(self.n_bootstrap >= 1000, "topics.n_bootstrap", ">= 1000", self.n_bootstrap)
+        _check(0 < self.ci_level < 1, "topics.ci_level", "in (0, 1)", self.ci_level)
         for name in ("passes", "iterations", "max_iter", "gibbs_iterations", "top_n", "n_typical",
-                     "n_bootstrap", "n_jobs"):
+                     "n_jobs"):
             _check(getattr(self, name) >= 1, f"topics.{name}", ">= 1", getattr(self, name))
         _check(self.seed_weight > 0, "topics.seed_weight", "> 0", self.seed_weight)
         _check(0 < self.seed_other_factor <= 1, "topics.seed_other_factor", "in (0, 1]",
@@ -316,9 +321,16 @@ class ThemesConfig:
         supervision" once or twice in passing stay "none" (other), as THEMES.md codes them.
         Calibrated by `analysis.themes.heldout.calibrate_min_score` on the seeds (README).
     n_boot : int, default 2000
-        Bootstrap replicates over paragraphs for every interval; at least 1000.
+        Bootstrap replicates over paragraphs of the validation intervals (kappa, F1, version
+        differences); at least 1000.
     ci_level : float, default 0.95
-        Level of the percentile bootstrap intervals, in (0, 1).
+        Level of every interval, in (0, 1); set by `Config.ci_level` in a full configuration.
+    min_paragraphs : int, default 15
+        Rate and share rows of groups with fewer analysed paragraphs are flagged ``small_sample``
+        (the coverage study, ``benchmarks/coverage.py``, reaches the nominal level from about 20).
+    equivalence_margin : float, default 0.05
+        Two versions of one text are called equivalent in a theme's share when the interval of
+        their difference lies inside +- this margin (share units), in (0, 1).
     seed : int, default 12345
         Seeds the bootstrap and the audit sample.
     audit_per_entry : int, default 5
@@ -334,6 +346,8 @@ class ThemesConfig:
     seed: int = 12345
     audit_per_entry: int = 5
     year_include_versions: bool = False
+    min_paragraphs: int = 15
+    equivalence_margin: float = 0.05
 
     def __post_init__(self) -> None:
         _check_types(self, "themes")
@@ -346,6 +360,10 @@ class ThemesConfig:
         _check_seed(self.seed, "themes.seed")
         _check(isinstance(self.audit_per_entry, int) and self.audit_per_entry >= 1, "themes.audit_per_entry",
                "an integer >= 1", self.audit_per_entry)
+        _check(isinstance(self.min_paragraphs, int) and self.min_paragraphs >= 2, "themes.min_paragraphs",
+               "an integer >= 2", self.min_paragraphs)
+        _check(0 < self.equivalence_margin < 1, "themes.equivalence_margin", "in (0, 1)",
+               self.equivalence_margin)
 
 
 @dataclass(frozen=True)
@@ -427,7 +445,8 @@ class DiscourseConfig:
         Keyness: count put in place of a zero frequency when computing the log ratio and its
         confidence interval (Hardie 2014), in (0, 1].
     ci_level : float, default 0.95
-        Keyness: level of the log-ratio confidence interval, in (0, 1).
+        Level of every interval (keyness log ratio, formulation rates), in (0, 1); set by
+        `Config.ci_level` in a full configuration.
     window : int, default 5
         KWIC context and collocate window, in tokens on each side; at least 1.
     min_count : int, default 3
@@ -552,9 +571,23 @@ class FiguresConfig:
         _check(self.network_node.strip() != "", "figures.network_node", "a non-empty term", self.network_node)
 
 
+#: Stages whose config carries the run's interval level.
+CI_STAGES = ("themes", "discourse", "topics")
+
+
 @dataclass(frozen=True)
 class Config:
-    """All settings of one run, one field per stage."""
+    """All settings of one run, one field per stage.
+
+    Parameters
+    ----------
+    ci_level : float, default 0.95
+        Level of every interval of the run, in (0, 1) (the top-level TOML key ``ci_level``). It
+        is copied into the stages' ``ci_level``, so every interval uses one level. A stage
+        config built with another level is accepted when it is the only one that differs from
+        0.95 (older TOML files set ``[themes] ci_level`` or ``[discourse] ci_level``); two
+        different levels are an error.
+    """
 
     corpus: CorpusConfig = field(default_factory=CorpusConfig)
     tokens: TokensConfig = field(default_factory=TokensConfig)
@@ -564,6 +597,18 @@ class Config:
     topics: TopicsConfig = field(default_factory=TopicsConfig)
     classifier: ClassifierConfig = field(default_factory=ClassifierConfig)
     suggest: SuggestConfig = field(default_factory=SuggestConfig)
+    ci_level: float = 0.95
+
+    def __post_init__(self) -> None:
+        _check(isinstance(self.ci_level, float) and 0 < self.ci_level < 1, "ci_level", "in (0, 1)", self.ci_level)
+        levels = {self.ci_level} - {0.95}
+        levels |= {getattr(self, s).ci_level for s in CI_STAGES} - {0.95}
+        _check(len(levels) <= 1, "ci_level", "one level for the whole run (top-level ci_level)",
+               sorted(levels))
+        level = levels.pop() if levels else 0.95
+        object.__setattr__(self, "ci_level", level)
+        for stage in CI_STAGES:
+            object.__setattr__(self, stage, dataclasses.replace(getattr(self, stage), ci_level=level))
 
 
 def _build(cls, data: dict, where: str):

@@ -125,10 +125,14 @@ def _doc_order(table: pd.DataFrame, documents: pd.DataFrame | None) -> list[str]
 
 
 def plot_theme_attention(document_themes: pd.DataFrame, year_themes: pd.DataFrame,
-                         documents: pd.DataFrame | None = None, n_boot: int | str = "?") -> plt.Figure:
+                         documents: pd.DataFrame | None = None, ci_level: float = 0.95) -> plt.Figure:
     """Return a 2 x 2 figure: rate per 1,000 tokens and share of each category (theme), by document
-    and by year, each with its 95% bootstrap interval. The year axis is a time axis: a year without
-    documents is a gap, not a neighbour."""
+    and by year, each with its interval (`analysis.themes.theme_rates`, level `ci_level`). The year
+    axis is a time axis: a year without documents is a gap, not a neighbour.
+
+    Rows flagged ``small_sample`` (too few paragraphs for the interval to reach its level) are
+    drawn with hollow markers, and the legend says so.
+    """
     for t in (document_themes, year_themes):
         require_intervals(t, ("rate_ci_low", "rate_ci_high"), ("share_ci_low", "share_ci_high"),
                           what="plot_theme_attention")
@@ -149,8 +153,13 @@ def plot_theme_attention(document_themes: pd.DataFrame, year_themes: pd.DataFram
                 ax = axes[row, col]
                 for k, theme in enumerate(categories):
                     sub = table[table["theme"] == theme].set_index(key).reindex(labels)
-                    _errorbar(ax, x + (k - (len(categories) - 1) / 2) * width, sub[est], sub[lo], sub[hi],
-                              fmt=markers[theme], color=colours[theme], label=theme)
+                    small = (sub["small_sample"].fillna(False).astype(bool).to_numpy() if "small_sample" in sub
+                             else np.zeros(len(sub), dtype=bool))
+                    for part, face in ((~small, colours[theme]), (small, "white")):
+                        if part.any():
+                            _errorbar(ax, (x + (k - (len(categories) - 1) / 2) * width)[part], sub[est][part],
+                                      sub[lo][part], sub[hi][part], fmt=markers[theme], color=colours[theme],
+                                      mfc=face, label=theme if face != "white" else None)
                 ax.set_xticks(x, [str(v) for v in labels], rotation=20 if col == 0 else 0, ha="right" if col == 0 else "center")
                 if col == 1 and len(labels):
                     ax.set_xlim(min(labels) - 0.6, max(labels) + 0.6)
@@ -158,10 +167,19 @@ def plot_theme_attention(document_themes: pd.DataFrame, year_themes: pd.DataFram
                 ax.set_ylim(bottom=0)
                 if row == 0:
                     ax.set_title("by document" if col == 0 else "by year")
-        handles, labels = axes[0, 0].get_legend_handles_labels()
-        fig.legend(handles, labels, ncol=min(4, len(categories)), loc="upper center", frameon=False)
-        fig.text(0.01, 0.005, "Dictionary model. Points: estimates; bars: 95% bootstrap intervals over paragraphs "
-                 f"(B = {n_boot}). Years pool their documents, leaving out second versions of a text (documents with version_of).", fontsize=7)
+        handles, labels = [], []
+        for ax in axes.ravel():
+            for h, lab in zip(*ax.get_legend_handles_labels()):
+                if lab not in labels:
+                    handles.append(h)
+                    labels.append(lab)
+        if any(bool(t.get("small_sample", pd.Series(dtype=bool)).any()) for t in (document_themes, year_themes)):
+            handles.append(plt.Line2D([], [], ls="", marker="o", mfc="white", color=OKABE_ITO["black"]))
+            labels.append("hollow: small_sample (too few paragraphs for the interval)")
+        fig.legend(handles, labels, ncol=min(5, len(labels)), loc="upper center", frameon=False)
+        fig.text(0.01, 0.005, f"Dictionary model. Points: estimates; bars: {ci_level:.0%} intervals (design-effect-adjusted "
+                 "exact intervals over paragraphs). Years pool their documents, leaving out second versions of a "
+                 "text (documents with version_of).", fontsize=7)
         fig.tight_layout(rect=(0, 0.02, 1, 0.95))
     return fig
 

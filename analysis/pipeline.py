@@ -14,6 +14,7 @@ import pandas as pd
 import re
 
 from analysis.config import FIGURE_NAMES, keyness_pair, figure_names
+from analysis.corpus import VERSION_RULE
 from analysis.figures import (
     plot_collocation_network,
     plot_document_topics,
@@ -38,6 +39,10 @@ class FigureOutput:
 
 
 FIGURES = FIGURE_NAMES
+
+INTERVAL_NOTE = ("rate and share: design-effect-adjusted exact intervals over paragraphs (Garwood for the rate, "
+                 "Clopper-Pearson for the share, effective count = count / design effect / (t_df/z)^2; "
+                 "analysis.themes.rates); small_sample: fewer than min_paragraphs paragraphs")
 
 
 def keyness_pairs(documents: pd.DataFrame, configured=()) -> list[dict]:
@@ -159,8 +164,10 @@ def make_figures(corpus, config=None, only: list[str] | None = None, progress=No
             table = pd.concat([theme_result.document_themes.assign(level="document"),
                                theme_result.year_themes.assign(level="year")], ignore_index=True)
             fig = plot_theme_attention(theme_result.document_themes, theme_result.year_themes, docs,
-                                       n_boot=config.themes.n_boot)
-            outputs.append(FigureOutput(name, fig, table, {"n_boot": config.themes.n_boot, "seed": config.themes.seed}))
+                                       ci_level=config.themes.ci_level)
+            outputs.append(FigureOutput(name, fig, table, {"interval": INTERVAL_NOTE, "ci_level": config.themes.ci_level,
+                                                           "min_paragraphs": config.themes.min_paragraphs,
+                                                           "version_rule": VERSION_RULE}))
         elif name == "translation_robustness":
             table = themes.compare_versions(theme_result.document_themes, docs)
             if table.empty:

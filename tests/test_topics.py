@@ -36,7 +36,7 @@ SEED_WORDS = {
                     "public interest litigation"],
 }
 #: Fast settings for the seed corpus.
-QUICK = TopicsConfig(k_values=(4, 6), n_seeds=2, passes=2, iterations=20, max_iter=5, n_bootstrap=50,
+QUICK = TopicsConfig(k_values=(4, 6), n_seeds=2, passes=2, iterations=20, max_iter=5,
                      n_jobs=1)
 
 

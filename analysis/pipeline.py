@@ -230,6 +230,7 @@ def make_figures(corpus, config=None, only: list[str] | None = None, progress=No
                                       fc.network_second_ring, fc.network_min_count)
             outputs.append(FigureOutput(name, plot_collocation_network(edges, fc.network_node, fc.layout_seed), edges,
                                         {"node": fc.network_node, "window": fc.network_window,
+                                         "window_rule": discourse.WINDOW_RULE,
                                          "min_count": fc.network_min_count, "layout_seed": fc.layout_seed}))
     return outputs
 

@@ -62,11 +62,13 @@ Columns of `collocations` (one row per n-gram, sorted by `sort`):
 Columns of `collocates` (one row per collocate of the node):
     node : str, collocate : str
     count : int                collocate tokens within `window` stream items of a node occurrence,
-                               in the same paragraph (one count per node occurrence and collocate
-                               token: a token in two overlapping windows counts twice)
-    left, right : int          of `count`, those before / after the node
+                               in the same paragraph, the node's own tokens excluded; a token inside
+                               two overlapping windows counts once (`WINDOW_RULE`), so count <=
+                               freq_collocate and count <= window_slots
+    left, right : int          the collocate's positions in a left / right window (a position in
+                               both is counted in each)
     freq_collocate : int       occurrences of the collocate in the stream
-    window_slots : int         stream positions inside the windows of all node occurrences
+    window_slots : int         distinct stream positions inside the windows of all node occurrences
     n_stream : int             length of the stream
     pmi, g2, t_score, dice : float   the bigram measures with window_slots in the place of the
                                first word's frequency (the span-corrected form of #LancsBox)
@@ -98,6 +100,7 @@ from analysis.lazy import lazy_exports
 _EXPORTS = {
     "COLLOCATION_SORTS": "analysis.discourse.association",
     "STREAMS": "analysis.discourse.association",
+    "WINDOW_RULE": "analysis.discourse.association",
     "_measures": "analysis.discourse.association",
     "_stream": "analysis.discourse.association",
     "association_measures": "analysis.discourse.association",
@@ -148,7 +151,7 @@ _EXPORTS = {
 
 __all__ = [
     "COLLOCATION_SORTS", "FORMULATION_CATEGORIES", "FORMULATION_COLUMNS", "KEYNESS_SORTS",
-    "NAME_FIRSTS", "NAME_HEADS", "STREAMS", "TOKEN_COLUMNS", "association_measures", "collocates",
+    "NAME_FIRSTS", "NAME_HEADS", "STREAMS", "TOKEN_COLUMNS", "WINDOW_RULE", "association_measures", "collocates",
     "collocations", "count_formulations", "discover_formulations", "first_appearances",
     "formulation_concordance", "formulations_by", "formulations_by_year", "keyness", "keyness_statistics", "kwic",
     "lexical_profile", "match_formulations", "mattr", "parse_filters", "poisson_interval",

@@ -581,3 +581,30 @@ def test_cli_errors_print_one_line(issuers, tmp_path, capsys):
     bad.write_text("formulation_id,category,canonical,variant\nx,nope,X,Two X\n", encoding="utf-8")
     assert main(["formulations", "--file", str(bad), "--manifest", str(manifest)]) == 2
     assert "bad.csv:2: field 'category' is 'nope'" in capsys.readouterr().err
+
+
+def test_keyness_counts_every_lemma_whether_or_not_it_sits_in_a_phrase(tmp_path):
+    """One side says "President Obama", the other "Obama" alone; the unigram follows the raw counts."""
+    fillers = ["taxes", "schools", "roads", "farms", "banks", "courts", "rivers", "towns", "ports", "mines",
+               "forests", "bridges", "clinics", "markets"]
+    blue = [f"President Obama spoke about {fillers[k]} and {fillers[(k + 3) % 14]} in the {fillers[(k + 7) % 14]} debate."
+            for k in range(12)]
+    red = [f"Obama was criticised over {fillers[k]} while {fillers[(k + 5) % 14]} waited for {fillers[(k + 9) % 14]}."
+           for k in range(6)] + [f"Critics of {fillers[k]} met near the {fillers[(k + 2) % 14]} of {fillers[(k + 6) % 14]}."
+                                 for k in range(6)]
+    manifest = write_corpus(tmp_path / "speeches", {"blue-2012": ("2012-01-01", "\n\n".join(blue) + "\n"),
+                                                    "red-2012": ("2012-02-01", "\n\n".join(red) + "\n")})
+    corpus = analysis.load_corpus(manifest)                       # phrase detection on (the default)
+    assert "president_obama" in set(corpus.tokens["term"].astype(str))
+    table = discourse.keyness(corpus.tokens, corpus.documents, "doc_id=blue-2012", "doc_id=red-2012",
+                              DiscourseConfig(min_freq=2)).set_index(["term", "kind"])
+    raw = corpus.tokens.assign(lemma=corpus.tokens["lemma"].astype(str)).groupby("doc_id")["lemma"].apply(
+        lambda s: int((s == "obama").sum()))
+    row = table.loc[("obama", "lemma")]
+    assert (row["freq_target"], row["freq_reference"]) == (raw["blue-2012"], raw["red-2012"]) == (12, 6)
+    assert row["key_for"] == ("target" if 12 / row["n_target"] > 6 / row["n_reference"] else "reference")
+    assert row["key_for"] == "target"
+    assert table.loc[("president_obama", "phrase"), "freq_target"] == 12
+    lemmas = discourse.keyness(corpus.tokens, corpus.documents, "doc_id=blue-2012", "doc_id=red-2012",
+                               DiscourseConfig(min_freq=2), kinds=("lemma",))
+    assert set(lemmas["kind"]) == {"lemma"}

@@ -9,8 +9,9 @@ scale to corpora of millions of words.
 
 Token totals (``n_target``, ``n_reference``, ``n_tokens``) count ALL word tokens of the analysed
 paragraphs, stop words included (as `documents.n_tokens` does): they are the corpus sizes of the
-standard 2x2 keyness table. The terms that are tested are the non-empty values of ``tokens.term``
-(lemmas and multi-word terms; stop words have no term).
+standard 2x2 keyness table. The items tested are every non-stop lemma, counted at every occurrence
+whether or not it sits inside a multi-word term (kind "lemma"), plus each multi-word term as an
+extra row (kind "phrase"; curated or detected), so a phrase never hides its words' counts.
 
 Columns of `keyness` (one row per term tested, sorted by `sort`):
     term : str                 lemma or multi-word term (words joined by "_")
@@ -38,6 +39,7 @@ Columns of `keyness` (one row per term tested, sorted by `sort`):
     para_target, para_reference : int   paragraphs of the group the term occurs in (dispersion)
     docs_target, docs_reference : int   documents of the group the term occurs in
     max_para_share : float     largest share of the term's occurrences (both groups) in one paragraph
+    kind : str                 {"lemma", "phrase"}: a single lemma, or a multi-word term (extra row)
 
 Columns of `kwic` (one row per match, in corpus order):
     doc_id : str, para_id : int   paragraph of the match
@@ -133,6 +135,11 @@ _EXPORTS = {
     "KEYNESS_SORTS": "analysis.discourse.keyterms",
     "_describe": "analysis.discourse.keyterms",
     "keyness": "analysis.discourse.keyterms",
+    "KEYNESS_KINDS": "analysis.discourse.keyterms",
+    "keyness_counts": "analysis.discourse.keyterms",
+    "keyness_groups": "analysis.discourse.keyterms",
+    "keyness_items": "analysis.discourse.keyterms",
+    "keyness_test": "analysis.discourse.keyterms",
     "keyness_statistics": "analysis.discourse.keyterms",
     "kwic": "analysis.discourse.concordance",
     "lexical_profile": "analysis.discourse.profile",
@@ -150,10 +157,11 @@ _EXPORTS = {
 }
 
 __all__ = [
-    "COLLOCATION_SORTS", "FORMULATION_CATEGORIES", "FORMULATION_COLUMNS", "KEYNESS_SORTS",
+    "COLLOCATION_SORTS", "FORMULATION_CATEGORIES", "FORMULATION_COLUMNS", "KEYNESS_KINDS", "KEYNESS_SORTS",
     "NAME_FIRSTS", "NAME_HEADS", "STREAMS", "TOKEN_COLUMNS", "WINDOW_RULE", "association_measures", "collocates",
     "collocations", "count_formulations", "discover_formulations", "first_appearances",
-    "formulation_concordance", "formulations_by", "formulations_by_year", "keyness", "keyness_statistics", "kwic",
+    "formulation_concordance", "formulations_by", "formulations_by_year", "keyness", "keyness_counts", "keyness_groups",
+    "keyness_items", "keyness_statistics", "keyness_test", "kwic",
     "lexical_profile", "match_formulations", "mattr", "parse_filters", "poisson_interval",
     "read_formulations", "rest_documents", "select_documents", "trigram_association_measures",
 ]

@@ -10,7 +10,7 @@ from joblib import Parallel, delayed, parallel_config
 from threadpoolctl import threadpool_limits
 
 from analysis.config import TOPIC_MODELS, TopicsConfig
-from analysis.corpus import Corpus, require_columns
+from analysis.corpus import VERSION_RULE, Corpus, require_columns
 from analysis.errors import ConfigError, ParameterError
 from analysis.topics.bag import BagOfWords, build_bag, subset_bag
 from analysis.topics.labels import _top, frex, topic_term_table, typical_paragraphs
@@ -212,7 +212,7 @@ def run_topics(corpus: Corpus, config: TopicsConfig | None = None,
     facts = {"seeds": seeds, "analysis_k": analysis_k, "n_paragraphs": n, "n_dropped": bag.n_dropped,
              "n_terms": len(bag.vocab), "n_tokens": int(bag.matrix.sum()),
              "heldout": {"n_train": len(train_idx), "n_heldout": len(heldout_idx)},
-             "theme_terms": theme_terms or {}}
+             "theme_terms": theme_terms or {}, "version_rule": VERSION_RULE}
     return TopicsResult(topic_terms, topic_labels, typical, doc_topics, selection, preferred, stab,
                         topic_themes, shares, para_themes, agree, facts, fits=tuple(chosen), bag=bag)
 

@@ -100,6 +100,8 @@ def theme_shares(masses: list[np.ndarray], bag: BagOfWords, categories: list[str
                  n_bootstrap: int, rng: np.random.Generator) -> pd.DataFrame:
     """Return document- and year-level theme shares with seed range and bootstrap interval.
 
+    Year rows pool only paragraphs with ``counts_once`` (`analysis.corpus.VERSION_RULE`).
+
     Parameters
     ----------
     masses : list of numpy.ndarray
@@ -116,9 +118,13 @@ def theme_shares(masses: list[np.ndarray], bag: BagOfWords, categories: list[str
     weights = bag.paragraphs["n_terms"].to_numpy(dtype=np.float64)
     mean_mass = np.mean(masses, axis=0)
     rows = []
+    once = bag.paragraphs["counts_once"].to_numpy(dtype=bool) if "counts_once" in bag.paragraphs \
+        else np.ones(len(bag.paragraphs), dtype=bool)
     for level, column in (("document", "doc_id"), ("year", "year")):
-        groups = bag.paragraphs[column].to_numpy()
-        units = sorted(set(groups.tolist()))
+        groups = bag.paragraphs[column].to_numpy().astype(object)
+        if level == "year":                       # one text counts once (analysis.corpus.VERSION_RULE)
+            groups = np.where(once, groups, None)
+        units = sorted(set(groups.tolist()) - {None})
         per_seed = np.array([_weighted_share(m, weights, groups, units) for m in masses])
         share = _weighted_share(mean_mass, weights, groups, units)
         for u, unit in enumerate(units):
@@ -141,7 +147,8 @@ def agreement(labels: pd.DataFrame, dictionary_labels: pd.DataFrame, bag: BagOfW
     """Return Cohen's kappa and raw agreement of each model's paragraph labels with the dictionary's.
 
     Dictionary labels outside the categories (e.g. "none") count as "other"; paragraphs missing
-    from either side are left out. Per document: kappa, agreement, and per theme the token-weighted
+    from either side are left out. The pooled row (level "all") leaves out second versions of a
+    text (``bag.paragraphs.counts_once``, `analysis.corpus.VERSION_RULE`); per-document rows keep them. Per document: kappa, agreement, and per theme the token-weighted
     share of paragraphs the dictionary labels with it (`dictionary_share`) beside the same share of
     the model's labels (`model_share`).
 
@@ -156,7 +163,7 @@ def agreement(labels: pd.DataFrame, dictionary_labels: pd.DataFrame, bag: BagOfW
     dic["doc_id"] = dic["doc_id"].astype(str)
     dic["para_id"] = dic["para_id"].astype("int64")
     dic["theme"] = dic["theme"].astype(str).where(dic["theme"].astype(str).isin(categories), OTHER)
-    weights = bag.paragraphs[["doc_id", "para_id", "n_terms"]]
+    weights = bag.paragraphs[["doc_id", "para_id", "n_terms", *(["counts_once"] if "counts_once" in bag.paragraphs else [])]]
     rows = []
 
     def kappa(a, b) -> float:
@@ -165,10 +172,11 @@ def agreement(labels: pd.DataFrame, dictionary_labels: pd.DataFrame, bag: BagOfW
     for model, sub in labels.groupby("model", sort=False):
         both = sub.merge(dic, on=["doc_id", "para_id"], suffixes=("_model", "_dictionary")).merge(
             weights, on=["doc_id", "para_id"])
-        a, b = both["theme_dictionary"].to_numpy(), both["theme_model"].to_numpy()
+        pooled = both[both["counts_once"]] if "counts_once" in both else both   # VERSION_RULE
+        a, b = pooled["theme_dictionary"].to_numpy(), pooled["theme_model"].to_numpy()
         rows.append({"model": model, "k": k_by_model[model], "level": "all", "unit": "all", "theme": "all",
-                     "n_paragraphs": len(both), "agreement": float(np.mean(a == b)) if len(both) else np.nan,
-                     "kappa": kappa(a, b) if len(both) else np.nan})
+                     "n_paragraphs": len(pooled), "agreement": float(np.mean(a == b)) if len(pooled) else np.nan,
+                     "kappa": kappa(a, b) if len(pooled) else np.nan})
         for doc_id, d in both.groupby("doc_id", sort=True):
             a, b = d["theme_dictionary"].to_numpy(), d["theme_model"].to_numpy()
             rows.append({"model": model, "k": k_by_model[model], "level": "document", "unit": doc_id,

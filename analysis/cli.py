@@ -379,7 +379,7 @@ TOPIC_TABLES = {"topic_terms": "topic_terms.csv", "topic_labels": "topic_labels.
                 "model_selection": "model_selection.csv", "preferred_k": "preferred_k.csv",
                 "stability": "stability.csv", "topic_themes": "topic_themes.csv",
                 "theme_shares": "theme_shares.csv", "paragraph_themes": "paragraph_themes.csv",
-                "agreement": "agreement.csv"}
+                "agreement": "agreement.csv", "placebo": "placebo.csv"}
 
 
 def cmd_topics(args, config) -> int:

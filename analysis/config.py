@@ -199,14 +199,26 @@ class TopicsConfig:
         Drop terms found in fewer than this many paragraphs (a count; gensim ``no_below``).
     max_doc_share : float, default 0.5
         Drop terms found in more than this share of paragraphs, in (0, 1] (gensim ``no_above``).
-    passes : int, default 5
-        gensim passes over the corpus per fit (gensim and seeded models).
-    iterations : int, default 50
-        gensim maximum E-step iterations per document.
-    max_iter : int, default 10
-        scikit-learn batch EM iterations.
-    gibbs_iterations : int, default 500
-        tomotopy collapsed Gibbs sweeps (model "tomotopy").
+    passes : int, default 200
+        Most gensim passes over the corpus per fit (gensim and seeded models); the stopping rule
+        (`tolerance`) usually ends the fit sooner.
+    iterations : int, default 200
+        Maximum E-step iterations per document (gensim ``iterations``, scikit-learn
+        ``max_doc_update_iter``).
+    estep_tolerance : float, default 1e-5
+        A document's E-step stops when its topic proportions change by less than this (gensim
+        ``gamma_threshold``, scikit-learn ``mean_change_tol``; both default to 1e-3, at which the
+        topics jitter by about 1e-3 per pass for ever and the stopping rule is never met).
+    max_iter : int, default 200
+        Most scikit-learn batch EM iterations.
+    gibbs_iterations : int, default 2000
+        Most tomotopy collapsed Gibbs sweeps (model "tomotopy"), checked every 50.
+    tolerance : float, default 1e-4
+        Stopping rule (`analysis.topics.fit_topics`): gensim, seeded and scikit-learn fits stop
+        when p(term | topic) moves less than this per pass (mean L1 distance per topic, averaged
+        over the last 5 passes); tomotopy when its log-likelihood per word changes by less than
+        50 x this (relative) per 50 sweeps; >= 0. 0 turns the rule off: exactly `passes` /
+        `max_iter` / `gibbs_iterations`, and every fit is reported unconverged.
     seed_weight : float, default 5.0
         Seeded LDA: Dirichlet prior ``eta`` (pseudo-counts) of a theme's seed terms in that
         theme's topic. Every other cell has gensim's symmetric default ``1 / K``, except the seed
@@ -232,6 +244,12 @@ class TopicsConfig:
         Paragraph bootstrap resamples for the theme-share, kappa and F1 intervals; at least 1000.
     ci_level : float, default 0.95
         Level of every interval, in (0, 1); set by `Config.ci_level` in a full configuration.
+    frex_shrinkage : bool, default True
+        FREX labels shrink each term's exclusivity towards uniform by its corpus count (stm
+        ``labelTopics``'s James-Stein estimate); False uses raw exclusivity.
+    placebo_draws : int, default 5
+        Placebo fits of the seeded model with random seed words of matched frequency
+        (`analysis.topics.seeded_placebo`), when dictionary labels are given; 0 turns it off.
     n_jobs : int, default 2
         Worker processes for the grid of fits (joblib); each fit is single-threaded and seeded,
         so the numbers do not depend on it.
@@ -245,10 +263,12 @@ class TopicsConfig:
     analysis_k: int = 0
     min_doc_count: int = 2
     max_doc_share: float = 0.5
-    passes: int = 5
-    iterations: int = 50
-    max_iter: int = 10
-    gibbs_iterations: int = 500
+    passes: int = 200
+    iterations: int = 200
+    estep_tolerance: float = 1e-5
+    max_iter: int = 200
+    gibbs_iterations: int = 2000
+    tolerance: float = 1e-4
     seed_weight: float = 5.0
     seed_other_factor: float = 0.01
     holdout_share: float = 0.2
@@ -259,6 +279,8 @@ class TopicsConfig:
     theme_margin: float = 0.25
     n_bootstrap: int = 1000
     ci_level: float = 0.95
+    frex_shrinkage: bool = True
+    placebo_draws: int = 5
     n_jobs: int = 2
 
     def __post_init__(self) -> None:
@@ -284,6 +306,9 @@ class TopicsConfig:
         _check(self.min_doc_count >= 1, "topics.min_doc_count", ">= 1", self.min_doc_count)
         _check(0 < self.max_doc_share <= 1, "topics.max_doc_share", "in (0, 1]", self.max_doc_share)
         _check(self.n_bootstrap >= 1000, "topics.n_bootstrap", ">= 1000", self.n_bootstrap)
+        _check(self.tolerance >= 0, "topics.tolerance", ">= 0", self.tolerance)
+        _check(self.estep_tolerance > 0, "topics.estep_tolerance", "> 0", self.estep_tolerance)
+        _check(self.placebo_draws >= 0, "topics.placebo_draws", ">= 0", self.placebo_draws)
         _check(0 < self.ci_level < 1, "topics.ci_level", "in (0, 1)", self.ci_level)
         for name in ("passes", "iterations", "max_iter", "gibbs_iterations", "top_n", "n_typical",
                      "n_jobs"):

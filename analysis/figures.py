@@ -201,7 +201,10 @@ def plot_translation_robustness(versions: pd.DataFrame, ax=None) -> plt.Figure:
                     fmt="s", mfc="white", color=OKABE_ITO["vermillion"], capsize=2, lw=1, ms=4,
                     label=f"{version} (machine-translated summary)")
         for yi, (theme, row) in zip(y, v.iterrows()):
-            ax.annotate(f"diff {row['share_difference']:+.3f}", (max(row["share_ci_high"], row["other_ci_high"]) + 0.01, yi),
+            text = f"diff {row['share_difference']:+.3f}"
+            if "difference_ci_low" in row and np.isfinite(row["difference_ci_low"]):
+                text += f" [{row['difference_ci_low']:+.2f}, {row['difference_ci_high']:+.2f}]"
+            ax.annotate(text, (max(row["share_ci_high"], row["other_ci_high"]) + 0.01, yi),
                         va="center", fontsize=7)
         ax.set_yticks(y, themes)
         ax.set_xlabel(f"share of {_n_categories(len(themes))}' matches (95% bootstrap interval)")
@@ -323,7 +326,17 @@ def plot_method_agreement(theme_shares: pd.DataFrame, agreement: pd.DataFrame,
     shares = theme_shares[(theme_shares["level"] == "document") & theme_shares["theme"].isin(categories)]
     docs = [d for d in _doc_order(shares.rename(columns={"unit": "doc_id"}), documents)]
     models = [m for m in MODEL_STYLE if m in set(shares["model"])]
-    kappa = agreement[(agreement["level"] == "all") & (agreement["theme"] == "all")].set_index("model")["kappa"]
+    pooled = agreement[(agreement["level"] == "all") & (agreement["theme"] == "all")].set_index("model")
+    kappa = pooled["kappa"]
+
+    def kappa_label(model: str) -> str:
+        text = f"kappa {kappa.get(model, np.nan):.2f}"
+        if "kappa_ci_low" in pooled and model in pooled.index:
+            text += f" [{pooled.loc[model, 'kappa_ci_low']:.2f}, {pooled.loc[model, 'kappa_ci_high']:.2f}]"
+        if model == "seeded":
+            text += "; not independent: seeded from the lexicon"
+        return text
+
     with style():
         fig, axes = plt.subplots(1, len(docs), figsize=(2.2 * len(docs) + 1, 3.6), sharey=True, squeeze=False)
         for ax, doc in zip(axes[0], docs):
@@ -331,7 +344,7 @@ def plot_method_agreement(theme_shares: pd.DataFrame, agreement: pd.DataFrame,
             for j, model in enumerate(models):
                 m = sub[sub["model"] == model].set_index("theme").reindex(categories)
                 colour, marker = MODEL_STYLE[model]
-                label = model if model == "dictionary" else f"{model} (kappa {kappa.get(model, np.nan):.2f})"
+                label = model if model == "dictionary" else f"{model} ({kappa_label(model)})"
                 _errorbar(ax, np.arange(len(categories)) + (j - (len(models) - 1) / 2) * 0.14, m["share"],
                           m["share_ci_low"], m["share_ci_high"], fmt=marker, color=colour, label=label)
             ax.set_xticks(range(len(categories)), [t if len(t) <= 6 else t[:5] + "." for t in categories],

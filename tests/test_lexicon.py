@@ -167,7 +167,7 @@ def test_seeded_topics_and_mapping_follow_the_codebook(codebook_manifest, codebo
     words = topics.theme_words(lexicon)
     assert list(words) == list(CODEBOOK)
     config = TopicsConfig(k_values=(4,), models=("seeded",), n_seeds=1, min_doc_count=1, max_doc_share=1.0,
-                          passes=2, iterations=20, n_bootstrap=20, n_jobs=1)
+                          passes=2, iterations=20, n_jobs=1)
     labels = themes.score_paragraphs(corpus, lexicon, FAST)[["doc_id", "para_id", "theme"]]
     result = topics.run_topics(corpus, config, words, labels)
     tt = result.topic_themes

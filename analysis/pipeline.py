@@ -169,12 +169,17 @@ def make_figures(corpus, config=None, only: list[str] | None = None, progress=No
                                                            "min_paragraphs": config.themes.min_paragraphs,
                                                            "version_rule": VERSION_RULE}))
         elif name == "translation_robustness":
-            table = themes.compare_versions(theme_result.document_themes, docs)
+            table = themes.compare_versions(theme_result.document_themes, docs, theme_result.paragraph_themes,
+                                            config.themes)
             if table.empty:
                 say(f"skipping {name}: no document of the corpus is a version_of another")
                 continue
             outputs.append(FigureOutput(name, plot_translation_robustness(table), table,
-                                        {"n_boot": config.themes.n_boot, "seed": config.themes.seed}))
+                                        {"interval": INTERVAL_NOTE, "ci_level": config.themes.ci_level,
+                                         "difference": "Agresti-Caffo interval of the share difference on effective "
+                                                       "counts; equivalent = 90% interval inside +- equivalence_margin "
+                                                       "(two one-sided tests at 5%)",
+                                         "equivalence_margin": config.themes.equivalence_margin}))
         elif name == "method_agreement":
             shares, agree = topic_result.theme_shares, topic_result.agreement
             outputs.append(FigureOutput(name, plot_method_agreement(shares, agree, docs),
@@ -324,8 +329,9 @@ def validate_themes(corpus, lexicon, config=None, mapping: pd.DataFrame | None =
     categories = list(lexicon.categories)
     result = themes.analyse_themes(corpus, lexicon, config.themes)
     tables = {"structure.csv": themes.validate_structure(result.paragraph_themes, corpus.paragraphs, mapping=mapping,
-                                                         categories=categories),
-              "translation.csv": themes.compare_versions(result.document_themes, corpus.documents),
+                                                         categories=categories, config=config.themes),
+              "translation.csv": themes.compare_versions(result.document_themes, corpus.documents,
+                                                         result.paragraph_themes, config.themes),
               "lexicon_entries.csv": result.entry_counts,
               "leave_one_out.csv": themes.leave_one_out(corpus, lexicon, result.matches)}
     if audit is None:

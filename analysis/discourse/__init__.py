@@ -59,7 +59,9 @@ Columns of `collocations` (one row per n-gram, sorted by `sort`):
     p : float                  p-value of g2 (chi-squared, 1 degree of freedom; for trigrams a
                                rough guide only: their G2 has more degrees of freedom)
     pmi, g2, t_score, dice : float   association measures, as nltk's `BigramAssocMeasures` /
-                               `TrigramAssocMeasures` define them (`association_measures`)
+                               `TrigramAssocMeasures` define them (`association_measures`);
+                               nltk has no trigram Dice: for trigrams dice is the generalised
+                               3 n_iii / (n_ixx + n_xix + n_xxi)
 
 Columns of `collocates` (one row per collocate of the node):
     node : str, collocate : str
@@ -91,7 +93,8 @@ Columns of `first_appearances`: formulation_id, canonical, category, doc_id, dat
 Columns of `discover_formulations`: candidate, key, kind, count, n_paragraphs, n_docs, doc_ids,
     first_where.
 Columns of `lexical_profile` (one row per document): doc_id, n_tokens, n_types, ttr, mattr,
-    mattr_window, n_sentences, mean_sentence_length, sd_sentence_length.
+    mattr_window, n_sentences, mean_sentence_length, sd_sentence_length, mattr_short (bool: shorter
+    than the MATTR window, so mattr is the plain TTR and not comparable).
 """
 from __future__ import annotations
 

@@ -58,8 +58,9 @@ def trigram_association_measures(n_iii, n_iix, n_ixi, n_xii, n_ixx, n_xix, n_xxi
     """Return PMI, G2, t-score and Dice of trigrams from their marginals (nltk's definitions).
 
     ``n_iix``, ``n_ixi``, ``n_xii`` count the pairs (w1 w2), (w1 _ w3), (w2 w3); ``n_ixx``,
-    ``n_xix``, ``n_xxi`` the single words; the 2x2x2 table and its independence expectation
-    are those of nltk's `TrigramAssocMeasures`. Dice is the generalised 3 n_iii / (n_ixx + n_xix + n_xxi).
+    ``n_xix``, ``n_xxi`` the single words; the 2x2x2 table and its independence expectation,
+    PMI, G2 and t-score are those of nltk's `TrigramAssocMeasures`. nltk defines no trigram
+    Dice: ours is the generalised Dice 3 n_iii / (n_ixx + n_xix + n_xxi) (our own definition).
     """
     n_iii, n_iix, n_ixi, n_xii, n_ixx, n_xix, n_xxi = (np.asarray(x, dtype=float) for x in
                                                        (n_iii, n_iix, n_ixi, n_xii, n_ixx, n_xix, n_xxi))

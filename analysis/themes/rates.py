@@ -139,13 +139,35 @@ def rate_intervals(counts: np.ndarray, tokens: np.ndarray, strata: np.ndarray | 
     return total_y * per, low * scale * per, high * scale * per
 
 
+def share_effective(counts: np.ndarray, strata: np.ndarray | None = None,
+                    ci_level: float = 0.95) -> tuple[np.ndarray, np.ndarray]:
+    """Return (share, effective sample size) of each column of a paragraph x theme count matrix.
+
+    The effective sample size is all matches / inflation (design effect pooled across themes,
+    times ``(t_df / z)^2`` at `ci_level`); share x it are the effective successes. Without any
+    match: NaN shares and zero sizes.
+    """
+    y = np.asarray(counts, dtype=float)
+    m = y.sum(axis=1)
+    strata = np.zeros(len(m), dtype=int) if strata is None else np.asarray(strata)
+    total = m.sum()
+    if total <= 0:
+        return np.full(y.shape[1], np.nan), np.zeros(y.shape[1])
+    share = y.sum(axis=0) / total
+    var, df = _ratio_variance(y, m, strata)
+    binomial = share * (1 - share) / total
+    with np.errstate(divide="ignore", invalid="ignore"):
+        deff = np.where(binomial > 0, var / binomial, 1.0)
+    deff, df = _moderate(deff, df, binomial > 0)
+    return share, total / _inflation(deff, df, ci_level)
+
+
 def share_intervals(counts: np.ndarray, strata: np.ndarray | None = None,
                     ci_level: float = 0.95) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Return (share, low, high) of each column of a paragraph x theme count matrix.
 
     share = the column's matches / all matches; Clopper-Pearson interval of the effective sample
-    (all matches / inflation, with the share's effective successes), see the module docstring.
-    Without any match: share NaN and interval [0, 1].
+    (`share_effective`), see the module docstring. Without any match: share NaN, interval [0, 1].
 
     Examples
     --------
@@ -153,26 +175,47 @@ def share_intervals(counts: np.ndarray, strata: np.ndarray | None = None,
     >>> float(s[0]), round(float(lo[0]), 3), float(hi[0]), float(hi[1]) > 0
     (1.0, 0.025, 1.0, True)
     """
-    y = np.asarray(counts, dtype=float)
-    m = y.sum(axis=1)
-    strata = np.zeros(len(m), dtype=int) if strata is None else np.asarray(strata)
-    total = m.sum()
-    if total <= 0:
-        k = y.shape[1]
-        return np.full(k, np.nan), np.zeros(k), np.ones(k)
-    share = y.sum(axis=0) / total
-    var, df = _ratio_variance(y, m, strata)
-    binomial = share * (1 - share) / total
-    with np.errstate(divide="ignore", invalid="ignore"):
-        deff = np.where(binomial > 0, var / binomial, 1.0)
-    deff, df = _moderate(deff, df, binomial > 0)
-    n_eff = total / _inflation(deff, df, ci_level)
+    share, n_eff = share_effective(counts, strata, ci_level)
+    if not (n_eff > 0).any():
+        return share, np.zeros(len(share)), np.ones(len(share))
     x = share * n_eff
     alpha = 1 - ci_level
     with np.errstate(divide="ignore", invalid="ignore"):
         low = np.where(x > 0, stats.beta.ppf(alpha / 2, x, n_eff - x + 1), 0.0)
         high = np.where(x < n_eff, stats.beta.ppf(1 - alpha / 2, x + 1, n_eff - x), 1.0)
     return share, np.nan_to_num(low), np.where(np.isnan(high), 1.0, high)
+
+
+def share_difference(counts_a: np.ndarray, counts_b: np.ndarray, ci_level: float = 0.95,
+                     margin: float = 0.05) -> dict[str, np.ndarray]:
+    """Return the difference of shares between two documents (a - b), its interval and an equivalence test.
+
+    Agresti-Caffo interval on the effective counts (`share_effective`): one success and one failure
+    added to each side, ``(p_a - p_b) +- z se``. Equivalence (two one-sided tests at level
+    ``(1 - ci_level) / 2``): the ``2 ci_level - 1`` interval (90% for 95%) lies inside +-`margin`.
+
+    Returns
+    -------
+    dict of arrays (one value per theme)
+        difference, low, high (at `ci_level`), equivalent (bool).
+
+    Examples
+    --------
+    >>> a = np.array([[5, 5]] * 40); b = np.array([[5, 5]] * 40)
+    >>> r = share_difference(a, b, margin=0.1)
+    >>> float(r["difference"][0]), bool(r["equivalent"][0])
+    (0.0, True)
+    """
+    out = {}
+    for name, level in (("", ci_level), ("tost_", 2 * ci_level - 1)):
+        (pa, na), (pb, nb) = share_effective(counts_a, ci_level=level), share_effective(counts_b, ci_level=level)
+        ta, tb = (pa * na + 1) / (na + 2), (pb * nb + 1) / (nb + 2)
+        se = np.sqrt(ta * (1 - ta) / (na + 2) + tb * (1 - tb) / (nb + 2))
+        half = stats.norm.ppf(0.5 + level / 2) * se
+        out[f"{name}low"], out[f"{name}high"] = ta - tb - half, ta - tb + half
+        out["difference"] = pa - pb
+    return {"difference": out["difference"], "low": out["low"], "high": out["high"],
+            "equivalent": (out["tost_low"] > -margin) & (out["tost_high"] < margin)}
 
 
 # --------------------------------------------------------------------------- the former bootstrap

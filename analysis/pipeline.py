@@ -185,7 +185,8 @@ def make_figures(corpus, config=None, only: list[str] | None = None, progress=No
             outputs.append(FigureOutput(name, plot_method_agreement(shares, agree, docs),
                                         shares[shares["level"] == "document"].reset_index(drop=True),
                                         {"kappa": agree[(agree["level"] == "all") & (agree["theme"] == "all")]
-                                         [["model", "k", "agreement", "kappa"]].to_dict("records"),
+                                         [["model", "k", "n_paragraphs", "agreement", "kappa", "kappa_ci_low", "kappa_ci_high", "note"]]
+                                         .to_dict("records"),
                                          "version_rule": VERSION_RULE}))
         elif name == "topic_diagnostics":
             sel, stab = topic_result.model_selection, topic_result.stability

@@ -185,7 +185,7 @@ def test_figures_take_any_categories(codebook_manifest, codebook_path):
     corpus = analysis.load_corpus(codebook_manifest)
     lexicon = themes.load_lexicon(codebook_path)
     result = themes.analyse_themes(corpus, lexicon, FAST)
-    fig = figures.plot_theme_attention(result.document_themes, result.year_themes, corpus.documents, n_boot=1000)
+    fig = figures.plot_theme_attention(result.document_themes, result.year_themes, corpus.documents, ci_level=0.95)
     legend = [t.get_text() for t in fig.legends[0].get_texts()]
     assert legend == list(CODEBOOK)
     assert fig.axes[2].get_ylabel() == "share of the three themes"

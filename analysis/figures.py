@@ -159,7 +159,7 @@ def plot_theme_attention(document_themes: pd.DataFrame, year_themes: pd.DataFram
                         if part.any():
                             _errorbar(ax, (x + (k - (len(categories) - 1) / 2) * width)[part], sub[est][part],
                                       sub[lo][part], sub[hi][part], fmt=markers[theme], color=colours[theme],
-                                      mfc=face, label=theme if face != "white" else None)
+                                      mfc=face)
                 ax.set_xticks(x, [str(v) for v in labels], rotation=20 if col == 0 else 0, ha="right" if col == 0 else "center")
                 if col == 1 and len(labels):
                     ax.set_xlim(min(labels) - 0.6, max(labels) + 0.6)
@@ -167,12 +167,8 @@ def plot_theme_attention(document_themes: pd.DataFrame, year_themes: pd.DataFram
                 ax.set_ylim(bottom=0)
                 if row == 0:
                     ax.set_title("by document" if col == 0 else "by year")
-        handles, labels = [], []
-        for ax in axes.ravel():
-            for h, lab in zip(*ax.get_legend_handles_labels()):
-                if lab not in labels:
-                    handles.append(h)
-                    labels.append(lab)
+        handles = [plt.Line2D([], [], ls="", marker=markers[c], color=colours[c]) for c in categories]
+        labels = list(categories)
         if any(bool(t.get("small_sample", pd.Series(dtype=bool)).any()) for t in (document_themes, year_themes)):
             handles.append(plt.Line2D([], [], ls="", marker="o", mfc="white", color=OKABE_ITO["black"]))
             labels.append("hollow: small_sample (too few paragraphs for the interval)")

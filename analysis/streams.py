@@ -1,6 +1,6 @@
 """Per-group random streams: one helper every stage uses to derive a seeded generator.
 
-A stream is keyed by the run's seed and a text key naming the group ("doc:report-2023",
+A stream is keyed by the run's seed and a text key naming the group ("doc:<doc_id>",
 "kappa:seeded", ...), never by a position in a list, so a group's numbers do not move when
 another group is added or removed.
 """

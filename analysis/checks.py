@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import dataclasses
 import math
+import re
 
 from analysis.errors import ConfigError
 
@@ -73,3 +74,47 @@ def _check_ints(obj, section: str, **lows: int) -> None:
         value = getattr(obj, name)
         _check(isinstance(value, int) and not isinstance(value, bool) and value >= low, f"{section}.{name}",
                f"an integer >= {low}", value)
+
+
+#: The figures `analysis figures` makes, in order (see `analysis.pipeline.make_figures`); the keyness
+#: figures, one per comparison and named ``keyness_<label>``, come in place of "keyness".
+FIGURE_NAMES = ("theme_attention", "translation_robustness", "method_agreement", "topic_diagnostics",
+                "topic_terms", "document_topics", "keyness", "formulations", "collocation_network")
+
+
+#: Keys of one keyness comparison in ``[[figures.keyness]]``.
+KEYNESS_PAIR_KEYS = ("label", "target", "reference", "title", "target_name", "reference_name")
+
+
+def figure_names(keyness_labels=()) -> tuple[str, ...]:
+    """Return the figure names in drawing order, with ``keyness_<label>`` for each label given."""
+    names: list[str] = []
+    for name in FIGURE_NAMES:
+        names += [f"keyness_{label}" for label in keyness_labels] if name == "keyness" else [name]
+    return tuple(names)
+
+
+def keyness_pair(pair: object, where: str) -> dict:
+    """Return one checked keyness comparison: label, target and reference as lists of FIELD=VALUE
+    strings (reference ["rest"] by default), and the display names."""
+    _check(isinstance(pair, dict), where, "a table with keys " + ", ".join(KEYNESS_PAIR_KEYS), pair)
+    unknown = sorted(set(pair) - set(KEYNESS_PAIR_KEYS))
+    _check(not unknown, where, "a table with keys from " + ", ".join(KEYNESS_PAIR_KEYS), unknown)
+    label = pair.get("label")
+    _check(isinstance(label, str) and bool(re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9_-]*", label)), f"{where}.label",
+           "a name of letters, digits, '_' and '-' (the figure is keyness_<label>)", label)
+    out = {"label": label}
+    for side in ("target", "reference"):
+        value = pair.get(side, "rest" if side == "reference" else None)
+        value = [value] if isinstance(value, str) else list(value) if isinstance(value, (list, tuple)) else value
+        ok = (isinstance(value, (list, tuple)) and len(value) > 0 and all(isinstance(v, str) for v in value)
+              and all("=" in v for v in value) or value == ["rest"] and side == "reference")
+        _check(ok, f"{where}.{side}", "FIELD=VALUE or a list of them" + (" or 'rest'" if side == "reference" else ""),
+               pair.get(side))
+        out[side] = list(value)
+    for key, default in (("title", f"Key terms: {label}"), ("target_name", " ".join(out["target"])),
+                         ("reference_name", " ".join(out["reference"]))):
+        value = pair.get(key, default)
+        _check(isinstance(value, str) and bool(value.strip()), f"{where}.{key}", "a non-empty string", value)
+        out[key] = value
+    return out

@@ -8,18 +8,21 @@ from __future__ import annotations
 
 import dataclasses
 import os
-import re
 import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from analysis.checks import (
+from analysis.checks import (  # noqa: F401  (figure and keyness names re-exported: config's names too)
+    FIGURE_NAMES,
+    KEYNESS_PAIR_KEYS,
     _check,
     _check_ints,
     _check_seed,
     _check_types,
     _is_int,
     _str_tuple,
+    figure_names,
+    keyness_pair,
 )
 from analysis.errors import ConfigError
 
@@ -199,26 +202,15 @@ class TopicsConfig:
         Drop terms found in fewer than this many paragraphs (a count; gensim ``no_below``).
     max_doc_share : float, default 0.5
         Drop terms found in more than this share of paragraphs, in (0, 1] (gensim ``no_above``).
-    passes : int, default 200
-        Most gensim passes over the corpus per fit (gensim and seeded models); the stopping rule
-        (`tolerance`) usually ends the fit sooner.
-    iterations : int, default 200
-        Maximum E-step iterations per document (gensim ``iterations``, scikit-learn
-        ``max_doc_update_iter``).
+    passes, iterations : int, default 200, 200
+        Most gensim passes per fit (`tolerance` ends it sooner); most E-step iterations per document.
     estep_tolerance : float, default 1e-5
-        A document's E-step stops when its topic proportions change by less than this (gensim
-        ``gamma_threshold``, scikit-learn ``mean_change_tol``; both default to 1e-3, at which the
-        topics jitter by about 1e-3 per pass for ever and the stopping rule is never met).
-    max_iter : int, default 200
-        Most scikit-learn batch EM iterations.
-    gibbs_iterations : int, default 2000
-        Most tomotopy collapsed Gibbs sweeps (model "tomotopy"), checked every 50.
+        E-step convergence (gensim ``gamma_threshold``, sklearn ``mean_change_tol``; at 1e-3 topics jitter).
+    max_iter, gibbs_iterations : int, default 200, 2000
+        Most scikit-learn batch EM iterations; most tomotopy Gibbs sweeps (checked every 50).
     tolerance : float, default 1e-4
-        Stopping rule (`analysis.topics.fit_topics`): gensim, seeded and scikit-learn fits stop
-        when p(term | topic) moves less than this per pass (mean L1 distance per topic, averaged
-        over the last 5 passes); tomotopy when its log-likelihood per word changes by less than
-        50 x this (relative) per 50 sweeps; >= 0. 0 turns the rule off: exactly `passes` /
-        `max_iter` / `gibbs_iterations`, and every fit is reported unconverged.
+        Stopping rule of `analysis.topics.fit_topics` (p(term | topic) step per pass; tomotopy:
+        log-likelihood change per 50 sweeps / 50); 0: off, run the maximum, report unconverged.
     seed_weight : float, default 5.0
         Seeded LDA: Dirichlet prior ``eta`` (pseudo-counts) of a theme's seed terms in that
         theme's topic. Every other cell has gensim's symmetric default ``1 / K``, except the seed
@@ -241,15 +233,13 @@ class TopicsConfig:
     theme_margin : float, default 0.25
         Minimum lead of the best theme's lift over the second best (lift units).
     n_bootstrap : int, default 1000
-        Paragraph bootstrap resamples for the theme-share, kappa and F1 intervals; at least 1000.
+        Paragraph bootstrap resamples of the theme-share and kappa intervals; >= 1000.
     ci_level : float, default 0.95
-        Level of every interval, in (0, 1); set by `Config.ci_level` in a full configuration.
+        Interval level, in (0, 1); set by `Config.ci_level`.
     frex_shrinkage : bool, default True
-        FREX labels shrink each term's exclusivity towards uniform by its corpus count (stm
-        ``labelTopics``'s James-Stein estimate); False uses raw exclusivity.
+        FREX shrinks exclusivity by corpus count (stm ``labelTopics``' James-Stein estimate).
     placebo_draws : int, default 5
-        Placebo fits of the seeded model with random seed words of matched frequency
-        (`analysis.topics.seeded_placebo`), when dictionary labels are given; 0 turns it off.
+        Seeded fits with random frequency-matched seed words (`seeded_placebo`); 0: none.
     n_jobs : int, default 2
         Worker processes for the grid of fits (joblib); each fit is single-threaded and seeded,
         so the numbers do not depend on it.
@@ -305,11 +295,10 @@ class TopicsConfig:
                "0 or one of topics.k_values", self.analysis_k)
         _check(self.min_doc_count >= 1, "topics.min_doc_count", ">= 1", self.min_doc_count)
         _check(0 < self.max_doc_share <= 1, "topics.max_doc_share", "in (0, 1]", self.max_doc_share)
-        _check(self.n_bootstrap >= 1000, "topics.n_bootstrap", ">= 1000", self.n_bootstrap)
-        _check(self.tolerance >= 0, "topics.tolerance", ">= 0", self.tolerance)
-        _check(self.estep_tolerance > 0, "topics.estep_tolerance", "> 0", self.estep_tolerance)
-        _check(self.placebo_draws >= 0, "topics.placebo_draws", ">= 0", self.placebo_draws)
-        _check(0 < self.ci_level < 1, "topics.ci_level", "in (0, 1)", self.ci_level)
+        _check(self.n_bootstrap >= 1000 and 0 < self.ci_level < 1, "topics.n_bootstrap, ci_level", ">= 1000, in (0, 1)",
+               (self.n_bootstrap, self.ci_level))
+        _check(self.tolerance >= 0 and self.estep_tolerance > 0 and self.placebo_draws >= 0, "topics.tolerance, "
+               "estep_tolerance, placebo_draws", ">= 0, > 0, >= 0", (self.tolerance, self.estep_tolerance, self.placebo_draws))
         for name in ("passes", "iterations", "max_iter", "gibbs_iterations", "top_n", "n_typical",
                      "n_jobs"):
             _check(getattr(self, name) >= 1, f"topics.{name}", ">= 1", getattr(self, name))
@@ -346,16 +335,13 @@ class ThemesConfig:
         supervision" once or twice in passing stay "none" (other), as THEMES.md codes them.
         Calibrated by `analysis.themes.heldout.calibrate_min_score` on the seeds (README).
     n_boot : int, default 2000
-        Bootstrap replicates over paragraphs of the validation intervals (kappa, F1, version
-        differences); at least 1000.
+        Bootstrap replicates of the validation intervals (F1, kappa); at least 1000.
     ci_level : float, default 0.95
         Level of every interval, in (0, 1); set by `Config.ci_level` in a full configuration.
     min_paragraphs : int, default 15
-        Rate and share rows of groups with fewer analysed paragraphs are flagged ``small_sample``
-        (the coverage study, ``benchmarks/coverage.py``, reaches the nominal level from about 20).
+        Rows of fewer paragraphs are flagged ``small_sample`` (see ``benchmarks/coverage.py``).
     equivalence_margin : float, default 0.05
-        Two versions of one text are called equivalent in a theme's share when the interval of
-        their difference lies inside +- this margin (share units), in (0, 1).
+        Two versions are equivalent in a share when the 90% interval of the difference is in +- this.
     seed : int, default 12345
         Seeds the bootstrap and the audit sample.
     audit_per_entry : int, default 5
@@ -385,10 +371,8 @@ class ThemesConfig:
         _check_seed(self.seed, "themes.seed")
         _check(isinstance(self.audit_per_entry, int) and self.audit_per_entry >= 1, "themes.audit_per_entry",
                "an integer >= 1", self.audit_per_entry)
-        _check(isinstance(self.min_paragraphs, int) and self.min_paragraphs >= 2, "themes.min_paragraphs",
-               "an integer >= 2", self.min_paragraphs)
-        _check(0 < self.equivalence_margin < 1, "themes.equivalence_margin", "in (0, 1)",
-               self.equivalence_margin)
+        _check(self.min_paragraphs >= 2, "themes.min_paragraphs", "an integer >= 2", self.min_paragraphs)
+        _check(0 < self.equivalence_margin < 1, "themes.equivalence_margin", "in (0, 1)", self.equivalence_margin)
 
 
 @dataclass(frozen=True)
@@ -470,8 +454,7 @@ class DiscourseConfig:
         Keyness: count put in place of a zero frequency when computing the log ratio and its
         confidence interval (Hardie 2014), in (0, 1].
     ci_level : float, default 0.95
-        Level of every interval (keyness log ratio, formulation rates), in (0, 1); set by
-        `Config.ci_level` in a full configuration.
+        Level of every interval (keyness, formulation rates), in (0, 1); set by `Config.ci_level`.
     window : int, default 5
         KWIC context and collocate window, in tokens on each side; at least 1.
     min_count : int, default 3
@@ -497,48 +480,6 @@ class DiscourseConfig:
         _check(self.window >= 1, "discourse.window", ">= 1", self.window)
         _check(self.min_count >= 1, "discourse.min_count", ">= 1", self.min_count)
         _check(self.mattr_window >= 10, "discourse.mattr_window", ">= 10", self.mattr_window)
-
-
-#: The figures `analysis figures` makes, in order (see `analysis.pipeline.make_figures`); the keyness
-#: figures, one per comparison and named ``keyness_<label>``, come in place of "keyness".
-FIGURE_NAMES = ("theme_attention", "translation_robustness", "method_agreement", "topic_diagnostics",
-                "topic_terms", "document_topics", "keyness", "formulations", "collocation_network")
-#: Keys of one keyness comparison in ``[[figures.keyness]]``.
-KEYNESS_PAIR_KEYS = ("label", "target", "reference", "title", "target_name", "reference_name")
-
-
-def figure_names(keyness_labels=()) -> tuple[str, ...]:
-    """Return the figure names in drawing order, with ``keyness_<label>`` for each label given."""
-    names: list[str] = []
-    for name in FIGURE_NAMES:
-        names += [f"keyness_{label}" for label in keyness_labels] if name == "keyness" else [name]
-    return tuple(names)
-
-
-def keyness_pair(pair: object, where: str) -> dict:
-    """Return one checked keyness comparison: label, target and reference as lists of FIELD=VALUE
-    strings (reference ["rest"] by default), and the display names."""
-    _check(isinstance(pair, dict), where, "a table with keys " + ", ".join(KEYNESS_PAIR_KEYS), pair)
-    unknown = sorted(set(pair) - set(KEYNESS_PAIR_KEYS))
-    _check(not unknown, where, "a table with keys from " + ", ".join(KEYNESS_PAIR_KEYS), unknown)
-    label = pair.get("label")
-    _check(isinstance(label, str) and bool(re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9_-]*", label)), f"{where}.label",
-           "a name of letters, digits, '_' and '-' (the figure is keyness_<label>)", label)
-    out = {"label": label}
-    for side in ("target", "reference"):
-        value = pair.get(side, "rest" if side == "reference" else None)
-        value = [value] if isinstance(value, str) else list(value) if isinstance(value, (list, tuple)) else value
-        ok = (isinstance(value, (list, tuple)) and len(value) > 0 and all(isinstance(v, str) for v in value)
-              and all("=" in v for v in value) or value == ["rest"] and side == "reference")
-        _check(ok, f"{where}.{side}", "FIELD=VALUE or a list of them" + (" or 'rest'" if side == "reference" else ""),
-               pair.get(side))
-        out[side] = list(value)
-    for key, default in (("title", f"Key terms: {label}"), ("target_name", " ".join(out["target"])),
-                         ("reference_name", " ".join(out["reference"]))):
-        value = pair.get(key, default)
-        _check(isinstance(value, str) and bool(value.strip()), f"{where}.{key}", "a non-empty string", value)
-        out[key] = value
-    return out
 
 
 @dataclass(frozen=True)
@@ -596,23 +537,13 @@ class FiguresConfig:
         _check(self.network_node.strip() != "", "figures.network_node", "a non-empty term", self.network_node)
 
 
-#: Stages whose config carries the run's interval level.
 CI_STAGES = ("themes", "discourse", "topics")
 
 
 @dataclass(frozen=True)
 class Config:
-    """All settings of one run, one field per stage.
-
-    Parameters
-    ----------
-    ci_level : float, default 0.95
-        Level of every interval of the run, in (0, 1) (the top-level TOML key ``ci_level``). It
-        is copied into the stages' ``ci_level``, so every interval uses one level. A stage
-        config built with another level is accepted when it is the only one that differs from
-        0.95 (older TOML files set ``[themes] ci_level`` or ``[discourse] ci_level``); two
-        different levels are an error.
-    """
+    """All settings of one run, one field per stage; ``ci_level`` (top-level TOML key) is every interval's
+    level, copied into the stages (an older file's one ``[themes]``/``[discourse] ci_level`` is lifted)."""
 
     corpus: CorpusConfig = field(default_factory=CorpusConfig)
     tokens: TokensConfig = field(default_factory=TokensConfig)
@@ -626,14 +557,11 @@ class Config:
 
     def __post_init__(self) -> None:
         _check(isinstance(self.ci_level, float) and 0 < self.ci_level < 1, "ci_level", "in (0, 1)", self.ci_level)
-        levels = {self.ci_level} - {0.95}
-        levels |= {getattr(self, s).ci_level for s in CI_STAGES} - {0.95}
-        _check(len(levels) <= 1, "ci_level", "one level for the whole run (top-level ci_level)",
-               sorted(levels))
+        levels = ({self.ci_level} | {getattr(self, s).ci_level for s in CI_STAGES}) - {0.95}
+        _check(len(levels) <= 1, "ci_level", "one level for the whole run (top-level ci_level)", sorted(levels))
         level = levels.pop() if levels else 0.95
-        object.__setattr__(self, "ci_level", level)
-        for stage in CI_STAGES:
-            object.__setattr__(self, stage, dataclasses.replace(getattr(self, stage), ci_level=level))
+        for name in ("ci_level", *CI_STAGES):
+            object.__setattr__(self, name, level if name == "ci_level" else dataclasses.replace(getattr(self, name), ci_level=level))
 
 
 def _build(cls, data: dict, where: str):

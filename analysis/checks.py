@@ -104,3 +104,27 @@ def keyness_pair(pair: object, where: str) -> dict:
         _check(isinstance(value, str) and bool(value.strip()), f"{where}.{key}", "a non-empty string", value)
         out[key] = value
     return out
+
+
+#: The figures `analysis figures` makes, in order (see `analysis.pipeline.make_figures`); the keyness
+#: figures, one per comparison and named ``keyness_<label>``, come in place of "keyness".
+FIGURE_NAMES = ("theme_attention", "translation_robustness", "method_agreement", "topic_diagnostics",
+                "topic_terms", "document_topics", "keyness", "formulations", "collocation_network", "effects")
+def figure_names(keyness_labels=()) -> tuple[str, ...]:
+    """Return the figure names in drawing order, with ``keyness_<label>`` for each label given."""
+    names: list[str] = []
+    for name in FIGURE_NAMES:
+        names += [f"keyness_{label}" for label in keyness_labels] if name == "keyness" else [name]
+    return tuple(names)
+
+
+def _tuples(value):
+    """Return `value` with JSON lists turned back into the tuples the dataclasses hold."""
+    if isinstance(value, dict):
+        return {k: _tuples(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return tuple(_tuples(v) for v in value)
+    return value
+
+
+#: A corpus's own settings: a TOML file of this name beside its manifest is read when no config is given.

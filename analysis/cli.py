@@ -212,7 +212,8 @@ def cmd_collocations(args, config) -> int:
         table = discourse.collocations(corpus.tokens, args.n, args.stream, settings, min_count=args.min_count,
                                        sort=args.sort)
     columns = [c for c in table.columns if c not in ("n_stream", "window_slots", "w1", "w2", "w3")]
-    return _emit(table, args, config, corpus, "collocations", columns)
+    extra = {"window_rule": discourse.WINDOW_RULE} if args.node else {}
+    return _emit(table, args, config, corpus, "collocations", columns, **extra)
 
 
 def cmd_formulations(args, config) -> int:

@@ -13,13 +13,13 @@ from analysis.errors import AnalysisError
 
 #: Small grid of `--quick` (tests and smoke runs): a few seconds on the seeds.
 QUICK_TOPICS = {"k_values": (4, 6), "n_seeds": 2, "passes": 2, "iterations": 20, "max_iter": 5,
-                "gibbs_iterations": 100, "n_bootstrap": 50, "n_jobs": 1}
+                "gibbs_iterations": 100, "n_jobs": 1}
 TOPIC_TABLES = {"topic_terms": "topic_terms.csv", "topic_labels": "topic_labels.csv",
                 "typical": "typical_paragraphs.csv", "doc_topics": "doc_topics.csv",
                 "model_selection": "model_selection.csv", "preferred_k": "preferred_k.csv",
                 "stability": "stability.csv", "topic_themes": "topic_themes.csv",
                 "theme_shares": "theme_shares.csv", "paragraph_themes": "paragraph_themes.csv",
-                "agreement": "agreement.csv"}
+                "agreement": "agreement.csv", "placebo": "placebo.csv"}
 
 
 def cmd_topics(args, config) -> int:

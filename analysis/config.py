@@ -12,16 +12,8 @@ import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from analysis.checks import (  # noqa: F401  (KEYNESS_PAIR_KEYS, keyness_pair: config's names too)
-    KEYNESS_PAIR_KEYS,
-    _check,
-    _check_ints,
-    _check_seed,
-    _check_types,
-    _is_int,
-    _str_tuple,
-    keyness_pair,
-)
+from analysis.checks import (FIGURE_NAMES, KEYNESS_PAIR_KEYS, _check, _check_ints,  # noqa: F401 (re-exported)
+                             _check_seed, _check_types, _is_int, _str_tuple, _tuples, figure_names, keyness_pair)
 from analysis.errors import ConfigError
 
 #: The checkout this package sits in (meaningful for a source or editable install).
@@ -200,14 +192,15 @@ class TopicsConfig:
         Drop terms found in fewer than this many paragraphs (a count; gensim ``no_below``).
     max_doc_share : float, default 0.5
         Drop terms found in more than this share of paragraphs, in (0, 1] (gensim ``no_above``).
-    passes : int, default 5
-        gensim passes over the corpus per fit (gensim and seeded models).
-    iterations : int, default 50
-        gensim maximum E-step iterations per document.
-    max_iter : int, default 10
-        scikit-learn batch EM iterations.
-    gibbs_iterations : int, default 500
-        tomotopy collapsed Gibbs sweeps (model "tomotopy").
+    passes, iterations : int, default 200, 200
+        Most gensim passes per fit (`tolerance` ends it sooner); most E-step iterations per document.
+    estep_tolerance : float, default 1e-5
+        E-step convergence (gensim ``gamma_threshold``, sklearn ``mean_change_tol``; at 1e-3 topics jitter).
+    max_iter, gibbs_iterations : int, default 200, 2000
+        Most scikit-learn batch EM iterations; most tomotopy Gibbs sweeps (checked every 50).
+    tolerance : float, default 1e-4
+        Stopping rule of `analysis.topics.fit_topics` (p(term | topic) step per pass; tomotopy:
+        log-likelihood change per 50 sweeps / 50); 0: off, run the maximum, report unconverged.
     seed_weight : float, default 5.0
         Seeded LDA: Dirichlet prior ``eta`` (pseudo-counts) of a theme's seed terms in that
         theme's topic. Every other cell has gensim's symmetric default ``1 / K``, except the seed
@@ -229,8 +222,14 @@ class TopicsConfig:
         this and exceeds the runner-up's lift by `theme_margin`; otherwise to "other".
     theme_margin : float, default 0.25
         Minimum lead of the best theme's lift over the second best (lift units).
-    n_bootstrap : int, default 200
-        Paragraph bootstrap resamples for the theme-share intervals.
+    n_bootstrap : int, default 1000
+        Paragraph bootstrap resamples of the theme-share and kappa intervals; >= 1000.
+    ci_level : float, default 0.95
+        Interval level, in (0, 1); set by `Config.ci_level`.
+    frex_shrinkage : bool, default True
+        FREX shrinks exclusivity by corpus count (stm ``labelTopics``' James-Stein estimate).
+    placebo_draws : int, default 5
+        Seeded fits with random frequency-matched seed words (`seeded_placebo`); 0: none.
     n_jobs : int, default 2
         Worker processes for the grid of fits (joblib); each fit is single-threaded and seeded,
         so the numbers do not depend on it.
@@ -244,10 +243,12 @@ class TopicsConfig:
     analysis_k: int = 0
     min_doc_count: int = 2
     max_doc_share: float = 0.5
-    passes: int = 5
-    iterations: int = 50
-    max_iter: int = 10
-    gibbs_iterations: int = 500
+    passes: int = 200
+    iterations: int = 200
+    estep_tolerance: float = 1e-5
+    max_iter: int = 200
+    gibbs_iterations: int = 2000
+    tolerance: float = 1e-4
     seed_weight: float = 5.0
     seed_other_factor: float = 0.01
     holdout_share: float = 0.2
@@ -256,7 +257,10 @@ class TopicsConfig:
     stability_threshold: float = 0.5
     theme_min_lift: float = 2.0
     theme_margin: float = 0.25
-    n_bootstrap: int = 200
+    n_bootstrap: int = 1000
+    ci_level: float = 0.95
+    frex_shrinkage: bool = True
+    placebo_draws: int = 5
     n_jobs: int = 2
 
     def __post_init__(self) -> None:
@@ -281,8 +285,12 @@ class TopicsConfig:
                "0 or one of topics.k_values", self.analysis_k)
         _check(self.min_doc_count >= 1, "topics.min_doc_count", ">= 1", self.min_doc_count)
         _check(0 < self.max_doc_share <= 1, "topics.max_doc_share", "in (0, 1]", self.max_doc_share)
+        _check(self.n_bootstrap >= 1000 and 0 < self.ci_level < 1, "topics.n_bootstrap, ci_level", ">= 1000, in (0, 1)",
+               (self.n_bootstrap, self.ci_level))
+        _check(self.tolerance >= 0 and self.estep_tolerance > 0 and self.placebo_draws >= 0, "topics.tolerance, "
+               "estep_tolerance, placebo_draws", ">= 0, > 0, >= 0", (self.tolerance, self.estep_tolerance, self.placebo_draws))
         for name in ("passes", "iterations", "max_iter", "gibbs_iterations", "top_n", "n_typical",
-                     "n_bootstrap", "n_jobs"):
+                     "n_jobs"):
             _check(getattr(self, name) >= 1, f"topics.{name}", ">= 1", getattr(self, name))
         _check(self.seed_weight > 0, "topics.seed_weight", "> 0", self.seed_weight)
         _check(0 < self.seed_other_factor <= 1, "topics.seed_other_factor", "in (0, 1]",
@@ -317,9 +325,13 @@ class ThemesConfig:
         supervision" once or twice in passing stay "none" (other), as THEMES.md codes them.
         Calibrated by `analysis.themes.heldout.calibrate_min_score` on the seeds (README).
     n_boot : int, default 2000
-        Bootstrap replicates over paragraphs for every interval; at least 1000.
+        Bootstrap replicates of the validation intervals (F1, kappa); at least 1000.
     ci_level : float, default 0.95
-        Level of the percentile bootstrap intervals, in (0, 1).
+        Level of every interval, in (0, 1); set by `Config.ci_level` in a full configuration.
+    min_paragraphs : int, default 15
+        Rows of fewer paragraphs are flagged ``small_sample`` (see ``benchmarks/coverage.py``).
+    equivalence_margin : float, default 0.05
+        Two versions are equivalent in a share when the 90% interval of the difference is in +- this.
     seed : int, default 12345
         Seeds the bootstrap and the audit sample.
     audit_per_entry : int, default 5
@@ -335,6 +347,8 @@ class ThemesConfig:
     seed: int = 12345
     audit_per_entry: int = 5
     year_include_versions: bool = False
+    min_paragraphs: int = 15
+    equivalence_margin: float = 0.05
 
     def __post_init__(self) -> None:
         _check_types(self, "themes")
@@ -347,6 +361,8 @@ class ThemesConfig:
         _check_seed(self.seed, "themes.seed")
         _check(isinstance(self.audit_per_entry, int) and self.audit_per_entry >= 1, "themes.audit_per_entry",
                "an integer >= 1", self.audit_per_entry)
+        _check(self.min_paragraphs >= 2, "themes.min_paragraphs", "an integer >= 2", self.min_paragraphs)
+        _check(0 < self.equivalence_margin < 1, "themes.equivalence_margin", "in (0, 1)", self.equivalence_margin)
 
 
 @dataclass(frozen=True)
@@ -428,7 +444,7 @@ class DiscourseConfig:
         Keyness: count put in place of a zero frequency when computing the log ratio and its
         confidence interval (Hardie 2014), in (0, 1].
     ci_level : float, default 0.95
-        Keyness: level of the log-ratio confidence interval, in (0, 1).
+        Level of every interval (keyness, formulation rates), in (0, 1); set by `Config.ci_level`.
     window : int, default 5
         KWIC context and collocate window, in tokens on each side; at least 1.
     min_count : int, default 3
@@ -454,18 +470,6 @@ class DiscourseConfig:
         _check(self.window >= 1, "discourse.window", ">= 1", self.window)
         _check(self.min_count >= 1, "discourse.min_count", ">= 1", self.min_count)
         _check(self.mattr_window >= 10, "discourse.mattr_window", ">= 10", self.mattr_window)
-
-
-#: The figures `analysis figures` makes, in order (see `analysis.pipeline.make_figures`); the keyness
-#: figures, one per comparison and named ``keyness_<label>``, come in place of "keyness".
-FIGURE_NAMES = ("theme_attention", "translation_robustness", "method_agreement", "topic_diagnostics",
-                "topic_terms", "document_topics", "keyness", "formulations", "collocation_network", "effects")
-def figure_names(keyness_labels=()) -> tuple[str, ...]:
-    """Return the figure names in drawing order, with ``keyness_<label>`` for each label given."""
-    names: list[str] = []
-    for name in FIGURE_NAMES:
-        names += [f"keyness_{label}" for label in keyness_labels] if name == "keyness" else [name]
-    return tuple(names)
 
 
 @dataclass(frozen=True)
@@ -532,9 +536,13 @@ class FiguresConfig:
         _check(self.network_node.strip() != "", "figures.network_node", "a non-empty term", self.network_node)
 
 
+CI_STAGES = ("themes", "discourse", "topics")
+
+
 @dataclass(frozen=True)
 class Config:
-    """All settings of one run, one field per stage."""
+    """All settings of one run, one field per stage; ``ci_level`` (top-level TOML key) is every interval's
+    level, copied into the stages (an older file's one ``[themes]``/``[discourse] ci_level`` is lifted)."""
 
     corpus: CorpusConfig = field(default_factory=CorpusConfig)
     tokens: TokensConfig = field(default_factory=TokensConfig)
@@ -544,6 +552,15 @@ class Config:
     topics: TopicsConfig = field(default_factory=TopicsConfig)
     classifier: ClassifierConfig = field(default_factory=ClassifierConfig)
     suggest: SuggestConfig = field(default_factory=SuggestConfig)
+    ci_level: float = 0.95
+
+    def __post_init__(self) -> None:
+        _check(isinstance(self.ci_level, float) and 0 < self.ci_level < 1, "ci_level", "in (0, 1)", self.ci_level)
+        levels = ({self.ci_level} | {getattr(self, s).ci_level for s in CI_STAGES}) - {0.95}
+        _check(len(levels) <= 1, "ci_level", "one level for the whole run (top-level ci_level)", sorted(levels))
+        level = levels.pop() if levels else 0.95
+        for name in ("ci_level", *CI_STAGES):
+            object.__setattr__(self, name, level if name == "ci_level" else dataclasses.replace(getattr(self, name), ci_level=level))
 
 
 def _build(cls, data: dict, where: str):
@@ -573,16 +590,6 @@ def config_from_dict(data: dict, where: str = "") -> Config:
     return _build(Config, _tuples(data), where)
 
 
-def _tuples(value):
-    """Return `value` with JSON lists turned back into the tuples the dataclasses hold."""
-    if isinstance(value, dict):
-        return {k: _tuples(v) for k, v in value.items()}
-    if isinstance(value, list):
-        return tuple(_tuples(v) for v in value)
-    return value
-
-
-#: A corpus's own settings: a TOML file of this name beside its manifest is read when no config is given.
 CORPUS_CONFIG_NAME = "analysis.toml"
 
 

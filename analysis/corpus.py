@@ -191,6 +191,29 @@ def require_columns(table: pd.DataFrame, columns: dict[str, str], stage: str) ->
         raise SchemaError(f"{stage}: input table has {'; '.join(problems)}")
 
 
+#: The rule for second versions, printed in the sidecar of every year or pooled table.
+VERSION_RULE = ("year and pooled tables count each text once: a document that is another English version "
+                "of a corpus document (manifest field version_of) is left out of them; it is kept in "
+                "per-document tables and in version comparisons")
+
+
+def primary_documents(documents: pd.DataFrame) -> list[str]:
+    """Return the doc_ids that count in year and pooled tables (`VERSION_RULE`), sorted.
+
+    A document is left out when its ``version_of`` names another document of the table (e.g. the
+    Xinhua summary of the 2023 report); a ``version_of`` pointing outside the corpus keeps it.
+
+    Examples
+    --------
+    >>> primary_documents(pd.DataFrame({"doc_id": ["a", "b", "c"], "version_of": ["", "a", "z"]}))
+    ['a', 'c']
+    """
+    known = set(documents["doc_id"].astype(str))
+    other = documents["version_of"].fillna("").astype(str) if "version_of" in documents else ""
+    keep = (other == "") | ~pd.Series(other).isin(known).to_numpy()
+    return sorted(documents.loc[keep, "doc_id"].astype(str))
+
+
 # --------------------------------------------------------------------------- manifest
 
 

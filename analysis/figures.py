@@ -163,9 +163,9 @@ def categories_of(table: pd.DataFrame, column: str = "theme", leave_out=("none",
     return [c for c in dict.fromkeys(table[column].astype(str)) if c not in leave_out]
 
 
-def _category_legend(fig, categories, names, colours, markers, ncol=None, anchor_top=True):
+def _category_legend(fig, categories, names, colours, markers, ncol=None, anchor_top=True, extra=()):
     handles = [Line2D([], [], color=colours[c], marker=markers[c], ls="none", ms=4, label=category_label(c, names))
-               for c in categories]
+               for c in categories] + list(extra)
     if fig.get_size_inches()[0] < 5:
         ncol = min(ncol or len(handles), 2)
     fig.legend(handles=handles, loc="outside upper center" if anchor_top else "outside lower center",
@@ -182,13 +182,16 @@ def _n_categories(n: int) -> str:
 
 def plot_theme_attention(document_themes: pd.DataFrame, year_themes: pd.DataFrame,
                          documents: pd.DataFrame | None = None, n_boot: int | None = None,
-                         width: str | float = "double", names: dict | None = None) -> plt.Figure:
+                         width: str | float = "double", names: dict | None = None,
+                         ci_level: float = 0.95) -> plt.Figure:
     """Return a 2 x 2 figure: rate per 1,000 tokens (a, b) and share of the categories' matches
     (c, d), by document (a, c) and by year on a time axis (b, d: a year without documents is a
     gap), with 95% bootstrap intervals.
 
-    Categories are the tables' ``theme`` values; `names` maps them to display names. `n_boot` is
-    not drawn (captions go to the sidecar); it is accepted for callers that pass it.
+    Categories are the tables' ``theme`` values; `names` maps them to display names. Intervals are
+    the tables' (level `ci_level`, said in the caption, not drawn). Rows flagged ``small_sample``
+    (too few paragraphs for any interval to reach its level) are drawn hollow, and the legend says
+    so. `n_boot` is accepted for callers that pass it.
     """
     for t in (document_themes, year_themes):
         require_intervals(t, ("rate_ci_low", "rate_ci_high"), ("share_ci_low", "share_ci_high"),
@@ -211,8 +214,13 @@ def plot_theme_attention(document_themes: pd.DataFrame, year_themes: pd.DataFram
                 ax = axes[row, col]
                 for k, cat in enumerate(categories):
                     sub = table[table["theme"] == cat].set_index(key).reindex(units)
-                    _errorbar(ax, x + (k - (len(categories) - 1) / 2) * spread, sub[est], sub[lo], sub[hi],
-                              (est, lo, hi), fmt=markers[cat], color=colours[cat])
+                    small = (sub["small_sample"].fillna(False).astype(bool).to_numpy() if "small_sample" in sub
+                             else np.zeros(len(sub), dtype=bool))
+                    for part, filled in ((~small, True), (small, False)):
+                        if part.any():
+                            _errorbar(ax, (x + (k - (len(categories) - 1) / 2) * spread)[part], sub[est][part],
+                                      sub[lo][part], sub[hi][part], (est, lo, hi), fmt=markers[cat],
+                                      color=colours[cat], filled=filled)
                 if col == 0:
                     ax.set_xticks(x, [labels.get(d, d) for d in units], rotation=30, ha="right")
                 else:
@@ -224,7 +232,10 @@ def plot_theme_attention(document_themes: pd.DataFrame, year_themes: pd.DataFram
         axes[0, 0].set_title("by document")
         axes[0, 1].set_title("by year")
         _panel_letters([axes[0, 0], axes[0, 1], axes[1, 0], axes[1, 1]])
-        _category_legend(fig, categories, names, colours, markers)
+        small = any(bool(t["small_sample"].any()) for t in (document_themes, year_themes) if "small_sample" in t)
+        _category_legend(fig, categories, names, colours, markers,
+                         extra=[Line2D([], [], ls="none", marker="o", mfc="white", color=INK, ms=4,
+                                       label="hollow: small_sample (too few paragraphs for the interval)")] if small else ())
     return fig
 
 
@@ -385,7 +396,8 @@ def plot_method_agreement(theme_shares: pd.DataFrame, agreement: pd.DataFrame,
     docs = _doc_order(shares, documents, key="unit")
     labels = doc_labels(documents)
     models = [m for m in MODEL_STYLE if m in set(shares["model"])] + sorted(set(shares["model"]) - set(MODEL_STYLE))
-    kappa = agreement[(agreement["level"] == "all") & (agreement["theme"] == "all")].set_index("model")["kappa"]
+    pooled = agreement[(agreement["level"] == "all") & (agreement["theme"] == "all")].set_index("model")
+    kappa = pooled["kappa"]
     with style():
         fig, axes = _figure(width, 2.6, 1, len(docs), sharey=True, squeeze=False)
         unmapped = False
@@ -409,7 +421,11 @@ def plot_method_agreement(theme_shares: pd.DataFrame, agreement: pd.DataFrame,
         for model in models:
             colour, marker, filled = MODEL_STYLE.get(model, (INK, "x", True))
             k = kappa.get(model, np.nan)
-            label = model if model == "dictionary" or not np.isfinite(k) else f"{model} (kappa {k:.2f})"
+            label = model if model == "dictionary" or not np.isfinite(k) else f"{model} (kappa {k:.2f}"
+            if model != "dictionary" and np.isfinite(k) and "kappa_ci_low" in pooled and model in pooled.index:
+                label += f" [{pooled.loc[model, 'kappa_ci_low']:.2f}, {pooled.loc[model, 'kappa_ci_high']:.2f}]"
+            if model != "dictionary" and np.isfinite(k):
+                label += "; not independent: seeded from the lexicon)" if model == "seeded" else ")"
             handles.append(Line2D([], [], color=colour, marker=marker, mfc=colour if filled else "white", ls="none",
                                   ms=4, label=label))
         if unmapped:

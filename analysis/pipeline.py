@@ -15,6 +15,7 @@ import pandas as pd
 import re
 
 from analysis.config import FIGURE_NAMES, keyness_pair, figure_names
+from analysis.corpus import VERSION_RULE
 from analysis.figures import (
     drawn_values,
     plot_collocation_network,
@@ -70,14 +71,17 @@ def _caption(name: str, **f) -> str:
     texts = {
         "theme_attention": (
             "Attention to each category in the dictionary model. (a, b) matches per 1,000 word tokens; (c, d) share "
-            "of the categories' matches; by document (a, c) and by year (b, d). Points: estimates; bars: 95% "
-            f"bootstrap percentile intervals over paragraphs (B = {f.get('n_boot')}, seed {f.get('seed')}). Years "
+            "of the categories' matches; by document (a, c) and by year (b, d). Points: estimates; bars: "
+            f"{100 * f.get('ci_level', 0.95):g}% intervals (exact Garwood / Clopper-Pearson on counts shrunk by the "
+            "paragraphs' design effect); hollow: fewer than "
+            f"{f.get('min_paragraphs')} paragraphs, where no interval method reaches its nominal coverage. Years "
             "pool their documents and leave out second versions of a text (the Xinhua summary of 2023); with one "
             "document per year, a year's interval is that document's."),
         "translation_robustness": (
             "One text in two English versions: each category's share of the categories' matches in the official "
-            "translation (filled circles) and in the other version (hollow squares), with 95% bootstrap intervals "
-            f"(B = {f.get('n_boot')})."),
+            "translation (filled circles) and in the other version (hollow squares), with "
+            f"{100 * f.get('ci_level', 0.95):g}% design-effect-adjusted intervals; the difference's interval and an "
+            f"equivalence test (margin {f.get('equivalence_margin')}) are in the table."),
         "method_agreement": (
             "Each category's share of each document by the dictionary model (share of paragraphs with the label, "
             "token-weighted) and by the topic models (mapped topic mass, mean over seeds), with 95% paragraph-"
@@ -120,6 +124,10 @@ def _caption(name: str, **f) -> str:
 
 
 FIGURES = FIGURE_NAMES
+
+INTERVAL_NOTE = ("rate and share: design-effect-adjusted exact intervals over paragraphs (Garwood for the rate, "
+                 "Clopper-Pearson for the share, effective count = count / design effect / (t_df/z)^2; "
+                 "analysis.themes.rates); small_sample: fewer than min_paragraphs paragraphs")
 
 
 def keyness_pairs(documents: pd.DataFrame, configured=()) -> list[dict]:
@@ -244,15 +252,21 @@ def make_figures(corpus, config=None, only: list[str] | None = None, progress=No
         if name == "theme_attention":
             table = pd.concat([theme_result.document_themes.assign(level="document"),
                                theme_result.year_themes.assign(level="year")], ignore_index=True)
-            fig = plot_theme_attention(theme_result.document_themes, theme_result.year_themes, docs, width=width)
-            facts = {"n_boot": config.themes.n_boot, "seed": config.themes.seed}
+            fig = plot_theme_attention(theme_result.document_themes, theme_result.year_themes, docs, width=width,
+                                       ci_level=config.themes.ci_level)
+            facts = {"interval": INTERVAL_NOTE, "ci_level": config.themes.ci_level,
+                     "min_paragraphs": config.themes.min_paragraphs, "version_rule": VERSION_RULE}
             outputs.append(FigureOutput(name, fig, table, facts, _caption(name, **facts)))
         elif name == "translation_robustness":
-            table = themes.compare_versions(theme_result.document_themes, docs)
+            table = themes.compare_versions(theme_result.document_themes, docs, theme_result.paragraph_themes,
+                                            config.themes)
             if table.empty:
                 say(f"skipping {name}: no document of the corpus is a version_of another")
                 continue
-            facts = {"n_boot": config.themes.n_boot, "seed": config.themes.seed}
+            facts = {"interval": INTERVAL_NOTE, "ci_level": config.themes.ci_level,
+                     "difference": "Agresti-Caffo interval of the share difference on effective counts; "
+                                   "equivalent = 90% interval inside +- equivalence_margin (two one-sided tests at 5%)",
+                     "equivalence_margin": config.themes.equivalence_margin}
             outputs.append(FigureOutput(name, plot_translation_robustness(table, docs, width=width), table, facts,
                                         _caption(name, **facts)))
         elif name == "method_agreement":
@@ -260,7 +274,9 @@ def make_figures(corpus, config=None, only: list[str] | None = None, progress=No
             shares = _mapped_shares(topic_result.theme_shares, topic_result.topic_themes)
             outputs.append(FigureOutput(name, plot_method_agreement(shares, agree, docs, width=width), shares,
                                         {"kappa": agree[(agree["level"] == "all") & (agree["theme"] == "all")]
-                                         [["model", "k", "agreement", "kappa"]].to_dict("records")}, _caption(name)))
+                                         [["model", "k", "n_paragraphs", "agreement", "kappa", "kappa_ci_low", "kappa_ci_high", "note"]]
+                                         .to_dict("records"),
+                                         "version_rule": VERSION_RULE}, _caption(name)))
         elif name == "topic_diagnostics":
             sel, stab = topic_result.model_selection, topic_result.stability
             analysis_k = topic_result.facts["analysis_k"]
@@ -325,7 +341,8 @@ def make_figures(corpus, config=None, only: list[str] | None = None, progress=No
         elif name == "collocation_network":
             edges = collocation_edges(corpus.tokens, fc.network_node, fc.network_window, fc.network_first_ring,
                                       fc.network_second_ring, fc.network_min_count)
-            facts = {"node": fc.network_node, "window": fc.network_window, "min_count": fc.network_min_count,
+            facts = {"node": fc.network_node, "window": fc.network_window, "window_rule": discourse.WINDOW_RULE,
+                     "min_count": fc.network_min_count,
                      "layout_seed": fc.layout_seed, "first_ring": fc.network_first_ring,
                      "second_ring": fc.network_second_ring}
             outputs.append(FigureOutput(name, plot_collocation_network(edges, fc.network_node, fc.layout_seed,
@@ -431,8 +448,9 @@ def validate_themes(corpus, lexicon, config=None, mapping: pd.DataFrame | None =
     categories = list(lexicon.categories)
     result = themes.analyse_themes(corpus, lexicon, config.themes)
     tables = {"structure.csv": themes.validate_structure(result.paragraph_themes, corpus.paragraphs, mapping=mapping,
-                                                         categories=categories),
-              "translation.csv": themes.compare_versions(result.document_themes, corpus.documents),
+                                                         categories=categories, config=config.themes),
+              "translation.csv": themes.compare_versions(result.document_themes, corpus.documents,
+                                                         result.paragraph_themes, config.themes),
               "lexicon_entries.csv": result.entry_counts,
               "leave_one_out.csv": themes.leave_one_out(corpus, lexicon, result.matches)}
     if audit is None:

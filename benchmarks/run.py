@@ -175,8 +175,9 @@ def lda_worker(manifests: dict[str, Path]) -> dict:
     # pipeline fits that way (`topics._fit_pair`), and tomotopy runs with one worker.
     threadpool_limits(limits=1)
     k, passes, iterations = LDA_SETTINGS["k"], LDA_SETTINGS["passes"], LDA_SETTINGS["iterations"]
+    # tolerance=0: the toolkit runs exactly `passes` (no stopping-rule statistic), as the direct calls do
     config = TopicsConfig(passes=passes, iterations=iterations, max_iter=LDA_SETTINGS["max_iter"],
-                          gibbs_iterations=LDA_SETTINGS["gibbs_iterations"])
+                          gibbs_iterations=LDA_SETTINGS["gibbs_iterations"], tolerance=0.0)
     try:
         import tomotopy  # noqa: F401
         engines = True
@@ -204,12 +205,13 @@ def lda_worker(manifests: dict[str, Path]) -> dict:
         def gensim_direct():
             lda = LdaModel(bag.bow, num_topics=k, id2word=bag.dictionary, chunksize=len(bag.bow), passes=passes,
                            iterations=iterations, alpha="symmetric", eval_every=None, random_state=1,
-                           dtype=np.float64)
+                           dtype=np.float64, decay=0.0, gamma_threshold=config.estep_tolerance)
             return lda.get_topics(), lda.inference(bag.bow)[0]
 
         def sklearn_direct():
             lda = LatentDirichletAllocation(n_components=k, learning_method="batch", max_iter=config.max_iter,
-                                            random_state=1)
+                                            random_state=1, max_doc_update_iter=config.iterations,
+                                            mean_change_tol=config.estep_tolerance)
             return lda.fit_transform(bag.matrix), lda.components_
 
         def tomotopy_direct():

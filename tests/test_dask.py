@@ -24,7 +24,7 @@ from analysis.topics import run_topics  # noqa: E402
 from .conftest import write_corpus  # noqa: E402
 
 TOPICS = TopicsConfig(models=("gensim", "sklearn"), k_values=(3, 4), n_seeds=2, passes=2, iterations=20,
-                      max_iter=5, n_bootstrap=20, n_jobs=1)
+                      max_iter=5, n_jobs=1)
 
 
 @pytest.fixture(scope="module")

@@ -316,7 +316,10 @@ def test_collocates_window_counts_by_hand():
     assert "plum" not in table.index
     assert table["window_slots"].iloc[0] == 4
     wide = discourse.collocates(tokens, "apple", window=2, min_count=1).set_index("collocate")
-    assert wide.loc["plum", "count"] == 2          # two after the first apple, two before the second
+    # plum is two after the first apple and two before the second: one token, counted once
+    assert wide.loc["plum", ["count", "left", "right"]].tolist() == [1, 1, 1]
+    # slots: paragraph 1 positions {1, 2, 3, 5} (the apples are no slot), paragraph 2 the pear
+    assert wide["window_slots"].iloc[0] == 5
     row = table.loc["fig"]
     assert row["pmi"] == pytest.approx(BigramAssocMeasures.pmi(1, (4, 1), row["n_stream"]))
     with pytest.raises(ConfigError, match=r"window must be an integer >= 1; got 0"):
@@ -329,7 +332,52 @@ def test_collocates_window_counts_by_hand():
 def test_collocates_of_multiword_node(corpus):
     table = discourse.collocates(corpus.tokens, "legal supervision", window=5)
     assert "strengthen" in set(table["collocate"].head(5))
-    assert (table["count"] == table["left"] + table["right"]).all()
+    assert (table["count"] <= table["left"] + table["right"]).all()
+    assert (table["count"] >= np.maximum(table["left"], table["right"])).all()
+
+
+def _valid_tables(table: pd.DataFrame) -> bool:
+    n = table["n_stream"]
+    return bool((table["count"] <= table["freq_collocate"]).all() and (table["count"] <= table["window_slots"]).all()
+                and (table["window_slots"] + table["freq_collocate"] - table["count"] <= n).all())
+
+
+@pytest.mark.corpus
+def test_collocate_counts_never_exceed_their_marginals_on_the_seeds(corpus):
+    for node in ("supervision", "case", "legal supervision", "law"):
+        table = discourse.collocates(corpus.tokens, node, window=5, min_count=1)
+        assert _valid_tables(table), node
+    # the committed network's third collocate of supervision (count 7 > frequency 6 before the fix)
+    table = discourse.collocates(corpus.tokens, "supervision", window=5, min_count=1).set_index("collocate")
+    if "consciously_accept" in table.index:
+        assert table.loc["consciously_accept", "count"] <= table.loc["consciously_accept", "freq_collocate"]
+
+
+def test_collocate_counts_never_exceed_their_marginals_on_random_text():
+    from hypothesis import given, settings
+    from hypothesis import strategies as st
+
+    words = ["apple", "pear", "plum", "fig", "kiwi"]
+
+    @settings(max_examples=40, deadline=None)
+    @given(st.lists(st.lists(st.sampled_from(words), min_size=1, max_size=25), min_size=1, max_size=4),
+           st.integers(1, 4))
+    def check(paragraphs, window):
+        tokens, _, _ = make_tokens({("t", i + 1): " ".join(p) + "." for i, p in enumerate(paragraphs)})
+        if "apple" not in set(tokens["term"]):
+            return
+        table = discourse.collocates(tokens, "apple", window=window, min_count=1)
+        assert _valid_tables(table)
+        # brute force: distinct non-node positions within `window` of an apple, per paragraph
+        expected: dict[str, int] = {}
+        for p in paragraphs:
+            hit = {j for i, w in enumerate(p) if w == "apple" for j in range(i - window, i + window + 1)
+                   if 0 <= j < len(p) and p[j] != "apple"}
+            for j in hit:
+                expected[p[j]] = expected.get(p[j], 0) + 1
+        assert dict(zip(table["collocate"], table["count"])) == expected
+
+    check()
 
 
 # ----------------------------------------------------------------------------- formulations
@@ -533,3 +581,30 @@ def test_cli_errors_print_one_line(issuers, tmp_path, capsys):
     bad.write_text("formulation_id,category,canonical,variant\nx,nope,X,Two X\n", encoding="utf-8")
     assert main(["formulations", "--file", str(bad), "--manifest", str(manifest)]) == 2
     assert "bad.csv:2: field 'category' is 'nope'" in capsys.readouterr().err
+
+
+def test_keyness_counts_every_lemma_whether_or_not_it_sits_in_a_phrase(tmp_path):
+    """One side says "President Obama", the other "Obama" alone; the unigram follows the raw counts."""
+    fillers = ["taxes", "schools", "roads", "farms", "banks", "courts", "rivers", "towns", "ports", "mines",
+               "forests", "bridges", "clinics", "markets"]
+    blue = [f"President Obama spoke about {fillers[k]} and {fillers[(k + 3) % 14]} in the {fillers[(k + 7) % 14]} debate."
+            for k in range(12)]
+    red = [f"Obama was criticised over {fillers[k]} while {fillers[(k + 5) % 14]} waited for {fillers[(k + 9) % 14]}."
+           for k in range(6)] + [f"Critics of {fillers[k]} met near the {fillers[(k + 2) % 14]} of {fillers[(k + 6) % 14]}."
+                                 for k in range(6)]
+    manifest = write_corpus(tmp_path / "speeches", {"blue-2012": ("2012-01-01", "\n\n".join(blue) + "\n"),
+                                                    "red-2012": ("2012-02-01", "\n\n".join(red) + "\n")})
+    corpus = analysis.load_corpus(manifest)                       # phrase detection on (the default)
+    assert "president_obama" in set(corpus.tokens["term"].astype(str))
+    table = discourse.keyness(corpus.tokens, corpus.documents, "doc_id=blue-2012", "doc_id=red-2012",
+                              DiscourseConfig(min_freq=2)).set_index(["term", "kind"])
+    raw = corpus.tokens.assign(lemma=corpus.tokens["lemma"].astype(str)).groupby("doc_id")["lemma"].apply(
+        lambda s: int((s == "obama").sum()))
+    row = table.loc[("obama", "lemma")]
+    assert (row["freq_target"], row["freq_reference"]) == (raw["blue-2012"], raw["red-2012"]) == (12, 6)
+    assert row["key_for"] == ("target" if 12 / row["n_target"] > 6 / row["n_reference"] else "reference")
+    assert row["key_for"] == "target"
+    assert table.loc[("president_obama", "phrase"), "freq_target"] == 12
+    lemmas = discourse.keyness(corpus.tokens, corpus.documents, "doc_id=blue-2012", "doc_id=red-2012",
+                               DiscourseConfig(min_freq=2), kinds=("lemma",))
+    assert set(lemmas["kind"]) == {"lemma"}

@@ -121,7 +121,7 @@ def _user_corpus(tmp_path: Path) -> tuple[Path, Path]:
     manifest = write_corpus(tmp_path / "user", docs)
     config = tmp_path / "explore.toml"
     config.write_text("[topics]\nk_values = [2, 3]\nn_seeds = 1\npasses = 2\niterations = 20\nmax_iter = 5\n"
-                      "n_bootstrap = 50\nn_jobs = 1\nmin_doc_count = 1\nmodels = ['gensim', 'sklearn']\n",
+                      "n_jobs = 1\nmin_doc_count = 1\nmodels = ['gensim', 'sklearn']\n",
                       encoding="utf-8")
     return manifest, config
 

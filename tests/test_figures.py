@@ -21,7 +21,6 @@ n_seeds = 2
 passes = 2
 iterations = 20
 max_iter = 5
-n_bootstrap = 50
 """
 
 
@@ -134,11 +133,12 @@ def test_figure_command_writes_four_files_per_figure_and_same_bytes_twice(tmp_pa
     assert "translation_robustness: 1 of" in out and "drawn value(s) of share" in out
     assert "translation_robustness.csv: column share: 1 row(s) differ" in out
     side = json.loads((tmp_path / "a" / "theme_attention.json").read_text())
-    assert side["seeds"]["themes"] == 12345 and side["n_boot"] >= 1000
+    assert side["seeds"]["themes"] == 12345 and side["ci_level"] == 0.95
+    assert "Clopper-Pearson" in side["interval"] and "version_of" in side["version_rule"]
     assert len(side["inputs_sha256"]) == 7 and "gensim" in side["versions"]
     assert "themes.yaml" in side["inputs_sha256"]          # the lexicon, whose categories the figures show
     shown = pd.read_csv(tmp_path / "a" / "theme_attention.csv")
-    assert {"rate_ci_low", "rate_ci_high", "share_ci_low", "share_ci_high"} <= set(shown.columns)
+    assert {"rate_ci_low", "rate_ci_high", "share_ci_low", "share_ci_high", "small_sample"} <= set(shown.columns)
     assert ((shown["rate_ci_low"] <= shown["rate_per_1k"]) & (shown["rate_per_1k"] <= shown["rate_ci_high"])).all()
     edges = pd.read_csv(tmp_path / "a" / "collocation_network.csv")
     assert (edges["source"] == "supervision").sum() == 10 and not (edges["source"] == edges["target"]).any()

@@ -8,6 +8,7 @@ import pandas as pd
 import pytest
 
 from analysis import cli
+from analysis import topics as topics_pkg
 from analysis.config import TopicsConfig
 from analysis.errors import ConfigError, SchemaError
 from analysis.topics import (
@@ -18,6 +19,7 @@ from analysis.topics import (
     completion_perplexity,
     fit_topics,
     frex,
+    heldout_scores,
     lexicon_terms,
     match_topics,
     run_topics,
@@ -36,7 +38,7 @@ SEED_WORDS = {
                     "public interest litigation"],
 }
 #: Fast settings for the seed corpus.
-QUICK = TopicsConfig(k_values=(4, 6), n_seeds=2, passes=2, iterations=20, max_iter=5, n_bootstrap=50,
+QUICK = TopicsConfig(k_values=(4, 6), n_seeds=2, passes=2, iterations=20, max_iter=5,
                      n_jobs=1)
 
 
@@ -72,7 +74,7 @@ def quick_result(corpus, seed_words):
 @pytest.mark.parametrize("model", ["gensim", "sklearn", "tomotopy"])
 def test_planted_topics_are_recovered(planted_bag, model, seed):
     config = TopicsConfig(passes=20, iterations=100, max_iter=20, min_doc_count=1, max_doc_share=1.0)
-    fit, _ = fit_topics(planted_bag, model, 3, seed, config)
+    fit = fit_topics(planted_bag, model, 3, seed, config)
     blocks = set()
     for row in fit.topic_word:
         top = sorted(planted_bag.vocab[np.argsort(-row)[:3]])
@@ -89,7 +91,7 @@ def test_planted_topics_are_recovered(planted_bag, model, seed):
 @pytest.mark.parametrize("seed", [0, 1, 2, 99])
 def test_seeded_topics_follow_their_seed_words(planted_bag, seed):
     theme_terms = {"x": ["c0"], "y": ["a0"]}
-    fit, _ = fit_topics(planted_bag, "seeded", 3, seed, TopicsConfig(passes=20), theme_terms)
+    fit = fit_topics(planted_bag, "seeded", 3, seed, TopicsConfig(passes=20), theme_terms)
     assert fit.seeded_themes == ("x", "y")
     assert planted_bag.vocab[np.argmax(fit.topic_word[0])].startswith("c")
     assert planted_bag.vocab[np.argmax(fit.topic_word[1])].startswith("a")
@@ -105,13 +107,76 @@ def test_seeded_eta_prior():
     assert np.allclose(eta, expected)
 
 
+def planted_lda(seed: int, k: int = 6, v: int = 200, n_docs: int = 300, length: int = 50):
+    """An LDA corpus with known topics: topics ~ Dirichlet(0.05) over v words, shares ~ Dirichlet(0.3)."""
+    rng = np.random.default_rng(seed)
+    topics = rng.dirichlet(np.full(v, 0.05), size=k)
+    vocab = np.array([f"w{i:03d}" for i in range(v)])
+    texts = []
+    for _ in range(n_docs):
+        z = rng.choice(k, size=length, p=rng.dirichlet(np.full(k, 0.3)))
+        texts.append([str(vocab[rng.choice(v, p=topics[t])]) for t in z])
+    return texts, topics, vocab
+
+
+def js_to_truth(fit, bag, topics, vocab) -> float:
+    """Mean Jensen-Shannon distance (base 2) of the true topics to their Hungarian-matched fitted ones."""
+    from scipy.spatial.distance import jensenshannon
+
+    full = np.zeros((fit.k, len(vocab)))
+    full[:, pd.Index(vocab).get_indexer(bag.vocab)] = fit.topic_word
+    match = match_topics(topics, full)
+    return float(np.mean([jensenshannon(topics[i], full[match[i]], base=2) for i in range(len(topics))]))
+
+
+@pytest.mark.slow
+def test_converged_gensim_recovers_planted_topics_as_well_as_sklearn():
+    """Issue 18: at 5 passes gensim was 0.42 JS from the truth against scikit-learn's 0.26 (K = 6).
+
+    Mean over planted corpora: one corpus can send either engine to a worse local optimum."""
+    distance = {"gensim": [], "sklearn": []}
+    for seed in (3, 5):
+        texts, topics, vocab = planted_lda(seed)
+        config = TopicsConfig(min_doc_count=1, max_doc_share=1.0)
+        bag = bag_from_texts(texts, config=config)
+        for model in distance:
+            fit = fit_topics(bag, model, 6, seed, config)
+            assert fit.converged and fit.last_change < config.tolerance, (model, seed)
+            distance[model].append(js_to_truth(fit, bag, topics, vocab))
+    mean = {m: float(np.mean(d)) for m, d in distance.items()}
+    assert mean["gensim"] <= mean["sklearn"] + 0.05, distance
+
+
+def test_sklearn_stepwise_loop_equals_sklearn_fit(planted_bag):
+    """The stopping-rule loop runs scikit-learn's own EM steps: N steps = max_iter=N."""
+    from sklearn.decomposition import LatentDirichletAllocation
+
+    fit = fit_topics(planted_bag, "sklearn", 3, 5, TopicsConfig(max_iter=7, tolerance=0.0), warn=False)
+    direct = LatentDirichletAllocation(n_components=3, learning_method="batch", max_iter=7, random_state=5)
+    direct.fit(planted_bag.matrix.astype(float))
+    assert np.allclose(fit.topic_word, direct.components_ / direct.components_.sum(axis=1, keepdims=True))
+    assert fit.n_passes == 7 and not fit.converged
+
+
+def test_unconverged_fit_warns_and_says_so(planted_bag):
+    with pytest.warns(UserWarning, match=r"1 topic fit\(s\) stopped unconverged: gensim k=3 seed=0 \(8 passes, last"):
+        fit = fit_topics(planted_bag, "gensim", 3, 0, TopicsConfig(passes=8, tolerance=1e-12))
+    assert not fit.converged and fit.n_passes == 8 and fit.last_change > 1e-12
+    with pytest.warns(UserWarning, match=r"\(2 passes, too few to judge\)"):
+        fit_topics(planted_bag, "gensim", 3, 0, TopicsConfig(passes=2))
+    converged = fit_topics(planted_bag, "sklearn", 3, 0, TopicsConfig())
+    assert converged.converged and converged.n_passes < TopicsConfig().max_iter
+
+
 @pytest.mark.parametrize("seed", [0, 1, 42])
 @pytest.mark.parametrize("model", ["gensim", "sklearn", "seeded", "tomotopy"])
 def test_same_seed_same_numbers(planted_bag, model, seed):
     theme_terms = {"x": ["a0"]} if model == "seeded" else None
     heldout = bag_from_texts(planted_texts(9, 6), config=TopicsConfig(min_doc_count=1, max_doc_share=1.0))
-    one, s1 = fit_topics(planted_bag, model, 3, seed, TopicsConfig(passes=2), theme_terms, heldout)
-    two, s2 = fit_topics(planted_bag, model, 3, seed, TopicsConfig(passes=2), theme_terms, heldout)
+    one = fit_topics(planted_bag, model, 3, seed, TopicsConfig(passes=2), theme_terms, warn=False)
+    two = fit_topics(planted_bag, model, 3, seed, TopicsConfig(passes=2), theme_terms, warn=False)
+    s1 = heldout_scores(planted_bag, heldout, model, 3, seed, TopicsConfig(passes=2), theme_terms)
+    s2 = heldout_scores(planted_bag, heldout, model, 3, seed, TopicsConfig(passes=2), theme_terms)
     assert np.array_equal(one.topic_word, two.topic_word)
     assert np.array_equal(one.doc_topic, two.doc_topic)
     assert s1 == pytest.approx(s2, nan_ok=True)
@@ -128,7 +193,7 @@ def test_completion_perplexity_of_a_known_model():
 # ------------------------------------------------------------------ stability
 
 def test_run_matched_to_itself_has_similarity_one(planted_bag):
-    fit, _ = fit_topics(planted_bag, "sklearn", 3, 0, TopicsConfig())
+    fit = fit_topics(planted_bag, "sklearn", 3, 0, TopicsConfig())
     table = stability([fit, fit], threshold=0.5)
     assert np.allclose(table["similarity"], 1.0) and table["stable"].all()
     assert table["n_pairs"].eq(1).all()
@@ -172,7 +237,7 @@ def test_lexicon_terms_resolves_phrases_lemmas_and_globs():
 
 
 def test_topic_theme_mapping_by_lift(planted_bag):
-    fit, _ = fit_topics(planted_bag, "sklearn", 3, 0, TopicsConfig(max_iter=20))
+    fit = fit_topics(planted_bag, "sklearn", 3, 0, TopicsConfig(max_iter=20))
     theme_terms = {"alpha": ["a0", "a1", "a2"], "beta": ["b0", "b1", "b2"]}
     table = topic_theme_table(fit, planted_bag, theme_terms, TopicsConfig())
     top = {t: planted_bag.vocab[np.argmax(fit.topic_word[t])][0] for t in range(3)}
@@ -296,6 +361,11 @@ def test_labels_themes_and_shares_on_the_seed_corpus(quick_result, corpus):
     assert set(zip(pt["doc_id"], pt["para_id"])) <= keys
     assert pt["theme"].isin([*SEED_WORDS, OTHER]).all()
     shares = r.theme_shares
+    # one rule for versions: the 2023 year row pools the official report only, as the dictionary's does
+    y2023 = shares[(shares["level"] == "year") & (shares["unit"] == "2023")]
+    report = shares[(shares["level"] == "document") & (shares["unit"] == "report-2023")]
+    assert set(y2023["n_paragraphs"]) == set(report["n_paragraphs"])
+    assert "version_of" in r.facts["version_rule"]
     total = shares.groupby(["model", "level", "unit"])["share"].sum()
     assert np.allclose(total, 1.0)
     eps = 1e-9
@@ -338,7 +408,7 @@ def test_seeded_labels_agree_with_the_section_structure(corpus, seeds):
     result = run_topics(corpus, dataclasses.replace(QUICK, models=("seeded",), seeds=seeds), SEED_WORDS,
                         reference)
     overall = result.agreement[result.agreement["level"] == "all"].iloc[0]
-    assert overall["n_paragraphs"] == 55
+    assert overall["n_paragraphs"] == 30          # the Xinhua version's 25 stay out of the pooled row
     assert overall["kappa"] > 0.25 and overall["agreement"] > 0.4
 
 
@@ -380,7 +450,7 @@ def test_cli_agreement_with_a_labels_file(tmp_path, corpus):
                      "--lexicon", str(lexicon), "--labels", str(labels)]) == 0
     table = pd.read_csv(tmp_path / "o" / "agreement.csv")
     overall = table[table["level"] == "all"].iloc[0]
-    assert overall["model"] == "seeded" and overall["n_paragraphs"] == 55 and overall["kappa"] > 0.25
+    assert overall["model"] == "seeded" and overall["n_paragraphs"] == 30 and overall["kappa"] > 0.25
     assert set(table.loc[table["level"] == "document", "unit"]) == {"report-2023", "report-2023-xinhua"}
 
 
@@ -423,3 +493,50 @@ def test_bag_equals_gensim_dictionary_route(corpus):
     assert np.array_equal(bag.matrix.toarray().sum(axis=1), [len(t) for t in texts])
     assert bag.dictionary.dfs == {ids[w]: ref.dfs[ref.token2id[w]] for w in kept}
     assert bag.dictionary.num_nnz == sum(len(b) for b in bag.bow) == bag.matrix.nnz
+
+
+def test_kappa_bootstrap_matches_sklearn_and_covers_it():
+    from sklearn.metrics import cohen_kappa_score
+
+    from analysis.intervals import kappa_from_codes, kappa_interval
+
+    rng = np.random.default_rng(3)
+    a = rng.choice(["x", "y", "z"], 120)
+    b = np.where(rng.random(120) < 0.6, a, rng.choice(["x", "y", "z"], 120))
+    kappa, low, high = kappa_interval(a, b, ["x", "y", "z"], np.random.default_rng(1), 1000)
+    assert kappa == pytest.approx(cohen_kappa_score(a, b, labels=["x", "y", "z"]))
+    assert low < kappa < high and 0.1 < high - low < 0.4
+    codes = rng.integers(0, 3, size=(5, 40))
+    other = rng.integers(0, 3, size=(5, 40))
+    assert np.allclose(kappa_from_codes(codes, other, 3), [cohen_kappa_score(c, o) for c, o in zip(codes, other)])
+
+
+def test_placebo_words_are_frequency_matched_and_never_real_seeds(corpus):
+    from analysis.topics import placebo_terms
+    from analysis.topics.placebo import N_BINS
+
+    bag = build_bag(corpus, TopicsConfig())
+    real = lexicon_terms(SEED_WORDS, bag.vocab)
+    fake = placebo_terms(bag, real, np.random.default_rng(4))
+    freq = pd.Series(np.asarray(bag.matrix.sum(axis=0)).ravel(), index=bag.vocab)
+    edges = np.quantile(np.log(freq), np.linspace(0, 1, N_BINS + 1)[1:-1])
+    decile = pd.Series(np.searchsorted(edges, np.log(freq), side="right"), index=bag.vocab)
+    all_real = {t for terms in real.values() for t in terms}
+    for theme in real:
+        assert len(fake[theme]) == len(real[theme]) and not set(fake[theme]) & all_real
+        assert sorted(decile[real[theme]]) == sorted(decile[fake[theme]])
+
+
+@pytest.mark.corpus
+def test_placebo_table_sits_beside_the_real_seeding(corpus):
+    labels = section_labels(corpus)
+    config = dataclasses.replace(QUICK, models=("seeded",), k_values=(6,), seeds=(1,), placebo_draws=2)
+    result = run_topics(corpus, config, SEED_WORDS, labels)
+    table = result.placebo
+    assert list(table.columns) == list(topics_pkg.PLACEBO_COLUMNS)
+    assert sorted(set(zip(table["source"], table["draw"]))) == [("lexicon", 0), ("placebo", 1), ("placebo", 2)]
+    assert table.groupby(["source", "draw"])["theme"].apply(list).map(lambda t: t == list(SEED_WORDS)).all()
+    seeded = result.agreement[result.agreement["model"] == "seeded"]
+    assert seeded["note"].str.startswith("not independent validation").all()
+    summary = topics_pkg.placebo_summary(table)
+    assert {"lexicon_topic_share_mean", "placebo_topic_share_mean", "placebo_kappa_max"} <= set(summary.columns)

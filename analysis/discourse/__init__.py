@@ -9,8 +9,9 @@ scale to corpora of millions of words.
 
 Token totals (``n_target``, ``n_reference``, ``n_tokens``) count ALL word tokens of the analysed
 paragraphs, stop words included (as `documents.n_tokens` does): they are the corpus sizes of the
-standard 2x2 keyness table. The terms that are tested are the non-empty values of ``tokens.term``
-(lemmas and multi-word terms; stop words have no term).
+standard 2x2 keyness table. The items tested are every non-stop lemma, counted at every occurrence
+whether or not it sits inside a multi-word term (kind "lemma"), plus each multi-word term as an
+extra row (kind "phrase"; curated or detected), so a phrase never hides its words' counts.
 
 Columns of `keyness` (one row per term tested, sorted by `sort`):
     term : str                 lemma or multi-word term (words joined by "_")
@@ -38,6 +39,7 @@ Columns of `keyness` (one row per term tested, sorted by `sort`):
     para_target, para_reference : int   paragraphs of the group the term occurs in (dispersion)
     docs_target, docs_reference : int   documents of the group the term occurs in
     max_para_share : float     largest share of the term's occurrences (both groups) in one paragraph
+    kind : str                 {"lemma", "phrase"}: a single lemma, or a multi-word term (extra row)
 
 Columns of `kwic` (one row per match, in corpus order):
     doc_id : str, para_id : int   paragraph of the match
@@ -57,16 +59,20 @@ Columns of `collocations` (one row per n-gram, sorted by `sort`):
     p : float                  p-value of g2 (chi-squared, 1 degree of freedom; for trigrams a
                                rough guide only: their G2 has more degrees of freedom)
     pmi, g2, t_score, dice : float   association measures, as nltk's `BigramAssocMeasures` /
-                               `TrigramAssocMeasures` define them (`association_measures`)
+                               `TrigramAssocMeasures` define them (`association_measures`);
+                               nltk has no trigram Dice: for trigrams dice is the generalised
+                               3 n_iii / (n_ixx + n_xix + n_xxi)
 
 Columns of `collocates` (one row per collocate of the node):
     node : str, collocate : str
     count : int                collocate tokens within `window` stream items of a node occurrence,
-                               in the same paragraph (one count per node occurrence and collocate
-                               token: a token in two overlapping windows counts twice)
-    left, right : int          of `count`, those before / after the node
+                               in the same paragraph, the node's own tokens excluded; a token inside
+                               two overlapping windows counts once (`WINDOW_RULE`), so count <=
+                               freq_collocate and count <= window_slots
+    left, right : int          the collocate's positions in a left / right window (a position in
+                               both is counted in each)
     freq_collocate : int       occurrences of the collocate in the stream
-    window_slots : int         stream positions inside the windows of all node occurrences
+    window_slots : int         distinct stream positions inside the windows of all node occurrences
     n_stream : int             length of the stream
     pmi, g2, t_score, dice : float   the bigram measures with window_slots in the place of the
                                first word's frequency (the span-corrected form of #LancsBox)
@@ -87,7 +93,8 @@ Columns of `first_appearances`: formulation_id, canonical, category, doc_id, dat
 Columns of `discover_formulations`: candidate, key, kind, count, n_paragraphs, n_docs, doc_ids,
     first_where.
 Columns of `lexical_profile` (one row per document): doc_id, n_tokens, n_types, ttr, mattr,
-    mattr_window, n_sentences, mean_sentence_length, sd_sentence_length.
+    mattr_window, n_sentences, mean_sentence_length, sd_sentence_length, mattr_short (bool: shorter
+    than the MATTR window, so mattr is the plain TTR and not comparable).
 """
 from __future__ import annotations
 
@@ -98,6 +105,7 @@ from analysis.lazy import lazy_exports
 _EXPORTS = {
     "COLLOCATION_SORTS": "analysis.discourse.association",
     "STREAMS": "analysis.discourse.association",
+    "WINDOW_RULE": "analysis.discourse.association",
     "_measures": "analysis.discourse.association",
     "_stream": "analysis.discourse.association",
     "association_measures": "analysis.discourse.association",
@@ -130,6 +138,11 @@ _EXPORTS = {
     "KEYNESS_SORTS": "analysis.discourse.keyterms",
     "_describe": "analysis.discourse.keyterms",
     "keyness": "analysis.discourse.keyterms",
+    "KEYNESS_KINDS": "analysis.discourse.keyterms",
+    "keyness_counts": "analysis.discourse.keyterms",
+    "keyness_groups": "analysis.discourse.keyterms",
+    "keyness_items": "analysis.discourse.keyterms",
+    "keyness_test": "analysis.discourse.keyterms",
     "keyness_statistics": "analysis.discourse.keyterms",
     "kwic": "analysis.discourse.concordance",
     "lexical_profile": "analysis.discourse.profile",
@@ -147,10 +160,11 @@ _EXPORTS = {
 }
 
 __all__ = [
-    "COLLOCATION_SORTS", "FORMULATION_CATEGORIES", "FORMULATION_COLUMNS", "KEYNESS_SORTS",
-    "NAME_FIRSTS", "NAME_HEADS", "STREAMS", "TOKEN_COLUMNS", "association_measures", "collocates",
+    "COLLOCATION_SORTS", "FORMULATION_CATEGORIES", "FORMULATION_COLUMNS", "KEYNESS_KINDS", "KEYNESS_SORTS",
+    "NAME_FIRSTS", "NAME_HEADS", "STREAMS", "TOKEN_COLUMNS", "WINDOW_RULE", "association_measures", "collocates",
     "collocations", "count_formulations", "discover_formulations", "first_appearances",
-    "formulation_concordance", "formulations_by", "formulations_by_year", "keyness", "keyness_statistics", "kwic",
+    "formulation_concordance", "formulations_by", "formulations_by_year", "keyness", "keyness_counts", "keyness_groups",
+    "keyness_items", "keyness_statistics", "keyness_test", "kwic",
     "lexical_profile", "match_formulations", "mattr", "parse_filters", "poisson_interval",
     "read_formulations", "rest_documents", "select_documents", "trigram_association_measures",
 ]

@@ -22,6 +22,11 @@ COLLOCATION_SORTS = ("g2", "pmi", "t_score", "dice", "count")
 
 STREAMS = ("term", "lemma")
 
+#: The windowing rule of `collocates`, recorded in the sidecar of every table built from it.
+WINDOW_RULE = ("node window = stream positions within `window` items of any occurrence of the node in the same "
+               "paragraph, minus the node's own tokens; a position counts once however many node windows "
+               "overlap on it (count <= freq_collocate, count <= window_slots)")
+
 
 # ----------------------------------------------------------------------------- collocations
 
@@ -53,8 +58,9 @@ def trigram_association_measures(n_iii, n_iix, n_ixi, n_xii, n_ixx, n_xix, n_xxi
     """Return PMI, G2, t-score and Dice of trigrams from their marginals (nltk's definitions).
 
     ``n_iix``, ``n_ixi``, ``n_xii`` count the pairs (w1 w2), (w1 _ w3), (w2 w3); ``n_ixx``,
-    ``n_xix``, ``n_xxi`` the single words; the 2x2x2 table and its independence expectation
-    are those of nltk's `TrigramAssocMeasures`. Dice is the generalised 3 n_iii / (n_ixx + n_xix + n_xxi).
+    ``n_xix``, ``n_xxi`` the single words; the 2x2x2 table and its independence expectation,
+    PMI, G2 and t-score are those of nltk's `TrigramAssocMeasures`. nltk defines no trigram
+    Dice: ours is the generalised Dice 3 n_iii / (n_ixx + n_xix + n_xxi) (our own definition).
     """
     n_iii, n_iix, n_ixi, n_xii, n_ixx, n_xix, n_xxi = (np.asarray(x, dtype=float) for x in
                                                        (n_iii, n_iix, n_ixi, n_xii, n_ixx, n_xix, n_xxi))
@@ -198,6 +204,16 @@ def collocates(tokens: pd.DataFrame, node: str, window: int | None = None, strea
         ``legal_supervision`` as well as the sequence of its words.
     window : int, optional
         Items of the stream on each side (default `DiscourseConfig.window`), inside the paragraph.
+
+    Notes
+    -----
+    Windowing rule: the window of the node is the set of stream positions within `window` items
+    of any occurrence of the node, in the same paragraph, minus the node's own tokens. Each
+    position counts once, however many node windows overlap on it, so ``count`` (collocate tokens
+    in the window) <= ``freq_collocate`` and <= ``window_slots`` (positions in the window), and the
+    2x2 table (count, window_slots, freq_collocate, n_stream) is a valid contingency table.
+    ``left`` / ``right`` count the collocate's positions in a left / right window; a position
+    left of one node and right of another is in both, so left + right can exceed count.
     stream : {"term", "lemma"}, default "term"
     min_count : int, optional
         Keep collocates seen at least this many times (default `DiscourseConfig.min_count`).
@@ -231,17 +247,24 @@ def collocates(tokens: pd.DataFrame, node: str, window: int | None = None, strea
     if len(starts) == 0:
         raise ParameterError("collocates", "node", f"{node!r}: does not occur in the {stream} stream")
     size, vocab = len(codes), len(categories)
-    left = np.zeros(vocab, dtype=np.int64)
-    right = np.zeros(vocab, dtype=np.int64)
-    slots = 0
+    in_left, in_right = np.zeros(size, dtype=bool), np.zeros(size, dtype=bool)
     for d in range(1, window + 1):
-        for anchor, sign, acc in ((starts, -1, left), (ends - 1, 1, right)):
+        for anchor, sign, mark in ((starts, -1, in_left), (ends - 1, 1, in_right)):
             j = anchor + sign * d
             ok = (j >= 0) & (j < size)
             ok[ok] &= para_key[j[ok]] == para_key[anchor[ok]]
-            slots += int(ok.sum())
-            acc += np.bincount(codes[j[ok]], minlength=vocab)
-    count = left + right
+            mark[j[ok]] = True
+    node_tokens = np.zeros(size + 1, dtype=np.int64)          # the node's own tokens are no slot
+    np.add.at(node_tokens, starts, 1)
+    np.add.at(node_tokens, ends, -1)
+    is_node = np.cumsum(node_tokens)[:size] > 0
+    in_left &= ~is_node
+    in_right &= ~is_node
+    covered = in_left | in_right
+    slots = int(covered.sum())
+    left = np.bincount(codes[in_left], minlength=vocab)
+    right = np.bincount(codes[in_right], minlength=vocab)
+    count = np.bincount(codes[covered], minlength=vocab)
     keep = np.flatnonzero(count >= min_count)
     freq = np.bincount(codes, minlength=vocab)
     table = pd.DataFrame({"node": node, "collocate": categories[keep], "count": count[keep],

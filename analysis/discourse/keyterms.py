@@ -66,49 +66,148 @@ def keyness_statistics(freq_target, freq_reference, n_target, n_reference, zero_
     })
 
 
-def keyness(tokens: pd.DataFrame, documents: pd.DataFrame, target, reference="rest",
-            config: DiscourseConfig | None = None, *, min_abs_log_ratio: float = 0.0, max_p_adj: float = 1.0,
-            key_for: str = "both", sort: str = "g2") -> pd.DataFrame:
-    """Return the key terms of a target group of paragraphs against a reference group.
+KEYNESS_KINDS = ("lemma", "phrase")
 
-    Groups are the analysed paragraphs of the documents that match ``FIELD=VALUE`` filters on
-    the documents table (repeated values of one field: OR; different fields: AND).
 
-    Parameters
-    ----------
-    tokens : DataFrame
-        The token table (doc_id, para_id, term).
-    documents : DataFrame
-        The documents table (doc_id and the fields filtered on).
-    target : str, list of str or mapping
-        ``"genre=conference"``, ``["doc_id=a", "doc_id=b"]`` or ``{"year": [2023]}``.
-    reference : str, list of str or mapping, default "rest"
-        Filters as for `target`, or ``"rest"``: every analysed paragraph not in the target, less
-        the documents that are another version of a text (``version_of`` set) and the texts the
-        target documents are versions of (`rest_documents`), so no text counts twice.
-        Paragraphs that fall in both groups are dropped from the reference.
-    config : DiscourseConfig, optional
-        ``min_freq``, ``max_para_share``, ``zero_correction``, ``ci_level``.
-    min_abs_log_ratio : float, default 0.0
-        Keep terms with ``|log_ratio| >=`` this (filtering happens after p_adj is computed over
-        all terms tested).
-    max_p_adj : float, default 1.0
-        Keep terms with ``p_adj <=`` this.
-    key_for : {"both", "target", "reference"}, default "both"
-        Keep terms key for either group, or one of them.
-    sort : {"g2", "log_ratio", "abs_log_ratio", "p_adj"}, default "g2"
-        Order of the rows: g2, log_ratio and abs_log_ratio descending, p_adj ascending; ties by term.
+def keyness_groups(documents: pd.DataFrame, target, reference="rest") -> tuple[list[str], list[str]]:
+    """Return the doc_ids of the target group and of the reference group.
 
-    Returns
-    -------
-    DataFrame
-        The columns of the module docstring.
+    Filters are ``FIELD=VALUE`` strings or a mapping (`parse_filters`; values of one field OR,
+    fields AND). ``"rest"`` is every document outside the target less other versions of a text
+    (`rest_documents`), so no text counts twice.
+    """
+    target_docs = select_documents(documents, parse_filters(target, "target"), "target")
+    is_rest = reference is None or reference == "rest" or (not isinstance(reference, (str, Mapping))
+                                                          and list(reference) == ["rest"])
+    if is_rest:
+        return target_docs, rest_documents(documents, target_docs)
+    return target_docs, select_documents(documents, parse_filters(reference, "reference"), "reference")
+
+
+def keyness_items(tokens: pd.DataFrame) -> tuple[sparse.csr_matrix, pd.DataFrame, np.ndarray, np.ndarray]:
+    """Return the paragraph x item count matrix, its rows, the items and their kind.
+
+    Items are every non-stop lemma, counted at every occurrence whether or not the token sits in
+    a multi-word term (kind "lemma"), plus every multi-word term (kind "phrase": curated or
+    detected, words joined by "_"). A phrase is an extra row, never a replacement of its words.
+    """
+    lemma = tokens["lemma"].astype(str).where(~tokens["stop"].to_numpy(dtype=bool), "")
+    term = tokens["term"].astype(str)
+    phrase = term.where(term.str.contains("_", regex=False), "")
+    frame = tokens[["doc_id", "para_id"]].assign(_lemma=lemma.to_numpy(), _phrase=phrase.to_numpy())
+    lemmas, rows, lemma_vocab = count_matrix(frame, column="_lemma")
+    phrases, _, phrase_vocab = count_matrix(frame, column="_phrase")
+    kind = np.r_[np.full(len(lemma_vocab), "lemma", dtype=object), np.full(len(phrase_vocab), "phrase", dtype=object)]
+    return sparse.hstack([lemmas, phrases]).tocsr(), rows, np.r_[lemma_vocab, phrase_vocab].astype(str), kind
+
+
+def keyness_counts(tokens: pd.DataFrame, target_docs: list[str], reference_docs: list[str]) -> pd.DataFrame:
+    """Return, per item (`keyness_items`), its frequency and dispersion in each group.
+
+    Paragraphs of target documents never count in the reference. Columns: term, kind,
+    freq_target, freq_reference, n_target, n_reference (tokens of each group, stop words included),
+    para_target, para_reference, docs_target, docs_reference, max_para_share.
+    """
+    counts, rows, vocab, kind = keyness_items(tokens)
+    row_docs = rows["doc_id"].astype(str)
+    in_target = row_docs.isin(target_docs).to_numpy()
+    in_reference = row_docs.isin(reference_docs).to_numpy() & ~in_target
+    row_docs = row_docs.to_numpy()
+    group_docs = sorted(set(row_docs[in_reference]))
+    # One pass over the nonzero (paragraph, item) cells: sums, paragraph and document dispersion and the
+    # largest count in one paragraph, without copying rows of the matrix.
+    size = counts.shape[1]
+    row_of_cell = np.repeat(np.arange(counts.shape[0]), np.diff(counts.indptr))
+    item, count = counts.indices, counts.data
+    cell_t, cell_r = in_target[row_of_cell], in_reference[row_of_cell]
+    doc_index = np.unique(row_docs, return_inverse=True)[1][row_of_cell]
+
+    def docs_with(cells: np.ndarray) -> np.ndarray:
+        # A sparse document x item matrix has one stored cell per pair: linear in the cells.
+        pairs = sparse.coo_matrix((np.ones(int(cells.sum()), dtype=np.int64), (doc_index[cells], item[cells])),
+                                  shape=(int(doc_index.max(initial=0)) + 1, size)).tocsr()
+        return np.bincount(pairs.indices, minlength=size)
+
+    max_para = np.zeros(size)
+    np.maximum.at(max_para, item[cell_t | cell_r], count[cell_t | cell_r])
+    a = np.bincount(item[cell_t], weights=count[cell_t], minlength=size)
+    b = np.bincount(item[cell_r], weights=count[cell_r], minlength=size)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        share = np.where(a + b > 0, max_para / (a + b), 1.0)
+    return pd.DataFrame({
+        "term": vocab, "kind": kind, "freq_target": a.astype(np.int64), "freq_reference": b.astype(np.int64),
+        "n_target": int(tokens["doc_id"].isin(target_docs).sum()),
+        "n_reference": int(tokens["doc_id"].isin(group_docs).sum()),
+        "para_target": np.bincount(item[cell_t], minlength=size), "para_reference": np.bincount(item[cell_r], minlength=size),
+        "docs_target": docs_with(cell_t), "docs_reference": docs_with(cell_r), "max_para_share": share})
+
+
+def keyness_test(counts: pd.DataFrame, config: DiscourseConfig) -> pd.DataFrame:
+    """Return the counted items that pass `min_freq` and `max_para_share`, with their statistics.
+
+    Adds g2, chi2, p, p_adj (Benjamini-Hochberg over every row tested, lemmas and phrases),
+    log_ratio and its interval, expected counts, per_10k_* and key_for.
 
     Raises
     ------
     ConfigError
-        Unknown field or value, an empty target or reference group, no term left after the
-        frequency filters, an unknown `sort` or `key_for`.
+        If no item passes the frequency filters.
+    """
+    total = counts["freq_target"] + counts["freq_reference"]
+    table = counts[(total >= config.min_freq) & (counts["max_para_share"] <= config.max_para_share)]
+    if table.empty:
+        raise ConfigError(f"keyness: no term occurs at least min_freq={config.min_freq} times with "
+                          f"max_para_share <= {config.max_para_share}; lower --min-freq")
+    n_t, n_r = int(table["n_target"].iloc[0]), int(table["n_reference"].iloc[0])
+    st = keyness_statistics(table["freq_target"], table["freq_reference"], n_t, n_r, config.zero_correction,
+                            config.ci_level)
+    table = table.reset_index(drop=True).assign(g2=st["g2"], chi2=st["chi2"], p=st["p"])
+    table["p_adj"] = stats.false_discovery_control(table["p"].to_numpy(), method="bh")
+    for col in ("log_ratio", "log_ratio_ci_low", "log_ratio_ci_high", "expected_target", "expected_reference"):
+        table[col] = st[col].to_numpy()
+    table["per_10k_target"] = table["freq_target"] / n_t * 1e4
+    table["per_10k_reference"] = table["freq_reference"] / n_r * 1e4
+    table["key_for"] = np.where(table["per_10k_target"] > table["per_10k_reference"], "target", "reference")
+    return table[KEYNESS_COLUMNS]
+
+
+KEYNESS_COLUMNS = ["term", "freq_target", "freq_reference", "n_target", "n_reference", "g2", "chi2", "p",
+                   "p_adj", "log_ratio", "log_ratio_ci_low", "log_ratio_ci_high", "expected_target",
+                   "expected_reference", "per_10k_target", "per_10k_reference", "key_for", "para_target",
+                   "para_reference", "docs_target", "docs_reference", "max_para_share", "kind"]
+
+
+def keyness(tokens: pd.DataFrame, documents: pd.DataFrame, target, reference="rest",
+            config: DiscourseConfig | None = None, *, min_abs_log_ratio: float = 0.0, max_p_adj: float = 1.0,
+            key_for: str = "both", sort: str = "g2", kinds: tuple[str, ...] = KEYNESS_KINDS) -> pd.DataFrame:
+    """Return the key lemmas and phrases of a target group of paragraphs against a reference group.
+
+    Select groups (`keyness_groups`) -> count (`keyness_counts`: every lemma occurrence, plus
+    multi-word terms as rows of kind "phrase") -> test (`keyness_test`); then filter and sort.
+
+    Parameters
+    ----------
+    tokens, documents : DataFrame
+        The token table (doc_id, para_id, lemma, stop, term) and the documents table.
+    target : str, list of str or mapping
+        ``"genre=conference"``, ``["doc_id=a", "doc_id=b"]`` or ``{"year": [2023]}``.
+    reference : str, list of str or mapping, default "rest"
+        Filters as for `target`, or ``"rest"``; paragraphs in both groups leave the reference.
+    config : DiscourseConfig, optional
+        ``min_freq``, ``max_para_share``, ``zero_correction``, ``ci_level``.
+    min_abs_log_ratio, max_p_adj : float
+        Keep rows with ``|log_ratio| >=`` / ``p_adj <=`` these (after p_adj is computed over all rows).
+    key_for : {"both", "target", "reference"}, default "both"
+    sort : {"g2", "log_ratio", "abs_log_ratio", "p_adj"}, default "g2"
+        g2, log_ratio and abs_log_ratio descending, p_adj ascending; ties by term.
+    kinds : tuple of {"lemma", "phrase"}, default both
+        Rows kept (phrases still count in the BH correction).
+
+    Raises
+    ------
+    ConfigError
+        Unknown field or value, an empty group, no term left after the frequency filters, an
+        unknown `sort`, `key_for` or kind.
     """
     config = config or DiscourseConfig()
     require_columns(tokens, {"doc_id": "object", "para_id": "int64"}, stage="keyness")
@@ -116,84 +215,25 @@ def keyness(tokens: pd.DataFrame, documents: pd.DataFrame, target, reference="re
         raise ParameterError("keyness", "sort", f"{sort!r}: must be one of {', '.join(KEYNESS_SORTS)}")
     if key_for not in ("both", "target", "reference"):
         raise ParameterError("keyness", "key_for", f"{key_for!r}: must be one of both, target, reference")
-    target_docs = select_documents(documents, parse_filters(target, "target"), "target")
-    is_rest = reference is None or reference == "rest" or (not isinstance(reference, (str, Mapping))
-                                                          and list(reference) == ["rest"])
-    reference_docs = rest_documents(documents, target_docs) if is_rest else select_documents(
-        documents, parse_filters(reference, "reference"), "reference")
-
-    counts, rows, vocab = count_matrix(tokens)
-    row_docs = rows["doc_id"].astype(str)
-    in_target = row_docs.isin(target_docs).to_numpy()
-    in_reference = row_docs.isin(reference_docs).to_numpy() & ~in_target
-    row_docs = row_docs.to_numpy()
-    reference_docs = sorted(set(row_docs[in_reference]))
-    n_target = int(tokens["doc_id"].isin(target_docs).sum())
-    n_reference = int(tokens["doc_id"].isin(reference_docs).sum())
-    if n_target == 0:
+    if not set(kinds) <= set(KEYNESS_KINDS):
+        raise ParameterError("keyness", "kinds", f"{kinds!r}: must be drawn from {', '.join(KEYNESS_KINDS)}")
+    target_docs, reference_docs = keyness_groups(documents, target, reference)
+    counts = keyness_counts(tokens, target_docs, reference_docs)
+    if counts["n_target"].iloc[0] == 0:
         raise ParameterError("keyness", "target", f"{_describe(target)}: the target group has no analysed paragraph "
-                          f"(documents: {', '.join(target_docs) or 'none'})")
-    if n_reference == 0:
-        raise ParameterError("keyness", "reference", f"{_describe(reference)}: the reference group has no analysed paragraph "
-                          "outside the target")
-
-    # One pass over the nonzero (paragraph, term) cells: sums, paragraph and document dispersion,
-    # and the largest count in one paragraph, without copying rows of the matrix.
-    vocab_size = counts.shape[1]
-    row_of_cell = np.repeat(np.arange(counts.shape[0]), np.diff(counts.indptr))
-    term_of_cell, count_of_cell = counts.indices, counts.data
-    cell_t, cell_r = in_target[row_of_cell], in_reference[row_of_cell]
-    a = np.bincount(term_of_cell[cell_t], weights=count_of_cell[cell_t], minlength=vocab_size)
-    b = np.bincount(term_of_cell[cell_r], weights=count_of_cell[cell_r], minlength=vocab_size)
-    para_t = np.bincount(term_of_cell[cell_t], minlength=vocab_size)
-    para_r = np.bincount(term_of_cell[cell_r], minlength=vocab_size)
-    doc_codes, doc_index = np.unique(row_docs, return_inverse=True)
-    doc_of_cell = doc_index[row_of_cell]
-
-    def docs_with_term(cells: np.ndarray) -> np.ndarray:
-        # A sparse document x term matrix (duplicates summed) has one stored cell per pair: linear in
-        # the cells, where a dense table would grow with documents x vocabulary.
-        pairs = sparse.coo_matrix((np.ones(int(cells.sum()), dtype=np.int64), (doc_of_cell[cells], term_of_cell[cells])),
-                                  shape=(len(doc_codes), vocab_size)).tocsr()
-        return np.bincount(pairs.indices, minlength=vocab_size)
-
-    docs_t, docs_r = docs_with_term(cell_t), docs_with_term(cell_r)
-    both = cell_t | cell_r
-    max_para = np.zeros(vocab_size)
-    np.maximum.at(max_para, term_of_cell[both], count_of_cell[both])
-    total = a + b
-    with np.errstate(divide="ignore", invalid="ignore"):
-        para_share = np.where(total > 0, max_para / total, 1.0)
-    keep = (total >= config.min_freq) & (para_share <= config.max_para_share)
-    if not keep.any():
-        raise ConfigError(f"keyness: no term occurs at least min_freq={config.min_freq} times with "
-                          f"max_para_share <= {config.max_para_share}; lower --min-freq")
-
-    table = pd.DataFrame({"term": vocab[keep].astype(str), "freq_target": a[keep].astype(np.int64),
-                          "freq_reference": b[keep].astype(np.int64), "n_target": n_target,
-                          "n_reference": n_reference})
-    st = keyness_statistics(a[keep], b[keep], n_target, n_reference, config.zero_correction, config.ci_level)
-    table["g2"], table["chi2"], table["p"] = st["g2"].to_numpy(), st["chi2"].to_numpy(), st["p"].to_numpy()
-    table["p_adj"] = stats.false_discovery_control(table["p"].to_numpy(), method="bh")
-    for col in ("log_ratio", "log_ratio_ci_low", "log_ratio_ci_high", "expected_target", "expected_reference"):
-        table[col] = st[col].to_numpy()
-    table["per_10k_target"] = table["freq_target"] / n_target * 1e4
-    table["per_10k_reference"] = table["freq_reference"] / n_reference * 1e4
-    table["key_for"] = np.where(table["per_10k_target"] > table["per_10k_reference"], "target", "reference")
-    table["para_target"], table["para_reference"] = para_t[keep], para_r[keep]
-    table["docs_target"], table["docs_reference"] = docs_t[keep], docs_r[keep]
-    table["max_para_share"] = para_share[keep]
-
-    mask = (table["log_ratio"].abs() >= min_abs_log_ratio) & (table["p_adj"] <= max_p_adj)
+                             f"(documents: {', '.join(target_docs) or 'none'})")
+    if counts["n_reference"].iloc[0] == 0:
+        raise ParameterError("keyness", "reference", f"{_describe(reference)}: the reference group has no analysed "
+                             "paragraph outside the target")
+    table = keyness_test(counts, config)
+    mask = (table["log_ratio"].abs() >= min_abs_log_ratio) & (table["p_adj"] <= max_p_adj) & table["kind"].isin(kinds)
     if key_for != "both":
         mask &= table["key_for"] == key_for
     table = table[mask]
     if sort == "p_adj":
-        table = table.sort_values(["p_adj", "term"], ascending=[True, True])
-    else:
-        key = table["log_ratio"].abs() if sort == "abs_log_ratio" else table[sort]
-        table = table.assign(_k=key).sort_values(["_k", "term"], ascending=[False, True]).drop(columns="_k")
-    return table.reset_index(drop=True)
+        return table.sort_values(["p_adj", "term"], ascending=[True, True]).reset_index(drop=True)
+    key = table["log_ratio"].abs() if sort == "abs_log_ratio" else table[sort]
+    return table.assign(_k=key).sort_values(["_k", "term"], ascending=[False, True]).drop(columns="_k").reset_index(drop=True)
 
 
 def _describe(spec) -> str:

@@ -42,14 +42,17 @@ def lexical_profile(tokens: pd.DataFrame, sentences: pd.DataFrame, config: Disco
     Types are distinct lemmas; tokens, types and MATTR count every word token of the analysed
     paragraphs, stop words included. MATTR uses a window of `window` tokens (default
     `DiscourseConfig.mattr_window`, 500); a document shorter than the window (the 2025
-    conference has about 1,300 tokens, so it is not) gets its plain TTR and ``mattr_window``
-    says which window was used. Sentence length is tokens per sentence (`sentences.n_tokens`).
+    conference has about 1,300 tokens, so it is not) gets its plain TTR, ``mattr_window`` says
+    which window was used and ``mattr_short`` flags it: TTR falls with length, so a flagged
+    MATTR is not comparable with the others (choose a window every document fills to compare
+    them all). Sentence length is tokens per sentence (`sentences.n_tokens`).
 
     Returns
     -------
     DataFrame
         doc_id, n_tokens, n_types, ttr, mattr, mattr_window, n_sentences, mean_sentence_length,
-        sd_sentence_length (tokens; sample standard deviation).
+        sd_sentence_length (tokens; sample standard deviation), mattr_short (bool: the document is
+        shorter than the window, its mattr is its plain TTR).
     """
     config = config or DiscourseConfig()
     window = config.mattr_window if window is None else window
@@ -71,5 +74,6 @@ def lexical_profile(tokens: pd.DataFrame, sentences: pd.DataFrame, config: Disco
                      "mattr_window": min(window, len(c)),
                      "n_sentences": int(s["size"]) if s is not None else 0,
                      "mean_sentence_length": float(s["mean"]) if s is not None else float("nan"),
-                     "sd_sentence_length": float(s["std"]) if s is not None else float("nan")})
+                     "sd_sentence_length": float(s["std"]) if s is not None else float("nan"),
+                     "mattr_short": len(c) < window})
     return pd.DataFrame(rows)

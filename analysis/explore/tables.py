@@ -115,7 +115,7 @@ def collect_tables(corpus, config=None, lexicon=None, progress=None) -> ExploreT
 
     def refit(m, k, s):
         with threadpool_limits(1):      # as run_topics fits: the same numbers
-            return fit_topics(bag, m, k, s, config.topics, theme_terms)[0]
+            return fit_topics(bag, m, k, s, config.topics, theme_terms, warn=False)
 
     kept.update({(f.model, f.k, f.seed): f for f in
                  Parallel(n_jobs=config.topics.n_jobs)(delayed(refit)(m, k, s) for m, k, s in missing)})

@@ -44,11 +44,15 @@ replaces ``doc_id`` and ``n_documents`` is added):
     theme : str
     count : int           matches of the theme
     rate_per_1k : float   matches per 1,000 word tokens
-    rate_ci_low, rate_ci_high : float    95% bootstrap percentile interval of rate_per_1k
+    rate_ci_low, rate_ci_high : float    interval of rate_per_1k at level ``ci_level`` (default 95%):
+                          design-effect-adjusted Garwood interval (`analysis.themes.rates`)
     share : float         count / matches of all categories (NaN when there are none)
-    share_ci_low, share_ci_high : float  95% bootstrap percentile interval of share
+    share_ci_low, share_ci_high : float  interval of share: design-effect-adjusted Clopper-Pearson
+                          ([0, 1] when the group has no match)
     n_tokens : int        word tokens of the analysed paragraphs
-    n_paragraphs : int    analysed paragraphs (the bootstrap's resampling units)
+    n_paragraphs : int    analysed paragraphs (the units whose spread sets the design effect)
+    small_sample : bool   n_paragraphs < `ThemesConfig.min_paragraphs` (15): the interval may
+                          cover less than its level (``benchmarks/coverage.py``)
 """
 from __future__ import annotations
 
@@ -95,6 +99,8 @@ _EXPORTS = {
     "_group_seed": "analysis.themes.rates",
     "_rate_rows": "analysis.themes.rates",
     "categories_of": "analysis.themes.rates",
+    "rate_intervals": "analysis.themes.rates",
+    "share_intervals": "analysis.themes.rates",
     "theme_rates": "analysis.themes.rates",
     "compare_versions": "analysis.themes.validation",
     "default_structure_path": "analysis.themes.validation",
@@ -121,8 +127,9 @@ __all__ = [
     "compare_versions", "complete_labels", "concordance", "default_lexicon_path",
     "default_structure_path", "entry_counts", "export_lexicon", "export_note", "gold_labels",
     "heldout_summary", "heldout_tables", "leave_one_document_out", "leave_one_out", "lexicon_format",
-    "load_lexicon", "match_lexicon", "read_audit", "read_gold", "read_structure", "score_labels",
-    "score_paragraphs", "structure_labels", "theme_rates", "validate_structure",
+    "load_lexicon", "match_lexicon", "rate_intervals", "read_audit", "read_gold", "read_structure",
+    "score_labels", "score_paragraphs", "share_intervals", "structure_labels", "theme_rates",
+    "validate_structure",
 ]
 
 

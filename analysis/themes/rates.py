@@ -1,34 +1,233 @@
-"""Theme rates and shares per document and year, with bootstrap intervals."""
-from __future__ import annotations
+"""Theme rates and shares per document and year, with design-effect-adjusted exact intervals.
 
-import warnings
-import zlib
+The interval method (chosen by the coverage study in ``benchmarks/coverage.py``; README,
+"Theme intervals"): a paragraph is a cluster of matches. Both the rate (matches per token) and the
+share (matches of a theme per match of any theme) are ratio estimators ``R = sum y / sum m`` over
+paragraphs. Their variance is estimated from the paragraphs themselves (the linearised, "sandwich"
+variance of a ratio, stratified by document for year tables), divided by the variance a Poisson
+(rate) or binomial (share) count of the same size would have: the design effect, floored at 1
+(counts are never assumed less variable than Poisson). The observed count divided by the design
+effect (raised to at least the geometric mean of the four themes' design effects) is an effective
+count; following Korn & Graubard (1998) it is shrunk further by ``(z / t_df)^2``, with df the
+kurtosis-adjusted degrees of freedom of the variance (``2 n / (kurtosis - 1)``, at most paragraphs
+- strata: bursty counts, where a few paragraphs hold most matches, estimate their variance with
+few effective degrees of freedom), and the exact interval of the effective count
+(Garwood gamma for the rate, Clopper-Pearson beta for the share) is scaled back. What it assumes:
+paragraphs are independent draws of one document's way of writing (not independent words), and the
+count behaves like an overdispersed Poisson / binomial whose extra variance the paragraphs reveal.
+A share with few matches gets a wide interval (one match: share 1, interval about [0.03, 1]), a
+theme with no match gets the exact upper bound (3.7 matches' worth, times the pooled design effect
+and the t adjustment) and
+a document without any match the share interval [0, 1]. Below `ThemesConfig.min_paragraphs`
+paragraphs the design effect cannot be estimated well and the row is flagged ``small_sample``.
+"""
+from __future__ import annotations
 
 import numpy as np
 import pandas as pd
+from scipy import stats
 
 from analysis.config import ThemesConfig
-from analysis.corpus import require_columns
+from analysis.corpus import primary_documents, require_columns
 from analysis.errors import AnalysisError, ConfigError
+from analysis.streams import group_seed as _group_seed
 
 RATE_COLUMNS = ("theme", "count", "rate_per_1k", "rate_ci_low", "rate_ci_high", "share", "share_ci_low",
-                "share_ci_high", "n_tokens", "n_paragraphs")
+                "share_ci_high", "n_tokens", "n_paragraphs", "small_sample")
 
 
-# --------------------------------------------------------------------------- rates and bootstrap
+# --------------------------------------------------------------------------- interval method
 
 
-def _group_seed(seed: int, key: str) -> np.random.SeedSequence:
-    """Return an independent seed sequence for one group, stable whatever other groups exist."""
-    return np.random.SeedSequence([seed, zlib.crc32(key.encode("utf-8"))])
+def _ratio_variance(y: np.ndarray, m: np.ndarray, strata: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Return the linearised variance of ``R = sum y / sum m`` per column of `y`, and its df.
+
+    ``y`` is paragraphs x columns, ``m`` paragraphs (the denominator); within each stratum the
+    residuals ``y - R m`` are centred and summed with the ``n_h / (n_h - 1)`` correction.
+    The degrees of freedom of each column are ``2 n / (kurtosis - 1)`` of its residuals (n - 1 for
+    normal residuals; far fewer when a few paragraphs carry most matches, as bursty counts do),
+    capped at paragraphs - strata; 0 when no stratum has two paragraphs. Paragraphs with ``m = 0``
+    (for a share: without any match) are left out.
+    """
+    used = m > 0                       # a paragraph without any denominator carries no information
+    y, m, strata = y[used], m[used], strata[used]
+    total = m.sum()
+    ratio = y.sum(axis=0) / total if total > 0 else np.zeros(y.shape[1])
+    resid = y - m[:, None] * ratio
+    var = np.zeros(y.shape[1])
+    centred = np.zeros_like(resid)
+    df_max = 0
+    for h in np.unique(strata):
+        rows = strata == h
+        e = resid[rows]
+        if len(e) > 1:
+            centred[rows] = e - e.mean(axis=0)
+            var += len(e) / (len(e) - 1) * (centred[rows] ** 2).sum(axis=0)
+            df_max += len(e) - 1
+    n = len(m)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        kurtosis = n * (centred ** 4).sum(axis=0) / ((centred ** 2).sum(axis=0)) ** 2
+        df = np.where(kurtosis > 1, np.minimum(df_max, 2 * n / (kurtosis - 1)), df_max)
+    df = np.where(np.isfinite(df), np.maximum(df, min(1.0, df_max)), df_max)
+    return (var / total ** 2 if total > 0 else var), df
+
+
+def _moderate(deff: np.ndarray, df: np.ndarray, known: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Return each theme's design effect raised to at least the group's pooled one, and the df.
+
+    The pooled design effect is the geometric mean over the themes with matches (`known`); a
+    theme without matches gets the pool (its own cannot be estimated). A
+    theme's own estimate is low exactly when its sample missed the bursts that make it variable,
+    and the themes of one text share their burstiness; so no theme is given less than the pool
+    (the coverage study's ``max`` rule; a plain average of own and pooled under-covered).
+    """
+    if not known.any():
+        return deff, df
+    pooled = float(np.exp(np.mean(np.log(np.maximum(deff[known], 1.0)))))
+    return np.maximum(deff, pooled), df
+
+
+def _inflation(design_effect: np.ndarray, df: np.ndarray, ci_level: float) -> np.ndarray:
+    """Return the variance inflation: design effect (>= 1) times ``(t_df / z)^2`` (1 where df = 0)."""
+    z = stats.norm.ppf(0.5 + ci_level / 2)
+    df = np.asarray(df, dtype=float)
+    t = np.where(df >= 1, stats.t.ppf(0.5 + ci_level / 2, np.maximum(df, 1)), z)
+    return np.maximum(design_effect, 1.0) * (t / z) ** 2
+
+
+def rate_intervals(counts: np.ndarray, tokens: np.ndarray, strata: np.ndarray | None = None,
+                   ci_level: float = 0.95) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Return (rate, low, high) per 1,000 tokens for each column of a paragraph x theme count matrix.
+
+    Garwood (exact Poisson) interval of the effective count ``sum y / inflation``, scaled back by
+    the inflation and divided by the tokens (see the module docstring).
+
+    Parameters
+    ----------
+    counts : array, paragraphs x themes
+        Matches per paragraph.
+    tokens : array, paragraphs
+        Word tokens per paragraph.
+    strata : array, paragraphs, optional
+        Stratum (document) of each paragraph; one stratum when omitted.
+    ci_level : float, default 0.95
+
+    Examples
+    --------
+    >>> r, lo, hi = rate_intervals(np.array([[0]]), np.array([1000]))   # no match in 1,000 tokens
+    >>> float(r[0]), float(lo[0]), round(float(hi[0]), 2)
+    (0.0, 0.0, 3.69)
+    """
+    y = np.asarray(counts, dtype=float)
+    m = np.asarray(tokens, dtype=float)
+    strata = np.zeros(len(m), dtype=int) if strata is None else np.asarray(strata)
+    total_y, total_m = y.sum(axis=0), m.sum()
+    if total_m <= 0:
+        nan = np.full(y.shape[1], np.nan)
+        return nan, nan, nan
+    var, df = _ratio_variance(y, m, strata)
+    poisson = total_y / total_m ** 2
+    with np.errstate(divide="ignore", invalid="ignore"):
+        deff = np.where(total_y > 0, var / poisson, 1.0)
+    deff, df = _moderate(deff, df, total_y > 0)
+    scale = _inflation(deff, df, ci_level)
+    eff = total_y / scale
+    alpha = 1 - ci_level
+    low = np.where(eff > 0, stats.gamma.ppf(alpha / 2, np.maximum(eff, 1e-12)), 0.0)
+    high = stats.gamma.ppf(1 - alpha / 2, eff + 1)
+    per = 1000.0 / total_m
+    return total_y * per, low * scale * per, high * scale * per
+
+
+def share_effective(counts: np.ndarray, strata: np.ndarray | None = None,
+                    ci_level: float = 0.95) -> tuple[np.ndarray, np.ndarray]:
+    """Return (share, effective sample size) of each column of a paragraph x theme count matrix.
+
+    The effective sample size is all matches / inflation (design effect pooled across themes,
+    times ``(t_df / z)^2`` at `ci_level`); share x it are the effective successes. Without any
+    match: NaN shares and zero sizes.
+    """
+    y = np.asarray(counts, dtype=float)
+    m = y.sum(axis=1)
+    strata = np.zeros(len(m), dtype=int) if strata is None else np.asarray(strata)
+    total = m.sum()
+    if total <= 0:
+        return np.full(y.shape[1], np.nan), np.zeros(y.shape[1])
+    share = y.sum(axis=0) / total
+    var, df = _ratio_variance(y, m, strata)
+    binomial = share * (1 - share) / total
+    with np.errstate(divide="ignore", invalid="ignore"):
+        deff = np.where(binomial > 0, var / binomial, 1.0)
+    deff, df = _moderate(deff, df, binomial > 0)
+    return share, total / _inflation(deff, df, ci_level)
+
+
+def share_intervals(counts: np.ndarray, strata: np.ndarray | None = None,
+                    ci_level: float = 0.95) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Return (share, low, high) of each column of a paragraph x theme count matrix.
+
+    share = the column's matches / all matches; Clopper-Pearson interval of the effective sample
+    (`share_effective`), see the module docstring. Without any match: share NaN, interval [0, 1].
+
+    Examples
+    --------
+    >>> s, lo, hi = share_intervals(np.array([[1, 0], [0, 0]]))
+    >>> float(s[0]), round(float(lo[0]), 3), float(hi[0]), float(hi[1]) > 0
+    (1.0, 0.025, 1.0, True)
+    """
+    share, n_eff = share_effective(counts, strata, ci_level)
+    if not (n_eff > 0).any():
+        return share, np.zeros(len(share)), np.ones(len(share))
+    x = share * n_eff
+    alpha = 1 - ci_level
+    with np.errstate(divide="ignore", invalid="ignore"):
+        low = np.where(x > 0, stats.beta.ppf(alpha / 2, x, n_eff - x + 1), 0.0)
+        high = np.where(x < n_eff, stats.beta.ppf(1 - alpha / 2, x + 1, n_eff - x), 1.0)
+    return share, np.nan_to_num(low), np.where(np.isnan(high), 1.0, high)
+
+
+def share_difference(counts_a: np.ndarray, counts_b: np.ndarray, ci_level: float = 0.95,
+                     margin: float = 0.05) -> dict[str, np.ndarray]:
+    """Return the difference of shares between two documents (a - b), its interval and an equivalence test.
+
+    Agresti-Caffo interval on the effective counts (`share_effective`): one success and one failure
+    added to each side, ``(p_a - p_b) +- z se``. Equivalence (two one-sided tests at level
+    ``(1 - ci_level) / 2``): the ``2 ci_level - 1`` interval (90% for 95%) lies inside +-`margin`.
+
+    Returns
+    -------
+    dict of arrays (one value per theme)
+        difference, low, high (at `ci_level`), equivalent (bool).
+
+    Examples
+    --------
+    >>> a = np.array([[5, 5]] * 40); b = np.array([[5, 5]] * 40)
+    >>> r = share_difference(a, b, margin=0.1)
+    >>> float(r["difference"][0]), bool(r["equivalent"][0])
+    (0.0, True)
+    """
+    out = {}
+    for name, level in (("", ci_level), ("tost_", 2 * ci_level - 1)):
+        (pa, na), (pb, nb) = share_effective(counts_a, ci_level=level), share_effective(counts_b, ci_level=level)
+        ta, tb = (pa * na + 1) / (na + 2), (pb * nb + 1) / (nb + 2)
+        se = np.sqrt(ta * (1 - ta) / (na + 2) + tb * (1 - tb) / (nb + 2))
+        half = stats.norm.ppf(0.5 + level / 2) * se
+        out[f"{name}low"], out[f"{name}high"] = ta - tb - half, ta - tb + half
+        out["difference"] = pa - pb
+    return {"difference": out["difference"], "low": out["low"], "high": out["high"],
+            "equivalent": (out["tost_low"] > -margin) & (out["tost_high"] < margin)}
+
+
+# --------------------------------------------------------------------------- the former bootstrap
 
 
 def _bootstrap(strata: list[tuple[np.ndarray, np.ndarray]], rng: np.random.Generator, n_boot: int,
                chunk_cells: int = 5_000_000) -> tuple[np.ndarray, np.ndarray]:
     """Resample paragraphs with replacement within each stratum; return (counts, tokens) per replicate.
 
-    `strata` holds (counts: paragraphs x themes, tokens: paragraphs) per stratum (a document).
-    Returns counts of shape (n_boot, themes) and tokens of shape (n_boot,), summed over strata.
+    The percentile bootstrap the theme tables used before the coverage study (kept for
+    ``benchmarks/coverage.py``, which shows it under-covers). `strata` holds (counts: paragraphs x
+    themes, tokens: paragraphs) per stratum. Returns counts (n_boot, themes) and tokens (n_boot,).
     """
     n_themes = strata[0][0].shape[1]
     counts = np.zeros((n_boot, n_themes), dtype=np.int64)
@@ -41,8 +240,6 @@ def _bootstrap(strata: list[tuple[np.ndarray, np.ndarray]], rng: np.random.Gener
         for b0 in range(0, n_boot, step):
             b1 = min(n_boot, b0 + step)
             idx = rng.integers(0, n_par, size=(b1 - b0, n_par))
-            # times each paragraph is drawn in each replicate, then one product (not a gather of
-            # replicates x paragraphs x themes)
             idx += (np.arange(b1 - b0) * n_par)[:, None]
             weights = np.bincount(idx.ravel(), minlength=(b1 - b0) * n_par).reshape(b1 - b0, n_par)
             counts[b0:b1] += weights @ count_matrix
@@ -50,31 +247,21 @@ def _bootstrap(strata: list[tuple[np.ndarray, np.ndarray]], rng: np.random.Gener
     return counts, tokens
 
 
-def _rate_rows(strata, seed_seq, config: ThemesConfig, categories: list[str]) -> list[dict]:
-    count_total = sum(s[0].sum(axis=0) for s in strata)
-    token_total = int(sum(s[1].sum() for s in strata))
-    n_par = int(sum(len(s[1]) for s in strata))
-    rng = np.random.default_rng(seed_seq)
-    boot_counts, boot_tokens = _bootstrap(strata, rng, config.n_boot)
-    alpha = (1 - config.ci_level) / 2
-    with np.errstate(divide="ignore", invalid="ignore"):
-        boot_rate = 1000.0 * boot_counts / boot_tokens[:, None]
-        boot_share = boot_counts / boot_counts.sum(axis=1, keepdims=True)
-    rows = []
-    all_matches = int(count_total.sum())
-    for k, theme in enumerate(categories):
-        rate = 1000.0 * count_total[k] / token_total if token_total else np.nan
-        share = count_total[k] / all_matches if all_matches else np.nan
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore", RuntimeWarning)
-            rate_lo, rate_hi = np.nanquantile(boot_rate[:, k], [alpha, 1 - alpha]) if token_total else (np.nan,) * 2
-            share_lo, share_hi = (np.nanquantile(boot_share[:, k], [alpha, 1 - alpha])
-                                  if all_matches else (np.nan, np.nan))
-        rows.append({"theme": theme, "count": int(count_total[k]), "rate_per_1k": rate,
-                     "rate_ci_low": rate_lo, "rate_ci_high": rate_hi, "share": share,
-                     "share_ci_low": share_lo, "share_ci_high": share_hi,
-                     "n_tokens": token_total, "n_paragraphs": n_par})
-    return rows
+# --------------------------------------------------------------------------- tables
+
+
+def _rate_rows(strata: list[tuple[np.ndarray, np.ndarray]], config: ThemesConfig, categories: list[str]) -> list[dict]:
+    counts = np.vstack([s[0] for s in strata])
+    tokens = np.concatenate([s[1] for s in strata])
+    labels = np.concatenate([np.full(len(s[1]), h) for h, s in enumerate(strata)])
+    rate, rate_lo, rate_hi = rate_intervals(counts, tokens, labels, config.ci_level)
+    share, share_lo, share_hi = share_intervals(counts, labels, config.ci_level)
+    n_par = len(tokens)
+    return [{"theme": theme, "count": int(counts[:, k].sum()), "rate_per_1k": rate[k],
+             "rate_ci_low": rate_lo[k], "rate_ci_high": rate_hi[k], "share": share[k],
+             "share_ci_low": share_lo[k], "share_ci_high": share_hi[k], "n_tokens": int(tokens.sum()),
+             "n_paragraphs": n_par, "small_sample": n_par < config.min_paragraphs}
+            for k, theme in enumerate(categories)]
 
 
 def categories_of(paragraph_themes: pd.DataFrame) -> list[str]:
@@ -84,13 +271,10 @@ def categories_of(paragraph_themes: pd.DataFrame) -> list[str]:
 
 def theme_rates(paragraph_themes: pd.DataFrame, documents: pd.DataFrame, by: str = "doc_id",
                 config: ThemesConfig | None = None, categories: list[str] | None = None) -> pd.DataFrame:
-    """Return count, rate per 1,000 tokens and share of each theme, with bootstrap intervals.
+    """Return count, rate per 1,000 tokens and share of each theme, with their intervals.
 
-    The interval is the percentile interval of `config.n_boot` bootstrap replicates; a replicate
-    resamples the analysed paragraphs of each document with replacement (a paragraph x theme count
-    matrix, never the text), so a year's interval keeps its documents' sizes fixed. Each group
-    (document or year) draws from its own generator, seeded from ``config.seed`` and the group's
-    key, so its numbers do not depend on the other groups.
+    Intervals as in the module docstring, at level `config.ci_level`; a group of several
+    documents treats them as strata (df = paragraphs - documents).
 
     Parameters
     ----------
@@ -100,10 +284,10 @@ def theme_rates(paragraph_themes: pd.DataFrame, documents: pd.DataFrame, by: str
         The corpus's document table (doc_id, year, version_of).
     by : str, default "doc_id"
         Group by document, by year, or by any other column of `documents` (e.g. ``genre`` or a
-        column the manifest adds, such as ``party``). Groups other than documents leave out
-        documents that are another English version of a document in the corpus (``version_of``
-        not empty) unless `config.year_include_versions` is True, so one text is not counted
-        twice. The group column is named `by`; years are integers, other values text.
+        column the manifest adds, such as ``party``). Groups other than documents keep only
+        `primary_documents` (a second English version of a text in the corpus, e.g. the Xinhua
+        2023 summary, is left out) unless `config.year_include_versions` is True. The group
+        column is named `by`; years are integers, other values text.
     config : ThemesConfig, optional
     categories : list of str, optional
         The lexicon's categories (`Lexicon.categories`); default the table's ``count_<category>``
@@ -112,7 +296,7 @@ def theme_rates(paragraph_themes: pd.DataFrame, documents: pd.DataFrame, by: str
     Returns
     -------
     DataFrame
-        One row per group and theme; columns as in the module docstring.
+        One row per group and theme; columns as in the package docstring.
     """
     config = config or ThemesConfig()
     if by != "doc_id" and by not in documents.columns:
@@ -134,23 +318,15 @@ def theme_rates(paragraph_themes: pd.DataFrame, documents: pd.DataFrame, by: str
     if by == "doc_id":
         for doc_id in sorted(per_doc):
             year = int(docs.loc[doc_id, "year"])
-            for row in _rate_rows([per_doc[doc_id]], _group_seed(config.seed, f"doc:{doc_id}"), config,
-                                  categories):
-                rows.append({"doc_id": doc_id, "year": year, **row})
-        columns = ["doc_id", "year", *RATE_COLUMNS]
-    else:
-        known = set(docs.index)
-        keep = [d for d in per_doc if (config.year_include_versions
-                                                       or not str(docs.loc[d, "version_of"] or "")
-                                                       or docs.loc[d, "version_of"] not in known)]
-        groups: dict = {}
-        for d in sorted(keep):
-            value = int(docs.loc[d, by]) if by == "year" else str(docs.loc[d, by])
-            groups.setdefault(value, []).append(d)
-        for value in sorted(groups):
-            strata = [per_doc[d] for d in groups[value]]
-            for row in _rate_rows(strata, _group_seed(config.seed, f"{by}:{value}"), config,
-                                  categories):
-                rows.append({by: value, **row, "n_documents": len(groups[value])})
-        columns = [by, *RATE_COLUMNS, "n_documents"]
-    return pd.DataFrame(rows, columns=columns)
+            rows += [{"doc_id": doc_id, "year": year, **row}
+                     for row in _rate_rows([per_doc[doc_id]], config, categories)]
+        return pd.DataFrame(rows, columns=["doc_id", "year", *RATE_COLUMNS])
+    keep = set(documents["doc_id"]) if config.year_include_versions else set(primary_documents(documents))
+    groups: dict = {}
+    for d in sorted(set(per_doc) & keep):
+        value = int(docs.loc[d, by]) if by == "year" else str(docs.loc[d, by])
+        groups.setdefault(value, []).append(d)
+    for value in sorted(groups):
+        strata = [per_doc[d] for d in groups[value]]
+        rows += [{by: value, **row, "n_documents": len(groups[value])} for row in _rate_rows(strata, config, categories)]
+    return pd.DataFrame(rows, columns=[by, *RATE_COLUMNS, "n_documents"])

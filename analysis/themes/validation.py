@@ -8,11 +8,15 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from analysis.config import ThemesConfig
 from analysis.corpus import Corpus, require_columns
 from analysis.errors import ConfigError
+from analysis.intervals import f1_interval
 from analysis.query import column_values
+from analysis.streams import group_rng
 from analysis.themes.lexicon import Lexicon
 from analysis.themes.matching import match_lexicon
+from analysis.themes.rates import share_difference
 
 # --------------------------------------------------------------------------- validation
 
@@ -133,7 +137,7 @@ def structure_labels(paragraphs: pd.DataFrame, mapping: pd.DataFrame | None = No
 
 def validate_structure(paragraph_themes: pd.DataFrame, paragraphs: pd.DataFrame,
                        primary: tuple[str, ...] | None = None, mapping: pd.DataFrame | None = None,
-                       categories: list[str] | None = None) -> pd.DataFrame:
+                       categories: list[str] | None = None, config: ThemesConfig | None = None) -> pd.DataFrame:
     """Score paragraph labels against the section categories: precision, recall, F1 per category and macro.
 
     Labels come from body text only (headings carry no tokens). A paragraph labelled "none" counts
@@ -153,16 +157,22 @@ def validate_structure(paragraph_themes: pd.DataFrame, paragraphs: pd.DataFrame,
     categories : list of str, optional
         Default the ``count_<category>`` columns of `paragraph_themes`.
 
+    config : ThemesConfig, optional
+        ``n_boot``, ``ci_level`` and ``seed`` of the F1 intervals.
+
     Returns
     -------
     DataFrame
         Columns check ({"primary", "secondary"}), theme (a category or "macro"), precision, recall,
-        f1, support (paragraphs with that section category), n (paragraphs scored).
+        f1, support (paragraphs with that section category), n (paragraphs scored), f1_ci_low,
+        f1_ci_high (paragraph bootstrap, `analysis.intervals.f1_interval`, ``config.n_boot``
+        replicates, stream ``group_rng(config.seed, "f1:<check>")``).
     """
     from sklearn.metrics import precision_recall_fscore_support
 
     from analysis.themes.rates import categories_of
 
+    config = config or ThemesConfig()
     require_columns(paragraph_themes, {"doc_id": "object", "para_id": "int64", "theme": "object"},
                     stage="validate_structure")
     require_columns(paragraphs, {"doc_id": "object", "para_id": "int64", "kind": "object", "part": "object",
@@ -180,36 +190,61 @@ def validate_structure(paragraph_themes: pd.DataFrame, paragraphs: pd.DataFrame,
             continue
         p, r, f, s = precision_recall_fscore_support(sub["section_theme"], sub["theme"], labels=categories,
                                                      zero_division=0)
+        ci = f1_interval(sub["section_theme"].tolist(), sub["theme"].tolist(), categories,
+                         group_rng(config.seed, f"f1:{check}"), config.n_boot, config.ci_level)
         for k, theme in enumerate(categories):
             out.append({"check": check, "theme": theme, "precision": p[k], "recall": r[k], "f1": f[k],
-                        "support": int(s[k]), "n": len(sub)})
+                        "support": int(s[k]), "n": len(sub), "f1_ci_low": ci[theme][0], "f1_ci_high": ci[theme][1]})
         mp, mr, mf, _ = precision_recall_fscore_support(sub["section_theme"], sub["theme"], labels=categories,
                                                         average="macro", zero_division=0)
         out.append({"check": check, "theme": "macro", "precision": mp, "recall": mr, "f1": mf,
-                    "support": len(sub), "n": len(sub)})
-    return pd.DataFrame(out, columns=["check", "theme", "precision", "recall", "f1", "support", "n"])
+                    "support": len(sub), "n": len(sub), "f1_ci_low": ci["macro"][0], "f1_ci_high": ci["macro"][1]})
+    return pd.DataFrame(out, columns=["check", "theme", "precision", "recall", "f1", "support", "n",
+                                      "f1_ci_low", "f1_ci_high"])
 
 
-def compare_versions(document_themes: pd.DataFrame, documents: pd.DataFrame) -> pd.DataFrame:
+VERSION_COLUMNS = ["doc_id", "version_of", "theme", "share", "share_ci_low", "share_ci_high", "other_share",
+                   "other_ci_low", "other_ci_high", "share_difference", "intervals_overlap", "difference_ci_low",
+                   "difference_ci_high", "equivalent", "equivalence_margin"]
+
+
+def compare_versions(document_themes: pd.DataFrame, documents: pd.DataFrame,
+                     paragraph_themes: pd.DataFrame | None = None, config: ThemesConfig | None = None) -> pd.DataFrame:
     """Compare each document with the document it is another English version of (``version_of``).
+
+    With `paragraph_themes`, the difference of shares gets an interval and an equivalence test
+    (`analysis.themes.rates.share_difference`: Agresti-Caffo on the design-effect-adjusted
+    effective counts, level ``config.ci_level``; equivalent when the two one-sided tests reject at
+    ``(1 - ci_level) / 2``, i.e. the 90% interval lies inside +- ``config.equivalence_margin``).
+    The two versions are treated as independent samples of paragraphs; translations of one text
+    are positively correlated, so the interval errs on the wide side.
 
     Returns
     -------
     DataFrame
-        Columns doc_id, version_of, theme, share, share_ci_low, share_ci_high, other_share,
-        other_ci_low, other_ci_high, share_difference (share of `doc_id` minus share of
-        `version_of`), intervals_overlap (bool).
+        Columns `VERSION_COLUMNS`: doc_id, version_of, theme, share, share_ci_low, share_ci_high,
+        other_share, other_ci_low, other_ci_high, share_difference (share of `doc_id` minus share
+        of `version_of`), intervals_overlap (bool), difference_ci_low, difference_ci_high,
+        equivalent (bool), equivalence_margin (NaN / missing without `paragraph_themes`).
     """
     require_columns(document_themes, {"doc_id": "object", "theme": "object", "share": "float64",
                                       "share_ci_low": "float64", "share_ci_high": "float64"}, stage="compare_versions")
     require_columns(documents, {"doc_id": "object", "version_of": "object"}, stage="compare_versions")
+    config = config or ThemesConfig()
     pairs = documents.loc[documents["version_of"].fillna("").astype(str) != "", ["doc_id", "version_of"]]
     cols = ["share", "share_ci_low", "share_ci_high"]
     rows = []
     table = document_themes.set_index(["doc_id", "theme"])
     categories = list(dict.fromkeys(document_themes["theme"]))
+    count_cols = [f"count_{t}" for t in categories]
     for doc_id, other in pairs.itertuples(index=False):
-        for theme in categories:
+        diff = None
+        if paragraph_themes is not None:
+            a = paragraph_themes.loc[paragraph_themes["doc_id"] == doc_id, count_cols].to_numpy()
+            b = paragraph_themes.loc[paragraph_themes["doc_id"] == other, count_cols].to_numpy()
+            if len(a) and len(b):
+                diff = share_difference(a, b, config.ci_level, config.equivalence_margin)
+        for k, theme in enumerate(categories):
             if (doc_id, theme) not in table.index or (other, theme) not in table.index:
                 continue
             a, b = table.loc[(doc_id, theme), cols], table.loc[(other, theme), cols]
@@ -218,10 +253,12 @@ def compare_versions(document_themes: pd.DataFrame, documents: pd.DataFrame) -> 
                          "other_share": b["share"], "other_ci_low": b["share_ci_low"],
                          "other_ci_high": b["share_ci_high"], "share_difference": a["share"] - b["share"],
                          "intervals_overlap": bool(a["share_ci_low"] <= b["share_ci_high"]
-                                                   and b["share_ci_low"] <= a["share_ci_high"])})
-    return pd.DataFrame(rows, columns=["doc_id", "version_of", "theme", "share", "share_ci_low", "share_ci_high",
-                                       "other_share", "other_ci_low", "other_ci_high", "share_difference",
-                                       "intervals_overlap"])
+                                                   and b["share_ci_low"] <= a["share_ci_high"]),
+                         "difference_ci_low": diff["low"][k] if diff else np.nan,
+                         "difference_ci_high": diff["high"][k] if diff else np.nan,
+                         "equivalent": bool(diff["equivalent"][k]) if diff else None,
+                         "equivalence_margin": config.equivalence_margin if diff else np.nan})
+    return pd.DataFrame(rows, columns=VERSION_COLUMNS)
 
 
 def entry_counts(matches: pd.DataFrame, lexicon: Lexicon) -> pd.DataFrame:

@@ -47,23 +47,36 @@ Columns of the tables of `TopicsResult` (``k`` topics, ``seed`` the fit seed, ``
     doc_topics        model, k, seed, doc_id, para_id, line_start, line_end, topic, share
                       (fits at the analysis K only)
     model_selection   model, k, seed, c_v, c_npmi, u_mass, perplexity, bound_perplexity, n_train,
-                      n_heldout
-    preferred_k       model, criterion, k, value (mean over seeds), better ("max" or "min")
+                      n_heldout, converged (bool: the fit on all paragraphs met the stopping rule),
+                      n_passes (passes / EM iterations / Gibbs sweeps it ran), last_change
+                      (the stopping-rule statistic at the last check, `fit_topics`)
+    preferred_k       model, criterion, k, value (mean over seeds), better ("max" or "min"),
+                      value_sd, value_min, value_max (spread over seeds), n_seeds
     stability         model, k, topic (of the first seed's fit), similarity (mean over seed pairs),
-                      similarity_min, n_pairs, stable (bool)
+                      similarity_min, n_pairs, stable (bool), similarity_max, similarity_sd
     topic_themes      model, k, seed, topic, theme, score (mass on the mapped theme's terms; 0 for
                       "other"), lift, one ``mass_<theme>`` and ``lift_<theme>`` column per theme,
                       seeded (bool: a seeded topic), top_terms
     theme_shares      model, k, level ("document" or "year"), unit, theme, share (mean over seeds),
-                      seed_min, seed_max, share_ci_low, share_ci_high (95% percentile paragraph
-                      bootstrap of the seed-mean), n_paragraphs, n_terms; with dictionary labels,
-                      also rows of model "dictionary" (one-hot labels, seed_min = seed_max = share)
+                      seed_min, seed_max, share_ci_low, share_ci_high (percentile paragraph
+                      bootstrap of the seed-mean, `n_bootstrap` >= 1000, level `ci_level`),
+                      n_paragraphs, n_terms; with dictionary labels, also rows of model
+                      "dictionary" (one-hot labels, seed_min = seed_max = share). Year rows leave
+                      out second versions of a text (`analysis.corpus.VERSION_RULE`)
     paragraph_themes  model, doc_id, para_id, line_start, line_end, theme (label from the mapped
                       mass averaged over the seeds at the analysis K)
     agreement         model, k, level ("all" or "document"), unit, theme ("all" or a theme),
                       n_paragraphs, agreement (share of paragraphs with equal labels), kappa
                       (Cohen's, over the lexicon's categories and "other"), dictionary_share and model_share
-                      (per document and theme: token-weighted share of paragraphs given that label)
+                      (per document and theme: token-weighted share of paragraphs given that label),
+                      kappa_ci_low, kappa_ci_high (paragraph bootstrap, `n_bootstrap`, `ci_level`),
+                      note (seeded rows: "not independent validation ..."); the pooled row ("all")
+                      leaves out second versions of a text
+    placebo           model ("seeded"), k, source ("lexicon" or "placebo"), draw (0 for the lexicon,
+                      1.. for placebo draws), seed, theme, seed_terms ("; "-joined), topic_share
+                      (token-weighted corpus share of the theme's seeded topic), kappa (all
+                      labels vs the dictionary, pooled row rule), theme_kappa (binary kappa:
+                      labelled the theme or not); see `seeded_placebo`
 """
 from __future__ import annotations
 
@@ -114,6 +127,14 @@ _EXPORTS = {
     "check_k": "analysis.topics.models",
     "completion_perplexity": "analysis.topics.models",
     "fit_topics": "analysis.topics.models",
+    "FITTERS": "analysis.topics.models",
+    "GIBBS_BLOCK": "analysis.topics.models",
+    "heldout_scores": "analysis.topics.models",
+    "unconverged_message": "analysis.topics.models",
+    "PLACEBO_COLUMNS": "analysis.topics.placebo",
+    "placebo_summary": "analysis.topics.placebo",
+    "placebo_terms": "analysis.topics.placebo",
+    "seeded_placebo": "analysis.topics.placebo",
     "seeded_eta": "analysis.topics.models",
     "lexicon_terms": "analysis.topics.seeding",
     "theme_words": "analysis.topics.seeding",
@@ -131,7 +152,8 @@ __all__ = [
     "AGREEMENT_COLUMNS", "BagOfWords", "COHERENCE_MEASURES", "align_topics", "OTHER", "PARAGRAPH_THEME_COLUMNS",
     "SNIPPET_CHARS", "THEME_SHARE_COLUMNS", "TopicFit", "TopicsResult", "agreement",
     "bag_from_texts", "build_bag", "check_k", "coherence", "completion_perplexity", "derived_seeds",
-    "fit_topics", "frex", "label_mass", "lexicon_terms", "mapped_mass", "match_topics",
+    "fit_topics", "frex", "heldout_scores", "label_mass", "lexicon_terms", "mapped_mass", "match_topics",
+    "placebo_summary", "placebo_terms", "seeded_placebo",
     "preferred_k", "run_topics", "seeded_eta", "stability", "subset_bag", "theme_shares",
     "theme_words", "topic_similarity", "topic_term_table", "topic_theme_table", "typical_paragraphs",
 ]

@@ -11,7 +11,7 @@ from gensim.corpora import Dictionary
 from scipy import sparse
 
 from analysis.config import TopicsConfig
-from analysis.corpus import Corpus, require_columns
+from analysis.corpus import Corpus, primary_documents, require_columns
 from analysis.errors import ConfigError
 from analysis.query import group_rows
 
@@ -33,7 +33,9 @@ class BagOfWords:
     texts : list of list of str
         Per paragraph, its in-vocabulary terms in reading order (for coherence).
     paragraphs : pandas.DataFrame
-        doc_id, para_id, line_start, line_end, year, n_terms (in-vocabulary term count), text.
+        doc_id, para_id, line_start, line_end, year, n_terms (in-vocabulary term count), text,
+        counts_once (bool: the paragraph's document counts in year and pooled tables,
+        `analysis.corpus.VERSION_RULE`).
     n_dropped : int
         Analysed paragraphs left out because no term survived the filter.
     """
@@ -83,6 +85,7 @@ def build_bag(corpus: Corpus, config: TopicsConfig | None = None) -> BagOfWords:
                        on=["doc_id", "para_id"], how="left")
     years = corpus.documents.assign(doc_id=corpus.documents["doc_id"].astype(str)).set_index("doc_id")["year"]
     paras["year"] = paras["doc_id"].map(years).astype("int64")
+    paras["counts_once"] = paras["doc_id"].isin(primary_documents(corpus.documents))
     return _bag_from_stream(rows, codes[mask], names, paras, config)
 
 
@@ -109,6 +112,8 @@ def bag_from_texts(texts: list[list[str]], paragraphs: pd.DataFrame | None = Non
         paragraphs = pd.DataFrame({"doc_id": "doc", "para_id": np.arange(1, n + 1),
                                    "line_start": np.arange(1, n + 1), "line_end": np.arange(1, n + 1),
                                    "year": 0, "text": [" ".join(t) for t in texts]})
+    if "counts_once" not in paragraphs:
+        paragraphs = paragraphs.assign(counts_once=True)
     flat = [str(t) for text in texts for t in text]
     codes, names = pd.factorize(pd.Series(flat, dtype=object), sort=True)
     rows = np.repeat(np.arange(len(texts)), [len(t) for t in texts])
@@ -180,7 +185,7 @@ def _bag_from_stream(rows: np.ndarray, cols: np.ndarray, names: np.ndarray, para
     dictionary.num_nnz = int(matrix.nnz)
     paras = paragraphs.iloc[nonempty].reset_index(drop=True).copy()
     paras["n_terms"] = np.diff(bounds).astype("int64")
-    paras = paras[["doc_id", "para_id", "line_start", "line_end", "year", "n_terms", "text"]]
+    paras = paras[["doc_id", "para_id", "line_start", "line_end", "year", "n_terms", "text", "counts_once"]]
     return BagOfWords(dictionary, bow, matrix, vocab, texts, paras, n_dropped=n_docs - len(nonempty))
 
 

@@ -1,6 +1,7 @@
 """The topic grid runner: every model x K x seed, then the tables at the chosen K."""
 from __future__ import annotations
 
+import warnings
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field, replace
 
@@ -9,9 +10,10 @@ import pandas as pd
 from joblib import Parallel, delayed, parallel_config
 from threadpoolctl import threadpool_limits
 
-from analysis.config import TOPIC_MODELS, TopicsConfig
-from analysis.corpus import Corpus, require_columns
+from analysis.config import TopicsConfig
+from analysis.corpus import VERSION_RULE, Corpus, require_columns
 from analysis.errors import ConfigError, ParameterError
+from analysis.streams import group_rng
 from analysis.topics.bag import BagOfWords, build_bag, subset_bag
 from analysis.topics.labels import _top, frex, topic_term_table, typical_paragraphs
 from analysis.topics.mapping import (
@@ -25,7 +27,8 @@ from analysis.topics.mapping import (
     topic_theme_table,
 )
 from analysis.topics.matching import stability
-from analysis.topics.models import TopicFit, check_k, fit_topics
+from analysis.topics.models import TopicFit, check_k, fit_topics, heldout_scores, unconverged_message
+from analysis.topics.placebo import PLACEBO_COLUMNS, seeded_placebo
 from analysis.topics.seeding import lexicon_terms
 from analysis.topics.selection import coherence, preferred_k
 
@@ -50,6 +53,7 @@ class TopicsResult:
     facts: dict = field(default_factory=dict)
     fits: tuple = ()
     bag: object = None
+    placebo: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=PLACEBO_COLUMNS))
 
 
 # --------------------------------------------------------------------------- the run
@@ -143,7 +147,12 @@ def run_topics(corpus: Corpus, config: TopicsConfig | None = None,
         for fit, scores in tqdm(jobs, total=len(grid), desc="topic models", disable=not progress, unit="fit"):
             fits.append(_portable(fit))
             selection_rows.append({"model": fit.model, "k": fit.k, "seed": fit.seed, **scores,
-                                   "n_train": len(train_idx), "n_heldout": len(heldout_idx)})
+                                   "n_train": len(train_idx), "n_heldout": len(heldout_idx),
+                                   "converged": fit.converged, "n_passes": fit.n_passes,
+                                   "last_change": fit.last_change})
+    unconverged = [f for f in fits if not f.converged]
+    if unconverged:
+        warnings.warn(unconverged_message(unconverged), UserWarning, stacklevel=2)
     selection = coherence(fits, bag, config.top_n).merge(pd.DataFrame(selection_rows),
                                                          on=["model", "k", "seed"])
     preferred = preferred_k(selection)
@@ -151,8 +160,9 @@ def run_topics(corpus: Corpus, config: TopicsConfig | None = None,
     key = {(f.model, f.k, f.seed): f for f in fits}
     topic_terms = pd.concat([topic_term_table(f, bag.vocab, config.top_n) for f in fits], ignore_index=True)
     frex_rows = []
+    word_counts = np.asarray(bag.matrix.sum(axis=0)).ravel()
     for f in fits:
-        fx = _top(frex(f.topic_word), config.top_n)
+        fx = _top(frex(f.topic_word, word_counts=word_counts if config.frex_shrinkage else None), config.top_n)
         pr = _top(f.topic_word, config.top_n)
         for t in range(f.k):
             frex_rows.append({"model": f.model, "k": f.k, "seed": f.seed, "topic": t,
@@ -182,6 +192,7 @@ def run_topics(corpus: Corpus, config: TopicsConfig | None = None,
     shares = pd.DataFrame(columns=THEME_SHARE_COLUMNS)
     para_themes = pd.DataFrame(columns=PARAGRAPH_THEME_COLUMNS)
     agree = pd.DataFrame(columns=AGREEMENT_COLUMNS)
+    placebo = pd.DataFrame(columns=PLACEBO_COLUMNS)
     if theme_terms:
         categories = [*theme_terms, OTHER]
         prob = topic_terms.groupby(["model", "k", "seed", "topic"], sort=False)["term"].agg("; ".join)
@@ -198,23 +209,30 @@ def run_topics(corpus: Corpus, config: TopicsConfig | None = None,
                 masses.append(mapped_mass(f, rows["theme"].tolist(), categories))
                 for_labels.append(label_mass(f, rows["theme"].tolist(), categories))
             share_tables.append(theme_shares(masses, bag, categories, m, analysis_k[m], config.n_bootstrap,
-                                             _bootstrap_rng(seeds["bootstrap"], m)))
+                                             _bootstrap_rng(seeds["bootstrap"], m), config.ci_level))
             label = np.array(categories)[np.argmax(np.mean(for_labels, axis=0), axis=1)]
             label_tables.append(keys.assign(model=m, theme=label))
         if dictionary_labels is not None:
             dic_mass = _dictionary_mass(dictionary_labels, bag, categories)
             share_tables.append(theme_shares([dic_mass], bag, categories, "dictionary", 0, config.n_bootstrap,
-                                             _bootstrap_rng(seeds["bootstrap"], "dictionary")))
+                                             _bootstrap_rng(seeds["bootstrap"], "dictionary"), config.ci_level))
         shares = pd.concat(share_tables, ignore_index=True)
         para_themes = pd.concat(label_tables, ignore_index=True)[PARAGRAPH_THEME_COLUMNS]
         if dictionary_labels is not None:
-            agree = agreement(para_themes, dictionary_labels, bag, categories, analysis_k)
+            agree = agreement(para_themes, dictionary_labels, bag, categories, analysis_k, seeds["bootstrap"],
+                              config.n_bootstrap, config.ci_level)
+            if "seeded" in config.models and config.placebo_draws:
+                placebo = seeded_placebo(bag, theme_terms, dictionary_labels, analysis_k["seeded"], seeds["fit"],
+                                         config.placebo_draws, config, config.seed)
     facts = {"seeds": seeds, "analysis_k": analysis_k, "n_paragraphs": n, "n_dropped": bag.n_dropped,
              "n_terms": len(bag.vocab), "n_tokens": int(bag.matrix.sum()),
              "heldout": {"n_train": len(train_idx), "n_heldout": len(heldout_idx)},
-             "theme_terms": theme_terms or {}}
+             "theme_terms": theme_terms or {}, "version_rule": VERSION_RULE,
+             "frex": "stm calcfrex, w = 0.5, " + ("with" if config.frex_shrinkage else "without")
+                     + " James-Stein shrinkage of exclusivity (stm labelTopics)"}
     return TopicsResult(topic_terms, topic_labels, typical, doc_topics, selection, preferred, stab,
-                        topic_themes, shares, para_themes, agree, facts, fits=tuple(chosen), bag=bag)
+                        topic_themes, shares, para_themes, agree, facts, fits=tuple(chosen), bag=bag,
+                        placebo=placebo)
 
 
 def _best_k(selection: pd.DataFrame, model: str, n_themes: int) -> int:
@@ -227,9 +245,8 @@ def _best_k(selection: pd.DataFrame, model: str, n_themes: int) -> int:
 
 
 def _bootstrap_rng(seed: int, model: str) -> np.random.Generator:
-    """Return the bootstrap generator of one model, independent of which other models run."""
-    names = [*TOPIC_MODELS, "dictionary"]
-    return np.random.default_rng([seed, names.index(model)])
+    """Return the theme-share bootstrap generator of one model (`analysis.streams.group_rng`)."""
+    return group_rng(seed, f"theme_shares:{model}")
 
 
 def _fit_pair(bag, train, heldout, model, k, seed, config, theme_terms):
@@ -257,9 +274,8 @@ def _portable(fit: TopicFit) -> TopicFit:
 
 
 def _fit_pair_unlimited(bag, train, heldout, model, k, seed, config, theme_terms):
-    fit, _ = fit_topics(bag, model, k, seed, config, theme_terms)
-    _, scores = fit_topics(train, model, k, seed, config, theme_terms, heldout=heldout)
-    return fit, scores
+    fit = fit_topics(bag, model, k, seed, config, theme_terms, warn=False)
+    return fit, heldout_scores(train, heldout, model, k, seed, config, theme_terms)
 
 
 def _dictionary_mass(dictionary_labels: pd.DataFrame, bag: BagOfWords, categories: list[str]) -> np.ndarray:

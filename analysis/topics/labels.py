@@ -12,25 +12,48 @@ SNIPPET_CHARS = 160
 
 # --------------------------------------------------------------------------- labels
 
-def frex(topic_word: np.ndarray, weight: float = 0.5) -> np.ndarray:
+def frex(topic_word: np.ndarray, weight: float = 0.5, word_counts: np.ndarray | None = None) -> np.ndarray:
     """Return stm's FREX score of every term in every topic (k x V, each value in (0, 1]).
 
     FREX = 1 / (weight / ECDF(exclusivity) + (1 - weight) / ECDF(frequency)), with frequency
-    = p(term | topic), exclusivity = p(term | topic) / sum over topics of p(term | topic), and
-    ECDF(x_v) = (number of the topic's V values <= x_v) / V (stm ``calcfrex``).
+    = p(term | topic), exclusivity = p(term | topic) / sum over topics of p(term | topic) and
+    ECDF(x_v) = (number of the topic's V values <= x_v) / V (stm ``calcfrex``). With
+    `word_counts` (corpus count of each term) each term's exclusivity is shrunk towards the
+    uniform 1 / k by stm's James-Stein estimate (``js.estimate``, what ``labelTopics`` does):
+    lambda = sum(p (1 - p) / (count - 1)) / sum((p - 1/k)^2), clipped to [0, 1]; a term seen once
+    gets the uniform value. Rare terms then stop looking exclusive by chance.
 
     Examples
     --------
     >>> s = frex(np.array([[0.5, 0.3, 0.2], [0.1, 0.3, 0.6]]))
     >>> [int(np.argmax(r)) for r in s]
     [0, 2]
+    >>> b = np.array([[0.4, 0.3, 0.2, 0.1], [0.1, 0.2, 0.3, 0.4]])     # the last term is seen twice
+    >>> float(frex(b)[1, 3]), round(float(frex(b, word_counts=np.array([100, 100, 100, 2]))[1, 3]), 3)
+    (1.0, 0.857)
     """
     beta = np.asarray(topic_word, dtype=np.float64)
     excl = beta / beta.sum(axis=0, keepdims=True)
+    if word_counts is not None:
+        excl = _js_shrink(excl, np.asarray(word_counts, dtype=np.float64))
     v = beta.shape[1]
     freq_rank = np.vstack([rankdata(row, method="max") / v for row in beta])
     excl_rank = np.vstack([rankdata(row, method="max") / v for row in excl])
     return 1.0 / (weight / excl_rank + (1 - weight) / freq_rank)
+
+
+def _js_shrink(excl: np.ndarray, counts: np.ndarray) -> np.ndarray:
+    """stm's ``js.estimate`` applied to every column (term) of a k x V exclusivity matrix."""
+    k = excl.shape[0]
+    unif = 1.0 / k
+    with np.errstate(divide="ignore", invalid="ignore"):
+        mlvar = (excl * (1 - excl)).sum(axis=0) / (counts - 1)
+        deviation = ((excl - unif) ** 2).sum(axis=0)
+        lam = np.clip(mlvar / deviation, 0, 1)
+    lam = np.where(np.isnan(lam), 1.0, lam)
+    lam = np.where(deviation == 0, 0.0, lam)
+    lam = np.where(counts <= 1, 1.0, lam)
+    return lam * unif + (1 - lam) * excl
 
 
 def _top(scores: np.ndarray, n: int) -> np.ndarray:

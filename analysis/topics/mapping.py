@@ -3,9 +3,10 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
-from sklearn.metrics import cohen_kappa_score
 
 from analysis.config import TopicsConfig
+from analysis.intervals import kappa_interval
+from analysis.streams import group_rng
 from analysis.topics.bag import BagOfWords
 from analysis.topics.models import TopicFit
 
@@ -17,7 +18,10 @@ THEME_SHARE_COLUMNS = ["model", "k", "level", "unit", "theme", "share", "seed_mi
 
 
 AGREEMENT_COLUMNS = ["model", "k", "level", "unit", "theme", "n_paragraphs", "agreement", "kappa",
-                     "dictionary_share", "model_share"]
+                     "dictionary_share", "model_share", "kappa_ci_low", "kappa_ci_high", "note"]
+
+#: The note on every agreement row of the seeded model.
+NOT_INDEPENDENT = "not independent validation: the seeded model is seeded with the dictionary's lexicon"
 
 
 # --------------------------------------------------------------------------- themes
@@ -97,8 +101,10 @@ def _weighted_share(values: np.ndarray, weights: np.ndarray, groups: np.ndarray,
 
 
 def theme_shares(masses: list[np.ndarray], bag: BagOfWords, categories: list[str], model: str, k: int,
-                 n_bootstrap: int, rng: np.random.Generator) -> pd.DataFrame:
+                 n_bootstrap: int, rng: np.random.Generator, ci_level: float = 0.95) -> pd.DataFrame:
     """Return document- and year-level theme shares with seed range and bootstrap interval.
+
+    Year rows pool only paragraphs with ``counts_once`` (`analysis.corpus.VERSION_RULE`).
 
     Parameters
     ----------
@@ -109,16 +115,20 @@ def theme_shares(masses: list[np.ndarray], bag: BagOfWords, categories: list[str
     categories : list of str
         Column names of the masses (themes then "other").
     n_bootstrap : int
-        Paragraph bootstrap resamples within each unit, of the seed-mean masses; the interval is
-        the 2.5 and 97.5 percentiles.
+        Paragraph bootstrap resamples within each unit, of the seed-mean masses (>= 1000); the
+        interval is the percentile interval at `ci_level`.
     rng : numpy.random.Generator
     """
     weights = bag.paragraphs["n_terms"].to_numpy(dtype=np.float64)
     mean_mass = np.mean(masses, axis=0)
     rows = []
+    once = bag.paragraphs["counts_once"].to_numpy(dtype=bool) if "counts_once" in bag.paragraphs \
+        else np.ones(len(bag.paragraphs), dtype=bool)
     for level, column in (("document", "doc_id"), ("year", "year")):
-        groups = bag.paragraphs[column].to_numpy()
-        units = sorted(set(groups.tolist()))
+        groups = bag.paragraphs[column].to_numpy().astype(object)
+        if level == "year":                       # one text counts once (analysis.corpus.VERSION_RULE)
+            groups = np.where(once, groups, None)
+        units = sorted(set(groups.tolist()) - {None})
         per_seed = np.array([_weighted_share(m, weights, groups, units) for m in masses])
         share = _weighted_share(mean_mass, weights, groups, units)
         for u, unit in enumerate(units):
@@ -126,7 +136,7 @@ def theme_shares(masses: list[np.ndarray], bag: BagOfWords, categories: list[str
             draws = rng.integers(0, len(idx), size=(n_bootstrap, len(idx)))
             w = weights[idx][draws]
             boot = np.einsum("bn,bnc->bc", w, mean_mass[idx][draws]) / w.sum(axis=1, keepdims=True)
-            low, high = np.percentile(boot, [2.5, 97.5], axis=0)
+            low, high = np.percentile(boot, [50 * (1 - ci_level), 50 * (1 + ci_level)], axis=0)
             for c, theme in enumerate(categories):
                 rows.append({"model": model, "k": k, "level": level, "unit": str(unit), "theme": theme,
                              "share": share[u, c], "seed_min": per_seed[:, u, c].min(),
@@ -137,13 +147,19 @@ def theme_shares(masses: list[np.ndarray], bag: BagOfWords, categories: list[str
 
 
 def agreement(labels: pd.DataFrame, dictionary_labels: pd.DataFrame, bag: BagOfWords,
-              categories: list[str], k_by_model: dict[str, int]) -> pd.DataFrame:
+              categories: list[str], k_by_model: dict[str, int], seed: int = 0, n_boot: int = 1000,
+              ci_level: float = 0.95) -> pd.DataFrame:
     """Return Cohen's kappa and raw agreement of each model's paragraph labels with the dictionary's.
 
     Dictionary labels outside the categories (e.g. "none") count as "other"; paragraphs missing
-    from either side are left out. Per document: kappa, agreement, and per theme the token-weighted
+    from either side are left out. The pooled row (level "all") leaves out second versions of a
+    text (``bag.paragraphs.counts_once``, `analysis.corpus.VERSION_RULE`); per-document rows keep them. Per document: kappa, agreement, and per theme the token-weighted
     share of paragraphs the dictionary labels with it (`dictionary_share`) beside the same share of
     the model's labels (`model_share`).
+
+    Kappa rows carry a paragraph-bootstrap interval (`analysis.intervals.kappa_interval`,
+    `n_boot` replicates, level `ci_level`, stream ``group_rng(seed, "kappa:<model>:<unit>")``).
+    Rows of the seeded model carry `NOT_INDEPENDENT` in ``note``.
 
     Parameters
     ----------
@@ -156,28 +172,33 @@ def agreement(labels: pd.DataFrame, dictionary_labels: pd.DataFrame, bag: BagOfW
     dic["doc_id"] = dic["doc_id"].astype(str)
     dic["para_id"] = dic["para_id"].astype("int64")
     dic["theme"] = dic["theme"].astype(str).where(dic["theme"].astype(str).isin(categories), OTHER)
-    weights = bag.paragraphs[["doc_id", "para_id", "n_terms"]]
+    weights = bag.paragraphs[["doc_id", "para_id", "n_terms", *(["counts_once"] if "counts_once" in bag.paragraphs else [])]]
     rows = []
 
-    def kappa(a, b) -> float:
-        return float(cohen_kappa_score(a, b, labels=categories)) if len(set(a) | set(b)) > 1 else float("nan")
+    def kappa(a, b, model, unit) -> dict:
+        k, low, high = kappa_interval(a, b, categories, group_rng(seed, f"kappa:{model}:{unit}"), n_boot, ci_level)
+        return {"kappa": k, "kappa_ci_low": low, "kappa_ci_high": high,
+                "note": NOT_INDEPENDENT if model == "seeded" else ""}
 
     for model, sub in labels.groupby("model", sort=False):
         both = sub.merge(dic, on=["doc_id", "para_id"], suffixes=("_model", "_dictionary")).merge(
             weights, on=["doc_id", "para_id"])
-        a, b = both["theme_dictionary"].to_numpy(), both["theme_model"].to_numpy()
+        pooled = both[both["counts_once"]] if "counts_once" in both else both   # VERSION_RULE
+        a, b = pooled["theme_dictionary"].to_numpy(), pooled["theme_model"].to_numpy()
         rows.append({"model": model, "k": k_by_model[model], "level": "all", "unit": "all", "theme": "all",
-                     "n_paragraphs": len(both), "agreement": float(np.mean(a == b)) if len(both) else np.nan,
-                     "kappa": kappa(a, b) if len(both) else np.nan})
+                     "n_paragraphs": len(pooled), "agreement": float(np.mean(a == b)) if len(pooled) else np.nan,
+                     **kappa(a, b, model, "all")})
         for doc_id, d in both.groupby("doc_id", sort=True):
             a, b = d["theme_dictionary"].to_numpy(), d["theme_model"].to_numpy()
             rows.append({"model": model, "k": k_by_model[model], "level": "document", "unit": doc_id,
                          "theme": "all", "n_paragraphs": len(d), "agreement": float(np.mean(a == b)),
-                         "kappa": kappa(a, b)})
+                         **kappa(a, b, model, doc_id)})
             w = d["n_terms"].to_numpy(dtype=np.float64)
             for theme in categories:
                 rows.append({"model": model, "k": k_by_model[model], "level": "document", "unit": doc_id,
                              "theme": theme, "n_paragraphs": len(d),
                              "dictionary_share": float(w @ (a == theme) / w.sum()),
                              "model_share": float(w @ (b == theme) / w.sum())})
-    return pd.DataFrame(rows, columns=AGREEMENT_COLUMNS)
+    table = pd.DataFrame(rows, columns=AGREEMENT_COLUMNS)
+    table["note"] = np.where(table["model"] == "seeded", NOT_INDEPENDENT, "")
+    return table

@@ -35,7 +35,9 @@ def stability(fits: list[TopicFit], threshold: float = 0.5) -> pd.DataFrame:
 
     Every fit is aligned to the first one (`match_topics`); for each pair of fits (i < j) the
     similarity of the aligned topics is taken; a topic's `similarity` is the mean over pairs and
-    it is `stable` when that mean is >= `threshold`. With one fit the table is empty.
+    it is `stable` when that mean is >= `threshold`; `similarity_min`, `similarity_max` and
+    `similarity_sd` (sample SD; NaN with one pair) give its spread over the `n_pairs` seed pairs.
+    With one fit the table is empty.
 
     Parameters
     ----------
@@ -44,7 +46,8 @@ def stability(fits: list[TopicFit], threshold: float = 0.5) -> pd.DataFrame:
     threshold : float, default 0.5
         In similarity units (1 - JS distance, base 2).
     """
-    columns = ["model", "k", "topic", "similarity", "similarity_min", "n_pairs", "stable"]
+    columns = ["model", "k", "topic", "similarity", "similarity_min", "n_pairs", "stable", "similarity_max",
+               "similarity_sd"]
     if len(fits) < 2:
         return pd.DataFrame(columns=columns)
     ref = fits[0].topic_word
@@ -54,7 +57,9 @@ def stability(fits: list[TopicFit], threshold: float = 0.5) -> pd.DataFrame:
     mean = sims.mean(axis=0)
     return pd.DataFrame({"model": fits[0].model, "k": fits[0].k, "topic": np.arange(fits[0].k),
                          "similarity": mean, "similarity_min": sims.min(axis=0), "n_pairs": len(sims),
-                         "stable": mean >= threshold}, columns=columns)
+                         "stable": mean >= threshold, "similarity_max": sims.max(axis=0),
+                         "similarity_sd": sims.std(axis=0, ddof=1) if len(sims) > 1 else np.nan},
+                        columns=columns)
 
 
 def align_topics(doc_topics: pd.DataFrame, fixed=()) -> pd.DataFrame:

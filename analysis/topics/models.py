@@ -1,6 +1,8 @@
 """Fitting topic models (gensim, scikit-learn, seeded, tomotopy) and held-out perplexity."""
 from __future__ import annotations
 
+import warnings
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -36,6 +38,13 @@ class TopicFit:
     fitted : object
         The library's fitted model (gensim ``LdaModel``, scikit-learn
         ``LatentDirichletAllocation``, tomotopy ``LDAModel``), for `analysis.topics.save_models`.
+    converged : bool
+        The stopping rule was met (False when it is off, ``tolerance = 0``).
+    n_passes : int
+        Passes (gensim, seeded), EM iterations (scikit-learn) or Gibbs sweeps (tomotopy) run.
+    last_change : float
+        The stopping-rule statistic at the last check (see `fit_topics`; NaN when the rule is off
+        or too few passes ran).
     """
 
     model: str
@@ -45,6 +54,9 @@ class TopicFit:
     doc_topic: np.ndarray
     seeded_themes: tuple = ()
     fitted: object = field(default=None, compare=False, repr=False)
+    converged: bool = True
+    n_passes: int = 0
+    last_change: float = float("nan")
 
 
 # --------------------------------------------------------------------------- fitting
@@ -93,97 +105,216 @@ def seeded_eta(vocab, theme_terms: dict[str, list[str]], k: int, config: TopicsC
     return eta
 
 
+@dataclass(frozen=True)
+class _Engine:
+    """A fitted model and what scoring it needs (not pickled: it stays in the fitting process)."""
+
+    fit: TopicFit
+    infer: Callable[[list], np.ndarray]           # term lists -> topic shares (rows sum to 1)
+    bound: Callable[[BagOfWords], float] | None   # held-out bag -> library per-word bound perplexity
+
+
+def _relative_change(old: float, new: float) -> float:
+    return abs(new - old) / max(abs(old), 1e-12)
+
+
+#: Checks the stopping rule looks back over: the criterion's relative change across the last
+#: `WINDOW` checks, divided by `WINDOW`, must be below the tolerance (one quiet step on a plateau
+#: between two phases of learning does not stop a fit).
+WINDOW = 5
+
+
+def _topic_step(previous: np.ndarray | None, weights: np.ndarray) -> tuple[np.ndarray, float]:
+    """Return the normalised topic-word matrix and its mean L1 distance per topic to `previous`."""
+    current = _normalise(weights)
+    step = float(np.abs(current - previous).sum(axis=1).mean()) if previous is not None else float("inf")
+    return current, step
+
+
+def _mean_step(trace: list[float]) -> float:
+    """Return the mean of the last `WINDOW` steps (NaN if fewer)."""
+    return float(np.mean(trace[-WINDOW:])) if len(trace) >= WINDOW and np.isfinite(trace[-WINDOW]) else float("nan")
+
+
+def _change(trace: list[float]) -> float:
+    """Return the mean relative change per check over the last `WINDOW` checks (NaN if too few)."""
+    if len(trace) <= WINDOW:
+        return float("nan")
+    return _relative_change(trace[-1 - WINDOW], trace[-1]) / WINDOW
+
+
+def _fit_gensim(bag: BagOfWords, k: int, seed: int, config: TopicsConfig, eta=None, seeded: tuple = ()) -> _Engine:
+    """gensim ``LdaModel`` as batch variational EM (one chunk, ``decay=0``: each pass replaces the
+    topics by the M-step's), one pass per `update`, until the topic-word distributions' mean L1
+    step per pass over the last `WINDOW` passes is below `config.tolerance` (or `config.passes`)."""
+    lda = LdaModel(None, num_topics=k, id2word=bag.dictionary, chunksize=len(bag.bow), passes=1,
+                   iterations=config.iterations, gamma_threshold=config.estep_tolerance, alpha="symmetric",
+                   eta=eta, eval_every=None, decay=0.0,
+                   random_state=seed, dtype=np.float64)
+    if eta is not None:
+        # gensim starts the first E-step from the random sufficient statistics alone, without
+        # eta; start it from the prior too (eta + random statistics), so the seed terms
+        # steer the first assignment of words to topics, as in keyATM / seeded LDA
+        lda.expElogbeta = np.exp(dirichlet_expectation(lda.state.get_lambda()))
+    trace, previous = [], None
+    for _ in range(config.passes):
+        lda.update(bag.bow, passes=1)
+        if config.tolerance > 0:
+            previous, step = _topic_step(previous, lda.get_topics())
+            trace.append(step)
+            if _mean_step(trace) < config.tolerance:
+                break
+    fit = TopicFit("seeded" if eta is not None else "gensim", int(k), seed, _normalise(lda.get_topics()),
+                   _normalise(lda.inference(bag.bow)[0]), seeded, fitted=lda,
+                   **_convergence(trace, config.tolerance, config.passes))
+
+    def infer(texts):
+        return _normalise(lda.inference([bag.dictionary.doc2bow(t) for t in texts])[0])
+
+    def bound(held):
+        return float(np.exp(-lda.log_perplexity(held.bow)))
+
+    # the bound's prior term is meaningless for the seeded prior
+    return _Engine(fit, infer, bound if eta is None else None)
+
+
+def _fit_seeded(bag: BagOfWords, k: int, seed: int, config: TopicsConfig, theme_terms=None) -> _Engine:
+    """gensim with the `seeded_eta` prior (one topic per theme, then free topics)."""
+    if not theme_terms:
+        raise ConfigError("topics.models: 'seeded' needs the theme lexicon")
+    return _fit_gensim(bag, k, seed, config, seeded_eta(bag.vocab, theme_terms, k, config), tuple(theme_terms))
+
+
+def _fit_sklearn(bag: BagOfWords, k: int, seed: int, config: TopicsConfig, theme_terms=None) -> _Engine:
+    """scikit-learn batch variational EM, one iteration at a time, until the topic-word
+    distributions' mean L1 step per iteration over the last `WINDOW` iterations is below
+    `config.tolerance` (or `config.max_iter` iterations).
+
+    The loop is scikit-learn's own ``fit`` loop (``_em_step`` with ``batch_update=True``) with a
+    check between steps; a test shows N steps equal ``LatentDirichletAllocation(max_iter=N).fit``.
+    """
+    lda = LatentDirichletAllocation(n_components=k, learning_method="batch", max_iter=1, random_state=seed,
+                                    max_doc_update_iter=config.iterations, mean_change_tol=config.estep_tolerance)
+    matrix = bag.matrix.astype(np.float64)
+    trace, previous = [], None
+    for i in range(config.max_iter):
+        if i == 0:
+            lda.fit(matrix)                        # checks, initialises and runs the first EM step
+        else:                                      # the next step of scikit-learn's own batch loop
+            lda._em_step(matrix, total_samples=matrix.shape[0], batch_update=True, parallel=None)
+            lda.n_iter_ = i + 1
+        if config.tolerance > 0:
+            previous, step = _topic_step(previous, lda.components_)
+            trace.append(step)
+            if _mean_step(trace) < config.tolerance:
+                break
+    fit = TopicFit("sklearn", int(k), seed, _normalise(lda.components_), _normalise(lda.transform(matrix)),
+                   (), fitted=lda, **_convergence(trace, config.tolerance, config.max_iter))
+
+    def infer(texts):
+        return _normalise(lda.transform(_texts_matrix(texts, bag)))
+
+    return _Engine(fit, infer, lambda held: float(lda.perplexity(held.matrix)))
+
+
+def _convergence(trace: list[float], tolerance: float, limit: int, steps: bool = True) -> dict:
+    """Return converged, n_passes and last_change of a fit from its per-pass trace (`steps`: the
+    trace holds per-pass parameter steps, else values of a criterion)."""
+    if tolerance <= 0:
+        return {"converged": False, "n_passes": limit, "last_change": float("nan")}
+    last = _mean_step(trace) if steps else _change(trace)
+    return {"converged": bool(last < tolerance), "n_passes": len(trace), "last_change": last}
+
+
+#: One fit function per model family: (bag, k, seed, config, theme_terms) -> _Engine.
+FITTERS: dict[str, Callable[..., _Engine]] = {
+    "gensim": lambda bag, k, seed, config, theme_terms=None: _fit_gensim(bag, k, seed, config),
+    "seeded": _fit_seeded,
+    "sklearn": _fit_sklearn,
+    "tomotopy": lambda bag, k, seed, config, theme_terms=None: _fit_tomotopy(bag, k, seed, config),
+}
+
+
+def _engine(bag: BagOfWords, model: str, k: int, seed: int, config: TopicsConfig | None,
+            theme_terms: dict[str, list[str]] | None) -> _Engine:
+    config = config or TopicsConfig()
+    if model not in FITTERS:
+        raise ConfigError(f"topics.models: unknown model {model!r}; expected one of: "
+                          f"{', '.join(TOPIC_MODELS)}")
+    check_k(k, len(bag.bow), "k_values")
+    return FITTERS[model](bag, k, int(seed), config, theme_terms)
+
+
 def fit_topics(bag: BagOfWords, model: str, k: int, seed: int, config: TopicsConfig | None = None,
-               theme_terms: dict[str, list[str]] | None = None, heldout: BagOfWords | None = None
-               ) -> tuple[TopicFit, float]:
-    """Fit one topic model on the bag; return the fit and its held-out perplexity.
+               theme_terms: dict[str, list[str]] | None = None, warn: bool = True) -> TopicFit:
+    """Fit one topic model on the bag until it converges; return the fit.
 
     Parameters
     ----------
     bag : BagOfWords
         Training paragraphs.
     model : {"gensim", "sklearn", "seeded", "tomotopy"}
-        gensim ``LdaModel`` (single core, ``random_state=seed``, `passes`, `iterations`,
-        symmetric priors), scikit-learn ``LatentDirichletAllocation(learning_method="batch",
-        max_iter=max_iter, random_state=seed)``, seeded = gensim with the `seeded_eta` prior,
-        tomotopy ``LDAModel(k, seed=seed)`` (collapsed Gibbs, `gibbs_iterations` sweeps, one
-        worker).
+        gensim ``LdaModel`` (single core, ``random_state=seed``, symmetric priors, one pass per
+        update), scikit-learn ``LatentDirichletAllocation(learning_method="batch")``, seeded =
+        gensim with the `seeded_eta` prior, tomotopy ``LDAModel(k, seed=seed)`` (collapsed Gibbs,
+        one worker). One fit function per family in `FITTERS`.
     k : int
         Number of topics, in [2, number of paragraphs].
     seed : int
         Seed of every random step of the fit.
     config : TopicsConfig, optional
+        Stopping rule (variational engines): after each pass (gensim, seeded) or EM iteration
+        (scikit-learn) the L1 distance between the old and new p(term | topic) of each topic is
+        averaged over topics; the fit stops when the mean of the last `WINDOW` such steps is
+        below `tolerance`, or after `passes` / `max_iter`. tomotopy (Gibbs sampling, whose topics
+        never stop moving) checks its log-likelihood per word every `GIBBS_BLOCK` sweeps and
+        stops when its relative change over the last `WINDOW` checks, per check, is below
+        ``tolerance * GIBBS_BLOCK`` (or after `gibbs_iterations`). ``tolerance = 0`` runs exactly
+        the maximum, computing nothing, and reports the fit unconverged.
     theme_terms : dict of str to list of str, optional
         Theme -> vocabulary terms (`lexicon_terms`); required for "seeded".
-    heldout : BagOfWords, optional
-        Paragraphs to score; the perplexity is NaN without them.
+    warn : bool, default True
+        Warn (`UserWarning`) when the fit stops unconverged.
 
     Returns
     -------
-    (TopicFit, dict)
-        The fit, and ``{"perplexity": ..., "bound_perplexity": ...}`` for `heldout` (NaN without
-        it): `completion_perplexity`, and the library's own bound-based perplexity per word
-        (gensim ``exp(-log_perplexity)``, scikit-learn ``perplexity``; NaN for tomotopy and
-        "seeded"). The library value includes the corpus-level topic-word prior term, so it grows
-        with K, is not comparable across models, and is meaningless under the seeded prior.
+    TopicFit
+        With ``converged``, ``n_passes`` (passes, iterations or sweeps used) and ``last_change``.
 
     Raises
     ------
     ConfigError
         Unknown model, k out of range, or "seeded" without a usable lexicon.
     """
-    config = config or TopicsConfig()
-    if model not in TOPIC_MODELS:
-        raise ConfigError(f"topics.models: unknown model {model!r}; expected one of: "
-                          f"{', '.join(TOPIC_MODELS)}")
-    check_k(k, len(bag.bow), "k_values")
-    seed = int(seed)
-    seeded: tuple = ()
-    if model in ("gensim", "seeded"):
-        eta = None
-        if model == "seeded":
-            if not theme_terms:
-                raise ConfigError("topics.models: 'seeded' needs the theme lexicon")
-            eta = seeded_eta(bag.vocab, theme_terms, k, config)
-            seeded = tuple(theme_terms)
-        lda = LdaModel(None, num_topics=k, id2word=bag.dictionary, chunksize=len(bag.bow),
-                       passes=config.passes, iterations=config.iterations, alpha="symmetric",
-                       eta=eta, eval_every=None, random_state=seed, dtype=np.float64)
-        if eta is not None:
-            # gensim starts the first E-step from the random sufficient statistics alone, without
-            # eta; start it from the prior too (eta + random statistics), so the seed terms
-            # steer the first assignment of words to topics, as in keyATM / seeded LDA
-            lda.expElogbeta = np.exp(dirichlet_expectation(lda.state.get_lambda()))
-        lda.update(bag.bow)
-        topic_word = _normalise(lda.get_topics())
-        doc_topic = _normalise(lda.inference(bag.bow)[0])
+    fit = _engine(bag, model, k, seed, config, theme_terms).fit
+    if warn and not fit.converged:
+        warnings.warn(unconverged_message([fit]), UserWarning, stacklevel=2)
+    return fit
 
-        def infer(texts):
-            return _normalise(lda.inference([bag.dictionary.doc2bow(t) for t in texts])[0])
 
-        def bound(held):
-            if eta is not None:  # the bound's prior term is meaningless for the seeded prior
-                return float("nan")
-            return float(np.exp(-lda.log_perplexity(held.bow)))
-    elif model == "sklearn":
-        lda = LatentDirichletAllocation(n_components=k, learning_method="batch", max_iter=config.max_iter,
-                                        random_state=seed)
-        doc_topic = _normalise(lda.fit_transform(bag.matrix))
-        topic_word = _normalise(lda.components_)
+def unconverged_message(fits: list[TopicFit]) -> str:
+    """Return a one-line warning naming the fits that stopped before their stopping rule was met."""
+    names = ", ".join(f"{f.model} k={f.k} seed={f.seed} ({f.n_passes} passes, "
+                      + (f"last change {f.last_change:.2g})" if np.isfinite(f.last_change) else "too few to judge)")
+                      for f in fits)
+    return (f"{len(fits)} topic fit(s) stopped unconverged: {names}; raise topics.passes / max_iter / "
+            "gibbs_iterations (or set topics.tolerance > 0)")
 
-        def infer(texts):
-            return _normalise(lda.transform(_texts_matrix(texts, bag)))
 
-        def bound(held):
-            return float(lda.perplexity(held.matrix))
-    else:
-        topic_word, doc_topic, infer, lda = _fit_tomotopy(bag, k, seed, config)
-        bound = None
-    fit = TopicFit(model, int(k), seed, topic_word, doc_topic, seeded, fitted=lda)
-    if heldout is None:
-        return fit, {"perplexity": float("nan"), "bound_perplexity": float("nan")}
-    return fit, {"perplexity": completion_perplexity(topic_word, infer, heldout.texts, bag.vocab),
-                 "bound_perplexity": bound(heldout) if bound else float("nan")}
+def heldout_scores(train: BagOfWords, heldout: BagOfWords, model: str, k: int, seed: int,
+                   config: TopicsConfig | None = None,
+                   theme_terms: dict[str, list[str]] | None = None) -> dict[str, float]:
+    """Fit on `train` and score `heldout`; return ``{"perplexity": p, "bound_perplexity": b}``.
+
+    ``perplexity``: `completion_perplexity` per word (natural log; same computation for every
+    family, so comparable across models; lower is better). ``bound_perplexity``: the library's
+    own bound-based perplexity per word (gensim ``exp(-log_perplexity)``, scikit-learn
+    ``perplexity``; NaN for tomotopy and "seeded"); it includes the corpus-level topic-word prior
+    term, so it grows with K and is not comparable across models.
+    """
+    engine = _engine(train, model, k, seed, config, theme_terms)
+    return {"perplexity": completion_perplexity(engine.fit.topic_word, engine.infer, heldout.texts, train.vocab),
+            "bound_perplexity": engine.bound(heldout) if engine.bound else float("nan")}
 
 
 def _texts_matrix(texts: list, bag: BagOfWords) -> sparse.csr_matrix:
@@ -222,13 +353,25 @@ def completion_perplexity(topic_word: np.ndarray, infer, texts: list, vocab) -> 
     return float(np.exp(-loglik / n))
 
 
-def _fit_tomotopy(bag: BagOfWords, k: int, seed: int, config: TopicsConfig):
+#: tomotopy sweeps between two checks of the stopping rule.
+GIBBS_BLOCK = 50
+
+
+def _fit_tomotopy(bag: BagOfWords, k: int, seed: int, config: TopicsConfig) -> _Engine:
     import tomotopy as tp
 
     lda = tp.LDAModel(k=k, seed=seed, min_cf=0, rm_top=0)
     for text in bag.texts:
         lda.add_doc(text)
-    lda.train(config.gibbs_iterations, workers=1, show_progress=False)
+    trace, done = [], 0
+    while done < config.gibbs_iterations:
+        step = min(GIBBS_BLOCK, config.gibbs_iterations - done)
+        lda.train(step, workers=1, show_progress=False)
+        done += step
+        if config.tolerance > 0:
+            trace.append(float(lda.ll_per_word))
+            if _change(trace) < config.tolerance * GIBBS_BLOCK:
+                break
     used = {t: i for i, t in enumerate(lda.used_vocabs)}
     # tomotopy's p(term | topic) = (n_kw + eta) / (n_k + V_used * eta) over the terms it saw;
     # recover n_kw and smooth over the whole vocabulary, so unseen terms keep eta / (n_k + V eta)
@@ -240,6 +383,8 @@ def _fit_tomotopy(bag: BagOfWords, k: int, seed: int, config: TopicsConfig):
     counts[:, column >= 0] = n_kw[:, column[column >= 0]]
     topic_word = _normalise(counts + lda.eta)
     doc_topic = _normalise(np.array([d.get_topic_dist() for d in lda.docs]))
+    state = _convergence(trace, config.tolerance * GIBBS_BLOCK, config.gibbs_iterations, steps=False)
+    state["n_passes"] = done if config.tolerance > 0 else config.gibbs_iterations
 
     def infer(texts):
         docs = [lda.make_doc([t for t in text if t in used]) for text in texts]
@@ -247,4 +392,4 @@ def _fit_tomotopy(bag: BagOfWords, k: int, seed: int, config: TopicsConfig):
         return _normalise(np.array([d.get_topic_dist() if hasattr(d, "get_topic_dist") else d
                                     for d in dists]))
 
-    return topic_word, doc_topic, infer, lda
+    return _Engine(TopicFit("tomotopy", int(k), seed, topic_word, doc_topic, (), fitted=lda, **state), infer, None)

@@ -38,13 +38,17 @@ def coherence(fits: list[TopicFit], bag: BagOfWords, top_n: int) -> pd.DataFrame
 
 
 def preferred_k(selection: pd.DataFrame) -> pd.DataFrame:
-    """Return per model and criterion the K with the best mean over seeds.
+    """Return per model and criterion the K with the best mean over seeds, with its spread over seeds.
+
+    ``value`` is the mean over the fit seeds at that K; ``value_sd`` (sample standard deviation),
+    ``value_min``, ``value_max`` its spread and ``n_seeds`` how many seeds it rests on.
 
     Coherence (c_v, c_npmi, u_mass): highest is best; perplexity: lowest is best.
     """
     rows = []
     for model, sub in selection.groupby("model", sort=False):
-        means = sub.groupby("k")[[*COHERENCE_MEASURES, "perplexity"]].mean()
+        grouped = sub.groupby("k")[[*COHERENCE_MEASURES, "perplexity"]]
+        means, spread = grouped.mean(), grouped.agg(["std", "min", "max", "count"])
         for criterion in [*COHERENCE_MEASURES, "perplexity"]:
             col = means[criterion].dropna()
             if col.empty:
@@ -52,5 +56,11 @@ def preferred_k(selection: pd.DataFrame) -> pd.DataFrame:
             better = "min" if criterion == "perplexity" else "max"
             k = int(col.idxmin() if better == "min" else col.idxmax())
             rows.append({"model": model, "criterion": criterion, "k": k, "value": float(col[k]),
-                         "better": better})
-    return pd.DataFrame(rows, columns=["model", "criterion", "k", "value", "better"])
+                         "better": better, "value_sd": float(spread.loc[k, (criterion, "std")]),
+                         "value_min": float(spread.loc[k, (criterion, "min")]),
+                         "value_max": float(spread.loc[k, (criterion, "max")]),
+                         "n_seeds": int(spread.loc[k, (criterion, "count")])})
+    return pd.DataFrame(rows, columns=PREFERRED_COLUMNS)
+
+
+PREFERRED_COLUMNS = ["model", "criterion", "k", "value", "better", "value_sd", "value_min", "value_max", "n_seeds"]

@@ -51,29 +51,26 @@ def category_colours(categories) -> dict[str, str]:
     >>> category_colours(["courts", "security"])["courts"]
     '#009E73'
     """
-    categories = [c for c in dict.fromkeys(categories) if c not in RESIDUAL]
-    taken = {CATEGORY_COLOURS[c] for c in categories if c in CATEGORY_COLOURS}
-    free = [c for c in CATEGORY_PALETTE if c not in taken]
-    out, k = {}, 0
-    for c in categories:
-        if c in CATEGORY_COLOURS:
-            out[c] = CATEGORY_COLOURS[c]
-        else:
-            out[c] = free[k % len(free)]
-            k += 1
-    return {**out, "other": NOT_A_CATEGORY, "none": NOT_A_CATEGORY}
+    return {**_assign(categories, CATEGORY_COLOURS, CATEGORY_PALETTE), "other": NOT_A_CATEGORY,
+            "none": NOT_A_CATEGORY}
 
 
 def category_markers(categories) -> dict[str, str]:
     """Return a marker per category (a second cue beside colour): a default theme keeps its own
     (`MARKERS`), the others take the free markers of `CATEGORY_MARKERS` in order (cycling)."""
+    return _assign(categories, MARKERS, CATEGORY_MARKERS)
+
+
+def _assign(categories, own: dict, pool) -> dict:
+    """Return a style per category: its own (`own`) if it has one, else the next style of `pool`
+    that no category of this figure owns (cycling); "other" and "none" are left out."""
     categories = [c for c in dict.fromkeys(categories) if c not in RESIDUAL]
-    taken = {MARKERS[c] for c in categories if c in MARKERS}
-    free = [m for m in CATEGORY_MARKERS if m not in taken]
+    taken = {own[c] for c in categories if c in own}
+    free = [v for v in pool if v not in taken]
     out, k = {}, 0
     for c in categories:
-        if c in MARKERS:
-            out[c] = MARKERS[c]
+        if c in own:
+            out[c] = own[c]
         else:
             out[c] = free[k % len(free)]
             k += 1

@@ -12,8 +12,19 @@ import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from analysis.checks import (FIGURE_NAMES, KEYNESS_PAIR_KEYS, _check, _check_ints,  # noqa: F401 (re-exported)
-                             _check_seed, _check_types, _is_int, _str_tuple, _tuples, figure_names, keyness_pair)
+from analysis.checks import (  # noqa: F401 (re-exported)
+    FIGURE_NAMES,
+    KEYNESS_PAIR_KEYS,
+    _check,
+    _check_ints,
+    _check_seed,
+    _check_types,
+    _is_int,
+    _str_tuple,
+    _tuples,
+    figure_names,
+    keyness_pair,
+)
 from analysis.errors import ConfigError
 
 #: The checkout this package sits in (meaningful for a source or editable install).

@@ -58,7 +58,12 @@ from analysis import readers
 from analysis.config import CorpusConfig, default_manifest
 from analysis.errors import CorpusError, CorpusWarning, SchemaError
 from analysis.manifest import (  # noqa: F401 (re-exported)
-    MANIFEST_COLUMNS, OPTIONAL_MANIFEST_COLUMNS, SEGMENTATIONS, TRANSLATIONS, read_manifest)
+    MANIFEST_COLUMNS,
+    OPTIONAL_MANIFEST_COLUMNS,
+    SEGMENTATIONS,
+    TRANSLATIONS,
+    read_manifest,
+)
 from analysis.readers import line_of_offset, script_share, split_lines  # noqa: F401 (re-exported)
 from analysis.repeats import _shingle_matrix, _similar_pairs, find_repeats  # noqa: F401 (re-exported)
 

@@ -191,7 +191,10 @@ def _fit_counts(y, x, offset, groups, method: str):
     stall the optimiser) and is transformed back: beta = A beta_s, cov = A cov_s A'.
     """
     import statsmodels.api as sm
-    from statsmodels.tools.sm_exceptions import ConvergenceWarning, HessianInversionWarning
+    from statsmodels.tools.sm_exceptions import (
+        ConvergenceWarning,
+        HessianInversionWarning,
+    )
 
     a = _conditioning(x)
     xs = x @ a

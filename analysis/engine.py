@@ -11,9 +11,7 @@ from __future__ import annotations
 
 import argparse
 import os
-import sys
 from contextlib import contextmanager
-from importlib import metadata
 
 import numpy as np
 
@@ -118,13 +116,9 @@ def _check_memory(worker_memory) -> None:
 
 def _package_versions() -> dict[str, str | None]:
     """Return the Python version and the version of each of `CHECKED_PACKAGES` (None: not installed)."""
-    found: dict[str, str | None] = {"python": ".".join(map(str, sys.version_info[:3]))}
-    for name in CHECKED_PACKAGES:
-        try:
-            found[name] = metadata.version(name)
-        except metadata.PackageNotFoundError:
-            found[name] = None
-    return found
+    from analysis.io import package_versions
+
+    return package_versions(CHECKED_PACKAGES)
 
 
 def version_mismatches(mine: dict[str, str | None], workers: dict[str, dict[str, str | None]]) -> list[str]:

@@ -222,6 +222,19 @@ def write_csv(table: "pd.DataFrame", path: str | Path) -> Path:
     return path
 
 
+def read_text_csv(path: str | Path, what: str, error: type[AnalysisError] = AnalysisError) -> "pd.DataFrame":
+    """Return a CSV with every cell as text (empty cells as ""), or raise `error` naming the file and
+    `what` it is (``<path>: <what> not found``, ``... is not a readable CSV (...)``)."""
+    import pandas as pd
+
+    try:
+        return pd.read_csv(path, dtype=str, keep_default_na=False)
+    except FileNotFoundError:
+        raise error(f"{path}: {what} not found") from None
+    except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as exc:
+        raise error(f"{path}: {what} is not a readable CSV ({' '.join(str(exc).split())})") from None
+
+
 def read_table(path: str | Path, columns: tuple[str, ...], what: str) -> "pd.DataFrame":
     """Read a CSV that must have `columns` (doc_id, theme and model read as text).
 
@@ -329,10 +342,11 @@ PACKAGES = ("spp-discourse", "gensim", "scikit-learn", "nltk", "numpy", "pandas"
             "matplotlib", "statsmodels", "networkx", "tomotopy")
 
 
-def package_versions() -> dict[str, str | None]:
-    """Return the installed version of each package the results depend on (None if absent)."""
+def package_versions(names: tuple[str, ...] = PACKAGES) -> dict[str, str | None]:
+    """Return the Python version and the installed version of each package of `names` (default: the
+    packages the results depend on; None if absent)."""
     versions: dict[str, str | None] = {"python": platform.python_version()}
-    for name in PACKAGES:
+    for name in names:
         try:
             versions[name] = metadata.version(name)
         except metadata.PackageNotFoundError:

@@ -6,15 +6,14 @@ in `analysis.figures`; writing files is the CLI's job.
 """
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 
 import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 
-import re
-
-from analysis.config import FIGURE_NAMES, keyness_pair, figure_names
+from analysis.config import FIGURE_NAMES, figure_names, keyness_pair
 from analysis.corpus import VERSION_RULE
 from analysis.figures import (
     drawn_values,

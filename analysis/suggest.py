@@ -43,10 +43,9 @@ from analysis.config import SuggestConfig, ThemesConfig
 from analysis.corpus import Corpus
 from analysis.discourse import keyness_statistics
 from analysis.errors import AnalysisError, ConfigError
-from analysis.query import concordance_rows, paragraph_key
+from analysis.query import column_values, concordance_rows, paragraph_key
 from analysis.themes import Lexicon, score_paragraphs
 from analysis.themes.lexicon import _pattern_words
-from analysis.query import column_values
 
 SUGGEST_COLUMNS = ("category", "term", "similarity", "g2", "log_ratio", "n_occurrences", "n_category", "score",
                    "kwic", "accept")

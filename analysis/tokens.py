@@ -53,9 +53,9 @@ import pandas as pd
 from analysis.config import Config, TokensConfig, default_manifest
 from analysis.corpus import (
     ANALYSED_KINDS,
-    build_paragraphs,
     PARAGRAPH_COLUMNS,
     Corpus,
+    build_paragraphs,
     read_corpus,
     require_columns,
     warn_left_out,

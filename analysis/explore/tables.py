@@ -90,11 +90,23 @@ def collect_tables(corpus, config=None, lexicon=None, progress=None) -> ExploreT
     from threadpoolctl import threadpool_limits
 
     from analysis.config import Config
+    from analysis.discourse import (
+        count_formulations,
+        formulation_concordance,
+        formulations_by_year,
+        keyness,
+        read_formulations,
+    )
     from analysis.errors import AnalysisError
-    from analysis.discourse import (count_formulations, formulation_concordance, formulations_by_year, keyness,
-                                    read_formulations)
     from analysis.themes import analyse_themes, load_lexicon
-    from analysis.topics import build_bag, derived_seeds, fit_topics, lexicon_terms, run_topics, theme_words
+    from analysis.topics import (
+        build_bag,
+        derived_seeds,
+        fit_topics,
+        lexicon_terms,
+        run_topics,
+        theme_words,
+    )
 
     config = config or Config()
     say = progress or (lambda message: None)

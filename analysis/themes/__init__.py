@@ -96,7 +96,6 @@ _EXPORTS = {
     "analyse_themes": "analysis.themes.pipeline",
     "RATE_COLUMNS": "analysis.themes.rates",
     "_bootstrap": "analysis.themes.rates",
-    "_group_seed": "analysis.themes.rates",
     "_rate_rows": "analysis.themes.rates",
     "categories_of": "analysis.themes.rates",
     "rate_intervals": "analysis.themes.rates",

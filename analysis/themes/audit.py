@@ -10,8 +10,8 @@ from analysis.config import ThemesConfig
 from analysis.corpus import Corpus, require_columns
 from analysis.errors import AnalysisError
 from analysis.query import check_window, concordance_rows
+from analysis.streams import group_rng
 from analysis.themes.lexicon import EXCLUDE
-from analysis.themes.rates import _group_seed
 
 # --------------------------------------------------------------------------- concordance and audit
 
@@ -89,7 +89,7 @@ def audit_sample(corpus: Corpus, matches: pd.DataFrame, config: ThemesConfig | N
     for entry, group in sorted(themed.groupby("entry").groups.items()):
         idx = np.asarray(group)
         if len(idx) > config.audit_per_entry:
-            rng = np.random.default_rng(_group_seed(config.seed, f"audit:{entry}"))
+            rng = group_rng(config.seed, f"audit:{entry}")
             idx = np.sort(rng.choice(idx, size=config.audit_per_entry, replace=False))
         picks.append(idx)
     chosen = themed.iloc[np.concatenate(picks)] if picks else themed.iloc[:0]

@@ -51,10 +51,10 @@ import pandas as pd
 from analysis.config import ClassifierConfig, ThemesConfig
 from analysis.corpus import Corpus
 from analysis.errors import AnalysisError, ConfigError
+from analysis.query import column_values
 from analysis.themes.lexicon import Lexicon, load_lexicon
 from analysis.themes.matching import _paragraph_frame, score_paragraphs
 from analysis.themes.rates import theme_rates
-from analysis.query import column_values
 
 METHODS = ("dictionary", "classifier")
 NONE = "none"

@@ -40,7 +40,8 @@ import pandas as pd
 
 from analysis.corpus import Corpus
 from analysis.errors import AnalysisError, ParameterError
-from analysis.themes.rates import _group_seed
+from analysis.io import read_text_csv
+from analysis.streams import group_rng
 
 OTHER = "other"
 
@@ -117,11 +118,11 @@ def coding_sheet(corpus: Corpus, paragraph_themes: pd.DataFrame, n: int, seed: i
     labels = paragraph_themes[["doc_id", "para_id", "theme"]].reset_index(drop=True)
     strata = list(labels.groupby(["doc_id", "theme"], sort=True).groups.items())
     sizes = np.array([len(idx) for _, idx in strata], dtype=np.int64)
-    alloc = _allocate(sizes, int(n), np.random.default_rng(_group_seed(seed, "sheet")))
+    alloc = _allocate(sizes, int(n), group_rng(seed, "sheet"))
     picks = []
     for ((doc_id, label), idx), take in zip(strata, alloc):
         if take:
-            rng = np.random.default_rng(_group_seed(seed, f"sheet:{doc_id}:{label}"))
+            rng = group_rng(seed, f"sheet:{doc_id}:{label}")
             picks.append(np.asarray(idx)[rng.permutation(len(idx))[:take]])
     chosen = labels.iloc[np.sort(np.concatenate(picks))] if picks else labels.iloc[:0]
     paragraphs = corpus.analysed[["doc_id", "para_id", "line_start", "line_end", "text"]]
@@ -160,12 +161,7 @@ def read_gold(path: str | Path, corpus: Corpus, categories) -> pd.DataFrame:
     """
     path = Path(path)
     categories = list(categories)
-    try:
-        table = pd.read_csv(path, dtype=str, keep_default_na=False)
-    except FileNotFoundError:
-        raise AnalysisError(f"{path}: coded file not found") from None
-    except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as exc:
-        raise AnalysisError(f"{path}: coded file is not a readable CSV ({' '.join(str(exc).split())})") from None
+    table = read_text_csv(path, "coded file")
     missing = [c for c in ("doc_id", "category") if c not in table.columns]
     if "para_id" not in table.columns and "line" not in table.columns:
         missing.append("para_id or line")
@@ -303,7 +299,7 @@ def score_labels(gold: pd.DataFrame, predictions: dict[str, pd.DataFrame], categ
         if n == 0:
             raise AnalysisError(f"score_labels: no coded paragraph has a label of {method!r}")
         point = _measures(_confusions(g, p, np.arange(n)[None, :], c)[0])
-        rng = np.random.default_rng(_group_seed(seed, "gold"))
+        rng = group_rng(seed, "gold")
         boot = _measures(_confusions(g, p, rng.integers(0, n, size=(n_boot, n)), c))
 
         def interval(values: np.ndarray) -> tuple[float, float]:

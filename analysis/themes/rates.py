@@ -30,7 +30,6 @@ from scipy import stats
 from analysis.config import ThemesConfig
 from analysis.corpus import primary_documents, require_columns
 from analysis.errors import AnalysisError, ConfigError
-from analysis.streams import group_seed as _group_seed
 
 RATE_COLUMNS = ("theme", "count", "rate_per_1k", "rate_ci_low", "rate_ci_high", "share", "share_ci_low",
                 "share_ci_high", "n_tokens", "n_paragraphs", "small_sample")

@@ -12,6 +12,7 @@ from analysis.config import ThemesConfig
 from analysis.corpus import Corpus, require_columns
 from analysis.errors import ConfigError
 from analysis.intervals import f1_interval
+from analysis.io import read_text_csv
 from analysis.query import column_values
 from analysis.streams import group_rng
 from analysis.themes.lexicon import Lexicon
@@ -60,12 +61,7 @@ def read_structure(path: str | Path | None = None, doc_ids=None, categories=None
     """
     default = path is None
     path = Path(path) if path is not None else default_structure_path()
-    try:
-        table = pd.read_csv(path, dtype=str, keep_default_na=False)
-    except FileNotFoundError:
-        raise ConfigError(f"{path}: structure mapping not found") from None
-    except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as exc:
-        raise ConfigError(f"{path}: structure mapping is not a readable CSV ({' '.join(str(exc).split())})") from None
+    table = read_text_csv(path, "structure mapping", ConfigError)
     missing = [c for c in ("doc_id", "category") if c not in table.columns]
     if missing:
         raise ConfigError(f"{path}: structure mapping has no column(s) {', '.join(missing)}; expected doc_id, "

@@ -27,7 +27,13 @@ from analysis.topics.mapping import (
     topic_theme_table,
 )
 from analysis.topics.matching import stability
-from analysis.topics.models import TopicFit, check_k, fit_topics, heldout_scores, unconverged_message
+from analysis.topics.models import (
+    TopicFit,
+    check_k,
+    fit_topics,
+    heldout_scores,
+    unconverged_message,
+)
 from analysis.topics.placebo import PLACEBO_COLUMNS, seeded_placebo
 from analysis.topics.seeding import lexicon_terms
 from analysis.topics.selection import coherence, preferred_k

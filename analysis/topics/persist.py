@@ -92,8 +92,9 @@ def save_models(fits: list[TopicFit], bag: BagOfWords, folder: str | Path, setti
     documents : DataFrame, optional
         The documents table; its columns become document variables of the R export.
     """
-    import analysis
     from scipy.io import mmwrite
+
+    import analysis
 
     folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)

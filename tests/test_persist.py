@@ -116,3 +116,63 @@ def test_save_refuses_a_folder_it_did_not_write(tmp_path, capsys):
                  "--save", str(target)]) == 2
     assert "not a models folder" in capsys.readouterr().err
     assert (target / "notes.txt").read_text() == "mine"
+
+
+def _copy_with(folder, tmp_path, change_files=None, change_record=None):
+    """Copy a models folder, apply `change_files(copy)`, re-record the hashes (as a folder saved by
+    another library version would have them) and apply `change_record(record)`."""
+    import hashlib
+    import shutil
+    copy = tmp_path / "copy"
+    shutil.copytree(folder, copy)
+    if change_files:
+        change_files(copy)
+    record = json.loads((copy / "models.json").read_text())
+    record["files"] = {name: hashlib.sha256((copy / name).read_bytes()).hexdigest() for name in record["files"]}
+    if change_record:
+        change_record(record)
+    (copy / "models.json").write_text(json.dumps(record))
+    return copy
+
+
+def test_a_model_its_library_reads_as_other_topics_is_refused(saved, tmp_path):
+    _, folder = saved
+
+    def shift(copy):
+        path = next(copy.glob("sklearn-*/native.npy"))
+        np.save(path, np.load(path) * 1.01)
+
+    with pytest.raises(topics.ModelsError, match="reads this model as other topics"):
+        topics.load_models(_copy_with(folder, tmp_path, shift))
+
+
+def test_a_model_file_its_library_cannot_read_is_refused_with_one_line(saved, tmp_path, capsys):
+    _, folder = saved
+    copy = _copy_with(folder, tmp_path, lambda c: next(c.glob("sklearn-*/model.npz")).write_bytes(b"not a model"))
+    with pytest.raises(topics.ModelsError, match="scikit-learn .* cannot read this model"):
+        topics.load_models(copy)
+    assert main(["topics-apply", "--models", str(copy), "--out", str(tmp_path / "o")]) == 2
+    assert capsys.readouterr().err.count("\n") == 1
+
+
+def test_another_library_version_warns_naming_both_versions(saved, tmp_path):
+    from analysis.errors import AnalysisWarning
+    _, folder = saved
+
+    def older(record):
+        record["libraries"]["scikit-learn"] = "0.0.1"
+
+    with pytest.warns(AnalysisWarning, match="saved with scikit-learn 0.0.1, loaded with"):
+        loaded = topics.load_models(_copy_with(folder, tmp_path, change_record=older))
+    assert len(loaded.fits) == len(MODELS)
+
+
+def test_tomotopy_of_another_release_is_not_opened(saved, tmp_path):
+    # tomotopy aborts the process on a binary it cannot read, so another release is refused unread
+    _, folder = saved
+
+    def other(record):
+        record["libraries"]["tomotopy"] = "0.1.0"
+
+    with pytest.raises(topics.ModelsError, match="saved with tomotopy 0.1.0"):
+        topics.load_models(_copy_with(folder, tmp_path, change_record=other))

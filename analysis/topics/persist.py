@@ -7,7 +7,8 @@ A models folder holds:
     dictionary.txt      the bag of words' vocabulary (gensim ``Dictionary.save_as_text``: plain text)
     <fit>/              one folder per fit: gensim ``LdaModel.save`` files, tomotopy ``save``, or for
                         scikit-learn its fitted arrays as ``.npz`` (no pickle) plus ``params.json``;
-                        ``topic_word.npy`` for every fit
+                        ``topic_word.npy`` for every fit, and ``native.npy``: the topic-word
+                        array as the library itself reports it, to check a reload against
     ldavis/<fit>.json   the inputs of ``pyLDAvis.prepare`` (topic_term_dists, doc_topic_dists,
                         doc_lengths, vocab, term_frequency)
     dtm/                the document-term matrix for R: ``dtm.mtx`` (MatrixMarket, paragraphs x
@@ -15,7 +16,9 @@ A models folder holds:
                         the manifest's columns)
 
 gensim's own format pickles its model object, so `load_models` opens a gensim file only after its
-sha256 matched `models.json`, and `models.json` only names files inside the folder. Writing model
+sha256 matched `models.json`, and `models.json` only names files inside the folder. A model saved by
+other versions of its library is loaded only if it still reports the topics it was saved with
+(``native.npy``); a version difference alone is a warning naming both versions. Writing model
 files is this module's job because each library saves itself; everything else goes through `io`.
 """
 from __future__ import annotations
@@ -27,12 +30,14 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from analysis.errors import AnalysisError
+from analysis.errors import AnalysisError, AnalysisWarning
 from analysis.topics.bag import BagOfWords
 from analysis.topics.models import TopicFit
 
 #: Bumped when the folder's layout changes; a folder of another format is refused.
-FORMAT = 1
+FORMAT = 2
+#: The libraries whose versions are recorded with the models and compared on loading.
+LIBRARIES = {"gensim": "gensim", "seeded": "gensim", "sklearn": "scikit-learn", "tomotopy": "tomotopy"}
 SKLEARN_ARRAYS = ("components_", "exp_dirichlet_component_")
 SKLEARN_PARAMS = ("n_components", "doc_topic_prior_", "topic_word_prior_", "max_doc_update_iter",
                   "mean_change_tol", "n_features_in_", "learning_method", "random_state")
@@ -66,6 +71,17 @@ class SavedModels:
 
 def _fit_name(fit: TopicFit) -> str:
     return f"{fit.model}-k{fit.k}-seed{fit.seed}"
+
+
+def native_topic_word(model: str, fitted) -> np.ndarray:
+    """Return the topics x terms array the library reports for its fitted model (gensim
+    ``get_topics``, scikit-learn ``components_``, tomotopy ``get_topic_word_dist`` over its own
+    vocabulary), unnormalised as the library gives it."""
+    if model in ("gensim", "seeded"):
+        return np.asarray(fitted.get_topics(), dtype=np.float64)
+    if model == "sklearn":
+        return np.asarray(fitted.components_, dtype=np.float64)
+    return np.array([fitted.get_topic_word_dist(t) for t in range(fitted.k)], dtype=np.float64)
 
 
 def _sha256(path: Path) -> str:
@@ -106,6 +122,7 @@ def save_models(fits: list[TopicFit], bag: BagOfWords, folder: str | Path, setti
         sub = folder / _fit_name(fit)
         sub.mkdir(exist_ok=True)
         np.save(sub / "topic_word.npy", fit.topic_word, allow_pickle=False)
+        np.save(sub / "native.npy", native_topic_word(fit.model, fit.fitted), allow_pickle=False)
         if fit.model in ("gensim", "seeded"):
             fit.fitted.save(str(sub / "model"))
         elif fit.model == "tomotopy":
@@ -130,8 +147,11 @@ def save_models(fits: list[TopicFit], bag: BagOfWords, folder: str | Path, setti
     docvars.to_csv(dtm / "docvars.csv", index=False, lineterminator="\n")
     files = {str(p.relative_to(folder)): _sha256(p) for p in sorted(folder.rglob("*"))
              if p.is_file() and p.name != "models.json"}
+    from analysis.io import package_versions
+
+    libraries = package_versions(tuple(sorted({LIBRARIES[f.model] for f in fits})))
     record = {"format": FORMAT, "version": analysis.__version__, "settings": settings, "fits": records,
-              "files": files}
+              "libraries": libraries, "files": files}
     path = folder / "models.json"
     path.write_text(json.dumps(record, indent=2, sort_keys=True, default=str) + "\n", encoding="utf-8")
     return path
@@ -187,19 +207,63 @@ def load_models(folder: str | Path) -> SavedModels:
     fits = []
     for meta in record["fits"]:
         sub = folder / meta["folder"]
-        if meta["model"] in ("gensim", "seeded"):
-            from gensim.models import LdaModel
-
-            fitted = LdaModel.load(str(sub / "model"))
-        elif meta["model"] == "tomotopy":
-            import tomotopy as tp
-
-            fitted = tp.LDAModel.load(str(sub / "model.bin"))
-        else:
-            fitted = _load_sklearn(sub)
+        fitted = _checked_model(sub, meta["model"], record.get("libraries", {}))
         fits.append({**meta, "topic_word": np.load(sub / "topic_word.npy", allow_pickle=False),
                      "fitted": fitted})
     return SavedModels(folder, dictionary, tuple(fits), record)
+
+
+def _checked_model(sub: Path, model: str, saved_versions: dict):
+    """Return the fitted model of folder `sub`, loaded by its library; raise `ModelsError` if the
+    installed library cannot read it or reads it as other topics than were saved (``native.npy``),
+    and warn if the library's version differs from the one that saved it."""
+    import warnings
+
+    from analysis.io import package_versions
+
+    library = LIBRARIES.get(model)
+    if library is None:
+        raise ModelsError(f"{sub}: model {model!r} is not one this version saves ({', '.join(LIBRARIES)})")
+    saved, installed = saved_versions.get(library), package_versions((library,))[library]
+    where = f"{library} {installed}" + (f", saved with {saved}" if saved != installed else "")
+    if library == "tomotopy" and _release(saved) != _release(installed):
+        # tomotopy aborts the whole process on a binary it cannot read, so it is not tried
+        raise ModelsError(f"{sub}: saved with tomotopy {saved}, whose binary format tomotopy {installed} may not "
+                          f"read; install tomotopy {saved} or fit the models again")
+    try:
+        fitted = _load_native(sub, model)
+    except ModelsError:
+        raise
+    except Exception as exc:  # the library's own error when its format changed
+        raise ModelsError(f"{sub}: {library} {installed} cannot read this model (saved with {saved}): "
+                          f"{type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''}") from None
+    native = np.load(sub / "native.npy", allow_pickle=False)
+    again = native_topic_word(model, fitted)
+    if again.shape != native.shape or not np.allclose(again, native, rtol=1e-9, atol=1e-12):
+        raise ModelsError(f"{sub}: {where} reads this model as other topics than it was saved with; "
+                          f"install the saving version or fit the models again")
+    if saved != installed:
+        warnings.warn(f"{sub}: saved with {library} {saved}, loaded with {installed}; its topics reload "
+                      "unchanged, but inference on new text may differ slightly", AnalysisWarning, stacklevel=3)
+    return fitted
+
+
+def _release(version: str | None) -> tuple[str, ...]:
+    """Return the major and minor parts of a version string ('0.12.7' -> ('0', '12'))."""
+    return tuple(str(version).split(".")[:2])
+
+
+def _load_native(sub: Path, model: str):
+    """Return the library's model object stored in `sub`."""
+    if model in ("gensim", "seeded"):
+        from gensim.models import LdaModel
+
+        return LdaModel.load(str(sub / "model"))
+    if model == "tomotopy":
+        import tomotopy as tp
+
+        return tp.LDAModel.load(str(sub / "model.bin"))
+    return _load_sklearn(sub)
 
 
 def _load_sklearn(sub: Path):

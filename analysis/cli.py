@@ -42,7 +42,7 @@ def cmd_corpus(args, config) -> int:
     tables = {f"{name}.csv": getattr(corpus, name)
               for name in ("documents", "paragraphs", "cleaning_log", "sentences", "phrases")}
     seconds = time.perf_counter() - started
-    out = _write_folder(args, corpus, tables, io.run_record(config, _inputs(corpus), command="corpus",
+    out = _write_folder(args, corpus, tables, io.run_record(config, _inputs(args, corpus), command="corpus",
                                                             seconds=round(seconds, 3)))
     docs = corpus.documents
     print(f"{len(docs)} documents, {len(corpus.paragraphs)} paragraphs "
@@ -61,7 +61,7 @@ def _themes_setup(args, config):
     config = dataclasses.replace(config, themes=themes_config)
     lexicon = themes.load_lexicon(args.lexicon, args.lexicon_format)
     corpus = load_corpus(args.manifest, config, progress=sys.stderr.isatty(), **_source(args))
-    inputs = _inputs(corpus)
+    inputs = _inputs(args, corpus)
     inputs[Path(lexicon.source).name] = io.sha256_file(lexicon.source)
     return themes, corpus, lexicon, config, inputs
 
@@ -157,7 +157,7 @@ def _emit(table, args, config, corpus, command: str, columns=None, **extra) -> i
         out = io.check_output(args.out, "file", _input_paths(args, corpus), siblings=["<name>.run.json"])
         with io.output_set(out.parent, holds_inputs_ok=True) as staged:
             io.write_csv(table, staged / out.name)
-            io.write_json(io.run_record(config, _inputs(corpus), command=command, argv=sys.argv[1:],
+            io.write_json(io.run_record(config, _inputs(args, corpus), command=command, argv=sys.argv[1:],
                                         rows=len(table), **extra), staged / (out.name + ".run.json"))
         print(f"{len(table)} rows -> {out}")
         return 0

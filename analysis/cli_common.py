@@ -59,9 +59,14 @@ def _lexicon_options(parser: argparse.ArgumentParser) -> None:
                         help="format of --lexicon (default: told from the file)")
 
 
-def _inputs(corpus) -> dict[str, str]:
-    """Return the manifest and seed files of a corpus mapped to their sha256."""
+def _inputs(args, corpus) -> dict[str, str]:
+    """Return every input of a run mapped to its sha256: the manifest, the config file (given or the
+    corpus's ``analysis.toml``), the lexicon and other files named on the command line, and the seed
+    files (as the manifest names them)."""
     files = {str(corpus.manifest.name): io.sha256_file(corpus.manifest)}
+    for path in _given_inputs(args)[1:]:
+        if path.is_file():
+            files[path.name] = io.sha256_file(path)
     files.update(dict(zip(corpus.documents["file"], corpus.documents["sha256"])))
     return files
 

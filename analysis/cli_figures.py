@@ -61,7 +61,7 @@ def cmd_figures(args, config, shared) -> int:
     corpus = load_corpus(args.manifest, config, progress=interactive, **_source(args))
     lexicon = themes.load_lexicon(args.lexicon, args.lexicon_format)
     results = pipeline.make_figures(corpus, config, only=args.only, progress=progress, lexicon=lexicon)
-    inputs = _inputs(corpus)
+    inputs = _inputs(args, corpus)
     inputs[Path(lexicon.source).name] = io.sha256_file(lexicon.source)
     # Everything is rendered in memory before anything is written: a failure leaves earlier figures whole.
     progress(f"rendering and writing {len(results)} figures to {out}")
@@ -169,7 +169,7 @@ def cmd_effects(args, config, shared) -> int:
     figures.plt.close(fig)
     warnings = sorted(set(table["warning"]) - {""})
     seconds = time.perf_counter() - started
-    record = io.run_record(config, _inputs(corpus), command="effects", argv=sys.argv[1:], formula=args.formula,
+    record = io.run_record(config, _inputs(args, corpus), command="effects", argv=sys.argv[1:], formula=args.formula,
                            method=args.method, warnings=warnings, seconds=round(seconds, 3), **facts)
     with io.output_set(args.out, _input_paths(args, corpus)) as staged:
         for name, frame in outputs.items():

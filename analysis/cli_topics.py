@@ -49,10 +49,8 @@ def cmd_topics(args, config) -> int:
     if labels is None:      # agreement against the dictionary model's paragraph labels
         labels = themes.score_paragraphs(corpus, lexicon, config.themes)[["doc_id", "para_id", "theme"]]
     result = run_topics(corpus, topics_config, theme_words(lexicon), labels, sys.stderr.isatty(), client=args.client)
-    inputs = _inputs(corpus)
+    inputs = _inputs(args, corpus)
     inputs[str(Path(lexicon.source).name)] = io.sha256_file(lexicon.source)
-    if args.labels is not None:
-        inputs[str(Path(args.labels).name)] = io.sha256_file(args.labels)
     seconds = time.perf_counter() - started
     out = _write_folder(args, corpus, {name: getattr(result, attr) for attr, name in TOPIC_TABLES.items()},
                         io.run_record(config, inputs, command="topics", argv=sys.argv[1:],
@@ -111,7 +109,7 @@ def cmd_topics_apply(args, config) -> int:
     weights = shares.assign(weighted=shares["share"] * shares["n_terms"])
     documents = weights.groupby(keys, sort=True).agg(weighted=("weighted", "sum"), n_terms=("n_terms", "sum"))
     documents = documents.assign(share=documents["weighted"] / documents["n_terms"].where(documents["n_terms"] > 0))
-    inputs = _inputs(corpus)
+    inputs = _inputs(args, corpus)
     inputs["models.json"] = io.sha256_file(Path(args.models) / "models.json")
     tables = {"paragraph_topics.csv": shares,
               "document_topics.csv": documents.reset_index()[[*keys, "share", "n_terms"]]}

@@ -22,7 +22,8 @@ def test_corpus_command_writes_tables_and_provenance(tmp_path, capsys):
             "n_tokens"} <= set(paras.columns)
     run = json.loads((tmp_path / "run.json").read_text())
     assert run["config"]["corpus"]["near_duplicate_similarity"] == 0.6
-    assert len(run["inputs_sha256"]) == 6
+    # the manifest, the corpus's own analysis.toml that shaped the run, and the five seed files
+    assert len(run["inputs_sha256"]) == 7 and "analysis.toml" in run["inputs_sha256"]
     assert "5 documents" in capsys.readouterr().out
 
 

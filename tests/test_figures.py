@@ -135,8 +135,9 @@ def test_figure_command_writes_four_files_per_figure_and_same_bytes_twice(tmp_pa
     side = json.loads((tmp_path / "a" / "theme_attention.json").read_text())
     assert side["seeds"]["themes"] == 12345 and side["ci_level"] == 0.95
     assert "Clopper-Pearson" in side["interval"] and "version_of" in side["version_rule"]
-    assert len(side["inputs_sha256"]) == 7 and "gensim" in side["versions"]
+    assert len(side["inputs_sha256"]) == 8 and "gensim" in side["versions"]
     assert "themes.yaml" in side["inputs_sha256"]          # the lexicon, whose categories the figures show
+    assert "analysis.toml" in side["inputs_sha256"]        # the corpus config (its keyness comparisons)
     shown = pd.read_csv(tmp_path / "a" / "theme_attention.csv")
     assert {"rate_ci_low", "rate_ci_high", "share_ci_low", "share_ci_high", "small_sample"} <= set(shown.columns)
     assert ((shown["rate_ci_low"] <= shown["rate_per_1k"]) & (shown["rate_per_1k"] <= shown["rate_ci_high"])).all()

@@ -339,6 +339,58 @@ def plot_formulations(counts: pd.DataFrame, documents: pd.DataFrame | None = Non
     return fig
 
 
+#: Where a node's label may go, tried in this order: (dx, dy) in points from the node, and the
+#: label's alignment there.
+_LABEL_SPOTS = [((0, 5), "center", "bottom"), ((0, -5), "center", "top"), ((6, 0), "left", "center"),
+                ((-6, 0), "right", "center"), ((5, 4), "left", "bottom"), ((-5, 4), "right", "bottom"),
+                ((5, -4), "left", "top"), ((-5, -4), "right", "top"), ((0, 14), "center", "bottom"),
+                ((0, -14), "center", "top")]
+
+
+def _place_labels(fig: plt.Figure, ax, pos: dict, bold: str | None = None) -> list:
+    """Label every node of `pos` (name -> (x, y) in data units) at the first spot of `_LABEL_SPOTS`
+    whose box overlaps no label placed before and no node, the node `bold` first; where no spot is
+    free, at the spot with the least overlap. Return the text artists."""
+    fig.canvas.draw()                                 # settle the layout, so data -> pixels is final
+    renderer = fig.canvas.get_renderer()
+    centres = ax.transData.transform(np.array(list(pos.values()), dtype=float))
+    radius = 3.0 * fig.dpi / 72                       # a node marker's half-width, in pixels
+    nodes = np.column_stack([centres - radius, centres + radius])
+    placed: list[np.ndarray] = []
+    texts = []
+    names = list(pos)
+    for v in sorted(names, key=lambda name: (name != bold, names.index(name))):
+        own = np.array(names) == v
+        best = None
+        for (dx, dy), ha, va in _LABEL_SPOTS:
+            text = ax.annotate(v.replace("_", " "), pos[v], xytext=(dx * (1.6 if v == bold else 1), dy), ha=ha, va=va,
+                               textcoords="offset points", fontsize=7, fontweight="bold" if v == bold else "normal",
+                               bbox={"boxstyle": "round,pad=0.1", "fc": "white", "ec": "none", "alpha": 0.8})
+            box = text.get_window_extent(renderer)
+            box = np.array([box.x0, box.y0, box.x1, box.y1])
+            overlap = _overlap(box, np.array(placed).reshape(-1, 4)) + _overlap(box, nodes[~own])
+            if best is None or overlap < best[1]:
+                if best is not None:
+                    best[0].remove()
+                best = (text, overlap, box)
+            else:
+                text.remove()
+            if overlap == 0:
+                break
+        placed.append(best[2])
+        texts.append(best[0])
+    return texts
+
+
+def _overlap(box: np.ndarray, boxes: np.ndarray) -> float:
+    """Return the summed area (pixels^2) of `box` (x0, y0, x1, y1) shared with each row of `boxes`."""
+    if not len(boxes):
+        return 0.0
+    w = np.clip(np.minimum(box[2], boxes[:, 2]) - np.maximum(box[0], boxes[:, 0]), 0, None)
+    h = np.clip(np.minimum(box[3], boxes[:, 3]) - np.maximum(box[1], boxes[:, 1]), 0, None)
+    return float((w * h).sum())
+
+
 def plot_collocation_network(edges: pd.DataFrame, node: str, seed: int, width: str | float = "double") -> plt.Figure:
     """Return a network of the collocates of `node` (first ring) and their own strongest collocates
     (second ring); edge width grows with G2, solid edges are significant (p < 0.05), dashed are not.
@@ -365,12 +417,9 @@ def plot_collocation_network(edges: pd.DataFrame, node: str, seed: int, width: s
         nx.draw_networkx_nodes(graph, pos, ax=ax, node_color=[NETWORK_RINGS[ring[v]] for v in graph.nodes],
                                node_size=[160 if v == node else 40 for v in graph.nodes], edgecolors=INK, linewidths=0.5)
         xs = np.array([p[0] for p in pos.values()])
-        for v, (px, py) in pos.items():
-            ax.annotate(v.replace("_", " "), (px, py), xytext=(0, 5 if v != node else 8), textcoords="offset points",
-                        ha="center", va="bottom", fontsize=7, fontweight="bold" if v == node else "normal",
-                        bbox={"boxstyle": "round,pad=0.1", "fc": "white", "ec": "none", "alpha": 0.8})
         ax.set_xlim(xs.min() - 0.15, xs.max() + 0.15)
         ax.set_axis_off()
+        _place_labels(fig, ax, pos, bold=node)
         handles = [Line2D([], [], ls="none", marker="o", mfc=NETWORK_RINGS[r], mec=INK, ms=5, label=lab)
                    for r, lab in (("node", f"'{node}'"), ("first", "its collocates"), ("second", "their collocates"))]
         handles += [Line2D([], [], color=OKABE_ITO["grey"], lw=1.5, label="p < 0.05 (width: G2)"),

@@ -327,3 +327,28 @@ def test_no_text_is_clipped_or_below_7_pt(width):
         assert figures.smallest_text(fig) >= 7.0
         assert max(_outside(fig)) < 0.01, _outside(fig)
         assert fig.get_size_inches()[0] == pytest.approx(figures.WIDTHS[width])
+
+
+def _label_boxes(fig):
+    """Return the pixel boxes (x0, y0, x1, y1) of every text drawn inside the figure's axes."""
+    fig.canvas.draw()
+    renderer = fig.canvas.get_renderer()
+    return [t.get_window_extent(renderer) for ax in fig.axes for t in ax.texts]
+
+
+@pytest.mark.parametrize("n_first, n_second", [(8, 3), (12, 3)])
+def test_collocation_labels_do_not_overlap(n_first, n_second):
+    # the figure's shape (a dozen collocates, three of their own each), labels of 4-24 characters
+    rng = np.random.default_rng(n_first)
+    words = ["".join(rng.choice(list("abcdefghijklmnop"), rng.integers(4, 12))) for _ in range(n_first * (n_second + 1))]
+    words = [w if i % 5 else f"{w}_{w[:6]}" for i, w in enumerate(words)]
+    rows = [("supervision", f"{words[i]}{i}") for i in range(n_first)]
+    rows += [(f"{words[i]}{i}", f"{words[n_first + i * n_second + j]}{i}{j}") for i in range(n_first) for j in range(n_second)]
+    edges = pd.DataFrame(rows, columns=["source", "target"]).assign(
+        count=5, g2=rng.uniform(4, 40, len(rows)), pmi=2.0, p=0.01)
+    fig = figures.plot_collocation_network(edges, "supervision", seed=1)
+    boxes = _label_boxes(fig)
+    assert len(boxes) == len(set(edges["source"]) | set(edges["target"]))
+    overlaps = [(a, b) for i, a in enumerate(boxes) for b in boxes[i + 1:] if a.overlaps(b)]
+    # a spot free of every other label exists for nearly every node; a crowded centre may leave one
+    assert len(overlaps) <= max(1, len(boxes) // 20), overlaps[:3]

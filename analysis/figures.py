@@ -136,7 +136,10 @@ def _errorbar(ax, x, y, low, high, columns: tuple[str, str, str], horizontal: bo
 
 
 def _panel_letters(axes) -> None:
-    for letter, ax in zip("abcdefghijklmnopqrstuvwxyz", axes):
+    """Title each of `axes` at its left with its panel letter: a, b, ..., z, aa, ab, ..."""
+    letters = "abcdefghijklmnopqrstuvwxyz"
+    for i, ax in enumerate(axes):
+        letter = letters[i] if i < 26 else letters[i // 26 - 1] + letters[i % 26]
         ax.set_title(letter, loc="left", fontweight="bold", fontsize=8)
 
 
@@ -548,6 +551,7 @@ def plot_topic_terms(topic_terms: pd.DataFrame, topic_themes: pd.DataFrame, n_te
             seeded = "seeded, " if bool(themes.loc[topic, "seeded"]) else ""
             ax.set_title(f"{topic}: {category_label(theme, names)}\n{seeded}lift {themes.loc[topic, 'lift']:.1f}", fontsize=7)
             ax.set_xlabel("p(term | topic)")
+        _panel_letters(list(axes.flat)[:k])
         for ax in list(axes.flat)[k:]:
             ax.remove()
     return fig

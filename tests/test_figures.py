@@ -352,3 +352,14 @@ def test_collocation_labels_do_not_overlap(n_first, n_second):
     overlaps = [(a, b) for i, a in enumerate(boxes) for b in boxes[i + 1:] if a.overlaps(b)]
     # a spot free of every other label exists for nearly every node; a crowded centre may leave one
     assert len(overlaps) <= max(1, len(boxes) // 20), overlaps[:3]
+
+
+def test_topic_term_panels_are_lettered():
+    k = 6
+    terms = pd.DataFrame([(t, r, f"term{r}", 0.05 / (r + 1)) for t in range(k) for r in range(8)],
+                         columns=["topic", "rank", "term", "weight"])
+    mapping = pd.DataFrame({"topic": range(k), "theme": ["security", "development", "livelihood", "supervision",
+                                                         "other", "other"],
+                            "seeded": [True] * 4 + [False] * 2, "lift": [2.0] * k})
+    fig = figures.plot_topic_terms(terms, mapping)
+    assert [ax.get_title(loc="left") for ax in fig.axes] == list("abcdef")

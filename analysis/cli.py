@@ -400,6 +400,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--topics", action="store_true",
                    help="also topic prevalence by the method of composition (fits the topic grid)")
     p.add_argument("--quick", action="store_true", help="with --topics: the small grid of `topics --quick`")
+    p.add_argument("--topic-model", default=None, choices=("seeded", "gensim", "sklearn", "tomotopy"),
+                   help="with --topics: the model whose topics are regressed (default: seeded if fitted, else the "
+                        "first of topics.models); its free topics are matched across seeds first")
     _common(p)
     p.set_defaults(func=partial(cmd_effects, shared=(_inputs, _source, QUICK_TOPICS, _input_paths)))
 

@@ -153,8 +153,11 @@ def cmd_effects(args, config, shared) -> int:
         from analysis.topics import run_topics, theme_words
 
         topics_config = dataclasses.replace(config.topics, **QUICK_TOPICS) if args.quick else config.topics
+        if args.topic_model is not None and args.topic_model not in topics_config.models:
+            topics_config = dataclasses.replace(topics_config, models=(*topics_config.models, args.topic_model))
         fit = run_topics(corpus, topics_config, theme_words(lexicon), progress=sys.stderr.isatty())
-        model = "seeded" if "seeded" in set(fit.doc_topics["model"]) else fit.doc_topics["model"].iloc[0]
+        fitted = list(dict.fromkeys(fit.doc_topics["model"]))
+        model = args.topic_model or ("seeded" if "seeded" in fitted else fitted[0])
         k = int(fit.facts["analysis_k"][model])
         dt = fit.doc_topics.query("model == @model and k == @k")
         tt = fit.topic_themes.query("model == @model and k == @k")

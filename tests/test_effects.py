@@ -140,14 +140,15 @@ def test_effects_command_writes_tables_figure_and_the_warning(tmp_path, capsys):
 
 
 @pytest.mark.slow
-def test_effects_command_with_topics_by_composition(tmp_path, capsys):
+@pytest.mark.parametrize("chosen, model", [((), "seeded"), (("--topic-model", "sklearn"), "sklearn")])
+def test_effects_command_with_topics_by_composition(tmp_path, capsys, chosen, model):
     from analysis.cli import main
 
-    assert main(["effects", "--out", str(tmp_path), "--topics", "--quick"]) == 0
+    assert main(["effects", "--out", str(tmp_path), "--topics", "--quick", *chosen]) == 0
     table = pd.read_csv(tmp_path / "topic_effects.csv", keep_default_na=False, na_values=[""])
     assert (table["method"] == "composition").all() and table["category"].str.startswith("topic ").all()
     assert table["warning"].str.contains("genre and year cannot be separated").all()
     means = pd.read_csv(tmp_path / "topic_marginal_means.csv")
     assert (means["unit"] == "share").all()
     run = json.loads((tmp_path / "run.json").read_text())
-    assert run["topics"]["model"] == "seeded" and len(run["topics"]["seeds"]) == 2
+    assert run["topics"]["model"] == model and len(run["topics"]["seeds"]) == 2

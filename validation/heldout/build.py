@@ -9,8 +9,9 @@ paragraphs separated by blank lines), then run
 
 It finds every coded paragraph by its fingerprint (``sha256`` of the paragraph after `normalise`),
 writes ``CORPUS/<doc_id>.txt`` with the coded paragraphs of that page, one a line in ``para_no``
-order (so ``line`` = ``para_no``), ``CORPUS/manifest.csv`` and ``CORPUS/gold.csv`` (the coding, read
-by ``analysis themes-validate --gold``). A paragraph that cannot be found is a one-line error naming
+order (so ``line`` = ``para_no``), ``CORPUS/manifest.csv``, ``CORPUS/gold.csv`` (the coding, read
+by ``analysis themes-validate --gold``) and ``CORPUS/analysis.toml`` (near-duplicate removal off:
+every line is a paragraph coded on its own). A paragraph that cannot be found is a one-line error naming
 the document and ``para_no``; exit 2. Nothing is downloaded.
 """
 from __future__ import annotations
@@ -24,11 +25,13 @@ import unicodedata
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
-SOURCES_COLUMNS = ["doc_id", "title", "organ", "date", "year", "genre", "translation", "url", "n_paragraphs"]
+SOURCES_COLUMNS = ["doc_id", "title", "organ", "date", "year", "genre", "translation", "url", "n_paragraphs",
+                   "seen_by_lexicon"]
 CODING_COLUMNS = ["doc_id", "para_no", "line", "sha256", "n_words", "category", "secondary", "reason"]
 CATEGORIES = ("security", "development", "livelihood", "supervision", "none")
 MANIFEST_COLUMNS = ["doc_id", "file", "sha256", "title", "date", "year", "genre", "translation", "version_of",
-                    "source", "segmentation", "short_title"]
+                    "source", "segmentation", "short_title", "seen_by_lexicon"]
+CORPUS_CONFIG = "[corpus]\nnear_duplicate_similarity = 1.0\n"
 _QUOTES = str.maketrans({"\u2018": "'", "\u2019": "'", "\u201c": '"', "\u201d": '"', "\u00a0": " ",
                          "\u2009": " ", "\u202f": " "})
 
@@ -93,7 +96,11 @@ def build(pages: Path, out: Path, here: Path = HERE) -> int:
                          "sha256": hashlib.sha256(text.encode("utf-8")).hexdigest(), "title": source["title"],
                          "date": source["date"], "year": source["year"], "genre": source["genre"],
                          "translation": source["translation"], "version_of": "", "source": source["url"],
-                         "segmentation": "line", "short_title": doc_id})
+                         "segmentation": "line", "short_title": doc_id,
+                         "seen_by_lexicon": source["seen_by_lexicon"]})
+    # every line is a paragraph coded on its own: the seeds' rule that drops a near copy of the line
+    # before it (a repeated lead) would drop coded paragraphs such as two parallel count sentences
+    (out / "analysis.toml").write_text(CORPUS_CONFIG, encoding="utf-8")
     for name, columns, rows in (("manifest.csv", MANIFEST_COLUMNS, manifest),
                                 ("gold.csv", CODING_COLUMNS, coding)):
         with (out / name).open("w", encoding="utf-8", newline="") as handle:

@@ -47,7 +47,6 @@ but carry no tokens.
 from __future__ import annotations
 
 import re
-import unicodedata
 import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -63,6 +62,16 @@ from analysis.manifest import (  # noqa: F401 (re-exported)
     SEGMENTATIONS,
     TRANSLATIONS,
     read_manifest,
+)
+from analysis.cleaning import (  # noqa: F401 (re-exported)
+    CONTROLS as _CONTROLS,
+    LINE_SEPARATORS as _LINE_SEPARATORS,
+    SIGNATURE_WORD as _SIGNATURE_WORD,
+    SPACES as _SPACES,
+    WORD as _WORD,
+    normalise_line,
+    normalise_lines,
+    paragraph_words,
 )
 from analysis.readers import line_of_offset, script_share, split_lines  # noqa: F401 (re-exported)
 from analysis.repeats import _shingle_matrix, _similar_pairs, find_repeats  # noqa: F401 (re-exported)
@@ -131,11 +140,6 @@ _CAPTION = re.compile(r"\b(is held|are held|addresses|attend|attends|are in atte
 _ATTENDANCE = re.compile(r"\battended the (meeting|conference|ceremony)\.$")
 _BROKEN_NUMBER = re.compile(r"^(?P<frac>\d+)%\.$")
 _ENDS_WITH_INT_PCT = re.compile(r"(?P<int>\d+)%(?P<tail>(?: in \d{4})?\.)$")
-_LINE_SEPARATORS = re.compile("[\x0b\x0c\x1c\x1d\x1e\x85\u2028\u2029]")
-_CONTROLS = re.compile("[\x00-\x08\x0e-\x1b\x1f\x7f-\x84\x86-\x9f]")
-_UNUSUAL = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u2028\u2029]")   # either of the two above
-_SPACES = re.compile(r"[\u00a0\u2000-\u200b\u202f\u205f\u3000\t]")
-_QUOTES = str.maketrans({"\u2018": "'", "\u2019": "'", "\u201c": '"', "\u201d": '"'})
 _ROMAN = {"I": 1, "V": 5, "X": 10, "L": 50}
 _STAGE_WORDS = (r"applause|applauding|laughter|laughing|laughs|cheers|cheering|booing|boos|crosstalk|inaudible|"
                 r"music|pause|silence|audience|crowd|chanting|chants|interruption|interrupted|gavel|standing ovation")
@@ -143,10 +147,6 @@ _STAGE_DIRECTION = re.compile(r"\s*[(\[](?=[^()\[\]]{0,80}[)\]])(?=[^()\[\]]*\b(
                               + r")\b)[^()\[\]]*[)\]]", re.IGNORECASE)
 _SPEAKER_LABEL = re.compile(r"^(?P<label>(?:[A-Z][A-Z.'\-]*\s+){0,4}[A-Z][A-Z.'\-]+)\s*:\s*")
 _AUDIENCE = re.compile(r"\b(AUDIENCE|CROWD)\b")
-_WORD = re.compile(r"[A-Za-z]+(?:[-'][A-Za-z]+)*|\d+(?:[.,]\d+)*")
-# the duplicate rules compare words of every script, so two different Russian paragraphs are not
-# "the same" for holding no A-Z word
-_SIGNATURE_WORD = re.compile(r"[^\W\d_]+(?:[-'][^\W\d_]+)*|\d+(?:[.,]\d+)*")
 _LATIN = re.compile(r"[A-Za-z]")
 _STOP_FOR_HEADINGS = frozenset(
     "a an and as at by for from in into of on or the to with over under through its their".split())
@@ -286,27 +286,6 @@ class _Unit:
         self.lines += other.lines
 
 
-def normalise_line(raw: str) -> tuple[str, bool, list[str]]:
-    """Return the cleaned line, whether it was indented, and which rules changed it."""
-    rules = []
-    if _UNUSUAL.search(raw):
-        if _LINE_SEPARATORS.search(raw):
-            rules.append("line_separator")
-            raw = _LINE_SEPARATORS.sub(" ", raw)
-        if _CONTROLS.search(raw):
-            rules.append("control_character")
-            raw = _CONTROLS.sub("", raw)
-    text = unicodedata.normalize("NFC", raw)
-    text2 = _SPACES.sub(" ", text).translate(_QUOTES)
-    if text2 != raw:
-        rules.append("unicode")
-    indented = text2[:1] == " "
-    text3 = " ".join(text2.split())
-    if text3 != text2.strip() or (text3 != text2 and text2.strip() != text2 and not indented):
-        rules.append("whitespace")
-    return text3, indented, rules
-
-
 def _transcript_line(text: str, line_no: int, note) -> tuple[str, str]:
     """Return a transcript line without its stage directions and speaker label, and its kind:
     "body", or "boilerplate" (with the line's text kept whole) when nothing of the speech is left
@@ -327,6 +306,15 @@ def _transcript_line(text: str, line_no: int, note) -> tuple[str, str]:
     if not text:
         return original, "boilerplate"
     return text, "body"
+
+
+def _may_be_web_boilerplate(text: str) -> bool:
+    """Return False when `text` cannot match `_WEB_BOILERPLATE`: an ASCII line holding none of its
+    phrases (case-blind; other lines may hold letters the pattern's case folding matches)."""
+    if not text.isascii():
+        return True
+    low = text.lower()
+    return "rights reserved" in low or low.startswith(("back to top", "copyright"))
 
 
 def _words(text: str) -> list[str]:
@@ -367,8 +355,8 @@ def clean_document(doc_id: str, text: str, genre: str, translation: str, segment
     transcript = genre in config.transcript_genres
     units: list[_Unit] = []
     after_blank = True
-    for line_no, raw in enumerate(split_lines(text), start=1):
-        clean, indented, rules = normalise_line(raw)
+    lines = split_lines(text)
+    for line_no, raw, (clean, indented, rules) in zip(range(1, len(lines) + 1), lines, normalise_lines(lines)):
         for rule in rules:
             if rule == "line_separator":
                 found = sorted({f"U+{ord(c):04X}" for c in _LINE_SEPARATORS.findall(raw)})
@@ -394,7 +382,7 @@ def clean_document(doc_id: str, text: str, genre: str, translation: str, segment
         after_blank = False
         if kind != "body":
             pass
-        elif _WEB_BOILERPLATE.match(clean):
+        elif _may_be_web_boilerplate(clean) and _WEB_BOILERPLATE.match(clean):
             unit.kind = "boilerplate"
             note("web_boilerplate", line_no, f"{clean[:60]!r} marked boilerplate")
         elif _SALUTATION.match(clean):
@@ -415,11 +403,12 @@ def clean_document(doc_id: str, text: str, genre: str, translation: str, segment
 
     # Joins across lines.
     joined: list[_Unit] = []
+    seen_body = False        # a body unit ending a sentence is among joined[:-1]
     for unit in units:
         prev = joined[-1] if joined else None
         if prev is not None and prev.kind == unit.kind == "body":
             m_frac = _BROKEN_NUMBER.match(unit.text)
-            m_int = _ENDS_WITH_INT_PCT.search(prev.text)
+            m_int = m_frac and _ENDS_WITH_INT_PCT.search(prev.text)
             if m_frac and m_int:
                 repaired = f"{m_int['int']}.{m_frac['frac']}%"
                 prev.text = prev.text[: m_int.start()] + repaired + m_int["tail"]
@@ -438,9 +427,10 @@ def clean_document(doc_id: str, text: str, genre: str, translation: str, segment
                 prev.join(unit)
                 prev._broken = False  # type: ignore[attr-defined]
                 continue
+        # prev is final now: no later unit joins it
+        seen_body = seen_body or (prev is not None and prev.kind == "body" and _ends_sentence(prev.text))
         joined.append(unit)
         if unit.kind == "body" and not _ends_sentence(unit.text) and not _NUMBERED.match(unit.text):
-            seen_body = any(u.kind == "body" and _ends_sentence(u.text) for u in joined[:-1])
             if seen_body and _content_words(unit.text) > config.heading_max_content_words:
                 unit._broken = True  # type: ignore[attr-defined]
 
@@ -449,10 +439,10 @@ def clean_document(doc_id: str, text: str, genre: str, translation: str, segment
     seen_body = False
     for unit in joined:
         if unit.kind == "body":
-            n_words = len(_words(unit.text))
             numbered = _is_numbered_heading(unit.text)
-            if n_words <= config.heading_max_words and (numbered or (not _ends_sentence(unit.text) and (
-                    not seen_body or _content_words(unit.text) <= config.heading_max_content_words))):
+            if (numbered or (not _ends_sentence(unit.text) and (
+                    not seen_body or _content_words(unit.text) <= config.heading_max_content_words))) \
+                    and (n_words := len(_words(unit.text))) <= config.heading_max_words:
                 unit.kind = "heading"
                 why = ("numbered" if numbered else "before the first body paragraph" if not seen_body
                        else f"{_content_words(unit.text)} content words")
@@ -501,7 +491,7 @@ def _drop_duplicates(doc_id: str, paragraphs: list[_Unit], config: CorpusConfig,
     lead or block goes, a refrain in running text stays)."""
     # words of every script (two different Russian paragraphs are not "the same" for holding no
     # A-Z word); on ASCII text the two patterns agree and the ASCII one is faster
-    words = [(_WORD if p.text.isascii() else _SIGNATURE_WORD).findall(p.text.lower()) for p in paragraphs]
+    words = paragraph_words([p.text for p in paragraphs])
     drops = find_repeats(words, [p.kind in ANALYSED_KINDS for p in paragraphs],
                          [p.kind == "boilerplate" for p in paragraphs], similarity=config.near_duplicate_similarity,
                          min_words=config.near_duplicate_min_words, scope=config.duplicate_scope,

@@ -17,7 +17,9 @@ def _shingle_matrix(words: list[list[str]]) -> sparse.csr_matrix:
     """Return the binary paragraph x shingle matrix: one column per distinct word 1-, 2- or 3-gram
     of the paragraphs (`words`, one list per paragraph), 1 where the paragraph holds it."""
     lengths = np.fromiter(map(len, words), dtype=np.int64, count=len(words))
-    codes, uniques = pd.factorize(pd.Series([w for ws in words for w in ws], dtype=object))
+    flat = np.empty(int(lengths.sum()), dtype=object)
+    flat[:] = [w for ws in words for w in ws]
+    codes, uniques = pd.factorize(flat)
     word = codes.astype(np.int64)
     row = np.repeat(np.arange(len(words)), lengths)
     v = len(uniques)
@@ -28,13 +30,18 @@ def _shingle_matrix(words: list[list[str]]) -> sparse.csr_matrix:
     same3 = same2[:-1] & same2[1:]
     # 1-grams number below v, 2-grams below v + n, 3-grams above: one column space
     grams = np.concatenate([word, v + bigram[same2], v + len(word) + trigram[same3]])
-    cols = pd.factorize(grams)[0]
+    cols = pd.factorize(grams)[0].astype(np.int64)
     rows = np.concatenate([row, row[:-1][same2], row[:-2][same3]])
+    n_cols = int(cols.max()) + 1 if len(cols) else 0
+    # a shingle counts once however often the paragraph repeats it; the pairs stay in three runs
+    # sorted by row, which a stable sort merges in linear time
+    pairs = pd.unique(rows * max(n_cols, 1) + cols)
+    pairs = pairs[np.argsort(pairs // max(n_cols, 1), kind="stable")]
+    indptr = np.zeros(len(words) + 1, dtype=np.int64)
+    np.cumsum(np.bincount(pairs // max(n_cols, 1), minlength=len(words)), out=indptr[1:])
     from scipy import sparse
 
-    matrix = sparse.csr_matrix((np.ones(len(cols)), (rows, cols)), shape=(len(words), cols.max() + 1))
-    matrix.data[:] = 1.0        # a shingle counts once however often the paragraph repeats it
-    return matrix
+    return sparse.csr_matrix((np.ones(len(pairs)), pairs % max(n_cols, 1), indptr), shape=(len(words), n_cols))
 
 
 def _similar_pairs(grams: sparse.csr_matrix, threshold: float,

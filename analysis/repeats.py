@@ -16,32 +16,40 @@ if TYPE_CHECKING:
 def _shingle_matrix(words: list[list[str]]) -> sparse.csr_matrix:
     """Return the binary paragraph x shingle matrix: one column per distinct word 1-, 2- or 3-gram
     of the paragraphs (`words`, one list per paragraph), 1 where the paragraph holds it."""
-    lengths = np.fromiter(map(len, words), dtype=np.int64, count=len(words))
-    flat = np.empty(int(lengths.sum()), dtype=object)
-    flat[:] = [w for ws in words for w in ws]
-    codes, uniques = pd.factorize(flat)
-    word = codes.astype(np.int64)
-    row = np.repeat(np.arange(len(words)), lengths)
-    v = len(uniques)
-    # a 2-gram is numbered by its pair of word codes, a 3-gram by its 2-gram's number and last word
-    bigram = pd.factorize(word[:-1] * v + word[1:])[0].astype(np.int64)
-    trigram = bigram[:-1] * v + word[2:]
-    same2 = row[:-1] == row[1:]
-    same3 = same2[:-1] & same2[1:]
-    # 1-grams number below v, 2-grams below v + n, 3-grams above: one column space
-    grams = np.concatenate([word, v + bigram[same2], v + len(word) + trigram[same3]])
-    cols = pd.factorize(grams)[0].astype(np.int64)
-    rows = np.concatenate([row, row[:-1][same2], row[:-2][same3]])
-    n_cols = int(cols.max()) + 1 if len(cols) else 0
-    # a shingle counts once however often the paragraph repeats it; the pairs stay in three runs
-    # sorted by row, which a stable sort merges in linear time
-    pairs = pd.unique(rows * max(n_cols, 1) + cols)
-    pairs = pairs[np.argsort(pairs // max(n_cols, 1), kind="stable")]
-    indptr = np.zeros(len(words) + 1, dtype=np.int64)
-    np.cumsum(np.bincount(pairs // max(n_cols, 1), minlength=len(words)), out=indptr[1:])
     from scipy import sparse
 
-    return sparse.csr_matrix((np.ones(len(pairs)), pairs % max(n_cols, 1), indptr), shape=(len(words), n_cols))
+    lengths = np.fromiter(map(len, words), dtype=np.int64, count=len(words))
+    n = len(words)
+    if not lengths.sum():
+        return sparse.csr_matrix((n, 0))
+    flat = np.empty(int(lengths.sum()), dtype=object)
+    flat[:] = [w for ws in words for w in ws]
+    word = pd.factorize(flat)[0].astype(np.int64)
+    v = int(word.max()) + 1
+    row = np.repeat(np.arange(n), lengths)
+    same2 = row[:-1] == row[1:]
+    same3 = same2[:-1] & same2[1:]
+    # a 2-gram is numbered by its pair of word codes, a 3-gram by its 2-gram's number and last word;
+    # 1-grams number below v, 2-grams below v + v**2, 3-grams above: one space of 64-bit numbers
+    # (with 2**21 distinct words or more, 2-grams are renumbered from 0 first so 3-grams fit)
+    bigram = word[:-1] * v + word[1:]
+    if v >= 2**21:
+        bigram = pd.factorize(bigram)[0].astype(np.int64)
+    trigram = bigram[:-1] * v + word[2:]
+    grams = np.concatenate([word, v + bigram[same2], v + v * v + trigram[same3]])
+    rows = np.concatenate([row, row[:-1][same2], row[:-2][same3]])
+    # sorted by shingle, then row, without repeats (a shingle counts once however often the
+    # paragraph repeats it): the column-major form of the matrix
+    if (v + v * v + v**3) * n < 2**62:        # Python integers: (shingle, row) as one 64-bit key
+        keys = np.sort(grams * n + rows)
+        grams, rows = np.divmod(keys[np.r_[True, keys[1:] != keys[:-1]]], n)
+    else:                                     # a stable sort keeps each shingle's rows in order
+        order = np.argsort(grams, kind="stable")
+        grams, rows = grams[order], rows[order]
+        keep = np.r_[True, (grams[1:] != grams[:-1]) | (rows[1:] != rows[:-1])]
+        grams, rows = grams[keep], rows[keep]
+    indptr = np.append(np.flatnonzero(np.r_[True, grams[1:] != grams[:-1]]), len(rows))
+    return sparse.csc_matrix((np.ones(len(rows)), rows, indptr), shape=(n, len(indptr) - 1)).tocsr()
 
 
 def _similar_pairs(grams: sparse.csr_matrix, threshold: float,

@@ -10,7 +10,8 @@ tables (as CSV) and of the line maps: they must be equal byte for byte.
 
     python benchmarks/corpus_speed.py --base main --sizes seeds 1M 5M --rounds 3 --check
 
-Corpora: "seeds" is `seeds/manifest.csv`; "1M", "5M" are `synth.make_corpus` corpora of that many
+Corpora: "seeds" is `seeds/manifest.csv`; "messy" is `synth.make_messy_corpus` (every cleaning rule
+fires); "1M", "5M" are `synth.make_corpus` corpora of that many
 words, written once into ``--data`` (default: a folder under the system's temporary folder).
 """
 from __future__ import annotations
@@ -75,17 +76,20 @@ def corpus_of(size: str, data: Path) -> Path:
     manifest = data / size / "manifest.csv"
     if not manifest.exists():
         sys.path.insert(0, str(REPO / "benchmarks"))
-        from synth import make_corpus
+        from synth import make_corpus, make_messy_corpus
 
         print(f"writing the {size} corpus", file=sys.stderr, flush=True)
-        make_corpus(data / size, SIZES[size])
+        if size == "messy":
+            make_messy_corpus(data / size)
+        else:
+            make_corpus(data / size, SIZES[size])
     return manifest
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--base", default="main", help="the commit to compare with (default: main)")
-    parser.add_argument("--sizes", nargs="+", default=["1M", "5M"], choices=["seeds", *SIZES])
+    parser.add_argument("--sizes", nargs="+", default=["1M", "5M"], choices=["seeds", "messy", *SIZES])
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--check", action="store_true", help="require equal tables")
     parser.add_argument("--data", type=Path, default=Path(tempfile.gettempdir()) / "spp-corpus-speed")

@@ -82,3 +82,60 @@ def make_corpus(folder: Path, n_words: int, seed: int = 20260101, variant_share:
     manifest = folder / "manifest.csv"
     manifest.write_text("".join(rows), encoding="utf-8")
     return manifest
+
+
+#: Lines that set off every cleaning rule (headings, list items, boilerplate, captions, broken
+#: numbers and lines, open quotations, stage directions, speaker labels, odd characters, other
+#: scripts); `make_messy_corpus` draws documents from them, and the corpus tests draw text from them.
+MESSY_LINES = (
+    "I. Maintaining Security and Stability", "II、Serving High-quality Development", "2023 Work Proposals",
+    "1. Strengthen the supervision of criminal trials.", "12. Improve public interest litigation;",
+    "First, we improved the handling of cases involving minors.", "The first is to protect people's livelihood.",
+    "Fellow Deputies,", "Back to top", "Copyright 2023 Xinhua News Agency", "All rights reserved.",
+    "Procurator-General Ying Yong addresses the meeting in Beijing", "Leaders of the courts attended the meeting.",
+    "The approval rate of arrests rose to 99%.", "5%.", "It rose to 97% in 2021.",
+    'He said "we will protect the lawful rights', 'of the people and serve the overall situation." he added.',
+    "The procuratorates handled public interest litigation cases concerning ecological protection and food safety",
+    "and drug safety across the country with the courts and administrative organs in every province",
+    "THE PRESIDENT: Thank you all for coming today. (Applause.)", "(Laughter.)", "[Cheers, applause]",
+    "AUDIENCE MEMBERS: Yes, we can!", "MS. SMITH: The rule of law protects everyone.",
+    "\u00a0\u00a0Indented\tparagraph starts here, with \u201ccurly\u201d quotes and \u2018marks\u2019.",
+    "   An indented line of the Xinhua summary begins a paragraph.", "an unindented line continues it.",
+    "Trailing spaces   ", "Double  spaces  inside  a line.", "Form\ffeed and vertical\x0btab and NUL\x00 here.",
+    "Caf\u0065\u0301 e\u0301te\u0301 in decomposed form, 5G-enabled and it's fine.",
+    "\u68c0\u5bdf\u9662 supervision \u6cd5\u5f8b\u76d1\u7763 work continued.",
+    "\u0413\u0435\u043d\u0435\u0440\u0430\u043b\u044c\u043d\u0430\u044f \u043f\u0440\u043e\u043a\u0443\u0440\u0430"
+    "\u0442\u0443\u0440\u0430 reported progress.",
+    "The procuratorates handled 12,345 cases of public interest litigation in 2022, up 5.2 percent year on year.",
+    "The procuratorates handled 12,345 cases of public interest litigation in 2022, up 5.2 percent on last year.",
+    "We will keep national security, social stability and the lawful rights of the people at the heart of our work.",
+    "", "", "",
+)
+
+
+def make_messy_corpus(folder: Path, n_docs: int = 40, lines_per_doc: int = 120, seed: int = 20260101) -> Path:
+    """Write `n_docs` documents of lines drawn from `MESSY_LINES` (with repeated runs of 2-4 lines,
+    every genre kind, translation kind and segmentation) into `folder`; return its manifest."""
+    rng = np.random.default_rng(seed)
+    folder.mkdir(parents=True, exist_ok=True)
+    rows = ["doc_id,file,sha256,title,date,year,genre,translation,version_of,source,segmentation\n"]
+    for doc in range(1, n_docs + 1):
+        lines: list[str] = []
+        while len(lines) < lines_per_doc:
+            if lines and rng.random() < 0.08:
+                start = int(rng.integers(0, len(lines)))
+                lines += lines[start: start + int(rng.integers(2, 5))]
+            else:
+                lines.append(MESSY_LINES[int(rng.integers(0, len(MESSY_LINES)))])
+        body = "\n".join(lines) + "\n"
+        name = f"messy-{doc:04d}.txt"
+        (folder / name).write_text(body, encoding="utf-8")
+        digest = hashlib.sha256(body.encode("utf-8")).hexdigest()
+        genre = ("speech", "work_report")[doc % 2]
+        translation = ("news", "official", "machine")[doc % 3]
+        segmentation = ("line", "indent", "blank")[doc % 5 % 3]
+        rows.append(f"messy-{doc:04d},{name},{digest},Messy document {doc},2020-03-01,2020,{genre},{translation},,"
+                    f"lines drawn from synth.MESSY_LINES (seed {seed}),{segmentation}\n")
+    manifest = folder / "manifest.csv"
+    manifest.write_text("".join(rows), encoding="utf-8")
+    return manifest

@@ -24,7 +24,6 @@ WORD = re.compile(r"[A-Za-z]+(?:[-'][A-Za-z]+)*|\d+(?:[.,]\d+)*")
 # the duplicate rules compare words of every script, so two different Russian paragraphs are not
 # "the same" for holding no A-Z word
 SIGNATURE_WORD = re.compile(r"[^\W\d_]+(?:[-'][^\W\d_]+)*|\d+(?:[.,]\d+)*")
-_PLAIN: tuple[str, ...] = ()
 
 
 def normalise_line(raw: str) -> tuple[str, bool, list[str]]:
@@ -54,14 +53,14 @@ def _code_points(text: str) -> np.ndarray:
     return np.frombuffer(text.encode("utf-32-le", errors="surrogatepass"), dtype=np.uint32)
 
 
-def normalise_lines(lines: list[str]) -> list[tuple[str, bool, tuple[str, ...] | list[str]]]:
+def normalise_lines(lines: list[str]) -> list[tuple[str, bool, list[str]]]:
     """Return ``normalise_line(line)`` for each of `lines` (which hold no line break).
 
     A line of printable ASCII (space to "~") without a space at its start or end or after another
-    space is clean already: ``(line, False, ())``. The other lines, found with one numpy pass over
+    space is clean already: ``(line, False, [])``. The other lines, found with one numpy pass over
     the document, go through `normalise_line`.
     """
-    out = [(line, False, _PLAIN) for line in lines]
+    out = [(line, False, []) for line in lines]
     if not lines:
         return out
     c = _code_points("\n".join(lines))

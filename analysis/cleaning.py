@@ -70,8 +70,8 @@ def normalise_lines(lines: list[str]) -> list[tuple[str, bool, list[str]]]:
     odd_space = space.copy()     # a space at a line's start or end, or after another space
     odd_space[1:-1] &= newline[:-2] | newline[2:] | space[:-2]
     flagged |= odd_space
-    line_of = np.cumsum(newline) - newline
-    for i in np.unique(line_of[flagged]).tolist():
+    # a flagged character's line is the number of line breaks before it
+    for i in np.unique(np.searchsorted(np.flatnonzero(newline), np.flatnonzero(flagged))).tolist():
         out[i] = normalise_line(lines[i])
     return out
 

@@ -13,6 +13,12 @@ if TYPE_CHECKING:
     from scipy import sparse
 
 
+#: Below this many distinct words, 3-gram numbers (< words**3) fit in 64 bits without renumbering 2-grams.
+_DIRECT_KEY_WORDS = 2**21
+#: Largest (shingle, row) key sorted as one 64-bit number.
+_KEY_LIMIT = 2**62
+
+
 def _shingle_matrix(words: list[list[str]]) -> sparse.csr_matrix:
     """Return the binary paragraph x shingle matrix: one column per distinct word 1-, 2- or 3-gram
     of the paragraphs (`words`, one list per paragraph), 1 where the paragraph holds it."""
@@ -30,17 +36,18 @@ def _shingle_matrix(words: list[list[str]]) -> sparse.csr_matrix:
     same2 = row[:-1] == row[1:]
     same3 = same2[:-1] & same2[1:]
     # a 2-gram is numbered by its pair of word codes, a 3-gram by its 2-gram's number and last word;
-    # 1-grams number below v, 2-grams below v + v**2, 3-grams above: one space of 64-bit numbers
-    # (with 2**21 distinct words or more, 2-grams are renumbered from 0 first so 3-grams fit)
+    # 1-grams number below v, 2-grams below v + n_bigrams, 3-grams above: one space of 64-bit
+    # numbers (with many distinct words, 2-grams are renumbered from 0 first so 3-grams fit)
     bigram = word[:-1] * v + word[1:]
-    if v >= 2**21:
+    if v >= _DIRECT_KEY_WORDS:
         bigram = pd.factorize(bigram)[0].astype(np.int64)
+    n_bigrams = int(bigram.max()) + 1 if len(bigram) else 0
     trigram = bigram[:-1] * v + word[2:]
-    grams = np.concatenate([word, v + bigram[same2], v + v * v + trigram[same3]])
+    grams = np.concatenate([word, v + bigram[same2], v + n_bigrams + trigram[same3]])
     rows = np.concatenate([row, row[:-1][same2], row[:-2][same3]])
     # sorted by shingle, then row, without repeats (a shingle counts once however often the
     # paragraph repeats it): the column-major form of the matrix
-    if (v + v * v + v**3) * n < 2**62:        # Python integers: (shingle, row) as one 64-bit key
+    if (int(grams.max()) + 1) * n < _KEY_LIMIT:     # Python integers: (shingle, row) as one 64-bit key
         keys = np.sort(grams * n + rows)
         grams, rows = np.divmod(keys[np.r_[True, keys[1:] != keys[:-1]]], n)
     else:                                     # a stable sort keeps each shingle's rows in order

@@ -17,7 +17,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from analysis import corpus
+from analysis import corpus, repeats
 from analysis.cleaning import normalise_line, normalise_lines, paragraph_words, signature_words
 from analysis.config import CorpusConfig
 from analysis.repeats import _shingle_matrix, _similar_pairs
@@ -56,10 +56,14 @@ def _shingle_sets(words: list[list[str]]) -> list[set[tuple[str, ...]]]:
 
 
 @SETTINGS
-@given(st.lists(st.lists(st.sampled_from("a b c d e f".split()), min_size=1, max_size=14), min_size=1, max_size=7))
-def test_shingle_matrix_is_the_sets_of_one_to_three_grams(words):
+@given(st.lists(st.lists(st.sampled_from("a b c d e f".split()), min_size=1, max_size=14), min_size=1, max_size=7),
+       st.sampled_from([(2**21, 2**62), (1, 2**62), (2**21, 0), (1, 0)]))
+def test_shingle_matrix_is_the_sets_of_one_to_three_grams(words, limits):
     sets = _shingle_sets(words)
-    matrix = _shingle_matrix(words)
+    with pytest.MonkeyPatch.context() as monkeypatch:     # every route: 2-grams renumbered or not, one key or two
+        monkeypatch.setattr(repeats, "_DIRECT_KEY_WORDS", limits[0])
+        monkeypatch.setattr(repeats, "_KEY_LIMIT", limits[1])
+        matrix = _shingle_matrix(words)
     assert np.diff(matrix.indptr).tolist() == [len(s) for s in sets]
     assert (matrix @ matrix.T).toarray().tolist() == [[len(a & b) for b in sets] for a in sets]
     assert set(matrix.data.tolist()) <= {1.0}

@@ -467,6 +467,8 @@ def clean_document(doc_id: str, text: str, genre: str, translation: str, segment
 
 def _check_script(doc_id: str, path: Path, text: str, note) -> None:
     """Log (rule "script") when most of a document's letters are outside A-Z (`warn_scripts` warns)."""
+    if text.isascii():          # every letter is in A-Z
+        return
     share, letters, script = script_share(text)
     if letters and share > 0.5:
         line = next((i for i, ln in enumerate(split_lines(text), start=1)

@@ -540,7 +540,7 @@ def corpus_key(manifest: Path, config: Config) -> str:
 
     read_manifest(manifest, config.corpus)
     shaping = [Path(__file__), *(Path(__file__).with_name(n)
-                                 for n in ("corpus.py", "manifest.py", "readers.py", "repeats.py", "scan.py"))]
+                                 for n in ("corpus.py", "cleaning.py", "manifest.py", "readers.py", "repeats.py", "scan.py"))]
     data = resources.files("analysis.data")
     shaping += [Path(str(data.joinpath(n))) for n in ("stopwords_keep.csv", "stopwords_domain.csv",
                                                      "lemma_overrides.csv", "mwe.csv")]

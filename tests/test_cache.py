@@ -1,7 +1,9 @@
 """The corpus cache: same tables as a fresh build, keyed by inputs and settings, never trusted blindly."""
 from __future__ import annotations
 
+import ast
 import dataclasses
+from pathlib import Path
 
 import pandas as pd
 
@@ -33,6 +35,23 @@ def test_key_follows_inputs_and_settings(tmp_path, tiny_manifest):
     assert corpus_key(tiny_manifest, phrases_off) != key
     other = write_corpus(tmp_path / "other", {"alpha-2020": ("2020-03-01", "We punished terrorism today.\n")})
     assert corpus_key(other, config) != key
+
+
+def test_key_hashes_the_code_of_every_module_the_corpus_and_tokens_stages_import(tiny_manifest, monkeypatch):
+    from analysis import io
+
+    hashed, sha256_file = set(), io.sha256_file
+    monkeypatch.setattr(io, "sha256_file", lambda path: hashed.add(Path(path).name) or sha256_file(path))
+    corpus_key(tiny_manifest, Config())
+    package = Path(io.__file__).parent
+    # settings are in the key as values; the engine decides where the stages run, not what they give
+    shared = {"config", "errors", "io", "lazy", "engine"}
+    imported = {"corpus", "tokens"}
+    for name in ("corpus", "tokens"):
+        tree = ast.parse((package / f"{name}.py").read_text(encoding="utf-8"))
+        imported |= {node.module.split(".")[1] for node in ast.walk(tree) if isinstance(node, ast.ImportFrom)
+                     and node.module and node.module.startswith("analysis.")}
+    assert {f"{m}.py" for m in imported - shared} <= hashed
 
 
 def test_a_tampered_entry_is_rebuilt_not_trusted(tmp_path, tiny_manifest):

@@ -203,11 +203,12 @@ class TopicsConfig:
         Drop terms found in fewer than this many paragraphs (a count; gensim ``no_below``).
     max_doc_share : float, default 0.5
         Drop terms found in more than this share of paragraphs, in (0, 1] (gensim ``no_above``).
-    passes, iterations : int, default 200, 200
-        Most gensim passes per fit (`tolerance` ends it sooner); most E-step iterations per document.
+    passes, iterations : int, default 500, 200
+        Most gensim passes per fit (`tolerance` ends it sooner; on the seeds fits need up to 246);
+        most E-step iterations per document.
     estep_tolerance : float, default 1e-5
         E-step convergence (gensim ``gamma_threshold``, sklearn ``mean_change_tol``; at 1e-3 topics jitter).
-    max_iter, gibbs_iterations : int, default 200, 2000
+    max_iter, gibbs_iterations : int, default 500, 2000
         Most scikit-learn batch EM iterations; most tomotopy Gibbs sweeps (checked every 50).
     tolerance : float, default 1e-4
         Stopping rule of `analysis.topics.fit_topics` (p(term | topic) step per pass; tomotopy:
@@ -254,10 +255,10 @@ class TopicsConfig:
     analysis_k: int = 0
     min_doc_count: int = 2
     max_doc_share: float = 0.5
-    passes: int = 200
+    passes: int = 500
     iterations: int = 200
     estep_tolerance: float = 1e-5
-    max_iter: int = 200
+    max_iter: int = 500
     gibbs_iterations: int = 2000
     tolerance: float = 1e-4
     seed_weight: float = 5.0

@@ -13,9 +13,13 @@ thread of the process, so BLAS threads count). Both pipelines use what their lib
 
 Stages compared (the same work on both sides; the toolkit does more in corpus, tokens and themes):
 corpus, tokens, themes (matching + labels + bootstrap per document and year), keyness, collocations,
-bag, lda (the toolkit's settings on both sides), kwic query (query against query; nltk's index build
-is its own row, the toolkit's index is its token table, built in tokens); the reference also fits LDA
-with gensim's own defaults. Totals: text stages = corpus..collocations; whole pipeline = text + bag + lda.
+bag, lda, kwic query (query against query; nltk's index build is its own row, the toolkit's index is
+its token table, built in tokens). LDA: the toolkit fits its default engine (``--lda-model``,
+tomotopy) with the default `TopicsConfig`, so the fit runs until its stopping rule is met (its
+passes and `converged` are recorded with the counts); the reference fits gensim `LdaModel` twice,
+with the settings of the toolkit's gensim engine (batch EM, one chunk, ``decay=0``, E-step to 1e-5,
+``--passes`` passes: gensim has no stopping rule) and with gensim's own defaults (online, chunks of
+2000, one pass). Totals: text stages = corpus..collocations; whole pipeline = text + bag + lda.
 
 Ratios are toolkit / reference within one round and size (side by side in time), reported as the
 median and range over rounds. Growth is the slope of log(seconds) against log(words) fitted with
@@ -89,8 +93,9 @@ def warm_imports() -> None:
     import yaml  # noqa: F401
 
 
-def toolkit_worker(manifest: Path, k: int, passes: int, iterations: int) -> dict:
-    """Run the toolkit's stages once on `manifest`; return {"stages", "checks", "peak_mib"}."""
+def toolkit_worker(manifest: Path, k: int, model: str) -> dict:
+    """Run the toolkit's stages once on `manifest`, LDA with `model` at the default `TopicsConfig`
+    (converged by its stopping rule); return {"stages", "checks", "peak_mib"}."""
     import analysis.tokens as tokens_module
     from analysis import discourse, themes, topics
     from analysis.config import Config, TopicsConfig
@@ -125,9 +130,9 @@ def toolkit_worker(manifest: Path, k: int, passes: int, iterations: int) -> dict
     first_year = str(int(corpus.documents["year"].min()))
     key = st.run("keyness", discourse.keyness, corpus.tokens, corpus.documents, {"year": [first_year]}, "rest")
     coll = st.run("collocations", discourse.collocations, corpus.tokens, 2)
-    topics_config = TopicsConfig(passes=passes, iterations=iterations)
+    topics_config = TopicsConfig()
     bag = st.run("bag", topics.build_bag, corpus, topics_config)
-    st.run("lda", topics.fit_topics, bag, "gensim", k, 1, topics_config)
+    fit = st.run("lda", topics.fit_topics, bag, model, k, 1, topics_config)
     lines = st.run("kwic query", discourse.kwic, corpus.tokens, corpus.paragraphs, KWIC_WORD, 5)
     matches = result.matches
     checks = {"n_words": int(len(corpus.tokens)), "n_paragraphs": int(len(corpus.analysed)),
@@ -135,7 +140,8 @@ def toolkit_worker(manifest: Path, k: int, passes: int, iterations: int) -> dict
                                                                           "livelihood", "supervision")},
               "n_keyness_terms": int(len(key)), "n_bigrams": int(len(coll)), "n_bag_terms": int(len(bag.vocab)),
               "n_bag_paragraphs": int(len(bag.bow)), "n_phrases": int(len(corpus.phrases)),
-              "n_kwic": int(len(lines))}
+              "n_kwic": int(len(lines)), "lda_model": model, "lda_passes": int(fit.n_passes),
+              "lda_converged": bool(fit.converged)}
     return {"stages": st.rows, "checks": checks, "peak_mib": round(peak_mib(), 1)}
 
 
@@ -275,8 +281,10 @@ def fmt_range(row: dict, kind: str) -> str:
 
 def markdown(ratios: list[dict], growth: list[dict], checks: dict, meta: dict) -> str:
     lines = [f"# Toolkit against the reference pipeline ({meta['machine']})", "",
-             f"Command: `{meta['command']}`; commit {meta['commit']}; {meta['rounds']} rounds; LDA K={meta['k']}, "
-             f"passes={meta['passes']}, iterations={meta['iterations']}.", "",
+             f"Command: `{meta['command']}`; commit {meta['commit']}; {meta['rounds']} rounds; LDA K={meta['k']}: "
+             f"toolkit {meta.get('lda_model', 'gensim')} at the default TopicsConfig (stopping rule; its passes "
+             f"and convergence are in the counts below), reference gensim with the toolkit's gensim settings for "
+             f"passes={meta['passes']}, iterations={meta['iterations']}, and with gensim's defaults.", "",
              f"Machine load: before `{meta['uptime_before']}`; after `{meta['uptime_after']}`; "
              f"1-minute load average at the start of each run: {meta['load_min']:.2f}-{meta['load_max']:.2f}.", "",
              "Ratios are toolkit / reference (below 1: the toolkit is faster), median over rounds (range), "
@@ -326,8 +334,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--sizes", nargs="+", default=["1M", "2.5M", "5M"], choices=list(SIZES))
     parser.add_argument("--rounds", type=int, default=2, help="rounds of every size and pipeline (default 2)")
     parser.add_argument("--k", type=int, default=10, help="LDA topics (default 10)")
-    parser.add_argument("--passes", type=int, default=1, help="LDA passes, toolkit settings (default 1)")
-    parser.add_argument("--iterations", type=int, default=50, help="LDA iterations (default 50)")
+    parser.add_argument("--lda-model", default="tomotopy", choices=["tomotopy", "gensim", "sklearn"],
+                        help="the toolkit's LDA engine, run to convergence (default tomotopy)")
+    parser.add_argument("--passes", type=int, default=PASSES,
+                        help=f"reference gensim with the toolkit's gensim settings: passes (default {PASSES})")
+    parser.add_argument("--iterations", type=int, default=200,
+                        help="reference gensim with the toolkit's gensim settings: E-step iterations (default 200)")
     parser.add_argument("--out", type=Path, default=HERE / "results")
     parser.add_argument("--worker", choices=["toolkit", "reference"], help=argparse.SUPPRESS)
     parser.add_argument("--manifest", help=argparse.SUPPRESS)
@@ -338,8 +350,10 @@ def main(argv: list[str] | None = None) -> int:
         print(write_report(args.report))
         return 0
     if args.worker:
-        fn = toolkit_worker if args.worker == "toolkit" else reference_worker
-        print(json.dumps(fn(Path(args.manifest), args.k, args.passes, args.iterations)))
+        if args.worker == "toolkit":
+            print(json.dumps(toolkit_worker(Path(args.manifest), args.k, args.lda_model)))
+        else:
+            print(json.dumps(reference_worker(Path(args.manifest), args.k, args.passes, args.iterations)))
         return 0
     from analysis.config import default_manifest
     from synth import make_corpus
@@ -366,7 +380,7 @@ def main(argv: list[str] | None = None) -> int:
                     print(f"round {round_ + 1} of {args.rounds}, {size}, {pipeline}:", file=sys.stderr, flush=True)
                     proc = subprocess.run([sys.executable, __file__, "--worker", pipeline, "--manifest",
                                            str(manifests[size]), "--k", str(args.k), "--passes", str(args.passes),
-                                           "--iterations", str(args.iterations)],
+                                           "--iterations", str(args.iterations), "--lda-model", args.lda_model],
                                           stdout=subprocess.PIPE, text=True, cwd=HERE.parent)
                     if proc.returncode:
                         return proc.returncode
@@ -381,7 +395,7 @@ def main(argv: list[str] | None = None) -> int:
     runs = add_totals(runs)
     meta = {"machine": f"{platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}",
             "command": "python benchmarks/compare.py " + " ".join(argv if argv is not None else sys.argv[1:]),
-            "commit": commit, "rounds": args.rounds, "k": args.k, "passes": args.passes,
+            "commit": commit, "rounds": args.rounds, "k": args.k, "lda_model": args.lda_model, "passes": args.passes,
             "iterations": args.iterations, "uptime_before": uptime_before, "uptime_after": uptime_after,
             "load_min": min(loads), "load_max": max(loads)}
     args.out.mkdir(parents=True, exist_ok=True)

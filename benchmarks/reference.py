@@ -21,8 +21,10 @@ plain Python loops where no library has the step, and nothing from `analysis`:
                   min_count, scored by G2, PMI, t-score and Dice (the toolkit's four measures)
     bag           gensim `Dictionary` + ``filter_extremes(no_below, no_above, keep_n=None)`` + doc2bow
     lda           gensim `LdaModel`, topic-word matrix and doc-topic inference; once with the
-                  toolkit's settings (whole corpus as one chunk, passes, iterations, float64) and once
-                  with gensim's own defaults (chunksize 2000, eval_every 10, float32)
+                  settings of the toolkit's gensim engine (batch variational EM: the whole corpus as
+                  one chunk, ``decay=0``, E-step ``gamma_threshold`` 1e-5 and 200 iterations, float64,
+                  a fixed number of passes: gensim has no stopping rule) and once with gensim's own
+                  defaults (online, chunksize 2000, one pass, eval_every 10, float32)
     kwic          nltk `ConcordanceIndex` over the lower-cased word tokens (index), then one query
 
 Every function returns its result; `benchmarks/compare.py` times them in a fresh process.
@@ -54,7 +56,8 @@ class ReferenceSettings:
     min_count : int           collocations: bigrams with fewer occurrences are dropped
     no_below : int            bag: terms in fewer paragraphs are dropped
     no_above : float          bag: terms in more than this share of paragraphs are dropped
-    k, passes, iterations     LDA: topics, passes over the corpus, E-step iterations
+    k, passes, iterations     LDA: topics, passes over the corpus, most E-step iterations per document
+    gamma_threshold : float   LDA: E-step convergence (the toolkit's ``topics.estep_tolerance``)
     lda_seed : int            LDA random_state
     """
 
@@ -71,7 +74,8 @@ class ReferenceSettings:
     no_above: float = 0.5
     k: int = 10
     passes: int = 5
-    iterations: int = 50
+    iterations: int = 200
+    gamma_threshold: float = 1e-5
     lda_seed: int = 1
 
 
@@ -362,9 +366,10 @@ def lda(dictionary, bow, settings: ReferenceSettings, gensim_defaults: bool = Fa
 
     if gensim_defaults:
         model = LdaModel(bow, num_topics=settings.k, id2word=dictionary, random_state=settings.lda_seed)
-    else:
-        model = LdaModel(bow, num_topics=settings.k, id2word=dictionary, chunksize=len(bow),
-                         passes=settings.passes, iterations=settings.iterations, alpha="symmetric",
+    else:       # the toolkit's gensim engine: batch EM, each pass replaces the topics (decay 0)
+        model = LdaModel(bow, num_topics=settings.k, id2word=dictionary, chunksize=len(bow), decay=0.0,
+                         passes=settings.passes, iterations=settings.iterations,
+                         gamma_threshold=settings.gamma_threshold, alpha="symmetric",
                          eval_every=None, random_state=settings.lda_seed, dtype=np.float64)
     return model.get_topics(), model.inference(bow)[0]
 

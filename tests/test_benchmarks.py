@@ -130,3 +130,22 @@ def test_reference_keyness_g2_equals_the_toolkits_on_equal_counts(synthetic):
             if t in toolkit and toolkit[t][:2] == (a, b)]
     assert len(same) > 0.8 * len(out["keyness"])
     np.testing.assert_allclose([s[1] for s in same], [s[2] for s in same], rtol=1e-9, atol=1e-9)
+
+
+def test_reference_lda_with_the_toolkits_settings_is_the_toolkits_gensim_engine():
+    """Same bag, same passes: the reference's "toolkit settings" gensim fit is the toolkit's gensim
+    engine (batch EM, one chunk, decay 0, E-step to 1e-5), with the stopping rule off."""
+    from analysis.config import TopicsConfig
+    from analysis.topics import bag_from_texts, fit_topics
+
+    rng = np.random.default_rng(0)
+    texts = [[f"w{i}" for i in rng.integers(0, 30, size=20)] for _ in range(60)]
+    bag = bag_from_texts(texts, config=TopicsConfig(min_doc_count=1, max_doc_share=1.0))
+    settings = ref.ReferenceSettings(k=3, passes=4)
+    topic_word, _ = ref.lda(bag.dictionary, bag.bow, settings)
+    config = TopicsConfig(passes=4, iterations=settings.iterations, estep_tolerance=settings.gamma_threshold,
+                          tolerance=0.0)
+    fit = fit_topics(bag, "gensim", 3, settings.lda_seed, config, warn=False)
+    assert np.allclose(topic_word / topic_word.sum(axis=1, keepdims=True), fit.topic_word, rtol=0, atol=1e-12)
+    defaults, _ = ref.lda(bag.dictionary, bag.bow, settings, gensim_defaults=True)
+    assert not np.allclose(defaults / defaults.sum(axis=1, keepdims=True), fit.topic_word, atol=1e-3)

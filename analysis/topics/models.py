@@ -146,7 +146,13 @@ def _change(trace: list[float]) -> float:
 def _fit_gensim(bag: BagOfWords, k: int, seed: int, config: TopicsConfig, eta=None, seeded: tuple = ()) -> _Engine:
     """gensim ``LdaModel`` as batch variational EM (one chunk, ``decay=0``: each pass replaces the
     topics by the M-step's), one pass per `update`, until the topic-word distributions' mean L1
-    step per pass over the last `WINDOW` passes is below `config.tolerance` (or `config.passes`)."""
+    step per pass over the last `WINDOW` passes is below `config.tolerance` (or `config.passes`).
+
+    One chunk on purpose: batch EM fed in chunks (``update_every=0``) is the same computation, and
+    gensim's online chunks (``chunksize=2000, decay=0.5``) shrink every step by a falling learning
+    rate, so a step rule would be met by the schedule rather than by the topics; neither converges
+    sooner (`benchmarks/lda_engines.py`: at 1M words both still move 2-8e-4 per pass after 100
+    passes of 2.5-2.9 CPU s, where tomotopy meets its rule in 350 sweeps)."""
     lda = LdaModel(None, num_topics=k, id2word=bag.dictionary, chunksize=len(bag.bow), passes=1,
                    iterations=config.iterations, gamma_threshold=config.estep_tolerance, alpha="symmetric",
                    eta=eta, eval_every=None, decay=0.0,
@@ -158,6 +164,10 @@ def _fit_gensim(bag: BagOfWords, k: int, seed: int, config: TopicsConfig, eta=No
         lda.expElogbeta = np.exp(dirichlet_expectation(lda.state.get_lambda()))
     trace, previous = [], None
     for _ in range(config.passes):
+        # each `update` adds the corpus to the documents seen and scales the new statistics by
+        # seen / corpus, as if every pass were more data; reset, so the M-step is batch EM's
+        # (lambda = eta + statistics of one pass), as gensim's own ``passes=N`` computes it
+        lda.state.numdocs = 0
         lda.update(bag.bow, passes=1)
         if config.tolerance > 0:
             previous, step = _topic_step(previous, lda.get_topics())

@@ -267,7 +267,9 @@ def fit_topics(bag: BagOfWords, model: str, k: int, seed: int, config: TopicsCon
         gensim ``LdaModel`` (single core, ``random_state=seed``, symmetric priors, one pass per
         update), scikit-learn ``LatentDirichletAllocation(learning_method="batch")``, seeded =
         gensim with the `seeded_eta` prior, tomotopy ``LDAModel(k, seed=seed)`` (collapsed Gibbs,
-        one worker). One fit function per family in `FITTERS`.
+        one worker: with two, fits of one seed differed between runs, as did gensim
+        ``LdaMulticore``'s; `benchmarks/lda_engines.py --determinism`). One fit function per
+        family in `FITTERS`.
     k : int
         Number of topics, in [2, number of paragraphs].
     seed : int

@@ -189,6 +189,18 @@ def test_sklearn_stepwise_loop_equals_sklearn_fit(planted_bag):
     assert fit.n_passes == 7 and not fit.converged
 
 
+@pytest.mark.parametrize("seed", [0, 5])
+def test_gensim_engine_is_batch_em_like_sklearn(planted_bag, seed):
+    """Both are batch variational EM with priors 1 / K and the same gamma(100, 1/100) start: on this
+    small corpus ten passes agree to rounding. (Before, gensim's repeated `update` scaled each pass's
+    statistics by the pass count, so the prior shrank as 1 / pass and the two parted at pass 2.)"""
+    config = TopicsConfig(passes=10, max_iter=10, tolerance=0.0)
+    gensim_fit = fit_topics(planted_bag, "gensim", 3, seed, config, warn=False)
+    sklearn_fit = fit_topics(planted_bag, "sklearn", 3, seed, config, warn=False)
+    assert np.allclose(gensim_fit.topic_word, sklearn_fit.topic_word, rtol=0, atol=1e-12)
+    assert np.allclose(gensim_fit.doc_topic, sklearn_fit.doc_topic, rtol=0, atol=1e-9)
+
+
 def test_unconverged_fit_warns_and_says_so(planted_bag):
     with pytest.warns(UserWarning, match=r"1 topic fit\(s\) stopped unconverged: gensim k=3 seed=0 \(8 passes, last"):
         fit = fit_topics(planted_bag, "gensim", 3, 0, TopicsConfig(passes=8, tolerance=1e-12))

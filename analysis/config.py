@@ -204,7 +204,7 @@ class TopicsConfig:
     max_doc_share : float, default 0.5
         Drop terms found in more than this share of paragraphs, in (0, 1] (gensim ``no_above``).
     passes, iterations : int, default 500, 200
-        Most gensim passes per fit (`tolerance` ends it sooner; on the seeds fits need up to 246);
+        Most gensim passes per fit (`tolerance` ends it sooner; on the seeds fits need up to 255);
         most E-step iterations per document.
     estep_tolerance : float, default 1e-5
         E-step convergence (gensim ``gamma_threshold``, sklearn ``mean_change_tol``; at 1e-3 topics jitter).

@@ -55,7 +55,7 @@ PIPELINE_STAGES = TEXT_STAGES + ("bag", "lda")
 KWIC_WORD = "supervision"
 #: Passes of the reference's gensim fit with the toolkit's gensim settings (gensim has no stopping
 #: rule): a fixed count, the reference's own default; that fit is not converged (at 1M words the
-#: gensim engine still moved 2e-3 per pass after 35 passes, `benchmarks/lda_engines.py`).
+#: gensim engine still moved 2.6e-4 per pass after 110 passes, `benchmarks/lda_engines.py`).
 PASSES = 5
 
 

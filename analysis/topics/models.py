@@ -151,8 +151,8 @@ def _fit_gensim(bag: BagOfWords, k: int, seed: int, config: TopicsConfig, eta=No
     One chunk on purpose: batch EM fed in chunks (``update_every=0``) is the same computation, and
     gensim's online chunks (``chunksize=2000, decay=0.5``) shrink every step by a falling learning
     rate, so a step rule would be met by the schedule rather than by the topics; neither converges
-    sooner (`benchmarks/lda_engines.py`: at 1M words both still moved 1-2e-3 per pass after 35
-    passes of about 3 CPU s, where tomotopy meets its rule in 350 sweeps, 12.6 CPU s)."""
+    sooner (`benchmarks/lda_engines.py`: at 1M words both still moved 2-3e-4 per pass after 100
+    passes of about 2.7 CPU s, where tomotopy meets its rule in 350 sweeps, 12.6 CPU s)."""
     lda = LdaModel(None, num_topics=k, id2word=bag.dictionary, chunksize=len(bag.bow), passes=1,
                    iterations=config.iterations, gamma_threshold=config.estep_tolerance, alpha="symmetric",
                    eta=eta, eval_every=None, decay=0.0,

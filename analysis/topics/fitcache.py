@@ -15,6 +15,7 @@ folder that cannot be written is skipped (a cache is an optimisation).
 """
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import os
@@ -52,8 +53,12 @@ def bag_digest(bag: BagOfWords) -> str:
     return h.hexdigest()
 
 
-def _code_digest() -> str:
-    return io.sha256_file(Path(__file__).with_name("models.py"))
+@functools.lru_cache(maxsize=None)
+def environment(code: str = "models.py") -> str:
+    """Return the libraries' versions and the sha256 of the module `code` of `analysis.topics` that
+    computes the cached values (read once per process)."""
+    return json.dumps({"versions": io.package_versions(LIBRARIES),
+                       "code": io.sha256_file(Path(__file__).with_name(code))}, sort_keys=True)
 
 
 def fit_key(digest: str, model: str, k: int, seed: int, config, theme_terms=None, heldout: str | None = None) -> str:
@@ -61,7 +66,7 @@ def fit_key(digest: str, model: str, k: int, seed: int, config, theme_terms=None
     return io.cache_key({"fits": FORMAT, "bag": digest, "heldout": heldout, "model": model, "k": int(k),
                          "seed": int(seed), "settings": {f: getattr(config, f) for f in FIT_FIELDS},
                          "theme_terms": theme_terms if model == "seeded" else None,
-                         "versions": io.package_versions(LIBRARIES), "code": _code_digest()})
+                         "environment": environment()})
 
 
 def store(folder: str | Path | None, key: str, fit: TopicFit | None = None, scores: dict | None = None) -> None:

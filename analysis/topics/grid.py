@@ -11,6 +11,7 @@ import pandas as pd
 from joblib import Parallel, delayed, parallel_config
 from threadpoolctl import threadpool_limits
 
+from analysis import io
 from analysis.config import TopicsConfig
 from analysis.corpus import VERSION_RULE, Corpus, require_columns
 from analysis.errors import ConfigError, ParameterError
@@ -165,7 +166,7 @@ def run_topics(corpus: Corpus, config: TopicsConfig | None = None,
     unconverged = [f for f in fits if not f.converged]
     if unconverged:
         warnings.warn(unconverged_message(unconverged), UserWarning, stacklevel=2)
-    selection = coherence(fits, bag, config.top_n).merge(pd.DataFrame(selection_rows),
+    selection = runner.coherence(fits, config.top_n).merge(pd.DataFrame(selection_rows),
                                                          on=["model", "k", "seed"])
     preferred = preferred_k(selection)
 
@@ -276,7 +277,20 @@ class _Runner:
         self.train, self.heldout = train, heldout
         specs = [(kind, m, k, s, theme_terms) for m, k, s in grid for kind in ("fit", "heldout")]
         out = self.run(specs, "topic models")
-        return [out[i] for i in range(0, len(out), 2)], [out[i] for i in range(1, len(out), 2)]
+        self.fit_keys = self.keys[::2]
+        return out[::2], out[1::2]
+
+    def coherence(self, fits, top_n) -> pd.DataFrame:
+        """Return `coherence` of the grid's fits (scored together), from the cache when the same fits were."""
+        folder = None if self.cache is None else self.cache.parent / "coherence"
+        key = io.cache_key({"coherence": self.fit_keys, "top_n": top_n, "environment": fitcache.environment("selection.py")})
+        hit = io.read_cache_entry(folder, key) if folder is not None else None
+        if hit is not None:
+            return hit[0]["coherence"]
+        table = coherence(fits, self.bag, top_n)
+        if folder is not None:
+            io.write_cache_entry(folder, key, {"coherence": table})
+        return table
 
     def placebo(self, real, theme_terms, dictionary_labels, seeds, root_seed) -> pd.DataFrame:
         """Return the `seeded_placebo` table, reusing the grid's seeded fits `real` for the lexicon rows."""
@@ -293,7 +307,7 @@ class _Runner:
         keys = [fitcache.fit_key(self.digests["all" if kind == "fit" else "train"], m, k, s, self.config, terms,
                                  None if kind == "fit" else self.digests["heldout"])
                 for kind, m, k, s, terms in specs]
-        out = []
+        self.keys, out = keys, []
         for (kind, *_), key in zip(specs, keys):
             hit = fitcache.load(self.cache, key)
             out.append(None if hit is None else hit[kind if kind == "fit" else "scores"])

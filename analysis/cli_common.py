@@ -25,7 +25,7 @@ def _workers_option(parser: argparse.ArgumentParser) -> None:
     """Add ``--workers N``: processes for the topic fits (default: topics.n_jobs; the numbers do not depend on it)."""
     def positive(text: str) -> int:
         if not text.strip().isdigit() or int(text) < 1:
-            raise argparse.ArgumentTypeError(f"--workers must be an integer >= 1; got {text!r}")
+            raise argparse.ArgumentTypeError(f"must be an integer >= 1; got {text!r}")
         return int(text)
 
     parser.add_argument("--workers", type=positive, default=None, metavar="N",

@@ -166,8 +166,7 @@ def run_topics(corpus: Corpus, config: TopicsConfig | None = None,
     unconverged = [f for f in fits if not f.converged]
     if unconverged:
         warnings.warn(unconverged_message(unconverged), UserWarning, stacklevel=2)
-    selection = runner.coherence(fits, config.top_n).merge(pd.DataFrame(selection_rows),
-                                                         on=["model", "k", "seed"])
+    selection = runner.coherence(fits, config.top_n).merge(pd.DataFrame(selection_rows), on=["model", "k", "seed"])
     preferred = preferred_k(selection)
 
     key = {(f.model, f.k, f.seed): f for f in fits}
@@ -283,7 +282,8 @@ class _Runner:
     def coherence(self, fits, top_n) -> pd.DataFrame:
         """Return `coherence` of the grid's fits (scored together), from the cache when the same fits were."""
         folder = None if self.cache is None else self.cache.parent / "coherence"
-        key = io.cache_key({"coherence": self.fit_keys, "top_n": top_n, "environment": fitcache.environment("selection.py")})
+        key = io.cache_key({"coherence": self.fit_keys, "top_n": top_n,
+                            "environment": fitcache.environment("selection.py")})
         hit = io.read_cache_entry(folder, key) if folder is not None else None
         if hit is not None:
             return hit[0]["coherence"]
@@ -311,7 +311,8 @@ class _Runner:
         for (kind, *_), key in zip(specs, keys):
             hit = fitcache.load(self.cache, key)
             out.append(None if hit is None else hit[kind if kind == "fit" else "scores"])
-        todo = [i for i, value in enumerate(out) if value is None]
+        # the largest K first, so that no worker is left alone with a slow fit at the end
+        todo = sorted((i for i, value in enumerate(out) if value is None), key=lambda i: -specs[i][2])
         if todo:
             with _backend(self.engine, self.client) as n_jobs:
                 jobs = Parallel(n_jobs=n_jobs or self.workers, return_as="generator")(

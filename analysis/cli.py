@@ -24,6 +24,7 @@ from analysis.cli_common import (
     _inputs,
     _lexicon_options,
     _source,
+    _workers_option,
     _write_folder,
 )
 from analysis.cli_figures import cmd_effects, cmd_figures
@@ -386,6 +387,7 @@ def build_parser() -> argparse.ArgumentParser:
                    help="make only this figure (repeatable); names: "
                    + ", ".join(n if n != "keyness" else "keyness_<label>" for n in FIGURE_NAMES)
                    + " (labels: [[figures.keyness]] of the config, or derived from the manifest)")
+    _workers_option(p)
     _lexicon_options(p)
     _common(p)
     p.set_defaults(func=partial(cmd_figures, shared=(_inputs, _source, QUICK_TOPICS, _input_paths)))
@@ -420,6 +422,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--save", default=None, metavar="DIR",
                    help="keep the fitted models at the analysis K (library formats, sha256 manifest, "
                         "pyLDAvis inputs, a document-term matrix for R)")
+    _workers_option(p)
     _common(p)
     p.set_defaults(func=cmd_topics)
 

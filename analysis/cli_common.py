@@ -21,6 +21,19 @@ def _common(parser: argparse.ArgumentParser) -> None:
     add_engine_options(parser)
 
 
+def _workers_option(parser: argparse.ArgumentParser) -> None:
+    """Add ``--workers N``: processes for the topic fits (default: topics.n_jobs; the numbers do not depend on it)."""
+    def positive(text: str) -> int:
+        if not text.strip().isdigit() or int(text) < 1:
+            raise argparse.ArgumentTypeError(f"must be an integer >= 1; got {text!r}")
+        return int(text)
+
+    parser.add_argument("--workers", type=positive, default=None, metavar="N",
+                        help="worker processes for the topic fits (default: topics.n_jobs of the config); every fit "
+                             "is seeded, so the numbers do not depend on it; fits are cached under --cache "
+                             "(--no-cache: fit everything again)")
+
+
 def _cache(args) -> Path | None:
     """Return the corpus cache folder the command line asks for (None: no cache)."""
     if args.no_cache:

@@ -60,7 +60,8 @@ def cmd_figures(args, config, shared) -> int:
     progress("corpus and tokens")
     corpus = load_corpus(args.manifest, config, progress=interactive, **_source(args))
     lexicon = themes.load_lexicon(args.lexicon, args.lexicon_format)
-    results = pipeline.make_figures(corpus, config, only=args.only, progress=progress, lexicon=lexicon)
+    results = pipeline.make_figures(corpus, config, only=args.only, progress=progress, lexicon=lexicon,
+                                    workers=args.workers, cache=_source(args)["cache"])
     inputs = _inputs(args, corpus)
     inputs[Path(lexicon.source).name] = io.sha256_file(lexicon.source)
     # Everything is rendered in memory before anything is written: a failure leaves earlier figures whole.
@@ -120,7 +121,8 @@ def _check_figures(args, config, shared) -> int:
             problems.append(f"{name}: made with another configuration than --config gives; pass the same --config")
     corpus = load_corpus(args.manifest, config, **_source(args))
     lexicon = themes.load_lexicon(args.lexicon, args.lexicon_format)
-    for result in pipeline.make_figures(corpus, config, only=list(tables), lexicon=lexicon):
+    for result in pipeline.make_figures(corpus, config, only=list(tables), lexicon=lexicon, workers=args.workers,
+                                        cache=_source(args)["cache"]):
         fresh = pd.read_csv(StringIO(result.table.to_csv(index=False, lineterminator="\n")))
         problems += pipeline.compare_tables(result.name, tables[result.name], fresh)
         if result.drawn != sidecars[result.name].get("drawn"):

@@ -8,7 +8,7 @@ import time
 from pathlib import Path
 
 from analysis import io
-from analysis.cli_common import _inputs, _source, _write_folder
+from analysis.cli_common import _cache, _inputs, _source, _write_folder
 from analysis.errors import AnalysisError
 
 #: Small grid of `--quick` (tests and smoke runs): a few seconds on the seeds.
@@ -48,7 +48,8 @@ def cmd_topics(args, config) -> int:
                                 f"{labels.loc[unknown[0], 'doc_id']!r}, which is not a document of the corpus")
     if labels is None:      # agreement against the dictionary model's paragraph labels
         labels = themes.score_paragraphs(corpus, lexicon, config.themes)[["doc_id", "para_id", "theme"]]
-    result = run_topics(corpus, topics_config, theme_words(lexicon), labels, sys.stderr.isatty(), client=args.client)
+    result = run_topics(corpus, topics_config, theme_words(lexicon), labels, sys.stderr.isatty(), client=args.client,
+                        workers=args.workers, cache=_cache(args))
     inputs = _inputs(args, corpus)
     inputs[str(Path(lexicon.source).name)] = io.sha256_file(lexicon.source)
     seconds = time.perf_counter() - started

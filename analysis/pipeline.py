@@ -195,8 +195,29 @@ def collocation_edges(tokens: pd.DataFrame, node: str, window: int, first_ring: 
     return table[["source", "target", "count", "g2", "pmi", "t_score", "dice", "p"]]
 
 
+@dataclass
+class _Run:
+    """What every figure step of `make_figures` reads: the corpus, the settings and the stage results."""
+
+    corpus: object
+    config: object
+    pairs: dict
+    say: object
+    theme_result: object
+    topic_result: object = None
+
+    @property
+    def docs(self) -> pd.DataFrame:
+        return self.corpus.documents
+
+    @property
+    def width(self) -> str:
+        return self.config.figures.width
+
+
 def make_figures(corpus, config=None, only: list[str] | None = None, progress=None,
-                 lexicon=None, theme_result=None, topic_result=None) -> list[FigureOutput]:
+                 lexicon=None, theme_result=None, topic_result=None, workers: int | None = None,
+                 cache=None) -> list[FigureOutput]:
     """Return every figure (or those named in `only`) computed from a tokenised corpus.
 
     Parameters
@@ -213,150 +234,192 @@ def make_figures(corpus, config=None, only: list[str] | None = None, progress=No
     theme_result, topic_result : optional
         Results already computed with this corpus, lexicon and `config` (`analyse_themes`,
         `run_topics`), e.g. in a notebook; not computed again.
+    workers, cache : optional
+        `run_topics`' worker processes and fit-cache folder (None: `topics.n_jobs`, no cache).
 
     Raises
     ------
-    ConfigError
+    ParameterError
         If `only` names an unknown figure.
     """
-    from analysis import discourse, themes
+    from analysis import themes
     from analysis.config import Config
-    from analysis.errors import AnalysisError, ParameterError
+    from analysis.errors import ParameterError
 
     config = config or Config()
     say = progress or (lambda msg: None)
-    fc = config.figures
-    width = fc.width
-    docs = corpus.documents
-    pairs = {f"keyness_{p['label']}": p for p in keyness_pairs(docs, fc.keyness)}
+    pairs = {f"keyness_{p['label']}": p for p in keyness_pairs(corpus.documents, config.figures.keyness)}
     names = figure_names([p["label"] for p in pairs.values()])
     wanted = [n for n in names if n in set(only)] if only else list(names)
     unknown = [n for n in (only or ()) if n not in names]
     if unknown:
         raise ParameterError("make_figures", "only", f"{', '.join(unknown)}: no such figure; choose from {', '.join(names)}")
-    outputs: list[FigureOutput] = []
-    needs_topics = {"method_agreement", "topic_diagnostics", "topic_terms", "document_topics"} & set(wanted)
     lexicon = lexicon or themes.load_lexicon()
     say("themes: dictionary model and bootstrap")
     if theme_result is None:
         theme_result = themes.analyse_themes(corpus, lexicon, config=config.themes)
-    if needs_topics and topic_result is None:
+    if {"method_agreement", "topic_diagnostics", "topic_terms", "document_topics"} & set(wanted) \
+            and topic_result is None:
         from analysis import topics
 
         say("topics: LDA grid (gensim, scikit-learn, seeded)")
+        # no figure draws the seeded model's placebo table: its fits are not made here
         topic_result = topics.run_topics(corpus, config.topics, topics.theme_words(lexicon),
-                                         theme_result.paragraph_themes[["doc_id", "para_id", "theme"]])
+                                         theme_result.paragraph_themes[["doc_id", "para_id", "theme"]],
+                                         workers=workers, cache=cache, placebo=False)
+    run = _Run(corpus, config, pairs, say, theme_result, topic_result)
+    outputs = []
     for name in wanted:
         say(f"figure {name}")
-        if name == "theme_attention":
-            table = pd.concat([theme_result.document_themes.assign(level="document"),
-                               theme_result.year_themes.assign(level="year")], ignore_index=True)
-            fig = plot_theme_attention(theme_result.document_themes, theme_result.year_themes, docs, width=width,
-                                       ci_level=config.themes.ci_level)
-            facts = {"interval": INTERVAL_NOTE, "ci_level": config.themes.ci_level,
-                     "min_paragraphs": config.themes.min_paragraphs, "version_rule": VERSION_RULE}
-            outputs.append(FigureOutput(name, fig, table, facts, _caption(name, **facts)))
-        elif name == "translation_robustness":
-            table = themes.compare_versions(theme_result.document_themes, docs, theme_result.paragraph_themes,
-                                            config.themes)
-            if table.empty:
-                say(f"skipping {name}: no document of the corpus is a version_of another")
-                continue
-            facts = {"interval": INTERVAL_NOTE, "ci_level": config.themes.ci_level,
-                     "difference": "Agresti-Caffo interval of the share difference on effective counts; "
-                                   "equivalent = 90% interval inside +- equivalence_margin (two one-sided tests at 5%)",
-                     "equivalence_margin": config.themes.equivalence_margin}
-            outputs.append(FigureOutput(name, plot_translation_robustness(table, docs, width=width), table, facts,
-                                        _caption(name, **facts)))
-        elif name == "method_agreement":
-            agree = topic_result.agreement
-            shares = _mapped_shares(topic_result.theme_shares, topic_result.topic_themes)
-            outputs.append(FigureOutput(name, plot_method_agreement(shares, agree, docs, width=width), shares,
-                                        {"kappa": agree[(agree["level"] == "all") & (agree["theme"] == "all")]
-                                         [["model", "k", "n_paragraphs", "agreement", "kappa", "kappa_ci_low", "kappa_ci_high", "note"]]
-                                         .to_dict("records"),
-                                         "version_rule": VERSION_RULE}, _caption(name)))
-        elif name == "topic_diagnostics":
-            sel, stab = topic_result.model_selection, topic_result.stability
-            analysis_k = topic_result.facts["analysis_k"]
-            stab = stab[[int(k) == int(analysis_k.get(m, -1)) for m, k in zip(stab["model"], stab["k"])]]
-            measures = ["c_v", "c_npmi", "u_mass", "perplexity"]
-            means = sel.groupby(["model", "k"], as_index=False)[measures].mean()
-            table = pd.concat([sel.assign(table="model_selection"), means.assign(table="mean_over_seeds"),
-                               stab.assign(table="stability")], ignore_index=True)
-            outputs.append(FigureOutput(name, plot_topic_diagnostics(sel, stab, width=width), table,
-                                        {"preferred_k": topic_result.preferred_k.to_dict("records")},
-                                        _caption(name, threshold=config.topics.stability_threshold)))
-        elif name in ("topic_terms", "document_topics"):
-            model = "seeded" if "seeded" in set(topic_result.topic_terms["model"]) else topic_result.topic_terms["model"].iloc[0]
-            k = int(topic_result.facts["analysis_k"][model])
-            seed0 = int(topic_result.topic_terms.query("model == @model and k == @k")["seed"].min())
-            tt = topic_result.topic_themes.query("model == @model and k == @k and seed == @seed0")
-            if name == "topic_terms":
-                terms = topic_result.topic_terms.query("model == @model and k == @k and seed == @seed0 and rank <= 8")
-                facts = {"model": model, "k": k, "seed": seed0}
-                outputs.append(FigureOutput(name, plot_topic_terms(terms, tt, width=width), terms.reset_index(drop=True),
-                                            facts, _caption(name, **facts)))
-            else:
-                from analysis.palette import category_label
-                from analysis.topics import align_topics
-
-                dt = topic_result.doc_topics.query("model == @model and k == @k")
-                fixed = tt.loc[tt["seeded"].astype(bool), "topic"].tolist()
-                dt = align_topics(dt, fixed=fixed)
-                per_seed = dt.groupby(["seed", "doc_id", "topic"])["share"].mean().reset_index()
-                table = per_seed.groupby(["doc_id", "topic"])["share"].agg(share="mean", seed_min="min",
-                                                                          seed_max="max").reset_index()
-                topic_names = tt.set_index("topic")
-                table["label"] = [f"{t}: {category_label(topic_names.loc[t, 'theme'])}" for t in table["topic"]]
-                facts = {"model": model, "k": k, "n_seeds": int(dt["seed"].nunique()), "fixed_topics": fixed,
-                         "matching": "free topics of every seed matched to the first seed's (Hungarian, "
-                                     "analysis.topics.align_topics)"}
-                outputs.append(FigureOutput(name, plot_document_topics(table, docs, width=width), table, facts,
-                                            _caption(name, **facts)))
-        elif name in pairs:
-            pair = pairs[name]
-            try:
-                table = discourse.keyness(corpus.tokens, docs, pair["target"], pair["reference"], config.discourse)
-            except AnalysisError as exc:
-                say(f"skipping {name}: {exc}")
-                continue
-            rows = _keyness_rows(table, fc.keyness_top)
-            target_docs = discourse.select_documents(docs, discourse.parse_filters(pair["target"], "target"), "target")
-            reference_docs = (discourse.rest_documents(docs, target_docs) if pair["reference"] == ["rest"] else
-                              discourse.select_documents(docs, discourse.parse_filters(pair["reference"], "reference"),
-                                                         "reference"))
-            figure = plot_keyness(rows, pair["title"], pair["target_name"], pair["reference_name"], fc.keyness_top,
-                                  width=width)
-            facts = {"target": pair["target"], "reference": pair["reference"], "target_docs": target_docs,
-                     "reference_docs": [d for d in reference_docs if d not in set(target_docs)],
-                     "target_label": pair["target_name"], "reference_label": pair["reference_name"], "alpha": 0.05,
-                     "n_target": int(table["n_target"].iloc[0]), "n_reference": int(table["n_reference"].iloc[0])}
-            outputs.append(FigureOutput(name, figure, rows, facts, _caption(name, **facts)))
-        elif name == "formulations":
-            counts = discourse.count_formulations(corpus.tokens, docs)
-            outputs.append(FigureOutput(name, plot_formulations(counts, docs, fc.formulations_top, width=width), counts,
-                                        {}, _caption(name)))
-        elif name == "collocation_network":
-            edges = collocation_edges(corpus.tokens, fc.network_node, fc.network_window, fc.network_first_ring,
-                                      fc.network_second_ring, fc.network_min_count)
-            facts = {"node": fc.network_node, "window": fc.network_window, "window_rule": discourse.WINDOW_RULE,
-                     "min_count": fc.network_min_count,
-                     "layout_seed": fc.layout_seed, "first_ring": fc.network_first_ring,
-                     "second_ring": fc.network_second_ring}
-            outputs.append(FigureOutput(name, plot_collocation_network(edges, fc.network_node, fc.layout_seed,
-                                                                       width=width), edges, facts, _caption(name, **facts)))
-        elif name == "effects":
-            from analysis.effects import category_effects
-
-            effects, means = category_effects(theme_result.paragraph_themes, docs, fc.effects_formula,
-                                              seed=config.themes.seed)
-            facts = {"formula": fc.effects_formula, "method": "negbin",
-                     "n_clusters": int(effects["n_clusters"].iloc[0]) if len(effects) else 0,
-                     "warnings": sorted(set(effects["warning"]) - {""})}
-            outputs.append(FigureOutput(name, plot_effects(means, effects, width=width), means, facts,
-                                        _caption(name, **facts)))
+        step = _keyness_figure if name in pairs else _FIGURE_STEPS[name]
+        output = step(run, name)
+        if output is not None:
+            outputs.append(output)
     return outputs
+
+
+def _theme_attention(run: _Run, name: str) -> FigureOutput:
+    tr, config = run.theme_result, run.config
+    table = pd.concat([tr.document_themes.assign(level="document"), tr.year_themes.assign(level="year")],
+                      ignore_index=True)
+    fig = plot_theme_attention(tr.document_themes, tr.year_themes, run.docs, width=run.width,
+                               ci_level=config.themes.ci_level)
+    facts = {"interval": INTERVAL_NOTE, "ci_level": config.themes.ci_level,
+             "min_paragraphs": config.themes.min_paragraphs, "version_rule": VERSION_RULE}
+    return FigureOutput(name, fig, table, facts, _caption(name, **facts))
+
+
+def _translation_robustness(run: _Run, name: str) -> FigureOutput | None:
+    from analysis import themes
+
+    tr, tc = run.theme_result, run.config.themes
+    table = themes.compare_versions(tr.document_themes, run.docs, tr.paragraph_themes, tc)
+    if table.empty:
+        run.say(f"skipping {name}: no document of the corpus is a version_of another")
+        return None
+    facts = {"interval": INTERVAL_NOTE, "ci_level": tc.ci_level,
+             "difference": "Agresti-Caffo interval of the share difference on effective counts; "
+                           "equivalent = 90% interval inside +- equivalence_margin (two one-sided tests at 5%)",
+             "equivalence_margin": tc.equivalence_margin}
+    return FigureOutput(name, plot_translation_robustness(table, run.docs, width=run.width), table, facts,
+                        _caption(name, **facts))
+
+
+def _method_agreement(run: _Run, name: str) -> FigureOutput:
+    agree = run.topic_result.agreement
+    shares = _mapped_shares(run.topic_result.theme_shares, run.topic_result.topic_themes)
+    kappa = agree[(agree["level"] == "all") & (agree["theme"] == "all")][
+        ["model", "k", "n_paragraphs", "agreement", "kappa", "kappa_ci_low", "kappa_ci_high", "note"]]
+    return FigureOutput(name, plot_method_agreement(shares, agree, run.docs, width=run.width), shares,
+                        {"kappa": kappa.to_dict("records"), "version_rule": VERSION_RULE}, _caption(name))
+
+
+def _topic_diagnostics(run: _Run, name: str) -> FigureOutput:
+    result = run.topic_result
+    sel, stab = result.model_selection, result.stability
+    analysis_k = result.facts["analysis_k"]
+    stab = stab[[int(k) == int(analysis_k.get(m, -1)) for m, k in zip(stab["model"], stab["k"])]]
+    measures = ["c_v", "c_npmi", "u_mass", "perplexity"]
+    means = sel.groupby(["model", "k"], as_index=False)[measures].mean()
+    table = pd.concat([sel.assign(table="model_selection"), means.assign(table="mean_over_seeds"),
+                       stab.assign(table="stability")], ignore_index=True)
+    return FigureOutput(name, plot_topic_diagnostics(sel, stab, width=run.width), table,
+                        {"preferred_k": result.preferred_k.to_dict("records")},
+                        _caption(name, threshold=run.config.topics.stability_threshold))
+
+
+def _topic_figure(run: _Run, name: str) -> FigureOutput:
+    """The topic_terms and document_topics figures: the seeded model (else the first) at its analysis K."""
+    result = run.topic_result
+    model = "seeded" if "seeded" in set(result.topic_terms["model"]) else result.topic_terms["model"].iloc[0]
+    k = int(result.facts["analysis_k"][model])
+    seed0 = int(result.topic_terms.query("model == @model and k == @k")["seed"].min())
+    tt = result.topic_themes.query("model == @model and k == @k and seed == @seed0")
+    if name == "topic_terms":
+        terms = result.topic_terms.query("model == @model and k == @k and seed == @seed0 and rank <= 8")
+        facts = {"model": model, "k": k, "seed": seed0}
+        return FigureOutput(name, plot_topic_terms(terms, tt, width=run.width), terms.reset_index(drop=True),
+                            facts, _caption(name, **facts))
+    from analysis.palette import category_label
+    from analysis.topics import align_topics
+
+    dt = result.doc_topics.query("model == @model and k == @k")
+    fixed = tt.loc[tt["seeded"].astype(bool), "topic"].tolist()
+    dt = align_topics(dt, fixed=fixed)
+    per_seed = dt.groupby(["seed", "doc_id", "topic"])["share"].mean().reset_index()
+    table = per_seed.groupby(["doc_id", "topic"])["share"].agg(share="mean", seed_min="min",
+                                                              seed_max="max").reset_index()
+    topic_names = tt.set_index("topic")
+    table["label"] = [f"{t}: {category_label(topic_names.loc[t, 'theme'])}" for t in table["topic"]]
+    facts = {"model": model, "k": k, "n_seeds": int(dt["seed"].nunique()), "fixed_topics": fixed,
+             "matching": "free topics of every seed matched to the first seed's (Hungarian, "
+                         "analysis.topics.align_topics)"}
+    return FigureOutput(name, plot_document_topics(table, run.docs, width=run.width), table, facts,
+                        _caption(name, **facts))
+
+
+def _keyness_figure(run: _Run, name: str) -> FigureOutput | None:
+    from analysis import discourse
+    from analysis.errors import AnalysisError
+
+    pair, docs, fc = run.pairs[name], run.docs, run.config.figures
+    try:
+        table = discourse.keyness(run.corpus.tokens, docs, pair["target"], pair["reference"], run.config.discourse)
+    except AnalysisError as exc:
+        run.say(f"skipping {name}: {exc}")
+        return None
+    rows = _keyness_rows(table, fc.keyness_top)
+    target_docs = discourse.select_documents(docs, discourse.parse_filters(pair["target"], "target"), "target")
+    reference_docs = (discourse.rest_documents(docs, target_docs) if pair["reference"] == ["rest"] else
+                      discourse.select_documents(docs, discourse.parse_filters(pair["reference"], "reference"),
+                                                 "reference"))
+    figure = plot_keyness(rows, pair["title"], pair["target_name"], pair["reference_name"], fc.keyness_top,
+                          width=run.width)
+    facts = {"target": pair["target"], "reference": pair["reference"], "target_docs": target_docs,
+             "reference_docs": [d for d in reference_docs if d not in set(target_docs)],
+             "target_label": pair["target_name"], "reference_label": pair["reference_name"], "alpha": 0.05,
+             "n_target": int(table["n_target"].iloc[0]), "n_reference": int(table["n_reference"].iloc[0])}
+    return FigureOutput(name, figure, rows, facts, _caption(name, **facts))
+
+
+def _formulations(run: _Run, name: str) -> FigureOutput:
+    from analysis import discourse
+
+    counts = discourse.count_formulations(run.corpus.tokens, run.docs)
+    return FigureOutput(name, plot_formulations(counts, run.docs, run.config.figures.formulations_top,
+                                                width=run.width), counts, {}, _caption(name))
+
+
+def _collocation_network(run: _Run, name: str) -> FigureOutput:
+    from analysis import discourse
+
+    fc = run.config.figures
+    edges = collocation_edges(run.corpus.tokens, fc.network_node, fc.network_window, fc.network_first_ring,
+                              fc.network_second_ring, fc.network_min_count)
+    facts = {"node": fc.network_node, "window": fc.network_window, "window_rule": discourse.WINDOW_RULE,
+             "min_count": fc.network_min_count, "layout_seed": fc.layout_seed, "first_ring": fc.network_first_ring,
+             "second_ring": fc.network_second_ring}
+    return FigureOutput(name, plot_collocation_network(edges, fc.network_node, fc.layout_seed, width=run.width),
+                        edges, facts, _caption(name, **facts))
+
+
+def _effects(run: _Run, name: str) -> FigureOutput:
+    from analysis.effects import category_effects
+
+    fc = run.config.figures
+    effects, means = category_effects(run.theme_result.paragraph_themes, run.docs, fc.effects_formula,
+                                      seed=run.config.themes.seed)
+    facts = {"formula": fc.effects_formula, "method": "negbin",
+             "n_clusters": int(effects["n_clusters"].iloc[0]) if len(effects) else 0,
+             "warnings": sorted(set(effects["warning"]) - {""})}
+    return FigureOutput(name, plot_effects(means, effects, width=run.width), means, facts, _caption(name, **facts))
+
+
+#: One step per figure of `FIGURES` (each keyness comparison: `_keyness_figure`).
+_FIGURE_STEPS = {"theme_attention": _theme_attention, "translation_robustness": _translation_robustness,
+                 "method_agreement": _method_agreement, "topic_diagnostics": _topic_diagnostics,
+                 "topic_terms": _topic_figure, "document_topics": _topic_figure, "formulations": _formulations,
+                 "collocation_network": _collocation_network, "effects": _effects}
 
 
 def score_gold(corpus, lexicon, paragraph_themes: pd.DataFrame, gold: pd.DataFrame,

@@ -4,16 +4,19 @@ from __future__ import annotations
 import warnings
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field, replace
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
 from joblib import Parallel, delayed, parallel_config
 from threadpoolctl import threadpool_limits
 
+from analysis import io
 from analysis.config import TopicsConfig
 from analysis.corpus import VERSION_RULE, Corpus, require_columns
 from analysis.errors import ConfigError, ParameterError
 from analysis.streams import group_rng
+from analysis.topics import fitcache
 from analysis.topics.bag import BagOfWords, build_bag, subset_bag
 from analysis.topics.labels import _top, frex, topic_term_table, typical_paragraphs
 from analysis.topics.mapping import (
@@ -34,7 +37,7 @@ from analysis.topics.models import (
     heldout_scores,
     unconverged_message,
 )
-from analysis.topics.placebo import PLACEBO_COLUMNS, seeded_placebo
+from analysis.topics.placebo import PLACEBO_COLUMNS, placebo_seedings, placebo_table
 from analysis.topics.seeding import lexicon_terms
 from analysis.topics.selection import coherence, preferred_k
 
@@ -95,7 +98,8 @@ def derived_seeds(config: TopicsConfig) -> dict[str, object]:
 def run_topics(corpus: Corpus, config: TopicsConfig | None = None,
                theme_words: dict[str, list[str]] | None = None,
                dictionary_labels: pd.DataFrame | None = None, progress: bool = False,
-               engine: str = "local", client=None) -> TopicsResult:
+               engine: str = "local", client=None, workers: int | None = None, cache=None,
+               placebo: bool = True) -> TopicsResult:
     """Fit the grid of models x K x seeds and return every table (see the module docstring).
 
     Parameters
@@ -115,6 +119,15 @@ def run_topics(corpus: Corpus, config: TopicsConfig | None = None,
         of this machine for the call); every fit is seeded, so the tables equal the local engine's.
     client : distributed.Client, optional
         Implies engine "dask".
+    workers : int, optional
+        Worker processes of the local engine (default `config.n_jobs`). Every fit runs in one
+        process with its own seed, so the tables do not depend on it.
+    cache : path, optional
+        Folder of the fit cache (`analysis.topics.fitcache`): fits and held-out scores found there
+        under their key are read instead of fitted, new ones are stored. None: no cache.
+    placebo : bool, default True
+        Compute the seeded model's `placebo` table (when the config asks for draws); False leaves
+        it empty (the figures draw nothing from it).
 
     Raises
     ------
@@ -123,10 +136,10 @@ def run_topics(corpus: Corpus, config: TopicsConfig | None = None,
     SchemaError
         If the tokens, paragraphs or dictionary labels lack a column.
     """
-    from tqdm import tqdm
-
     if engine not in ("local", "dask"):
         raise ParameterError("run_topics", "engine", f"must be 'local' or 'dask'; got {engine!r}")
+    if workers is not None and (not isinstance(workers, (int, np.integer)) or workers < 1):
+        raise ParameterError("run_topics", "workers", f"must be an integer >= 1; got {workers!r}")
     config = config or TopicsConfig()
     if dictionary_labels is not None:
         require_columns(dictionary_labels, {"doc_id": "object", "para_id": "int64", "theme": "object"},
@@ -145,22 +158,15 @@ def run_topics(corpus: Corpus, config: TopicsConfig | None = None,
     train, heldout = subset_bag(bag, train_idx), subset_bag(bag, heldout_idx)
 
     grid = [(m, k, s) for m in config.models for k in sorted(config.k_values) for s in seeds["fit"]]
-    with _backend(engine, client) as n_jobs:
-        jobs = Parallel(n_jobs=n_jobs or config.n_jobs, return_as="generator")(
-            delayed(_fit_pair)(bag, train, heldout, m, k, s, config, theme_terms) for m, k, s in grid)
-        fits: list[TopicFit] = []
-        selection_rows = []
-        for fit, scores in tqdm(jobs, total=len(grid), desc="topic models", disable=not progress, unit="fit"):
-            fits.append(_portable(fit))
-            selection_rows.append({"model": fit.model, "k": fit.k, "seed": fit.seed, **scores,
-                                   "n_train": len(train_idx), "n_heldout": len(heldout_idx),
-                                   "converged": fit.converged, "n_passes": fit.n_passes,
-                                   "last_change": fit.last_change})
+    runner = _Runner(engine, client, workers or config.n_jobs, cache, bag, config, progress)
+    fits, scores = runner.grid(grid, train, heldout, theme_terms)
+    selection_rows = [{"model": f.model, "k": f.k, "seed": f.seed, **sc, "n_train": len(train_idx),
+                       "n_heldout": len(heldout_idx), "converged": f.converged, "n_passes": f.n_passes,
+                       "last_change": f.last_change} for f, sc in zip(fits, scores)]
     unconverged = [f for f in fits if not f.converged]
     if unconverged:
         warnings.warn(unconverged_message(unconverged), UserWarning, stacklevel=2)
-    selection = coherence(fits, bag, config.top_n).merge(pd.DataFrame(selection_rows),
-                                                         on=["model", "k", "seed"])
+    selection = runner.coherence(fits, config.top_n).merge(pd.DataFrame(selection_rows), on=["model", "k", "seed"])
     preferred = preferred_k(selection)
 
     key = {(f.model, f.k, f.seed): f for f in fits}
@@ -198,7 +204,7 @@ def run_topics(corpus: Corpus, config: TopicsConfig | None = None,
     shares = pd.DataFrame(columns=THEME_SHARE_COLUMNS)
     para_themes = pd.DataFrame(columns=PARAGRAPH_THEME_COLUMNS)
     agree = pd.DataFrame(columns=AGREEMENT_COLUMNS)
-    placebo = pd.DataFrame(columns=PLACEBO_COLUMNS)
+    placebo_table = pd.DataFrame(columns=PLACEBO_COLUMNS)
     if theme_terms:
         categories = [*theme_terms, OTHER]
         prob = topic_terms.groupby(["model", "k", "seed", "topic"], sort=False)["term"].agg("; ".join)
@@ -227,9 +233,9 @@ def run_topics(corpus: Corpus, config: TopicsConfig | None = None,
         if dictionary_labels is not None:
             agree = agreement(para_themes, dictionary_labels, bag, categories, analysis_k, seeds["bootstrap"],
                               config.n_bootstrap, config.ci_level)
-            if "seeded" in config.models and config.placebo_draws:
-                placebo = seeded_placebo(bag, theme_terms, dictionary_labels, analysis_k["seeded"], seeds["fit"],
-                                         config.placebo_draws, config, config.seed)
+            if placebo and "seeded" in config.models and config.placebo_draws:
+                real = [key[("seeded", analysis_k["seeded"], s)] for s in seeds["fit"]]
+                placebo_table = runner.placebo(real, theme_terms, dictionary_labels, seeds["fit"], config.seed)
     facts = {"seeds": seeds, "analysis_k": analysis_k, "n_paragraphs": n, "n_dropped": bag.n_dropped,
              "n_terms": len(bag.vocab), "n_tokens": int(bag.matrix.sum()),
              "heldout": {"n_train": len(train_idx), "n_heldout": len(heldout_idx)},
@@ -238,7 +244,7 @@ def run_topics(corpus: Corpus, config: TopicsConfig | None = None,
                      + " James-Stein shrinkage of exclusivity (stm labelTopics)"}
     return TopicsResult(topic_terms, topic_labels, typical, doc_topics, selection, preferred, stab,
                         topic_themes, shares, para_themes, agree, facts, fits=tuple(chosen), bag=bag,
-                        placebo=placebo)
+                        placebo=placebo_table)
 
 
 def _best_k(selection: pd.DataFrame, model: str, n_themes: int) -> int:
@@ -255,8 +261,78 @@ def _bootstrap_rng(seed: int, model: str) -> np.random.Generator:
     return group_rng(seed, f"theme_shares:{model}")
 
 
-def _fit_pair(bag, train, heldout, model, k, seed, config, theme_terms):
-    """Fit on all paragraphs (the fit) and on the training split (held-out scores).
+class _Runner:
+    """Runs fits and held-out scores: read from the fit cache, else as joblib tasks (`_backend`),
+    each in one process with its own seed, stored in the cache as they arrive."""
+
+    def __init__(self, engine, client, workers, cache, bag, config, progress):
+        self.engine, self.client, self.workers, self.bag, self.config = engine, client, workers, bag, config
+        self.cache = None if cache is None else Path(cache) / "fits"
+        self.progress, self.digests = progress, {"all": fitcache.bag_digest(bag)}
+
+    def grid(self, grid, train, heldout, theme_terms) -> tuple[list[TopicFit], list[dict]]:
+        """Return the fit on all paragraphs and the held-out scores of each (model, k, seed) of `grid`."""
+        self.digests.update(train=fitcache.bag_digest(train), heldout=fitcache.bag_digest(heldout))
+        self.train, self.heldout = train, heldout
+        specs = [(kind, m, k, s, theme_terms) for m, k, s in grid for kind in ("fit", "heldout")]
+        out = self.run(specs, "topic models")
+        self.fit_keys = self.keys[::2]
+        return out[::2], out[1::2]
+
+    def coherence(self, fits, top_n) -> pd.DataFrame:
+        """Return `coherence` of the grid's fits (scored together), from the cache when the same fits were."""
+        folder = None if self.cache is None else self.cache.parent / "coherence"
+        key = io.cache_key({"coherence": self.fit_keys, "top_n": top_n,
+                            "environment": fitcache.environment("selection.py")})
+        hit = io.read_cache_entry(folder, key) if folder is not None else None
+        if hit is not None:
+            return hit[0]["coherence"]
+        table = coherence(fits, self.bag, top_n)
+        if folder is not None:
+            io.write_cache_entry(folder, key, {"coherence": table})
+        return table
+
+    def placebo(self, real, theme_terms, dictionary_labels, seeds, root_seed) -> pd.DataFrame:
+        """Return the `seeded_placebo` table, reusing the grid's seeded fits `real` for the lexicon rows."""
+        k, draws = real[0].k, self.config.placebo_draws
+        seedings = placebo_seedings(self.bag, theme_terms, draws, root_seed)
+        fits = self.run([("fit", "seeded", k, seeds[(d - 1) % len(seeds)], fake)
+                         for d, fake in enumerate(seedings, start=1)], "placebo fits")
+        return placebo_table(self.bag, theme_terms, dictionary_labels, real, fits, seedings, self.config)
+
+    def run(self, specs, desc) -> list:
+        """Return, per spec (kind "fit" or "heldout", model, k, seed, theme_terms), the fit or the scores."""
+        from tqdm import tqdm
+
+        keys = [fitcache.fit_key(self.digests["all" if kind == "fit" else "train"], m, k, s, self.config, terms,
+                                 None if kind == "fit" else self.digests["heldout"])
+                for kind, m, k, s, terms in specs]
+        self.keys, out = keys, []
+        for (kind, *_), key in zip(specs, keys):
+            hit = fitcache.load(self.cache, key)
+            out.append(None if hit is None else hit[kind if kind == "fit" else "scores"])
+        # the largest K first, so that no worker is left alone with a slow fit at the end
+        todo = sorted((i for i, value in enumerate(out) if value is None), key=lambda i: -specs[i][2])
+        if todo:
+            with _backend(self.engine, self.client) as n_jobs:
+                jobs = Parallel(n_jobs=n_jobs or self.workers, return_as="generator")(
+                    delayed(_task)(self.bag if specs[i][0] == "fit" else self.train,
+                                   None if specs[i][0] == "fit" else self.heldout, *specs[i][1:], self.config)
+                    for i in todo)
+                for i, value in zip(todo, tqdm(jobs, total=len(todo), desc=desc, disable=not self.progress,
+                                               unit="fit")):
+                    if specs[i][0] == "fit":
+                        out[i] = _portable(value)
+                        fitcache.store(self.cache, keys[i], fit=out[i])
+                    else:
+                        out[i] = value
+                        fitcache.store(self.cache, keys[i], scores=value)
+        return out
+
+
+def _task(bag, heldout, model, k, seed, theme_terms, config):
+    """Fit on `bag` (`heldout` None: return the fit) or on the training split `bag` and score
+    `heldout` (return the held-out scores), single-threaded.
 
     A tomotopy model cannot cross a process boundary as an object: it travels as the bytes of
     its own format (`LDAModel.saves`), which `_portable` turns back into a model.
@@ -264,10 +340,12 @@ def _fit_pair(bag, train, heldout, model, k, seed, config, theme_terms):
     # one chunk of paragraphs in scikit-learn's E-step, as in this process: inside a Dask task
     # joblib's nested backend would be Dask again, and each chunk draws its own random start
     with threadpool_limits(1), parallel_config(backend="sequential"):
-        fit, scores = _fit_pair_unlimited(bag, train, heldout, model, k, seed, config, theme_terms)
+        if heldout is not None:
+            return heldout_scores(bag, heldout, model, k, seed, config, theme_terms)
+        fit = fit_topics(bag, model, k, seed, config, theme_terms, warn=False)
     if model == "tomotopy" and fit.fitted is not None:
         fit = replace(fit, fitted=fit.fitted.saves(full=True))
-    return fit, scores
+    return fit
 
 
 def _portable(fit: TopicFit) -> TopicFit:
@@ -277,11 +355,6 @@ def _portable(fit: TopicFit) -> TopicFit:
 
         return replace(fit, fitted=tp.LDAModel.loads(fit.fitted))
     return fit
-
-
-def _fit_pair_unlimited(bag, train, heldout, model, k, seed, config, theme_terms):
-    fit = fit_topics(bag, model, k, seed, config, theme_terms, warn=False)
-    return fit, heldout_scores(train, heldout, model, k, seed, config, theme_terms)
 
 
 def _dictionary_mass(dictionary_labels: pd.DataFrame, bag: BagOfWords, categories: list[str]) -> np.ndarray:

@@ -123,14 +123,7 @@ def save_models(fits: list[TopicFit], bag: BagOfWords, folder: str | Path, setti
         sub.mkdir(exist_ok=True)
         np.save(sub / "topic_word.npy", fit.topic_word, allow_pickle=False)
         np.save(sub / "native.npy", native_topic_word(fit.model, fit.fitted), allow_pickle=False)
-        if fit.model in ("gensim", "seeded"):
-            fit.fitted.save(str(sub / "model"))
-        elif fit.model == "tomotopy":
-            fit.fitted.save(str(sub / "model.bin"))
-        else:
-            np.savez(sub / "model.npz", **{a: getattr(fit.fitted, a) for a in SKLEARN_ARRAYS})
-            params = {p: getattr(fit.fitted, p) for p in SKLEARN_PARAMS}
-            (sub / "params.json").write_text(json.dumps(params, default=int, indent=2, sort_keys=True) + "\n")
+        write_model(fit, sub)
         ldavis = folder / "ldavis"
         ldavis.mkdir(exist_ok=True)
         (ldavis / f"{_fit_name(fit)}.json").write_text(json.dumps(ldavis_inputs(fit, bag)) + "\n")
@@ -231,7 +224,7 @@ def _checked_model(sub: Path, model: str, saved_versions: dict):
         raise ModelsError(f"{sub}: saved with tomotopy {saved}, whose binary format tomotopy {installed} may not "
                           f"read; install tomotopy {saved} or fit the models again")
     try:
-        fitted = _load_native(sub, model)
+        fitted = read_model(sub, model)
     except ModelsError:
         raise
     except Exception as exc:  # the library's own error when its format changed
@@ -253,8 +246,22 @@ def _release(version: str | None) -> tuple[str, ...]:
     return tuple(str(version).split(".")[:2])
 
 
-def _load_native(sub: Path, model: str):
-    """Return the library's model object stored in `sub`."""
+def write_model(fit: TopicFit, sub: Path) -> None:
+    """Write the library model of `fit` into the folder `sub` in its library's own format (gensim
+    ``save``, tomotopy ``save``; scikit-learn: its arrays as ``.npz`` and ``params.json``, no pickle)."""
+    if fit.model in ("gensim", "seeded"):
+        fit.fitted.save(str(sub / "model"))
+    elif fit.model == "tomotopy":
+        fit.fitted.save(str(sub / "model.bin"))
+    else:
+        np.savez(sub / "model.npz", **{a: getattr(fit.fitted, a) for a in SKLEARN_ARRAYS})
+        params = {p: getattr(fit.fitted, p) for p in SKLEARN_PARAMS}
+        (sub / "params.json").write_text(json.dumps(params, default=int, indent=2, sort_keys=True) + "\n")
+
+
+def read_model(sub: Path, model: str):
+    """Return the library's model object `write_model` stored in `sub`; call only after its files'
+    sha256 matched the record this toolkit wrote (gensim's format pickles)."""
     if model in ("gensim", "seeded"):
         from gensim.models import LdaModel
 

@@ -85,6 +85,24 @@ def seeded_placebo(bag: BagOfWords, theme_terms: dict[str, list[str]], dictionar
     DataFrame
         Columns `PLACEBO_COLUMNS` (documented in the package docstring).
     """
+    real = [fit_topics(bag, "seeded", k, seed, config, theme_terms, warn=False) for seed in seeds]
+    seedings = placebo_seedings(bag, theme_terms, n_draws, root_seed)
+    fits = [fit_topics(bag, "seeded", k, seeds[(d - 1) % len(seeds)], config, fake, warn=False)
+            for d, fake in enumerate(seedings, start=1)]
+    return placebo_table(bag, theme_terms, dictionary_labels, real, fits, seedings, config)
+
+
+def placebo_seedings(bag: BagOfWords, theme_terms: dict[str, list[str]], n_draws: int,
+                     root_seed: int) -> list[dict[str, list[str]]]:
+    """Return the seed terms of placebo draws 1..n_draws (`placebo_terms` on ``group_rng(root_seed, "placebo:<d>")``)."""
+    return [placebo_terms(bag, theme_terms, group_rng(root_seed, f"placebo:{d}")) for d in range(1, n_draws + 1)]
+
+
+def placebo_table(bag: BagOfWords, theme_terms: dict[str, list[str]], dictionary_labels: pd.DataFrame,
+                  real: list[TopicFit], draws: list[TopicFit], seedings: list[dict[str, list[str]]],
+                  config: TopicsConfig) -> pd.DataFrame:
+    """Return the `seeded_placebo` table of fits already made: `real` (the lexicon's seeding, one per
+    fit seed) and `draws` (draw d seeded with ``seedings[d - 1]``)."""
     categories = [*theme_terms, OTHER]
     dic = dictionary_labels.assign(doc_id=dictionary_labels["doc_id"].astype(str))
     key = bag.paragraphs[["doc_id", "para_id"]].merge(dic[["doc_id", "para_id", "theme"]], on=["doc_id", "para_id"],
@@ -94,12 +112,9 @@ def seeded_placebo(bag: BagOfWords, theme_terms: dict[str, list[str]], dictionar
     once = bag.paragraphs["counts_once"].to_numpy(dtype=bool) if "counts_once" in bag.paragraphs \
         else np.ones(len(bag.paragraphs), dtype=bool)
     rows = []
-    for seed in seeds:
-        fit = fit_topics(bag, "seeded", k, seed, config, theme_terms, warn=False)
+    for fit in real:
         rows += _rows(fit, bag, theme_terms, theme_terms, dictionary, once, config, "lexicon", 0)
-    for draw in range(1, n_draws + 1):
-        fake = placebo_terms(bag, theme_terms, group_rng(root_seed, f"placebo:{draw}"))
-        fit = fit_topics(bag, "seeded", k, seeds[(draw - 1) % len(seeds)], config, fake, warn=False)
+    for draw, (fit, fake) in enumerate(zip(draws, seedings), start=1):
         rows += _rows(fit, bag, theme_terms, fake, dictionary, once, config, "placebo", draw)
     return pd.DataFrame(rows, columns=PLACEBO_COLUMNS)
 

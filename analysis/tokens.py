@@ -6,7 +6,8 @@ corrected by `data/lemma_overrides.csv`; compounds ending in a participle stay w
 Stop words are gensim's English list, less the words in `data/stopwords_keep.csv`, plus the domain
 words in `data/stopwords_domain.csv`. Multi-word terms
 come from the curated `data/mwe.csv` (every English variant of one official term maps to one
-canonical term), then from gensim `Phrases` (normalised PMI) on the rest.
+canonical term), then by gensim `Phrases`' rule (normalised PMI) on the rest, counted on term codes
+(`analysis.phrases`).
 
 Columns of `tokens` (one row per word token of an analysed paragraph, in reading order):
     doc_id : category     document
@@ -29,7 +30,7 @@ Columns of `sentences`:
     n_tokens : int        word tokens in the sentence
     text : str            sentence text
 
-Columns of `phrases` (multi-word terms found by gensim `Phrases`, not in the curated list):
+Columns of `phrases` (multi-word terms found by `Phrases`' rule, not in the curated list):
     term : str            the phrase, words joined by "_"
     count : int           occurrences in the corpus
     npmi : float          normalised PMI score, in (-1, 1]
@@ -62,6 +63,7 @@ from analysis.corpus import (
     warn_scripts,
 )
 from analysis.errors import CorpusError, CorpusWarning, ParameterError
+from analysis.phrases import apply_phrases, bigram_codes, npmi_phrases
 from analysis.scan import (  # noqa: F401 (re-exported)
     _ABBREVIATIONS,
     _bad_start,
@@ -77,7 +79,6 @@ from analysis.scan import (  # noqa: F401 (re-exported)
 TOKEN_COLUMNS = {"doc_id": "object", "para_id": "int64", "sent_id": "int64", "position": "int64", "start": "int64",
                  "end": "int64", "line": "int64", "lemma": "object", "stop": "bool", "term": "object"}
 TOKEN_PATTERN = re.compile(r"(?<!['\w])[A-Za-z]+(?:-[A-Za-z]+)*")
-_PHRASE_DELIM = "\u241f"
 
 
 def _data_rows(name: str) -> list[dict]:
@@ -365,7 +366,7 @@ def tokenize(paragraphs: pd.DataFrame, line_maps: dict | None = None, config: To
     phrases = pd.DataFrame({"term": pd.Series(dtype=object), "count": pd.Series(dtype="int64"),
                             "npmi": pd.Series(dtype="float64")})
     if config.phrases and len(tokens):
-        say("detecting phrases (gensim Phrases)")
+        say("detecting phrases")
         tokens, phrases = _detect_phrases(tokens, config)
 
     sent_end = np.append(sent_rel[1:], 0)
@@ -385,58 +386,53 @@ def tokenize(paragraphs: pd.DataFrame, line_maps: dict | None = None, config: To
     return tokens, sentences, phrases
 
 
-def _detect_phrases(tokens: pd.DataFrame, config: TokensConfig) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """Merge bigram phrases found by gensim `Phrases` within runs of non-stop terms of one sentence.
+def _phrase_runs(tokens: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
+    """Return the rows of `tokens` that have a term (int64) and, for each but the last, whether the
+    next one continues its run: same sentence and no stop word between them (bool)."""
+    codes = tokens["term"].cat.codes.to_numpy()
+    idx = np.flatnonzero(codes != tokens["term"].cat.categories.get_loc("")) \
+        if "" in tokens["term"].cat.categories else np.arange(len(tokens), dtype=np.int64)
+    breaks = tokens["stop"].to_numpy().copy()        # a token that starts a sentence or is a stop word
+    for name in ("sent_id", "para_id", "doc_id"):
+        col = tokens[name]
+        col = col.cat.codes.to_numpy() if isinstance(col.dtype, pd.CategoricalDtype) else col.to_numpy()
+        breaks[1:] |= col[1:] != col[:-1]
+    cum = np.cumsum(breaks, dtype=np.int32)
+    return idx, cum[idx[1:]] == cum[idx[:-1]]
 
-    A run breaks at a new sentence and wherever a stop word stood between two terms. `Phrases`
-    learns from the first `config.phrases_max_words` terms (all of them in a corpus of that size);
-    the phrases it exports are then applied to the whole corpus, left to right, as gensim does.
+
+def _detect_phrases(tokens: pd.DataFrame, config: TokensConfig) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Merge the bigram phrases that gensim `Phrases` (npmi) finds within runs of non-stop terms.
+
+    A run breaks at a new sentence and wherever a stop word stood between two terms. The phrases
+    are learnt from the runs that start within the first `config.phrases_max_words` terms, then
+    applied to the whole corpus, left to right, as gensim does (`analysis.phrases`, on term codes).
     """
-    term = tokens["term"].to_numpy(dtype=object)
-    idx = np.flatnonzero(term != "")
     empty = pd.DataFrame({"term": pd.Series(dtype=object), "count": pd.Series(dtype="int64"),
                           "npmi": pd.Series(dtype="float64")})
+    idx, cont = _phrase_runs(tokens)
     if len(idx) < 2:
         return tokens, empty
-    sent_key = (tokens["doc_id"].cat.codes.to_numpy().astype(np.int64) * 1_000_000
-                + tokens["para_id"].to_numpy().astype(np.int64) * 1000 + tokens["sent_id"].to_numpy())
-    stop_cum = np.cumsum(tokens["stop"].to_numpy())
-    cont = (sent_key[idx[1:]] == sent_key[idx[:-1]]) & (stop_cum[idx[1:] - 1] - stop_cum[idx[:-1]] == 0)
-    starts = np.concatenate([[0], np.flatnonzero(~cont) + 1])
-    bounds = np.append(starts, len(idx))
-    limit = np.searchsorted(bounds, min(config.phrases_max_words, len(idx)), side="left")
-    words = term[idx]
-    training = (list(words[bounds[r]:bounds[r + 1]]) for r in range(max(limit, 1)))
-    from gensim.models.phrases import Phrases
-
-    model = Phrases(training, min_count=config.phrases_min_count, threshold=config.phrases_threshold,
-                    scoring="npmi", delimiter=_PHRASE_DELIM, connector_words=frozenset())
-    grams = model.export_phrases()
-    if not grams:
-        return tokens, empty
-    firsts = {g.split(_PHRASE_DELIM, 1)[0] for g in grams}
-    left, right = words[:-1], words[1:]
-    cand = np.flatnonzero(cont & pd.Series(left).isin(firsts).to_numpy())
-    keys = pd.Series(left[cand], dtype=object) + _PHRASE_DELIM + pd.Series(right[cand], dtype=object)
-    scores = keys.map(grams).to_numpy(dtype=float)
-    hit = ~np.isnan(scores)
-    cand, scores = cand[hit], scores[hit]
-    chosen, last = [], -2
-    for j in cand:                      # left to right: a pair overlapping the one before is skipped
-        if j != last + 1:
-            chosen.append(j)
-            last = j
-    chosen = np.array(chosen, dtype=np.int64)
-    joined = pd.Series(left[chosen], dtype=object) + "_" + pd.Series(right[chosen], dtype=object)
     names = tokens["term"].cat.categories
-    new_names = np.array(sorted(set(names) | set(joined.unique())), dtype=object)
-    codes = new_names.searchsorted(np.asarray(names, dtype=object))[tokens["term"].cat.codes.to_numpy()]
-    codes[idx[chosen]] = new_names.searchsorted(joined.to_numpy(dtype=object))
+    words = tokens["term"].cat.codes.to_numpy()[idx]
+    run_starts = np.concatenate([[0], np.flatnonzero(~cont) + 1])
+    n_runs = max(int(np.searchsorted(run_starts, min(config.phrases_max_words, len(idx)), side="left")), 1)
+    end = run_starts[n_runs] if n_runs < len(run_starts) else len(idx)
+    phrase_codes, scores = npmi_phrases(words[:end], cont[:end - 1], len(names), config.phrases_min_count,
+                                        config.phrases_threshold)
+    if not len(phrase_codes):
+        return tokens, empty
+    chosen, which = apply_phrases(*bigram_codes(words, cont, len(names)), phrase_codes)
+    a, b = np.divmod(phrase_codes, len(names))
+    joined = np.array([f"{x}_{y}" for x, y in zip(names[a], names[b])], dtype=object)
+    new_names = np.array(sorted(set(names) | set(joined) | {""}), dtype=object)
+    codes = new_names.searchsorted(np.asarray(names, dtype=object)).astype(np.int32)[tokens["term"].cat.codes.to_numpy()]
+    codes[idx[chosen]] = new_names.searchsorted(joined)[which]
     codes[idx[chosen + 1]] = new_names.searchsorted("")
-    score_of = dict(zip(joined, scores[np.searchsorted(cand, chosen)]))
-    counts = joined.value_counts()
-    phrases = pd.DataFrame({"term": counts.index.astype(object), "count": counts.to_numpy().astype("int64"),
-                            "npmi": [float(score_of[t]) for t in counts.index]})
+    # one row per joined name (two bigrams may join to one name), its npmi from its last occurrence
+    found = pd.DataFrame({"term": joined[which], "npmi": scores[which]}).groupby("term", sort=False)["npmi"]
+    phrases = pd.DataFrame({"term": pd.Series(found.size().index, dtype=object),
+                            "count": found.size().to_numpy().astype("int64"), "npmi": found.last().to_numpy()})
     phrases = phrases.sort_values(["count", "term"], ascending=[False, True], ignore_index=True)
     return tokens.assign(term=_categorical(codes, new_names)), phrases
 
@@ -540,7 +536,8 @@ def corpus_key(manifest: Path, config: Config) -> str:
 
     read_manifest(manifest, config.corpus)
     shaping = [Path(__file__), *(Path(__file__).with_name(n)
-                                 for n in ("corpus.py", "cleaning.py", "manifest.py", "readers.py", "repeats.py", "scan.py"))]
+                                 for n in ("corpus.py", "cleaning.py", "manifest.py", "phrases.py", "readers.py",
+                                           "repeats.py", "scan.py"))]
     data = resources.files("analysis.data")
     shaping += [Path(str(data.joinpath(n))) for n in ("stopwords_keep.csv", "stopwords_domain.csv",
                                                      "lemma_overrides.csv", "mwe.csv")]

@@ -121,3 +121,11 @@ def _bin_of(values: np.ndarray, edges: np.ndarray) -> np.ndarray:
     np.cumsum(bins, out=bins)                                  # in place: one token-length array
     bins -= 1
     return bins
+
+
+def _categorical(codes: np.ndarray, names: np.ndarray) -> pd.Categorical:
+    """Return the categorical of `codes` into the sorted `names`, keeping only the names used (as
+    ``pd.Categorical`` of the strings would, without hashing every row)."""
+    used = np.bincount(codes, minlength=len(names)) > 0
+    remap = (np.cumsum(used) - 1).astype(np.int32)
+    return pd.Categorical.from_codes(remap[codes], categories=pd.Index(names[used]))

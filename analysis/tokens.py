@@ -331,13 +331,16 @@ def tokenize(paragraphs: pd.DataFrame, line_maps: dict | None = None, config: To
                                  ("doc_id", "para_id", "kind", "line_start", "text")}, stage="tokenize")
     config = config or TokensConfig()
     say = (lambda msg: print(f"tokens: {msg}", file=sys.stderr, flush=True)) if progress else (lambda msg: None)
-    rows = paragraphs[paragraphs["kind"].isin(ANALYSED_KINDS)].reset_index(drop=True)
-    texts = rows["text"].tolist()
+    analysed = paragraphs["kind"].isin(ANALYSED_KINDS).to_numpy()
+    rows = paragraphs.loc[analysed, ["doc_id", "para_id", "line_start"]].reset_index(drop=True)
+    texts = paragraphs["text"].to_numpy()[analysed].tolist()
     para_len = np.fromiter(map(len, texts), dtype=np.int64, count=len(texts))
     para_start = np.concatenate([[0], np.cumsum(para_len + 1)[:-1]]).astype(np.int64)
     joined = "\n".join(texts)
+    n_paras = len(texts)
+    del texts                   # the joined text holds them (sentences are cut from it)
 
-    say(f"splitting {len(texts)} paragraphs into words")
+    say(f"splitting {n_paras} paragraphs into words")
     g_start, g_end, lemma_codes, categories, stop = lemmatize_text(joined)
     para_of = _bin_of(g_start, para_start).astype(np.int32)
     say("joining multi-word terms")
@@ -345,8 +348,7 @@ def tokenize(paragraphs: pd.DataFrame, line_maps: dict | None = None, config: To
     lemma = pd.Categorical.from_codes(lemma_codes, categories=categories)
     del lemma_codes
     say("splitting sentences")
-    sent_global = np.union1d(sentence_starts(joined), para_start) if texts else np.array([], dtype=np.int64)
-    del joined
+    sent_global = np.union1d(sentence_starts(joined), para_start) if n_paras else np.array([], dtype=np.int64)
     pieces = _line_pieces(rows, para_start, line_maps)
     tokens, n_tokens = _token_table(rows, para_start, para_of, g_start, g_end, sent_global, pieces,
                                     {"lemma": lemma, "stop": stop, "term": term})
@@ -356,7 +358,7 @@ def tokenize(paragraphs: pd.DataFrame, line_maps: dict | None = None, config: To
     if config.phrases and len(tokens):
         say("detecting phrases")
         tokens, phrases = detect_phrases(tokens, config)
-    return tokens, _sentence_table(rows, texts, para_len, para_start, sent_global, pieces, n_tokens), phrases
+    return tokens, _sentence_table(rows, joined, para_len, para_start, sent_global, pieces, n_tokens), phrases
 
 
 def _term_column(lemma_codes: np.ndarray, para_of: np.ndarray, categories: pd.Index) -> pd.Categorical:
@@ -428,18 +430,19 @@ def _token_table(rows: pd.DataFrame, para_start: np.ndarray, para_of: np.ndarray
     return tokens, n_tokens
 
 
-def _sentence_table(rows: pd.DataFrame, texts: list[str], para_len: np.ndarray, para_start: np.ndarray,
+def _sentence_table(rows: pd.DataFrame, joined: str, para_len: np.ndarray, para_start: np.ndarray,
                     sent_global: np.ndarray, pieces: tuple[np.ndarray, np.ndarray],
                     n_tokens: np.ndarray) -> pd.DataFrame:
     """Return the sentence table (see the module's column list) of the sentences starting at the
-    offsets `sent_global` of the joined text, with `n_tokens` word tokens each."""
+    offsets `sent_global` of the `joined` text of the paragraphs, with `n_tokens` word tokens each."""
     sent_para = np.searchsorted(para_start, sent_global, side="right") - 1
     sent_rel = sent_global - para_start[sent_para]
-    first_sent = np.searchsorted(sent_para, np.arange(len(texts)), side="left")
+    first_sent = np.searchsorted(sent_para, np.arange(len(rows)), side="left")
     sent_end = np.append(sent_rel[1:], 0)
     last_of_para = np.append(sent_para[1:] != sent_para[:-1], True)
     sent_end = np.where(last_of_para, para_len[sent_para], sent_end)
-    sent_texts = [texts[p][a:b].rstrip() for p, a, b in zip(sent_para, sent_rel, sent_end)]
+    sent_texts = [joined[g:g + b - a].rstrip() for g, a, b in
+                  zip(sent_global.tolist(), sent_rel.tolist(), sent_end.tolist())]
     piece_offsets, piece_lines = pieces
     return pd.DataFrame({
         "doc_id": rows["doc_id"].to_numpy()[sent_para],

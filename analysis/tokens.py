@@ -72,6 +72,7 @@ from analysis.scan import (  # noqa: F401 (re-exported)
     _code_points,
     _factorize_hashes,
     _word_hashes,
+    _word_types,
     sentence_starts,
     word_span_arrays,
 )
@@ -177,7 +178,6 @@ def _lemmatize(word: str) -> str:
 
 
 _BLOCK_CHARS = 1 << 20
-_WORD_BREAK = re.compile(r"[^\w'-]")      # a token never spans it, nor starts right after "'" or \w
 def word_spans(text: str) -> list[tuple[int, int]]:
     """Return the 0-based, half-open character spans of the word tokens of `text`."""
     return [m.span() for m in TOKEN_PATTERN.finditer(text)]
@@ -244,7 +244,7 @@ def lemmatize_text(text: str) -> tuple[np.ndarray, np.ndarray, np.ndarray, pd.In
     often it occurs: the tokens are factorised into integer type codes, the types lemmatized, and
     the lemmas mapped back through the codes.
     """
-    starts, ends, word_codes, first_of_type = _word_types(text)
+    starts, ends, word_codes, first_of_type = _word_types(text, _BLOCK_CHARS)
     types = [text[a:b] for a, b in zip(starts[first_of_type].tolist(), ends[first_of_type].tolist())]
     lemma_of_type = [lemmatize(w) for w in types]
     recorded = getattr(_RECORDING, "words", None)
@@ -257,54 +257,6 @@ def lemmatize_text(text: str) -> tuple[np.ndarray, np.ndarray, np.ndarray, pd.In
     stops = stopwords()
     stop_of_lemma = np.fromiter((c in stops for c in lemmas), dtype=bool, count=len(lemmas))
     return starts, ends, lemma_codes, lemmas, stop_of_lemma[lemma_codes]
-
-
-def _word_types(text: str) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-    """Return the word tokens' start and end offsets (int64), their type codes (int32, numbered in
-    order of first occurrence; words equal but for ASCII letter case share one) and the token
-    index of each type's first occurrence (int64).
-
-    The text is worked through in blocks of about a million characters, cut at white space, so the
-    arrays of one block stay in the processor's cache and memory beyond the result stays at one
-    block: each block's word hashes are factorised there, then only the blocks' distinct hashes
-    are factorised together.
-    """
-    parts, pos, n_words = [], 0, 0
-    while pos < len(text):
-        end = min(len(text), pos + _BLOCK_CHARS)
-        if end < len(text):
-            cut = max(text.rfind("\n", pos, end), text.rfind(" ", pos, end))
-            if cut > pos:
-                end = cut + 1
-            else:       # no space in the block: end it after the next character that ends a word
-                after = _WORD_BREAK.search(text, end)
-                end = after.end() if after else len(text)
-        block = text[pos:end]
-        points = _code_points(block)
-        block_starts, block_ends = word_span_arrays(block, points)
-        hashes = _word_hashes(points, block_starts, block_ends)
-        codes, first = _factorize_hashes(hashes)
-        parts.append((block_starts + pos, block_ends + pos, codes.astype(np.int32), hashes[first], first + n_words))
-        n_words += len(block_starts)
-        pos = end
-    if not parts:
-        empty = np.array([], dtype=np.int64)
-        return empty, empty, np.array([], dtype=np.int32), empty
-    starts, ends, local_codes, block_types, block_firsts = (list(column) for column in zip(*parts))
-    del parts
-    type_of, first_in = _factorize_hashes(np.concatenate(block_types))   # a block's types -> the text's
-    first_of_type = np.concatenate(block_firsts)[first_in]
-    bounds = np.cumsum([0] + [len(t) for t in block_types])
-    for i in range(len(local_codes)):
-        local_codes[i] = type_of[bounds[i]:bounds[i + 1]].astype(np.int32)[local_codes[i]]
-    return _concat_freeing(starts), _concat_freeing(ends), _concat_freeing(local_codes), first_of_type
-
-
-def _concat_freeing(arrays: list[np.ndarray]) -> np.ndarray:
-    """Return the concatenation of `arrays`, emptying the list (its arrays are freed with it)."""
-    joined = np.concatenate(arrays)
-    arrays.clear()
-    return joined
 
 
 def tokenize(paragraphs: pd.DataFrame, line_maps: dict | None = None, config: TokensConfig | None = None,

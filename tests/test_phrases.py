@@ -47,7 +47,8 @@ def _check_against_gensim(tokens: pd.DataFrame, config: TokensConfig) -> int:
     applied = out["term"].astype(str).to_numpy()
     expected = [w for run in joined_runs for w in run]
     assert list(applied[applied != ""]) == expected
-    used = pd.Series([w for w in expected if "_" in w and w not in set(tokens["term"].astype(str))])
+    before = set(tokens["term"].astype(str))
+    used = pd.Series([w for w in expected if "_" in w and w not in before], dtype=object)
     wanted = used.value_counts()
     assert dict(zip(phrases["term"], phrases["count"])) == wanted.to_dict()
     score = {f"{a}_{b}": s for (a, b), s in grams.items()}
@@ -81,7 +82,7 @@ def test_phrases_equal_gensim_on_a_synthetic_corpus(tmp_path):
 
 
 def test_phrases_learn_from_the_runs_that_start_within_max_words():
-    text = "alpha beta. alpha beta. alpha beta. gamma delta. gamma delta. gamma delta."
+    text = "Alpha beta. Alpha beta. Alpha beta. Gamma delta. Gamma delta. Gamma delta."
     paragraphs = pd.DataFrame({"doc_id": "d", "para_id": [1], "kind": "body", "line_start": [1], "text": [text]})
     tokens, _, _ = tokenize(paragraphs, None, TokensConfig(phrases=False))
     config = TokensConfig(phrases_min_count=2, phrases_threshold=-0.9)

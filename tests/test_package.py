@@ -13,7 +13,7 @@ PACKAGE = Path(__file__).resolve().parent.parent / "analysis"
 #: Stage of each top-level module or subpackage: a module may import only from earlier stages,
 #: from its own package, and from the shared modules of stage 0 (readers, repeats and manifest, 0.5, are the
 #: corpus stage's own helpers: file readers, the repeated-paragraph finder, the manifest reader and the
-#: token scanner; cli_lexicon, 7.5, holds the `analysis lexicon` commands that cli registers).
+#: token scanner; phrases, 0.7, counts phrase statistics on term codes for tokens; cli_lexicon, 7.5, holds the `analysis lexicon` commands that cli registers).
 STAGES = {"errors": 0, "checks": 0, "config": 0, "io": 0, "lazy": 0, "data": 0, "palette": 0, "engine": 0,
           "streams": 0, "intervals": 0, "readers": 0.5, "repeats": 0.5, "cleaning": 0.5, "manifest": 0.5, "scan": 0.5,
           "phrases": 0.7, "corpus": 1,

@@ -121,3 +121,62 @@ def _bin_of(values: np.ndarray, edges: np.ndarray) -> np.ndarray:
     np.cumsum(bins, out=bins)                                  # in place: one token-length array
     bins -= 1
     return bins
+
+
+def _categorical(codes: np.ndarray, names: np.ndarray) -> pd.Categorical:
+    """Return the categorical of `codes` into the sorted `names`, keeping only the names used (as
+    ``pd.Categorical`` of the strings would, without hashing every row)."""
+    used = np.bincount(codes, minlength=len(names)) > 0
+    remap = (np.cumsum(used) - 1).astype(np.int32)
+    return pd.Categorical.from_codes(remap[codes], categories=pd.Index(names[used]))
+
+
+_WORD_BREAK = re.compile(r"[^\w'-]")      # a token never spans it, nor starts right after "'" or \w
+
+
+def _word_types(text: str, block_chars: int) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Return the word tokens' start and end offsets (int64), their type codes (int32, numbered in
+    order of first occurrence; words equal but for ASCII letter case share one) and the token
+    index of each type's first occurrence (int64).
+
+    The text is worked through in blocks of about `block_chars` characters, cut at white space, so the
+    arrays of one block stay in the processor's cache and memory beyond the result stays at one
+    block: each block's word hashes are factorised there, then only the blocks' distinct hashes
+    are factorised together.
+    """
+    parts, pos, n_words = [], 0, 0
+    while pos < len(text):
+        end = min(len(text), pos + block_chars)
+        if end < len(text):
+            cut = max(text.rfind("\n", pos, end), text.rfind(" ", pos, end))
+            if cut > pos:
+                end = cut + 1
+            else:       # no space in the block: end it after the next character that ends a word
+                after = _WORD_BREAK.search(text, end)
+                end = after.end() if after else len(text)
+        block = text[pos:end]
+        points = _code_points(block)
+        block_starts, block_ends = word_span_arrays(block, points)
+        hashes = _word_hashes(points, block_starts, block_ends)
+        codes, first = _factorize_hashes(hashes)
+        parts.append((block_starts + pos, block_ends + pos, codes.astype(np.int32), hashes[first], first + n_words))
+        n_words += len(block_starts)
+        pos = end
+    if not parts:
+        empty = np.array([], dtype=np.int64)
+        return empty, empty, np.array([], dtype=np.int32), empty
+    starts, ends, local_codes, block_types, block_firsts = (list(column) for column in zip(*parts))
+    del parts
+    type_of, first_in = _factorize_hashes(np.concatenate(block_types))   # a block's types -> the text's
+    first_of_type = np.concatenate(block_firsts)[first_in]
+    bounds = np.cumsum([0] + [len(t) for t in block_types])
+    for i in range(len(local_codes)):
+        local_codes[i] = type_of[bounds[i]:bounds[i + 1]].astype(np.int32)[local_codes[i]]
+    return _concat_freeing(starts), _concat_freeing(ends), _concat_freeing(local_codes), first_of_type
+
+
+def _concat_freeing(arrays: list[np.ndarray]) -> np.ndarray:
+    """Return the concatenation of `arrays`, emptying the list (its arrays are freed with it)."""
+    joined = np.concatenate(arrays)
+    arrays.clear()
+    return joined

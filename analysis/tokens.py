@@ -6,7 +6,8 @@ corrected by `data/lemma_overrides.csv`; compounds ending in a participle stay w
 Stop words are gensim's English list, less the words in `data/stopwords_keep.csv`, plus the domain
 words in `data/stopwords_domain.csv`. Multi-word terms
 come from the curated `data/mwe.csv` (every English variant of one official term maps to one
-canonical term), then from gensim `Phrases` (normalised PMI) on the rest.
+canonical term), then by gensim `Phrases`' rule (normalised PMI) on the rest, counted on term codes
+(`analysis.phrases`).
 
 Columns of `tokens` (one row per word token of an analysed paragraph, in reading order):
     doc_id : category     document
@@ -29,7 +30,7 @@ Columns of `sentences`:
     n_tokens : int        word tokens in the sentence
     text : str            sentence text
 
-Columns of `phrases` (multi-word terms found by gensim `Phrases`, not in the curated list):
+Columns of `phrases` (multi-word terms found by `Phrases`' rule, not in the curated list):
     term : str            the phrase, words joined by "_"
     count : int           occurrences in the corpus
     npmi : float          normalised PMI score, in (-1, 1]
@@ -62,13 +63,16 @@ from analysis.corpus import (
     warn_scripts,
 )
 from analysis.errors import CorpusError, CorpusWarning, ParameterError
+from analysis.phrases import detect_phrases
 from analysis.scan import (  # noqa: F401 (re-exported)
     _ABBREVIATIONS,
     _bad_start,
     _bin_of,
+    _categorical,
     _code_points,
     _factorize_hashes,
     _word_hashes,
+    _word_types,
     sentence_starts,
     word_span_arrays,
 )
@@ -77,7 +81,6 @@ from analysis.scan import (  # noqa: F401 (re-exported)
 TOKEN_COLUMNS = {"doc_id": "object", "para_id": "int64", "sent_id": "int64", "position": "int64", "start": "int64",
                  "end": "int64", "line": "int64", "lemma": "object", "stop": "bool", "term": "object"}
 TOKEN_PATTERN = re.compile(r"(?<!['\w])[A-Za-z]+(?:-[A-Za-z]+)*")
-_PHRASE_DELIM = "\u241f"
 
 
 def _data_rows(name: str) -> list[dict]:
@@ -175,7 +178,6 @@ def _lemmatize(word: str) -> str:
 
 
 _BLOCK_CHARS = 1 << 20
-_WORD_BREAK = re.compile(r"[^\w'-]")      # a token never spans it, nor starts right after "'" or \w
 def word_spans(text: str) -> list[tuple[int, int]]:
     """Return the 0-based, half-open character spans of the word tokens of `text`."""
     return [m.span() for m in TOKEN_PATTERN.finditer(text)]
@@ -231,43 +233,26 @@ def lemmatize_text(text: str) -> tuple[np.ndarray, np.ndarray, np.ndarray, pd.In
     -------
     starts, ends : ndarray of int64
         0-based, half-open character offsets of each token.
-    lemma_codes : ndarray of int64
+    lemma_codes : ndarray of int32
         Index of each token's lemma in `lemmas`.
     lemmas : pandas.Index of str
         The lemma types, sorted.
     stop : ndarray of bool
         True where the token is a stop word.
 
-    Each word type is lemmatized once, however often it occurs.
+    Each word type (words equal but for letter case) is lemmatized once across the text, however
+    often it occurs: the tokens are factorised into integer type codes, the types lemmatized, and
+    the lemmas mapped back through the codes.
     """
-    # Work through the text in blocks of about a million characters, cut at white space, so the
-    # arrays of one block stay in the processor's cache and the time grows linearly with the text.
-    spans, hashes, pos = [], [], 0
-    while pos < len(text):
-        end = min(len(text), pos + _BLOCK_CHARS)
-        if end < len(text):
-            cut = max(text.rfind("\n", pos, end), text.rfind(" ", pos, end))
-            if cut > pos:
-                end = cut + 1
-            else:       # no space in the block: end it after the next character that ends a word
-                after = _WORD_BREAK.search(text, end)
-                end = after.end() if after else len(text)
-        block = text[pos:end]
-        points = _code_points(block)
-        block_starts, block_ends = word_span_arrays(block, points)
-        hashes.append(_word_hashes(points, block_starts, block_ends))
-        spans.append((block_starts + pos, block_ends + pos))
-        pos = end
-    starts = np.concatenate([a for a, _ in spans]) if spans else np.array([], dtype=np.int64)
-    ends = np.concatenate([b for _, b in spans]) if spans else np.array([], dtype=np.int64)
-    word_codes, first_of_type = _factorize_hashes(np.concatenate(hashes) if hashes else np.array([], dtype=np.uint64))
+    starts, ends, word_codes, first_of_type = _word_types(text, _BLOCK_CHARS)
     types = [text[a:b] for a, b in zip(starts[first_of_type].tolist(), ends[first_of_type].tolist())]
     lemma_of_type = [lemmatize(w) for w in types]
     recorded = getattr(_RECORDING, "words", None)
     if recorded is not None:
         recorded.update(zip((w.lower() for w in types), lemma_of_type))
     codes_of_type, lemmas = pd.factorize(pd.Series(lemma_of_type, dtype=object), sort=True)
-    lemma_codes = codes_of_type[word_codes] if len(word_codes) else np.array([], dtype=np.int64)
+    lemma_codes = codes_of_type.astype(np.int32)[word_codes]
+    del word_codes
     lemmas = pd.Index(lemmas, dtype=object)
     stops = stopwords()
     stop_of_lemma = np.fromiter((c in stops for c in lemmas), dtype=bool, count=len(lemmas))
@@ -278,9 +263,10 @@ def tokenize(paragraphs: pd.DataFrame, line_maps: dict | None = None, config: To
              progress: bool = False) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
     """Return `(tokens, sentences, phrases)` for the analysed paragraphs (kinds body and list).
 
-    The work is done once over the joined text of all paragraphs: one regular-expression pass for
-    the tokens, one for the sentence ends, a lemma per word type (not per token), and numpy for the
-    rest, so the time grows linearly with the corpus.
+    The work is done once over the joined text of all paragraphs: one scan for the tokens, one
+    regular-expression pass for the sentence ends, a lemma per word type (not per token), and numpy
+    on integer codes for the rest, so the time grows linearly with the corpus. Token-level arrays
+    are int32 where the table keeps them and are freed as soon as the step that needs them ends.
 
     Parameters
     ----------
@@ -297,19 +283,41 @@ def tokenize(paragraphs: pd.DataFrame, line_maps: dict | None = None, config: To
                                  ("doc_id", "para_id", "kind", "line_start", "text")}, stage="tokenize")
     config = config or TokensConfig()
     say = (lambda msg: print(f"tokens: {msg}", file=sys.stderr, flush=True)) if progress else (lambda msg: None)
-    rows = paragraphs[paragraphs["kind"].isin(ANALYSED_KINDS)].reset_index(drop=True)
-    texts = rows["text"].tolist()
+    analysed = paragraphs["kind"].isin(ANALYSED_KINDS).to_numpy()
+    rows = paragraphs.loc[analysed, ["doc_id", "para_id", "line_start"]].reset_index(drop=True)
+    texts = paragraphs["text"].to_numpy()[analysed].tolist()
     para_len = np.fromiter(map(len, texts), dtype=np.int64, count=len(texts))
     para_start = np.concatenate([[0], np.cumsum(para_len + 1)[:-1]]).astype(np.int64)
     joined = "\n".join(texts)
+    n_paras = len(texts)
+    del texts                   # the joined text holds them (sentences are cut from it)
 
-    say(f"splitting {len(texts)} paragraphs into words")
+    say(f"splitting {n_paras} paragraphs into words")
     g_start, g_end, lemma_codes, categories, stop = lemmatize_text(joined)
-    para_of = _bin_of(g_start, para_start)
+    para_of = _bin_of(g_start, para_start).astype(np.int32)
+    say("joining multi-word terms")
+    term = _term_column(lemma_codes, para_of, categories)
+    lemma = pd.Categorical.from_codes(lemma_codes, categories=categories)
+    del lemma_codes
+    say("splitting sentences")
+    sent_global = np.union1d(sentence_starts(joined), para_start) if n_paras else np.array([], dtype=np.int64)
+    pieces = _line_pieces(rows, para_start, line_maps)
+    tokens, n_tokens = _token_table(rows, para_start, para_of, g_start, g_end, sent_global, pieces,
+                                    {"lemma": lemma, "stop": stop, "term": term})
+    del g_start, g_end, para_of, lemma, stop, term
+    phrases = pd.DataFrame({"term": pd.Series(dtype=object), "count": pd.Series(dtype="int64"),
+                            "npmi": pd.Series(dtype="float64")})
+    if config.phrases and len(tokens):
+        say("detecting phrases")
+        tokens, phrases = detect_phrases(tokens, config)
+    return tokens, _sentence_table(rows, joined, para_len, para_start, sent_global, pieces, n_tokens), phrases
+
+
+def _term_column(lemma_codes: np.ndarray, para_of: np.ndarray, categories: pd.Index) -> pd.Categorical:
+    """Return each token's term (see the module's column list): its lemma, "" for a stop word or a
+    one-letter lemma, the curated multi-word term on the first token of one and "" on the others."""
     stops = stopwords()
     term_of_lemma = ["" if (c in stops or len(c) < 2) else c for c in categories]
-
-    say("joining multi-word terms")
     matches = _curated_matches(lemma_codes, para_of, categories, curated_terms())
     # terms as integer codes into a sorted list of names: no hashing of millions of strings
     names = np.array(sorted(set(term_of_lemma) | {name for _, _, name in matches} | {""}), dtype=object)
@@ -318,38 +326,49 @@ def tokenize(paragraphs: pd.DataFrame, line_maps: dict | None = None, config: To
     for first, size, name in matches:
         term[first] = code_of[name]
         term[first + 1: first + size] = code_of[""]
-    term = _categorical(term, names)
+    return _categorical(term, names)
 
-    # Positions within paragraphs, source lines and sentences. Token-level columns are made as
-    # int32 in one step each (a 5M-word corpus makes arrays of 20 MB, not 40 MB, and no temporaries:
-    # arrays above glibc's 32 MB mmap threshold are fresh pages on every allocation).
-    first_token = np.searchsorted(para_of, np.arange(len(texts)), side="left")
-    position = np.arange(len(g_start), dtype=np.int32)
-    position -= first_token.astype(np.int32)[para_of]
-    piece_offsets, piece_lines = [], []
+
+def _line_pieces(rows: pd.DataFrame, para_start: np.ndarray, line_maps: dict | None) -> tuple[np.ndarray, np.ndarray]:
+    """Return the offsets in the joined text (int64, ascending) where a source line starts and the
+    1-based number of that line (int32)."""
+    offsets, lines = [], []
     maps = line_maps or {}
     for i, (doc_id, para_id, line_start) in enumerate(rows[["doc_id", "para_id", "line_start"]].itertuples(index=False, name=None)):
         for offset, line in maps.get((doc_id, para_id)) or [(0, line_start)]:
-            piece_offsets.append(para_start[i] + offset)
-            piece_lines.append(line)
-    piece_offsets = np.array(piece_offsets, dtype=np.int64)
-    piece_lines = np.array(piece_lines, dtype=np.int64)
-    line = piece_lines.astype(np.int32)[_bin_of(g_start, piece_offsets)]
+            offsets.append(para_start[i] + offset)
+            lines.append(line)
+    return np.array(offsets, dtype=np.int64), np.array(lines, dtype=np.int32)
 
-    say("splitting sentences")
-    sent_global = np.union1d(sentence_starts(joined), para_start) if texts else np.array([], dtype=np.int64)
-    sent_para = np.searchsorted(para_start, sent_global, side="right") - 1
-    sent_rel = sent_global - para_start[sent_para]
+
+def _token_table(rows: pd.DataFrame, para_start: np.ndarray, para_of: np.ndarray, g_start: np.ndarray,
+                 g_end: np.ndarray, sent_global: np.ndarray, pieces: tuple[np.ndarray, np.ndarray],
+                 columns: dict) -> tuple[pd.DataFrame, np.ndarray]:
+    """Return the token table (before phrases) and the number of tokens of each sentence (int64).
+
+    `g_start`, `g_end` are the tokens' offsets in the joined text, `para_of` their row in `rows`,
+    `sent_global` the sentence starts and `pieces` the line starts there (`_line_pieces`);
+    `columns` holds the finished lemma, stop and term columns. Each int32 column is made in one
+    step with no token-length temporaries of int64 left behind (at 5M words an int64 array is 40 MB).
+    """
+    n_paras = len(rows)
+    first_token = np.searchsorted(para_of, np.arange(n_paras), side="left").astype(np.int32)
+    position = np.arange(len(g_start), dtype=np.int32)
+    position -= first_token[para_of]
+    piece_offsets, piece_lines = pieces
+    line = piece_lines[_bin_of(g_start, piece_offsets)]
     sent_of_tok = _bin_of(g_start, sent_global)
-    first_sent = np.searchsorted(sent_para, np.arange(len(texts)), side="left")
-    sent_id = np.subtract(sent_of_tok, first_sent.astype(np.int32)[para_of], dtype=np.int32)
+    n_tokens = np.bincount(sent_of_tok, minlength=len(sent_global))
+    sent_para = np.searchsorted(para_start, sent_global, side="right") - 1
+    first_sent = np.searchsorted(sent_para, np.arange(n_paras), side="left").astype(np.int32)
+    sent_id = np.subtract(sent_of_tok, first_sent[para_of], dtype=np.int32)
+    del sent_of_tok
     sent_id += 1
-
-    doc_codes, doc_categories = pd.factorize(rows["doc_id"], sort=True)
     offset = para_start[para_of]
     start = np.subtract(g_start, offset, dtype=np.int32)
     end = np.subtract(g_end, offset, dtype=np.int32)
     del offset
+    doc_codes, doc_categories = pd.factorize(rows["doc_id"], sort=True)
     tokens = pd.DataFrame({
         "doc_id": pd.Categorical.from_codes(doc_codes.astype(np.int32)[para_of], categories=doc_categories),
         "para_id": rows["para_id"].to_numpy(dtype=np.int32)[para_of],
@@ -358,95 +377,35 @@ def tokenize(paragraphs: pd.DataFrame, line_maps: dict | None = None, config: To
         "start": start,
         "end": end,
         "line": line,
-        "lemma": pd.Categorical.from_codes(lemma_codes, categories=categories),
-        "stop": stop,
-        "term": term,
+        **columns,
     }, copy=False)     # every column is a new array of this call: no copy into one block
-    phrases = pd.DataFrame({"term": pd.Series(dtype=object), "count": pd.Series(dtype="int64"),
-                            "npmi": pd.Series(dtype="float64")})
-    if config.phrases and len(tokens):
-        say("detecting phrases (gensim Phrases)")
-        tokens, phrases = _detect_phrases(tokens, config)
+    return tokens, n_tokens
 
+
+def _sentence_table(rows: pd.DataFrame, joined: str, para_len: np.ndarray, para_start: np.ndarray,
+                    sent_global: np.ndarray, pieces: tuple[np.ndarray, np.ndarray],
+                    n_tokens: np.ndarray) -> pd.DataFrame:
+    """Return the sentence table (see the module's column list) of the sentences starting at the
+    offsets `sent_global` of the `joined` text of the paragraphs, with `n_tokens` word tokens each."""
+    sent_para = np.searchsorted(para_start, sent_global, side="right") - 1
+    sent_rel = sent_global - para_start[sent_para]
+    first_sent = np.searchsorted(sent_para, np.arange(len(rows)), side="left")
     sent_end = np.append(sent_rel[1:], 0)
     last_of_para = np.append(sent_para[1:] != sent_para[:-1], True)
     sent_end = np.where(last_of_para, para_len[sent_para], sent_end)
-    sent_texts = [texts[p][a:b].rstrip() for p, a, b in zip(sent_para, sent_rel, sent_end)]
-    sentences = pd.DataFrame({
+    sent_texts = [joined[g:g + b - a].rstrip() for g, a, b in
+                  zip(sent_global.tolist(), sent_rel.tolist(), sent_end.tolist())]
+    piece_offsets, piece_lines = pieces
+    return pd.DataFrame({
         "doc_id": rows["doc_id"].to_numpy()[sent_para],
         "para_id": rows["para_id"].to_numpy()[sent_para],
         "sent_id": (np.arange(len(sent_para)) - first_sent[sent_para] + 1),
         "start": sent_rel,
         "end": sent_rel + np.fromiter(map(len, sent_texts), dtype=np.int64, count=len(sent_texts)),
-        "line": piece_lines[np.searchsorted(piece_offsets, sent_global, side="right") - 1],
-        "n_tokens": np.bincount(sent_of_tok, minlength=len(sent_para)),
+        "line": piece_lines.astype(np.int64)[np.searchsorted(piece_offsets, sent_global, side="right") - 1],
+        "n_tokens": n_tokens,
         "text": sent_texts,
     })
-    return tokens, sentences, phrases
-
-
-def _detect_phrases(tokens: pd.DataFrame, config: TokensConfig) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """Merge bigram phrases found by gensim `Phrases` within runs of non-stop terms of one sentence.
-
-    A run breaks at a new sentence and wherever a stop word stood between two terms. `Phrases`
-    learns from the first `config.phrases_max_words` terms (all of them in a corpus of that size);
-    the phrases it exports are then applied to the whole corpus, left to right, as gensim does.
-    """
-    term = tokens["term"].to_numpy(dtype=object)
-    idx = np.flatnonzero(term != "")
-    empty = pd.DataFrame({"term": pd.Series(dtype=object), "count": pd.Series(dtype="int64"),
-                          "npmi": pd.Series(dtype="float64")})
-    if len(idx) < 2:
-        return tokens, empty
-    sent_key = (tokens["doc_id"].cat.codes.to_numpy().astype(np.int64) * 1_000_000
-                + tokens["para_id"].to_numpy().astype(np.int64) * 1000 + tokens["sent_id"].to_numpy())
-    stop_cum = np.cumsum(tokens["stop"].to_numpy())
-    cont = (sent_key[idx[1:]] == sent_key[idx[:-1]]) & (stop_cum[idx[1:] - 1] - stop_cum[idx[:-1]] == 0)
-    starts = np.concatenate([[0], np.flatnonzero(~cont) + 1])
-    bounds = np.append(starts, len(idx))
-    limit = np.searchsorted(bounds, min(config.phrases_max_words, len(idx)), side="left")
-    words = term[idx]
-    training = (list(words[bounds[r]:bounds[r + 1]]) for r in range(max(limit, 1)))
-    from gensim.models.phrases import Phrases
-
-    model = Phrases(training, min_count=config.phrases_min_count, threshold=config.phrases_threshold,
-                    scoring="npmi", delimiter=_PHRASE_DELIM, connector_words=frozenset())
-    grams = model.export_phrases()
-    if not grams:
-        return tokens, empty
-    firsts = {g.split(_PHRASE_DELIM, 1)[0] for g in grams}
-    left, right = words[:-1], words[1:]
-    cand = np.flatnonzero(cont & pd.Series(left).isin(firsts).to_numpy())
-    keys = pd.Series(left[cand], dtype=object) + _PHRASE_DELIM + pd.Series(right[cand], dtype=object)
-    scores = keys.map(grams).to_numpy(dtype=float)
-    hit = ~np.isnan(scores)
-    cand, scores = cand[hit], scores[hit]
-    chosen, last = [], -2
-    for j in cand:                      # left to right: a pair overlapping the one before is skipped
-        if j != last + 1:
-            chosen.append(j)
-            last = j
-    chosen = np.array(chosen, dtype=np.int64)
-    joined = pd.Series(left[chosen], dtype=object) + "_" + pd.Series(right[chosen], dtype=object)
-    names = tokens["term"].cat.categories
-    new_names = np.array(sorted(set(names) | set(joined.unique())), dtype=object)
-    codes = new_names.searchsorted(np.asarray(names, dtype=object))[tokens["term"].cat.codes.to_numpy()]
-    codes[idx[chosen]] = new_names.searchsorted(joined.to_numpy(dtype=object))
-    codes[idx[chosen + 1]] = new_names.searchsorted("")
-    score_of = dict(zip(joined, scores[np.searchsorted(cand, chosen)]))
-    counts = joined.value_counts()
-    phrases = pd.DataFrame({"term": counts.index.astype(object), "count": counts.to_numpy().astype("int64"),
-                            "npmi": [float(score_of[t]) for t in counts.index]})
-    phrases = phrases.sort_values(["count", "term"], ascending=[False, True], ignore_index=True)
-    return tokens.assign(term=_categorical(codes, new_names)), phrases
-
-
-def _categorical(codes: np.ndarray, names: np.ndarray) -> pd.Categorical:
-    """Return the categorical of `codes` into the sorted `names`, keeping only the names used (as
-    ``pd.Categorical`` of the strings would, without hashing every row)."""
-    used = np.bincount(codes, minlength=len(names)) > 0
-    remap = (np.cumsum(used) - 1).astype(np.int32)
-    return pd.Categorical.from_codes(remap[codes], categories=pd.Index(names[used]))
 
 
 def load_corpus(manifest: str | Path | None = None, config: Config | None = None,
@@ -540,7 +499,8 @@ def corpus_key(manifest: Path, config: Config) -> str:
 
     read_manifest(manifest, config.corpus)
     shaping = [Path(__file__), *(Path(__file__).with_name(n)
-                                 for n in ("corpus.py", "cleaning.py", "manifest.py", "readers.py", "repeats.py", "scan.py"))]
+                                 for n in ("corpus.py", "cleaning.py", "manifest.py", "phrases.py", "readers.py",
+                                           "repeats.py", "scan.py"))]
     data = resources.files("analysis.data")
     shaping += [Path(str(data.joinpath(n))) for n in ("stopwords_keep.csv", "stopwords_domain.csv",
                                                      "lemma_overrides.csv", "mwe.csv")]
@@ -561,7 +521,12 @@ def _build_corpus(manifest: Path, config: Config, progress: bool) -> Corpus:
 
 def _paragraph_tokens(paragraphs: pd.DataFrame, toks: pd.DataFrame) -> np.ndarray:
     """Return the word tokens of each paragraph (int64): its rows of `toks` if analysed, else its words."""
-    counts = toks.groupby(["doc_id", "para_id"], observed=True).size()
+    doc, para = toks["doc_id"].cat.codes.to_numpy(), toks["para_id"].to_numpy()
+    # counted per run of one paragraph's rows (tokens come in reading order), then summed per paragraph
+    firsts = np.flatnonzero(np.concatenate([[len(doc) > 0], (doc[1:] != doc[:-1]) | (para[1:] != para[:-1])]))
+    runs = pd.DataFrame({"doc_id": toks["doc_id"].cat.categories[doc[firsts]].astype(object), "para_id": para[firsts],
+                         "n": np.diff(np.append(firsts, len(doc)))})
+    counts = runs.groupby(["doc_id", "para_id"])["n"].sum()
     key = pd.MultiIndex.from_frame(paragraphs[["doc_id", "para_id"]])
     analysed = paragraphs["kind"].isin(ANALYSED_KINDS).to_numpy()
     in_tokens = counts.reindex(key, fill_value=0).to_numpy()
@@ -618,7 +583,7 @@ def _build_on_dask(manifest: Path, config: Config, client, partitions: int | Non
     phrases = pd.DataFrame({"term": pd.Series(dtype=object), "count": pd.Series(dtype="int64"),
                             "npmi": pd.Series(dtype="float64")})
     if config.tokens.phrases and len(toks):
-        toks, phrases = _detect_phrases(toks, config.tokens)
+        toks, phrases = detect_phrases(toks, config.tokens)
     documents = table[table["doc_id"].isin(set(paragraphs["doc_id"]))].reset_index(drop=True)
     documents = _document_counts(documents.drop(columns=["manifest_line", "path"]), paragraphs)
     lemmas = pd.concat([b["word_lemmas"] for b in parts], ignore_index=True).drop_duplicates("word")

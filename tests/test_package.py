@@ -13,9 +13,10 @@ PACKAGE = Path(__file__).resolve().parent.parent / "analysis"
 #: Stage of each top-level module or subpackage: a module may import only from earlier stages,
 #: from its own package, and from the shared modules of stage 0 (readers, repeats and manifest, 0.5, are the
 #: corpus stage's own helpers: file readers, the repeated-paragraph finder, the manifest reader and the
-#: token scanner; cli_lexicon, 7.5, holds the `analysis lexicon` commands that cli registers).
+#: token scanner; phrases, 0.7, counts phrase statistics on term codes for tokens; cli_lexicon, 7.5, holds the `analysis lexicon` commands that cli registers).
 STAGES = {"errors": 0, "checks": 0, "config": 0, "io": 0, "lazy": 0, "data": 0, "palette": 0, "engine": 0,
-          "streams": 0, "intervals": 0, "readers": 0.5, "repeats": 0.5, "cleaning": 0.5, "manifest": 0.5, "scan": 0.5, "corpus": 1,
+          "streams": 0, "intervals": 0, "readers": 0.5, "repeats": 0.5, "cleaning": 0.5, "manifest": 0.5, "scan": 0.5,
+          "phrases": 0.7, "corpus": 1,
           "tokens": 2, "query": 3,
           "themes": 4, "topics": 4, "discourse": 4, "effects": 5, "suggest": 5, "figures": 5, "pipeline": 6,
           "explore": 7, "cli_common": 7.2, "cli_topics": 7.5, "cli_figures": 7.5, "cli_lexicon": 7.5, "cli": 8, "__main__": 9, "__init__": 9}

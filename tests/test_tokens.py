@@ -222,3 +222,40 @@ def test_no_word_cut_at_a_block_boundary():
     starts, ends, *_ = lemmatize_text(text)
     assert list(zip(starts.tolist(), ends.tolist())) == [(0, 5), (6, 6 + _BLOCK_CHARS + 10),
                                                          (7 + _BLOCK_CHARS + 10, len(text))]
+
+
+# sha256 of `table.to_csv(index=False)` of the seeds' tables as `tokenize` made them before the
+# tokens stage was rewritten on integer codes (commit 61f3395, gensim Phrases; produced by
+# `read_corpus(default_manifest())` then `tokenize(raw.paragraphs, line_maps, TokensConfig())`).
+# A change that moves any of them must say what changed.
+SEED_TABLES_BEFORE_CODES = {
+    "tokens": "6241f8a25610dcf1de4a3d7812424160ee275e168c417dee48650865924a911b",
+    "sentences": "6bb7fc5e6efe082d6179e151821a367f1ccdc38e0528a10988bb825e77ecdb4b",
+    "phrases": "53a6086b4ed229f350e6da65510d325ffef82037db25cc47a1fe4ad5ff6fec17",
+}
+
+
+@pytest.mark.corpus
+def test_seed_tables_equal_those_before_the_integer_rewrite():
+    import hashlib
+
+    from analysis.config import default_manifest
+    from analysis.corpus import read_corpus
+
+    raw, line_maps = read_corpus(default_manifest(), None)
+    tables = dict(zip(("tokens", "sentences", "phrases"), tokenize(raw.paragraphs, line_maps, TokensConfig())))
+    got = {name: hashlib.sha256(t.to_csv(index=False).encode()).hexdigest() for name, t in tables.items()}
+    assert got == SEED_TABLES_BEFORE_CODES
+
+
+@pytest.mark.corpus
+def test_paragraph_token_counts_equal_a_groupby(corpus):
+    from analysis.corpus import ANALYSED_KINDS
+    from analysis.tokens import _paragraph_tokens
+
+    sizes = corpus.tokens.groupby(["doc_id", "para_id"], observed=True).size()
+    key = pd.MultiIndex.from_frame(corpus.paragraphs[["doc_id", "para_id"]])
+    analysed = corpus.paragraphs["kind"].isin(ANALYSED_KINDS).to_numpy()
+    counts = _paragraph_tokens(corpus.paragraphs, corpus.tokens)
+    assert np.array_equal(counts[analysed], sizes.reindex(key, fill_value=0).to_numpy()[analysed])
+    assert not _paragraph_tokens(corpus.paragraphs, corpus.tokens.iloc[:0])[analysed].any()

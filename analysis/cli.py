@@ -43,6 +43,7 @@ def cmd_corpus(args, config) -> int:
               for name in ("documents", "paragraphs", "cleaning_log", "sentences", "phrases")}
     seconds = time.perf_counter() - started
     out = _write_folder(args, corpus, tables, io.run_record(config, _inputs(args, corpus), command="corpus",
+                                                            engine=args.engine_record,
                                                             seconds=round(seconds, 3)))
     docs = corpus.documents
     print(f"{len(docs)} documents, {len(corpus.paragraphs)} paragraphs "
@@ -83,7 +84,7 @@ def cmd_themes(args, config) -> int:
               "concordance.csv": themes.concordance(corpus, result.matches)}
     seconds = time.perf_counter() - started
     out = _write_folder(args, corpus, tables, io.run_record(
-        config, inputs, command="themes", lexicon=lexicon.source, method=args.method, seed=config.themes.seed,
+        config, inputs, command="themes", engine=args.engine_record, lexicon=lexicon.source, method=args.method, seed=config.themes.seed,
         n_boot=config.themes.n_boot, seconds=round(seconds, 3)))
     labels = result.paragraph_themes["theme"].value_counts()
     print(f"{len(result.matches)} matches in {len(result.paragraph_themes)} paragraphs; labels: "
@@ -112,7 +113,7 @@ def cmd_themes_validate(args, config) -> int:
     seconds = time.perf_counter() - started
     files = {k: str(v) if v else None for k, v in (("coded", args.coded), ("gold", args.gold), ("gold2", args.gold2))}
     out = _write_folder(args, corpus, tables, io.run_record(
-        config, inputs, command="themes-validate", lexicon=lexicon.source, seed=config.themes.seed,
+        config, inputs, command="themes-validate", engine=args.engine_record, lexicon=lexicon.source, seed=config.themes.seed,
         structure=str(args.structure or themes.default_structure_path().name), **files, **facts,
         seconds=round(seconds, 3)))
     structure, versions = tables["structure.csv"], tables["translation.csv"]
@@ -158,6 +159,7 @@ def _emit(table, args, config, corpus, command: str, columns=None, **extra) -> i
         with io.output_set(out.parent, holds_inputs_ok=True) as staged:
             io.write_csv(table, staged / out.name)
             io.write_json(io.run_record(config, _inputs(args, corpus), command=command, argv=sys.argv[1:],
+                                        engine=args.engine_record,
                                         rows=len(table), **extra), staged / (out.name + ".run.json"))
         print(f"{len(table)} rows -> {out}")
         return 0

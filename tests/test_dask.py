@@ -5,6 +5,7 @@ One `LocalCluster` of 2 worker processes starts once for the module (about 5 s) 
 from __future__ import annotations
 
 import dataclasses
+import json
 import socket
 import time
 
@@ -82,6 +83,8 @@ def test_cli_on_a_running_scheduler_writes_the_local_tables(tmp_path, client):
                      "--out", str(tmp_path / "dask")]) == 0
     for name in ("documents.csv", "paragraphs.csv", "cleaning_log.csv", "sentences.csv", "phrases.csv"):
         assert (tmp_path / "local" / name).read_bytes() == (tmp_path / "dask" / name).read_bytes(), name
+    record = json.loads((tmp_path / "dask" / "run.json").read_text())
+    assert record["engine"] == {"engine": "dask", "scheduler": address, "n_workers": 2, "partitions": 3}
 
 
 def test_a_scheduler_that_does_not_answer_is_one_line_and_exit_2(tmp_path, capsys):
@@ -127,3 +130,10 @@ def test_blocks_cover_the_rows_in_order(n_rows, n_blocks):
     assert [i for a, b in ranges for i in range(a, b)] == list(range(n_rows))
     sizes = [b - a for a, b in ranges]
     assert len(ranges) == min(n_rows, n_blocks) and (not sizes or max(sizes) - min(sizes) <= 1)
+
+
+def test_engine_record_names_a_cluster_started_for_the_run(client):
+    from analysis.engine import engine_record
+
+    assert engine_record(client) == {"engine": "dask", "scheduler": "LocalCluster", "n_workers": 2, "partitions": 8}
+    assert engine_record(None)["engine"] == "local"

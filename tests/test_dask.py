@@ -6,8 +6,11 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import os
+import signal
 import socket
 import time
+from pathlib import Path
 
 import pandas as pd
 import pytest
@@ -15,6 +18,8 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 pytest.importorskip("distributed")
+
+import dask  # noqa: E402
 
 from analysis import cli  # noqa: E402
 from analysis.config import TopicsConfig  # noqa: E402
@@ -137,3 +142,71 @@ def test_engine_record_names_a_cluster_started_for_the_run(client):
 
     assert engine_record(client) == {"engine": "dask", "scheduler": "LocalCluster", "n_workers": 2, "partitions": 8}
     assert engine_record(None)["engine"] == "local"
+
+
+class _KillWorkers:
+    """A Dask worker plugin: the first `times` corpus blocks (counted across workers and their
+    restarts by files in `folder`) kill the worker process running them (SIGKILL, as the kernel's
+    out-of-memory killer would); later blocks run as usual."""
+
+    def __init__(self, folder, times: int):
+        self.folder, self.times = str(folder), times
+
+    def setup(self, worker):
+        import analysis.tokens as tokens
+
+        original = tokens.__dict__.setdefault("_unpatched_block", tokens._tokenised_block)
+        folder, times = Path(self.folder), self.times
+
+        def block(*args, **kwargs):
+            done = len(list(folder.iterdir()))
+            if done < times:
+                (folder / f"killed-{done}-{os.getpid()}").touch()
+                os.kill(os.getpid(), signal.SIGKILL)
+            return original(*args, **kwargs)
+
+        tokens._tokenised_block = block
+
+    def teardown(self, worker):
+        import analysis.tokens as tokens
+
+        tokens._tokenised_block = tokens.__dict__.pop("_unpatched_block", tokens._tokenised_block)
+
+
+@pytest.fixture
+def fragile():
+    """A LocalCluster of its own (2 worker processes) for the tests that kill its workers."""
+    with dask_client(n_workers=2, worker_memory="1GiB", processes=True) as c:
+        yield c
+
+
+def _kill(client, folder, times: int) -> None:
+    from distributed.diagnostics.plugin import WorkerPlugin
+
+    folder.mkdir()
+    client.register_plugin(type("KillWorkers", (_KillWorkers, WorkerPlugin), {})(folder, times), name="kill")
+
+
+@pytest.mark.corpus
+def test_a_killed_worker_is_replaced_and_its_block_retried(corpus, fragile, tmp_path):
+    _kill(fragile, tmp_path / "killed", times=1)
+    distributed = load_corpus(client=fragile, partitions=2)
+    assert len(list((tmp_path / "killed").iterdir())) >= 1          # a worker did die mid-run
+    _assert_same_corpus(corpus, distributed)
+
+
+@pytest.mark.corpus
+def test_a_run_whose_workers_keep_dying_is_one_line_and_writes_nothing(fragile, tmp_path, capsys):
+    out, cache = tmp_path / "out", tmp_path / "cache"
+    assert cli.main(["corpus", "--no-cache", "--out", str(out)]) == 0
+    before = {p.name: p.read_bytes() for p in out.iterdir()}
+    _kill(fragile, tmp_path / "killed", times=1000)
+    capsys.readouterr()
+    status = cli.main(["corpus", "--engine", "dask", "--scheduler", fragile.scheduler.address, "--partitions", "1",
+                       "--cache", str(cache), "--out", str(out)])
+    err = capsys.readouterr().err.strip().splitlines()
+    assert status == 2 and len(err) == 1 and err[0].startswith("analysis: error: a Dask worker died while running")
+    killed = len(list((tmp_path / "killed").iterdir()))
+    assert killed == 1 + dask.config.get("distributed.scheduler.allowed-failures")     # retried, then given up
+    assert {p.name: p.read_bytes() for p in out.iterdir()} == before          # the earlier outputs are whole
+    assert not cache.exists() or not [p for p in cache.iterdir() if not p.name.startswith(".")]

@@ -464,7 +464,8 @@ def load_corpus(manifest: str | Path | None = None, config: Config | None = None
         Show a progress bar on stderr while tokenising.
     cache : path, optional
         A cache folder (e.g. `analysis.io.default_cache_dir()`). The cleaned, segmented and
-        tokenised tables are stored there as Parquet, keyed by `corpus_key`, and read back when
+        tokenised tables are stored there as partitioned Parquet (a dataset folder per table, parts
+        of whole documents: `analysis.io.write_cache_entry`), keyed by `corpus_key`, read back when
         the manifest, every input file, the corpus and tokens settings and the code are unchanged;
         an entry whose files do not match their recorded sha256 is rebuilt. None: no cache.
     engine : {"local", "dask"}

@@ -4,6 +4,7 @@ from __future__ import annotations
 import dataclasses
 
 import pandas as pd
+import pytest
 
 from analysis.cli import main
 from analysis.config import Config, TokensConfig
@@ -39,7 +40,7 @@ def test_a_tampered_entry_is_rebuilt_not_trusted(tmp_path, tiny_manifest):
     cache = tmp_path / "cache"
     first = load_corpus(tiny_manifest, cache=cache)
     (entry,) = [cache / n for n in _entries(cache)]
-    tokens = entry / "tokens.parquet"
+    tokens = entry / "tokens" / "part-00000.parquet"
     altered = first.tokens.copy()
     altered["line"] = altered["line"] + 1
     altered.to_parquet(tokens, index=False)
@@ -58,3 +59,41 @@ def test_cli_cache_flags(tmp_path, tiny_manifest):
     assert main(["kwic", "terrorism", "--manifest", str(tiny_manifest), "--cache", str(none), "--no-cache",
                  "--out", str(tmp_path / "c.csv")]) == 0
     assert not none.exists()
+
+
+def test_partitioned_entry_reads_back_whole_by_columns_and_on_dask(tmp_path, corpus):
+    """Parts are blocks of whole documents, the same documents in every table; pyarrow (by the
+    entry's reader, whole or some columns) and dask.dataframe both give the stored rows back."""
+    from analysis import io
+
+    tables = {name: getattr(corpus, name) for name in CACHED_TABLES}
+    entry = io.write_cache_entry(tmp_path, "k", tables, part_rows=5000)
+    parts = {name: sorted(p.name for p in (entry / name).iterdir()) for name in CACHED_TABLES}
+    assert len(parts["tokens"]) >= 3 and parts["paragraphs"] == parts["tokens"] and len(parts["phrases"]) == 1
+    first = pd.read_parquet(entry / "tokens" / "part-00000.parquet")
+    rest = pd.read_parquet(entry / "tokens" / "part-00001.parquet")
+    assert not set(first["doc_id"].astype(str)) & set(rest["doc_id"].astype(str))      # no document is cut
+    back, _ = io.read_cache_entry(tmp_path, "k")
+    for name in CACHED_TABLES:
+        pd.testing.assert_frame_equal(back[name], tables[name], check_exact=True, obj=name)
+    some, _ = io.read_cache_entry(tmp_path, "k", {"tokens": ["doc_id", "lemma"], "paragraphs": None})
+    assert list(some) == ["tokens", "paragraphs"]
+    pd.testing.assert_frame_equal(some["tokens"], corpus.tokens[["doc_id", "lemma"]], check_exact=True)
+    dd = pytest.importorskip("dask.dataframe")
+    on_dask = dd.read_parquet(str(entry / "tokens"))
+    assert on_dask.npartitions == len(parts["tokens"])
+    rows = on_dask.compute().reset_index(drop=True)
+    for column in corpus.tokens.columns:
+        assert rows[column].astype(str).tolist() == corpus.tokens[column].astype(str).tolist(), column
+
+
+def test_one_bad_part_makes_the_entry_untrusted(tmp_path, corpus):
+    from analysis import io
+
+    tables = {name: getattr(corpus, name) for name in CACHED_TABLES}
+    entry = io.write_cache_entry(tmp_path, "k", tables, part_rows=5000)
+    part = entry / "paragraphs" / "part-00001.parquet"
+    part.write_bytes(part.read_bytes()[:-1] + b"\0")
+    assert io.read_cache_entry(tmp_path, "k", {"tokens": None}) is not None     # the parts read are intact
+    assert io.read_cache_entry(tmp_path, "k") is None
+    assert io.read_cache_entry(tmp_path, "k", {"paragraphs": ["text"]}) is None

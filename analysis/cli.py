@@ -190,11 +190,12 @@ def cmd_keyness(args, config) -> int:
 
 def cmd_kwic(args, config) -> int:
     from analysis import discourse
+    from analysis.discourse.concordance import KWIC_COLUMNS
     from analysis.tokens import load_corpus
 
     window = config.discourse.window if args.window is None else args.window
     discourse.check_window(window)
-    corpus = load_corpus(args.manifest, config, **_source(args))
+    corpus = load_corpus(args.manifest, config, **_source(args), columns=KWIC_COLUMNS)
     table = discourse.kwic(corpus.tokens, corpus.paragraphs, " ".join(args.term), window)
     return _emit(table, args, config, corpus, "kwic", ["doc_id", "line_start", "left", "match", "right"])
 

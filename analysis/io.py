@@ -521,7 +521,7 @@ def read_cache_entry(folder: str | Path, key: str,
                 data = (entry / name / part).read_bytes()
                 if hashlib.sha256(data).hexdigest() != digest:
                     return None
-                parts.append(pq.read_table(pa.BufferReader(data), columns=names))
+                parts.append(pq.ParquetFile(pa.BufferReader(data)).read(columns=names))
             table = pa.concat_tables(parts).to_pandas() if len(parts) > 1 else parts[0].to_pandas()
             for column in table.columns:
                 dtype = record["dtypes"][name][column]

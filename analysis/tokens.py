@@ -61,6 +61,7 @@ from analysis.corpus import (
     warn_left_out,
     warn_scripts,
 )
+from analysis.corpus_cache import CACHED_TABLES, cached_tables, corpus_key  # noqa: F401 (re-exported)
 from analysis.errors import CorpusError, CorpusWarning, ParameterError
 from analysis.scan import (  # noqa: F401 (re-exported)
     _ABBREVIATIONS,
@@ -451,7 +452,7 @@ def _categorical(codes: np.ndarray, names: np.ndarray) -> pd.Categorical:
 
 def load_corpus(manifest: str | Path | None = None, config: Config | None = None,
                 progress: bool = False, cache: str | Path | None = None, engine: str = "local",
-                client=None, partitions: int | None = None) -> Corpus:
+                client=None, partitions: int | None = None, columns: dict | None = None) -> Corpus:
     """Return the tokenised `Corpus` of the documents a manifest lists.
 
     Parameters
@@ -475,7 +476,10 @@ def load_corpus(manifest: str | Path | None = None, config: Config | None = None
         Implies engine "dask".
     partitions : int, optional
         Blocks of documents for engine "dask", in manifest order (default: 4 per worker).
-
+    columns : dict, optional
+        From a warm `cache`, read only these tables and columns (table -> list of columns, None:
+        all; see `analysis.corpus_cache.cached_tables`: sentences, tokens, phrases not named are
+        None). A cold load builds and returns every table.
 
     Returns
     -------
@@ -496,9 +500,8 @@ def load_corpus(manifest: str | Path | None = None, config: Config | None = None
         from analysis import io
 
         key = corpus_key(manifest, config)
-        hit = io.read_cache_entry(cache, key)
-        if hit is not None:
-            tables, _ = hit
+        tables = cached_tables(cache, key, columns)
+        if tables is not None:
             known_lemmas(tables.pop("word_lemmas"))
             warn_left_out(tables["cleaning_log"])     # the warnings of the run that built the entry, again
             corpus = Corpus(manifest=manifest, config=config, **tables)
@@ -522,32 +525,6 @@ def load_corpus(manifest: str | Path | None = None, config: Config | None = None
         io.write_cache_entry(cache, key, {**{name: getattr(corpus, name) for name in CACHED_TABLES},
                                           "word_lemmas": word_lemmas}, meta={"manifest": str(manifest)})
     return corpus
-
-
-#: The tables of a tokenised `Corpus` that the cache stores.
-CACHED_TABLES = ("documents", "paragraphs", "cleaning_log", "sentences", "tokens", "phrases")
-
-
-def corpus_key(manifest: Path, config: Config) -> str:
-    """Return the cache key (sha256 hex) of a tokenised corpus: the manifest's bytes (which hold
-    every input file's sha256, checked here by `read_manifest`), the corpus and tokens settings,
-    the data files and code that shape tokens, and the package version."""
-    import dataclasses
-    import hashlib
-
-    import analysis
-    from analysis import io
-    from analysis.corpus import read_manifest
-
-    read_manifest(manifest, config.corpus)
-    shaping = [Path(__file__), *(Path(__file__).with_name(n)
-                                 for n in ("corpus.py", "manifest.py", "readers.py", "repeats.py", "scan.py"))]
-    data = resources.files("analysis.data")
-    shaping += [Path(str(data.joinpath(n))) for n in ("stopwords_keep.csv", "stopwords_domain.csv",
-                                                     "lemma_overrides.csv", "mwe.csv")]
-    return io.cache_key({"manifest": hashlib.sha256(Path(manifest).read_bytes()).hexdigest(),
-                         "corpus": dataclasses.asdict(config.corpus), "tokens": dataclasses.asdict(config.tokens),
-                         "code": {p.name: io.sha256_file(p) for p in shaping}, "version": analysis.__version__})
 
 
 def _build_corpus(manifest: Path, config: Config, progress: bool) -> Corpus:

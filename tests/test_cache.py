@@ -8,6 +8,7 @@ import pytest
 
 from analysis.cli import main
 from analysis.config import Config, TokensConfig
+from analysis.errors import ParameterError
 from analysis.tokens import CACHED_TABLES, corpus_key, load_corpus
 from tests.conftest import write_corpus
 
@@ -97,3 +98,24 @@ def test_one_bad_part_makes_the_entry_untrusted(tmp_path, corpus):
     assert io.read_cache_entry(tmp_path, "k", {"tokens": None}) is not None     # the parts read are intact
     assert io.read_cache_entry(tmp_path, "k") is None
     assert io.read_cache_entry(tmp_path, "k", {"paragraphs": ["text"]}) is None
+
+
+def test_a_warm_load_of_some_columns_equals_those_of_the_full_load(tmp_path):
+    from analysis.discourse.concordance import KWIC_COLUMNS
+
+    full = load_corpus(cache=tmp_path)
+    some = load_corpus(cache=tmp_path, columns=KWIC_COLUMNS)
+    for name, columns in KWIC_COLUMNS.items():
+        pd.testing.assert_frame_equal(getattr(some, name), getattr(full, name)[columns], check_exact=True)
+    pd.testing.assert_frame_equal(some.documents, full.documents, check_exact=True)
+    assert some.sentences is None and some.phrases is None
+    with pytest.raises(ParameterError, match="columns names no cached table: tokenz"):
+        load_corpus(cache=tmp_path, columns={"tokenz": None})
+
+
+def test_cli_kwic_warm_prints_what_the_cold_run_prints(tmp_path, capsys):
+    argv = ["kwic", "supervision", "--window", "4"]
+    assert main([*argv, "--no-cache"]) == 0
+    cold = capsys.readouterr().out
+    assert main([*argv, "--cache", str(tmp_path)]) == 0 and main([*argv, "--cache", str(tmp_path)]) == 0
+    assert capsys.readouterr().out == cold + cold

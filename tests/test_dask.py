@@ -20,6 +20,7 @@ from hypothesis import strategies as st
 pytest.importorskip("distributed")
 
 import dask  # noqa: E402
+from distributed.diagnostics.plugin import WorkerPlugin  # noqa: E402
 
 from analysis import cli  # noqa: E402
 from analysis.config import TopicsConfig  # noqa: E402
@@ -144,7 +145,7 @@ def test_engine_record_names_a_cluster_started_for_the_run(client):
     assert engine_record(None)["engine"] == "local"
 
 
-class _KillWorkers:
+class _KillWorkers(WorkerPlugin):
     """A Dask worker plugin: the first `times` corpus blocks (counted across workers and their
     restarts by files in `folder`) kill the worker process running them (SIGKILL, as the kernel's
     out-of-memory killer would); later blocks run as usual."""
@@ -181,10 +182,8 @@ def fragile():
 
 
 def _kill(client, folder, times: int) -> None:
-    from distributed.diagnostics.plugin import WorkerPlugin
-
     folder.mkdir()
-    client.register_plugin(type("KillWorkers", (_KillWorkers, WorkerPlugin), {})(folder, times), name="kill")
+    client.register_plugin(_KillWorkers(folder, times), name="kill")
 
 
 @pytest.mark.corpus

@@ -84,8 +84,8 @@ def cmd_themes(args, config) -> int:
               "concordance.csv": themes.concordance(corpus, result.matches)}
     seconds = time.perf_counter() - started
     out = _write_folder(args, corpus, tables, io.run_record(
-        config, inputs, command="themes", engine=args.engine_record, lexicon=lexicon.source, method=args.method, seed=config.themes.seed,
-        n_boot=config.themes.n_boot, seconds=round(seconds, 3)))
+        config, inputs, command="themes", engine=args.engine_record, lexicon=lexicon.source, method=args.method,
+        seed=config.themes.seed, n_boot=config.themes.n_boot, seconds=round(seconds, 3)))
     labels = result.paragraph_themes["theme"].value_counts()
     print(f"{len(result.matches)} matches in {len(result.paragraph_themes)} paragraphs; labels: "
           + ", ".join(f"{t} {int(labels.get(t, 0))}" for t in (*lexicon.categories, "none"))
@@ -113,7 +113,8 @@ def cmd_themes_validate(args, config) -> int:
     seconds = time.perf_counter() - started
     files = {k: str(v) if v else None for k, v in (("coded", args.coded), ("gold", args.gold), ("gold2", args.gold2))}
     out = _write_folder(args, corpus, tables, io.run_record(
-        config, inputs, command="themes-validate", engine=args.engine_record, lexicon=lexicon.source, seed=config.themes.seed,
+        config, inputs, command="themes-validate", engine=args.engine_record, lexicon=lexicon.source,
+        seed=config.themes.seed,
         structure=str(args.structure or themes.default_structure_path().name), **files, **facts,
         seconds=round(seconds, 3)))
     structure, versions = tables["structure.csv"], tables["translation.csv"]

@@ -173,9 +173,9 @@ def cmd_effects(args, config, shared) -> int:
     figures.plt.close(fig)
     warnings = sorted(set(table["warning"]) - {""})
     seconds = time.perf_counter() - started
-    record = io.run_record(config, _inputs(args, corpus), command="effects", argv=sys.argv[1:], engine=args.engine_record,
-                           formula=args.formula,
-                           method=args.method, warnings=warnings, seconds=round(seconds, 3), **facts)
+    record = io.run_record(config, _inputs(args, corpus), command="effects", argv=sys.argv[1:],
+                           engine=args.engine_record, formula=args.formula, method=args.method, warnings=warnings,
+                           seconds=round(seconds, 3), **facts)
     with io.output_set(args.out, _input_paths(args, corpus)) as staged:
         for name, frame in outputs.items():
             io.write_csv(frame, staged / name)

@@ -40,8 +40,12 @@ def main() -> None:
     args = parser.parse_args()
     folder = Path(tempfile.mkdtemp(prefix="warm-kwic-"))
     kwic = [sys.executable, "-m", "analysis", "kwic", args.term]
+    def fresh_cache() -> list[str]:
+        shutil.rmtree(folder / "c", ignore_errors=True)
+        return kwic + ["--cache", str(folder / "c")]
+
     runs = {"cold_no_cache": lambda: kwic + ["--no-cache"],
-            "cold_fresh_cache": lambda: (shutil.rmtree(folder / "c", ignore_errors=True), kwic + ["--cache", str(folder / "c")])[1],
+            "cold_fresh_cache": fresh_cache,
             "warm": lambda: kwic + ["--cache", str(folder / "c")],
             "floor_imports": lambda: [sys.executable, "-c", "import pandas, pyarrow.parquet"]}
     times: dict[str, list[tuple[float, float]]] = {name: [] for name in runs}

@@ -19,7 +19,7 @@ MARKER_TEXT = b"made by `analysis explore`; it may overwrite this folder\n"
 
 def add_parser(sub, common, cache, inputs, quick: dict) -> None:
     """Register ``explore`` on the CLI's subparsers; `common` adds the shared flags, `cache(args)`
-    gives the corpus cache folder, `inputs(corpus)` the input hashes, `quick` the ``--quick`` topic grid."""
+    gives the corpus cache folder, `inputs(args, corpus)` the input hashes, `quick` the ``--quick`` topic grid."""
     p = sub.add_parser("explore", help="offline HTML explorer of every result: corpus, categories, topics, "
                                        "concordance, keyness, formulations")
     p.add_argument("--out", required=True, help="output folder (new, empty, or made by explore)")
@@ -53,7 +53,7 @@ def run(args, config, cache, inputs, quick: dict) -> int:
     corpus = load_corpus(args.manifest, config, progress=sys.stderr.isatty(), cache=cache(args), client=args.client,
                          partitions=args.partitions)
     tables = collect_tables(corpus, config, lexicon, progress=progress)
-    hashes = {**inputs(corpus), Path(lexicon.source).name: io.sha256_file(lexicon.source)}
+    hashes = {**inputs(args, corpus), Path(lexicon.source).name: io.sha256_file(lexicon.source)}
     seeds = {"themes": config.themes.seed, "topics": config.topics.seed,
              "topic_fits": derived_seeds(config.topics)["fit"]}
     record = io.run_record(config, hashes, command="explore", argv=sys.argv[1:], engine=args.engine_record,

@@ -44,6 +44,7 @@ def cmd_corpus(args, config) -> int:
               for name in ("documents", "paragraphs", "cleaning_log", "sentences", "phrases")}
     seconds = time.perf_counter() - started
     out = _write_folder(args, corpus, tables, io.run_record(config, _inputs(args, corpus), command="corpus",
+                                                            engine=args.engine_record,
                                                             seconds=round(seconds, 3)))
     docs = corpus.documents
     print(f"{len(docs)} documents, {len(corpus.paragraphs)} paragraphs "
@@ -84,8 +85,8 @@ def cmd_themes(args, config) -> int:
               "concordance.csv": themes.concordance(corpus, result.matches)}
     seconds = time.perf_counter() - started
     out = _write_folder(args, corpus, tables, io.run_record(
-        config, inputs, command="themes", lexicon=lexicon.source, method=args.method, seed=config.themes.seed,
-        n_boot=config.themes.n_boot, seconds=round(seconds, 3)))
+        config, inputs, command="themes", engine=args.engine_record, lexicon=lexicon.source, method=args.method,
+        seed=config.themes.seed, n_boot=config.themes.n_boot, seconds=round(seconds, 3)))
     labels = result.paragraph_themes["theme"].value_counts()
     print(f"{len(result.matches)} matches in {len(result.paragraph_themes)} paragraphs; labels: "
           + ", ".join(f"{t} {int(labels.get(t, 0))}" for t in (*lexicon.categories, "none"))
@@ -113,7 +114,8 @@ def cmd_themes_validate(args, config) -> int:
     seconds = time.perf_counter() - started
     files = {k: str(v) if v else None for k, v in (("coded", args.coded), ("gold", args.gold), ("gold2", args.gold2))}
     out = _write_folder(args, corpus, tables, io.run_record(
-        config, inputs, command="themes-validate", lexicon=lexicon.source, seed=config.themes.seed,
+        config, inputs, command="themes-validate", engine=args.engine_record, lexicon=lexicon.source,
+        seed=config.themes.seed,
         structure=str(args.structure or themes.default_structure_path().name), **files, **facts,
         seconds=round(seconds, 3)))
     structure, versions = tables["structure.csv"], tables["translation.csv"]
@@ -159,6 +161,7 @@ def _emit(table, args, config, corpus, command: str, columns=None, **extra) -> i
         with io.output_set(out.parent, holds_inputs_ok=True) as staged:
             io.write_csv(table, staged / out.name)
             io.write_json(io.run_record(config, _inputs(args, corpus), command=command, argv=sys.argv[1:],
+                                        engine=args.engine_record,
                                         rows=len(table), **extra), staged / (out.name + ".run.json"))
         print(f"{len(table)} rows -> {out}")
         return 0
@@ -189,11 +192,12 @@ def cmd_keyness(args, config) -> int:
 
 def cmd_kwic(args, config) -> int:
     from analysis import discourse
+    from analysis.discourse.concordance import KWIC_COLUMNS
     from analysis.tokens import load_corpus
 
     window = config.discourse.window if args.window is None else args.window
     discourse.check_window(window)
-    corpus = load_corpus(args.manifest, config, **_source(args))
+    corpus = load_corpus(args.manifest, config, **_source(args), columns=KWIC_COLUMNS)
     table = discourse.kwic(corpus.tokens, corpus.paragraphs, " ".join(args.term), window)
     return _emit(table, args, config, corpus, "kwic", ["doc_id", "line_start", "left", "match", "right"])
 

@@ -69,6 +69,7 @@ def cmd_figures(args, config, shared) -> int:
     files: list[tuple[str, bytes]] = []
     for result in results:
         record = io.run_record(config, inputs, figure=result.name, command="figures",
+                               engine=args.engine_record,
                                seeds={"themes": config.themes.seed, "topics": config.topics.seed,
                                       "layout": config.figures.layout_seed}, **result.facts)
         files += _figure_files(result, record)
@@ -174,8 +175,9 @@ def cmd_effects(args, config, shared) -> int:
     figures.plt.close(fig)
     warnings = sorted(set(table["warning"]) - {""})
     seconds = time.perf_counter() - started
-    record = io.run_record(config, _inputs(args, corpus), command="effects", argv=sys.argv[1:], formula=args.formula,
-                           method=args.method, warnings=warnings, seconds=round(seconds, 3), **facts)
+    record = io.run_record(config, _inputs(args, corpus), command="effects", argv=sys.argv[1:],
+                           engine=args.engine_record, formula=args.formula, method=args.method, warnings=warnings,
+                           seconds=round(seconds, 3), **facts)
     with io.output_set(args.out, _input_paths(args, corpus)) as staged:
         for name, frame in outputs.items():
             io.write_csv(frame, staged / name)

@@ -31,7 +31,8 @@ def cmd_lexicon_suggest(args, config, emit, cache) -> int:
     overrides = {k: v for k, v in (("n", args.n), ("seed", args.seed)) if v is not None}
     config = dataclasses.replace(config, suggest=dataclasses.replace(config.suggest, **overrides))
     lexicon = themes.load_lexicon(args.lexicon, args.lexicon_format)
-    corpus = load_corpus(args.manifest, config, progress=sys.stderr.isatty(), cache=cache(args))
+    corpus = load_corpus(args.manifest, config, progress=sys.stderr.isatty(), cache=cache(args), client=args.client,
+                         partitions=args.partitions)
     table = suggest.suggest_terms(corpus, lexicon, args.category, config.suggest, config.themes)
     return emit(table, args, config, corpus, "lexicon-suggest", category=args.category, lexicon=lexicon.source,
                 lexicon_sha256=io.sha256_file(lexicon.source))

@@ -55,6 +55,7 @@ def cmd_topics(args, config) -> int:
     seconds = time.perf_counter() - started
     out = _write_folder(args, corpus, {name: getattr(result, attr) for attr, name in TOPIC_TABLES.items()},
                         io.run_record(config, inputs, command="topics", argv=sys.argv[1:],
+                                      engine=args.engine_record,
                                       derived_seeds=derived_seeds(topics_config), facts=result.facts,
                                       outputs=sorted(TOPIC_TABLES.values()), seconds=round(seconds, 3)))
     if args.save is not None:
@@ -115,6 +116,7 @@ def cmd_topics_apply(args, config) -> int:
     tables = {"paragraph_topics.csv": shares,
               "document_topics.csv": documents.reset_index()[[*keys, "share", "n_terms"]]}
     out = _write_folder(args, corpus, tables, io.run_record(config, inputs, command="topics-apply",
+                                                            engine=args.engine_record,
                                                             argv=sys.argv[1:], models=str(args.models)))
     print(f"{len(saved.fits)} models x {shares[['doc_id', 'para_id']].drop_duplicates().shape[0]} paragraphs -> {out}")
     return 0

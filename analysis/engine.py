@@ -44,14 +44,30 @@ def add_engine_options(parser: argparse.ArgumentParser) -> None:
 
 @contextmanager
 def engine_session(args):
-    """Yield the Dask client the command line asks for (None with ``--engine local``)."""
+    """Yield the Dask client the command line asks for (None with ``--engine local``); set
+    ``args.engine_record`` to its `engine_record` for the command's run.json."""
     if args.engine == "local":
         if args.scheduler is not None:
             raise ParameterError("engine", "scheduler", "needs --engine dask")
+        args.engine_record = engine_record(None)
         yield None
         return
     with dask_client(args.scheduler, args.worker_memory, timeout=args.scheduler_timeout) as client:
+        args.engine_record = engine_record(client, args.scheduler, args.partitions)
         yield client
+
+
+def engine_record(client, scheduler: str | None = None, partitions: int | None = None) -> dict:
+    """Return where a run's work ran, for its run.json: ``engine`` ("local" or "dask"),
+    ``scheduler`` (the address given, "LocalCluster" for a cluster started for the run, None for
+    the local engine), ``n_workers`` (Dask workers when the run started; 1 for the local engine)
+    and ``partitions`` (document blocks the corpus build asks for, at most one per document;
+    1 for the local engine, which builds the corpus in one piece)."""
+    if client is None:
+        return {"engine": "local", "scheduler": None, "n_workers": 1, "partitions": 1}
+    return {"engine": "dask", "scheduler": scheduler if scheduler is not None else "LocalCluster",
+            "n_workers": len(client.scheduler_info().get("workers", {})),
+            "partitions": partitions if partitions is not None else default_partitions(client)}
 
 
 @contextmanager

@@ -378,7 +378,7 @@ def run_record(config, inputs: dict[str, str], **extra) -> dict:
 # ----------------------------------------------------------------------------- table cache
 
 #: Bumped whenever what a cache entry holds changes shape; older entries are then rebuilt.
-CACHE_FORMAT = 1
+CACHE_FORMAT = 2
 
 
 def default_cache_dir() -> Path:
@@ -397,35 +397,85 @@ def cache_key(parts: dict) -> str:
     return hashlib.sha256(blob).hexdigest()
 
 
-def write_cache_entry(folder: str | Path, key: str, tables: dict, meta: dict | None = None) -> Path | None:
-    """Store `tables` (name -> DataFrame) as Parquet files under ``folder/key``; return the entry.
+def write_cache_entry(folder: str | Path, key: str, tables: dict, meta: dict | None = None,
+                      part_rows: int = 1_000_000, partition_on: str = "doc_id") -> Path | None:
+    """Store `tables` (name -> DataFrame) as partitioned Parquet under ``folder/key``; return the entry.
 
-    The entry's ``entry.json`` lists each file's sha256 and each column's dtype. It is written to a
-    temporary sibling and renamed into place, so a reader never sees half an entry. Returns None
-    (and stores nothing) when the folder cannot be written: a cache is an optimisation.
+    Each table is a dataset folder ``folder/key/<name>/`` of parts ``part-00000.parquet``, ... in row
+    order, which `pyarrow.parquet`, `pyarrow.dataset` and `dask.dataframe.read_parquet` read. The
+    parts are blocks of whole documents: the documents (runs of `partition_on` in the largest
+    table holding it) are cut into consecutive blocks of about `part_rows` rows of that table,
+    and every table holding `partition_on` in block order is cut at the same documents (a table
+    that is not, or has no such column, is one part). The entry's ``entry.json`` lists each
+    part's sha256 and each column's dtype. It is written to a temporary sibling and renamed into
+    place, so a reader never sees half an entry. Returns None (and stores nothing) when the
+    folder cannot be written: a cache is an optimisation.
     """
     import tempfile
 
     folder = Path(folder)
     target = folder / key
+    blocks = _document_blocks(tables, partition_on, part_rows)
     try:
         folder.mkdir(parents=True, exist_ok=True)
         tmp = Path(tempfile.mkdtemp(prefix=f".{key[:12]}-", dir=folder))
         record = {"format": CACHE_FORMAT, "key": key, "files": {}, "dtypes": {}, "meta": meta or {}}
         for name, table in tables.items():
-            path = tmp / f"{name}.parquet"
-            table.to_parquet(path, index=False, engine="pyarrow")
-            record["files"][name] = sha256_file(path)
+            (tmp / name).mkdir()
+            record["files"][name] = {}
+            for i, (a, b) in enumerate(_table_parts(table, partition_on, blocks)):
+                path = tmp / name / f"part-{i:05d}.parquet"
+                table.iloc[a:b].to_parquet(path, index=False, engine="pyarrow")
+                record["files"][name][path.name] = sha256_file(path)
             record["dtypes"][name] = {str(c): _dtype_name(t) for c, t in table.dtypes.items()}
         (tmp / "entry.json").write_text(json.dumps(record, indent=2, sort_keys=True), encoding="utf-8")
         if target.exists():
-            import shutil
-
             shutil.rmtree(target, ignore_errors=True)
         os.replace(tmp, target)
     except OSError:
         return None
     return target
+
+
+def _document_blocks(tables: dict, column: str, part_rows: int) -> dict:
+    """Return each document's block number (0-based): consecutive documents of the largest table
+    holding `column`, cut before the document that would take a block past `part_rows` rows."""
+    holding = [t for t in tables.values() if column in t.columns]
+    if not holding:
+        return {}
+    import numpy as np
+    import pandas as pd
+
+    codes, uniques = pd.factorize(max(holding, key=len)[column])
+    if not len(codes):
+        return {}
+    starts = np.concatenate([[0], np.flatnonzero(codes[1:] != codes[:-1]) + 1])
+    sizes = np.diff(np.concatenate([starts, [len(codes)]]))
+    block, filled, out = 0, 0, {}
+    for doc, size in zip(np.asarray(uniques, dtype=object)[codes[starts]], sizes):
+        if doc in out:          # the document's rows are not contiguous: one block for all
+            return {}
+        if filled and filled + size > part_rows:
+            block, filled = block + 1, 0
+        out[doc], filled = block, filled + size
+    return out
+
+
+def _table_parts(table, column: str, blocks: dict) -> list[tuple[int, int]]:
+    """Return the [start, stop) row ranges of `table`'s parts: cut where `blocks` (document -> block)
+    steps up, if the table holds `column` in non-decreasing block order; else one part."""
+    import numpy as np
+    import pandas as pd
+
+    if column not in table.columns or not blocks or not len(table):
+        return [(0, len(table))]
+    codes, uniques = pd.factorize(table[column])
+    numbers = np.array([blocks.get(v, -1) for v in uniques] + [-1])[codes]     # code -1 (missing): -1
+    steps = np.diff(numbers)
+    if (numbers < 0).any() or (steps < 0).any():
+        return [(0, len(table))]
+    edges = [0, *(np.flatnonzero(steps) + 1).tolist(), len(table)]
+    return list(zip(edges[:-1], edges[1:]))
 
 
 def _dtype_name(dtype) -> str:
@@ -447,28 +497,39 @@ def _as_dtype(column, name: str):
     return column.astype(name)
 
 
-def read_cache_entry(folder: str | Path, key: str) -> tuple[dict, dict] | None:
+def read_cache_entry(folder: str | Path, key: str,
+                     columns: dict[str, list[str] | None] | None = None) -> tuple[dict, dict] | None:
     """Return (tables, meta) of the entry ``folder/key``, or None when it is missing, unreadable or
-    any file's sha256 differs from the one the entry recorded (such an entry is not trusted)."""
+    any part read has a sha256 other than the one the entry recorded (such an entry is not trusted).
+
+    `columns` maps the tables to read to their columns (None: all); default every table, whole.
+    Each part's bytes are hashed and parsed from the same buffer, so what is read is what was checked.
+    """
     entry = Path(folder) / key
     try:
         record = json.loads((entry / "entry.json").read_text(encoding="utf-8"))
         if record.get("format") != CACHE_FORMAT or record.get("key") != key:
             return None
-        import pandas as pd
+        import pyarrow as pa
+        import pyarrow.parquet as pq
 
+        wanted = columns if columns is not None else dict.fromkeys(record["files"])
         tables = {}
-        for name, digest in record["files"].items():
-            path = entry / f"{name}.parquet"
-            if sha256_file(path) != digest:
-                return None
-            table = pd.read_parquet(path, engine="pyarrow")
-            for column, dtype in record["dtypes"][name].items():
+        for name, names in wanted.items():
+            parts = []
+            for part, digest in sorted(record["files"][name].items()):
+                data = (entry / name / part).read_bytes()
+                if hashlib.sha256(data).hexdigest() != digest:
+                    return None
+                parts.append(pq.ParquetFile(pa.BufferReader(data)).read(columns=names))
+            table = pa.concat_tables(parts).to_pandas() if len(parts) > 1 else parts[0].to_pandas()
+            for column in table.columns:
+                dtype = record["dtypes"][name][column]
                 if _dtype_name(table[column].dtype) != dtype:
                     table[column] = _as_dtype(table[column], dtype)
             tables[name] = table
         return tables, record.get("meta", {})
-    except (OSError, ValueError, KeyError, TypeError):
+    except (OSError, ValueError, KeyError, TypeError, IndexError):
         return None
 
 

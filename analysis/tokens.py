@@ -62,6 +62,7 @@ from analysis.corpus import (
     warn_left_out,
     warn_scripts,
 )
+from analysis.corpus_cache import CACHED_TABLES, cached_tables, corpus_key  # noqa: F401 (re-exported)
 from analysis.errors import CorpusError, CorpusWarning, ParameterError
 from analysis.phrases import detect_phrases
 from analysis.scan import (  # noqa: F401 (re-exported)
@@ -410,7 +411,7 @@ def _sentence_table(rows: pd.DataFrame, joined: str, para_len: np.ndarray, para_
 
 def load_corpus(manifest: str | Path | None = None, config: Config | None = None,
                 progress: bool = False, cache: str | Path | None = None, engine: str = "local",
-                client=None, partitions: int | None = None) -> Corpus:
+                client=None, partitions: int | None = None, columns: dict | None = None) -> Corpus:
     """Return the tokenised `Corpus` of the documents a manifest lists.
 
     Parameters
@@ -423,7 +424,8 @@ def load_corpus(manifest: str | Path | None = None, config: Config | None = None
         Show a progress bar on stderr while tokenising.
     cache : path, optional
         A cache folder (e.g. `analysis.io.default_cache_dir()`). The cleaned, segmented and
-        tokenised tables are stored there as Parquet, keyed by `corpus_key`, and read back when
+        tokenised tables are stored there as partitioned Parquet (a dataset folder per table, parts
+        of whole documents: `analysis.io.write_cache_entry`), keyed by `corpus_key`, read back when
         the manifest, every input file, the corpus and tokens settings and the code are unchanged;
         an entry whose files do not match their recorded sha256 is rebuilt. None: no cache.
     engine : {"local", "dask"}
@@ -433,7 +435,10 @@ def load_corpus(manifest: str | Path | None = None, config: Config | None = None
         Implies engine "dask".
     partitions : int, optional
         Blocks of documents for engine "dask", in manifest order (default: 4 per worker).
-
+    columns : dict, optional
+        From a warm `cache`, read only these tables and columns (table -> list of columns, None:
+        all; see `analysis.corpus_cache.cached_tables`: sentences, tokens, phrases not named are
+        None). A cold load builds and returns every table.
 
     Returns
     -------
@@ -454,9 +459,8 @@ def load_corpus(manifest: str | Path | None = None, config: Config | None = None
         from analysis import io
 
         key = corpus_key(manifest, config)
-        hit = io.read_cache_entry(cache, key)
-        if hit is not None:
-            tables, _ = hit
+        tables = cached_tables(cache, key, columns)
+        if tables is not None:
             known_lemmas(tables.pop("word_lemmas"))
             warn_left_out(tables["cleaning_log"])     # the warnings of the run that built the entry, again
             corpus = Corpus(manifest=manifest, config=config, **tables)
@@ -480,33 +484,6 @@ def load_corpus(manifest: str | Path | None = None, config: Config | None = None
         io.write_cache_entry(cache, key, {**{name: getattr(corpus, name) for name in CACHED_TABLES},
                                           "word_lemmas": word_lemmas}, meta={"manifest": str(manifest)})
     return corpus
-
-
-#: The tables of a tokenised `Corpus` that the cache stores.
-CACHED_TABLES = ("documents", "paragraphs", "cleaning_log", "sentences", "tokens", "phrases")
-
-
-def corpus_key(manifest: Path, config: Config) -> str:
-    """Return the cache key (sha256 hex) of a tokenised corpus: the manifest's bytes (which hold
-    every input file's sha256, checked here by `read_manifest`), the corpus and tokens settings,
-    the data files and code that shape tokens, and the package version."""
-    import dataclasses
-    import hashlib
-
-    import analysis
-    from analysis import io
-    from analysis.corpus import read_manifest
-
-    read_manifest(manifest, config.corpus)
-    shaping = [Path(__file__), *(Path(__file__).with_name(n)
-                                 for n in ("corpus.py", "cleaning.py", "manifest.py", "phrases.py", "readers.py",
-                                           "repeats.py", "scan.py"))]
-    data = resources.files("analysis.data")
-    shaping += [Path(str(data.joinpath(n))) for n in ("stopwords_keep.csv", "stopwords_domain.csv",
-                                                     "lemma_overrides.csv", "mwe.csv")]
-    return io.cache_key({"manifest": hashlib.sha256(Path(manifest).read_bytes()).hexdigest(),
-                         "corpus": dataclasses.asdict(config.corpus), "tokens": dataclasses.asdict(config.tokens),
-                         "code": {p.name: io.sha256_file(p) for p in shaping}, "version": analysis.__version__})
 
 
 def _build_corpus(manifest: Path, config: Config, progress: bool) -> Corpus:

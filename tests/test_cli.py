@@ -24,7 +24,25 @@ def test_corpus_command_writes_tables_and_provenance(tmp_path, capsys):
     assert run["config"]["corpus"]["near_duplicate_similarity"] == 0.6
     # the manifest, the corpus's own analysis.toml that shaped the run, and the five seed files
     assert len(run["inputs_sha256"]) == 7 and "analysis.toml" in run["inputs_sha256"]
+    assert run["engine"] == {"engine": "local", "scheduler": None, "n_workers": 1, "partitions": 1}
     assert "5 documents" in capsys.readouterr().out
+
+
+def test_every_run_record_says_where_the_run_ran():
+    """Each call that builds a run.json passes the engine record (checked on the source, so a new
+    command cannot forget it; the records' contents are tested in test_cli and test_dask)."""
+    import ast
+    from pathlib import Path
+
+    import analysis
+
+    calls = []
+    for path in Path(analysis.__file__).parent.rglob("*.py"):
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.Call) and getattr(node.func, "attr", None) == "run_record":
+                calls.append((path.name, node.lineno, {k.arg for k in node.keywords}))
+    assert len(calls) >= 9
+    assert [c[:2] for c in calls if "engine" not in c[2]] == []
 
 
 @pytest.mark.parametrize("argv_tail, message", [

@@ -5,8 +5,12 @@ One `LocalCluster` of 2 worker processes starts once for the module (about 5 s) 
 from __future__ import annotations
 
 import dataclasses
+import json
+import os
+import signal
 import socket
 import time
+from pathlib import Path
 
 import pandas as pd
 import pytest
@@ -14,6 +18,9 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 pytest.importorskip("distributed")
+
+import dask  # noqa: E402
+from distributed.diagnostics.plugin import WorkerPlugin  # noqa: E402
 
 from analysis import cli  # noqa: E402
 from analysis.config import TopicsConfig  # noqa: E402
@@ -82,6 +89,8 @@ def test_cli_on_a_running_scheduler_writes_the_local_tables(tmp_path, client):
                      "--out", str(tmp_path / "dask")]) == 0
     for name in ("documents.csv", "paragraphs.csv", "cleaning_log.csv", "sentences.csv", "phrases.csv"):
         assert (tmp_path / "local" / name).read_bytes() == (tmp_path / "dask" / name).read_bytes(), name
+    record = json.loads((tmp_path / "dask" / "run.json").read_text())
+    assert record["engine"] == {"engine": "dask", "scheduler": address, "n_workers": 2, "partitions": 3}
 
 
 def test_a_scheduler_that_does_not_answer_is_one_line_and_exit_2(tmp_path, capsys):
@@ -127,3 +136,81 @@ def test_blocks_cover_the_rows_in_order(n_rows, n_blocks):
     assert [i for a, b in ranges for i in range(a, b)] == list(range(n_rows))
     sizes = [b - a for a, b in ranges]
     assert len(ranges) == min(n_rows, n_blocks) and (not sizes or max(sizes) - min(sizes) <= 1)
+
+
+def test_engine_record_names_a_cluster_started_for_the_run(client):
+    from analysis.engine import engine_record
+
+    assert engine_record(client) == {"engine": "dask", "scheduler": "LocalCluster", "n_workers": 2, "partitions": 8}
+    assert engine_record(None)["engine"] == "local"
+
+
+class _KillWorkers(WorkerPlugin):
+    """A Dask worker plugin: the first `times` corpus blocks (counted across workers and their
+    restarts by files in `folder`) kill the worker process running them (SIGKILL, as the kernel's
+    out-of-memory killer would); later blocks run as usual."""
+
+    def __init__(self, folder, times: int):
+        self.folder, self.times = str(folder), times
+
+    def setup(self, worker):
+        import analysis.tokens as tokens
+
+        original = tokens.__dict__.setdefault("_unpatched_block", tokens._tokenised_block)
+        folder, times = Path(self.folder), self.times
+
+        def block(*args, **kwargs):
+            done = len(list(folder.iterdir()))
+            if done < times:
+                (folder / f"killed-{done}-{os.getpid()}").touch()
+                os.kill(os.getpid(), signal.SIGKILL)
+            return original(*args, **kwargs)
+
+        tokens._tokenised_block = block
+
+    def teardown(self, worker):
+        import analysis.tokens as tokens
+
+        tokens._tokenised_block = tokens.__dict__.pop("_unpatched_block", tokens._tokenised_block)
+
+
+@pytest.fixture
+def fragile():
+    """A LocalCluster of its own (2 worker processes) for a test that kills its workers."""
+    with dask_client(n_workers=2, worker_memory="1GiB", processes=True) as c:
+        yield c
+
+
+def _kill(client, folder, times: int) -> None:
+    folder.mkdir()
+    client.register_plugin(_KillWorkers(folder, times), name="kill")
+
+
+@pytest.mark.corpus
+@pytest.mark.slow
+def test_a_killed_worker_is_replaced_and_its_block_retried(corpus, fragile, tmp_path):
+    _kill(fragile, tmp_path / "killed", times=1)
+    distributed = load_corpus(client=fragile, partitions=2)
+    assert len(list((tmp_path / "killed").iterdir())) >= 1          # a worker did die mid-run
+    _assert_same_corpus(corpus, distributed)
+
+
+@pytest.mark.corpus
+@pytest.mark.slow
+def test_a_run_whose_workers_keep_dying_is_one_line_and_writes_nothing(tmp_path, capsys):
+    """The scheduler gives a block up once it has killed allowed-failures + 1 workers (set to 1 here,
+    default 3, to keep the test short)."""
+    out, cache = tmp_path / "out", tmp_path / "cache"
+    assert cli.main(["corpus", "--no-cache", "--out", str(out)]) == 0
+    before = {p.name: p.read_bytes() for p in out.iterdir()}
+    capsys.readouterr()
+    with dask.config.set({"distributed.scheduler.allowed-failures": 1}):
+        with dask_client(n_workers=2, worker_memory="1GiB", processes=True) as fragile:
+            _kill(fragile, tmp_path / "killed", times=1000)
+            status = cli.main(["corpus", "--engine", "dask", "--scheduler", fragile.scheduler.address,
+                               "--partitions", "1", "--cache", str(cache), "--out", str(out)])
+    err = capsys.readouterr().err.strip().splitlines()
+    assert status == 2 and len(err) == 1 and err[0].startswith("analysis: error: a Dask worker died while running")
+    assert len(list((tmp_path / "killed").iterdir())) == 2          # tried, retried once, then given up
+    assert {p.name: p.read_bytes() for p in out.iterdir()} == before          # the earlier outputs are whole
+    assert not cache.exists() or not [p for p in cache.iterdir() if not p.name.startswith(".")]

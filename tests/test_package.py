@@ -16,7 +16,7 @@ PACKAGE = Path(__file__).resolve().parent.parent / "analysis"
 #: token scanner; phrases, 0.7, counts phrase statistics on term codes for tokens; cli_lexicon, 7.5, holds the `analysis lexicon` commands that cli registers).
 STAGES = {"errors": 0, "checks": 0, "config": 0, "io": 0, "lazy": 0, "data": 0, "palette": 0, "engine": 0,
           "streams": 0, "intervals": 0, "readers": 0.5, "repeats": 0.5, "cleaning": 0.5, "manifest": 0.5, "scan": 0.5,
-          "phrases": 0.7, "corpus": 1,
+          "phrases": 0.7, "corpus": 1, "corpus_cache": 1.5,
           "tokens": 2, "query": 3,
           "themes": 4, "topics": 4, "discourse": 4, "effects": 5, "suggest": 5, "figures": 5, "pipeline": 6,
           "explore": 7, "cli_common": 7.2, "cli_topics": 7.5, "cli_figures": 7.5, "cli_lexicon": 7.5, "cli": 8, "__main__": 9, "__init__": 9}

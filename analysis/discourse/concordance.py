@@ -6,6 +6,7 @@ import pandas as pd
 from analysis.corpus import require_columns
 from analysis.errors import ConfigError
 from analysis.query import (
+    LEMMA_COLUMNS,
     TOKEN_COLUMNS,
     check_window,
     concordance_rows,
@@ -14,6 +15,9 @@ from analysis.query import (
     paragraph_key,
     parse_pattern,
 )
+
+#: The tables and columns `kwic` reads (for `analysis.tokens.load_corpus(columns=...)`).
+KWIC_COLUMNS = {"tokens": list(LEMMA_COLUMNS), "paragraphs": ["doc_id", "para_id", "text"]}
 
 
 def kwic(tokens: pd.DataFrame, paragraphs: pd.DataFrame, pattern: str, window: int = 5) -> pd.DataFrame:

@@ -19,7 +19,7 @@ MARKER_TEXT = b"made by `analysis explore`; it may overwrite this folder\n"
 
 def add_parser(sub, common, cache, inputs, quick: dict) -> None:
     """Register ``explore`` on the CLI's subparsers; `common` adds the shared flags, `cache(args)`
-    gives the corpus cache folder, `inputs(corpus)` the input hashes, `quick` the ``--quick`` topic grid."""
+    gives the corpus cache folder, `inputs(args, corpus)` the input hashes, `quick` the ``--quick`` topic grid."""
     p = sub.add_parser("explore", help="offline HTML explorer of every result: corpus, categories, topics, "
                                        "concordance, keyness, formulations")
     p.add_argument("--out", required=True, help="output folder (new, empty, or made by explore)")
@@ -50,13 +50,14 @@ def run(args, config, cache, inputs, quick: dict) -> int:
 
     progress("corpus and tokens")
     lexicon = load_lexicon(args.lexicon)
-    corpus = load_corpus(args.manifest, config, progress=sys.stderr.isatty(), cache=cache(args))
+    corpus = load_corpus(args.manifest, config, progress=sys.stderr.isatty(), cache=cache(args), client=args.client,
+                         partitions=args.partitions)
     tables = collect_tables(corpus, config, lexicon, progress=progress)
-    hashes = {**inputs(corpus), Path(lexicon.source).name: io.sha256_file(lexicon.source)}
+    hashes = {**inputs(args, corpus), Path(lexicon.source).name: io.sha256_file(lexicon.source)}
     seeds = {"themes": config.themes.seed, "topics": config.topics.seed,
              "topic_fits": derived_seeds(config.topics)["fit"]}
-    record = io.run_record(config, hashes, command="explore", argv=sys.argv[1:], lexicon=lexicon.source,
-                           seeds=seeds, quick=bool(args.quick))
+    record = io.run_record(config, hashes, command="explore", argv=sys.argv[1:], engine=args.engine_record,
+                           lexicon=lexicon.source, seeds=seeds, quick=bool(args.quick))
     progress("building the site")
     files = site_files(build_data(tables, record))
     if io.claim_folder(args.out, MARKER, args.force) and ours:       # checked again before writing

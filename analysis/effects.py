@@ -294,7 +294,12 @@ def category_effects(paragraph_table: pd.DataFrame, documents: pd.DataFrame, for
             cov = np.full((x.shape[1], x.shape[1]), np.nan)
         else:
             params, cov, converged = _fit_counts(y, x, offset, groups, method)
-            if not converged:
+            if not (np.isfinite(params).all() and np.isfinite(cov).all()):
+                # e.g. a category matched at one level of a covariate only: the estimate runs to infinity
+                note = f"not estimable: the {method} fit gave no finite estimate for {cat}"
+                params = np.full(x.shape[1], np.nan)
+                cov = np.full((x.shape[1], x.shape[1]), np.nan)
+            elif not converged:
                 note = "; ".join(filter(None, [note, f"the {method} fit did not converge"]))
         se = np.sqrt(np.diag(cov))
         tval = params / se

@@ -394,13 +394,37 @@ def _collocation_network(run: _Run, name: str) -> FigureOutput:
     from analysis import discourse
 
     fc = run.config.figures
-    edges = collocation_edges(run.corpus.tokens, fc.network_node, fc.network_window, fc.network_first_ring,
+    node = network_node(run.corpus.tokens, fc.network_node)
+    if node is None:
+        run.say(f"skipping {name}: the corpus has no term")
+        return None
+    if node != fc.network_node:
+        run.say(f"{name}: figures.network_node {fc.network_node!r} does not occur in this corpus; "
+                f"drawing its most frequent term, {node!r}")
+    edges = collocation_edges(run.corpus.tokens, node, fc.network_window, fc.network_first_ring,
                               fc.network_second_ring, fc.network_min_count)
-    facts = {"node": fc.network_node, "window": fc.network_window, "window_rule": discourse.WINDOW_RULE,
-             "min_count": fc.network_min_count, "layout_seed": fc.layout_seed, "first_ring": fc.network_first_ring,
-             "second_ring": fc.network_second_ring}
-    return FigureOutput(name, plot_collocation_network(edges, fc.network_node, fc.layout_seed, width=run.width),
+    if edges.empty:
+        run.say(f"skipping {name}: no term occurs {fc.network_min_count}+ times near {node!r} "
+                "(figures.network_min_count)")
+        return None
+    facts = {"node": node, "configured_node": fc.network_node, "window": fc.network_window,
+             "window_rule": discourse.WINDOW_RULE, "min_count": fc.network_min_count, "layout_seed": fc.layout_seed,
+             "first_ring": fc.network_first_ring, "second_ring": fc.network_second_ring}
+    return FigureOutput(name, plot_collocation_network(edges, node, fc.layout_seed, width=run.width),
                         edges, facts, _caption(name, **facts))
+
+
+def network_node(tokens: pd.DataFrame, configured: str) -> str | None:
+    """Return `configured` if it is a term of `tokens`, else the most frequent term (ties: the
+    first in alphabetical order), or None when there is no term."""
+    terms = tokens["term"].astype(str)
+    terms = terms[terms != ""]
+    if (terms == configured).any():
+        return configured
+    if terms.empty:
+        return None
+    counts = terms.value_counts()
+    return str(sorted(counts.index[counts == counts.max()])[0])
 
 
 def _effects(run: _Run, name: str) -> FigureOutput:

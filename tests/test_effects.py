@@ -152,3 +152,26 @@ def test_effects_command_with_topics_by_composition(tmp_path, capsys, chosen, mo
     assert (means["unit"] == "share").all()
     run = json.loads((tmp_path / "run.json").read_text())
     assert run["topics"]["model"] == model and len(run["topics"]["seeds"]) == 2
+
+
+@pytest.mark.parametrize("method", ["negbin", "poisson"])
+def test_a_category_found_at_one_level_only_is_not_estimable_not_an_error(method):
+    # every match of y sits in genre "a": the genre effect runs to minus infinity (separation)
+    paras, docs = planted_counts(7, n_docs=8, n_paras=6)
+    paras["count_y"] = np.where(paras["doc_id"].map(docs.set_index("doc_id")["genre"]) == "a", paras["count_x"], 0)
+    table, means = effects.category_effects(paras, docs, "~ genre", method=method, n_draws=50)
+    y = table[table["category"] == "y"]
+    finite = np.isfinite(y[["estimate", "ci_low", "ci_high"]].to_numpy()).all()
+    assert finite or y["warning"].str.startswith("not estimable").all(), y
+    x = table[table["category"] == "x"]
+    assert np.isfinite(x["estimate"]).all() and not x["warning"].str.startswith("not estimable").any()
+    assert len(means[means["category"] == "y"]) == 2
+
+
+def test_network_node_falls_back_to_the_most_frequent_term():
+    from analysis.pipeline import network_node
+    tokens = pd.DataFrame({"term": ["job", "tax", "job", "", "school", "tax", "job"]})
+    assert network_node(tokens, "job") == "job"
+    assert network_node(tokens, "supervision") == "job"
+    assert network_node(tokens.assign(term=["a", "b", "b", "a", "", "", "c"]), "zzz") == "a"   # tie: alphabetical
+    assert network_node(tokens.assign(term=""), "job") is None

@@ -584,3 +584,15 @@ def test_placebo_table_sits_beside_the_real_seeding(corpus):
     assert seeded["note"].str.startswith("not independent validation").all()
     summary = topics_pkg.placebo_summary(table)
     assert {"lexicon_topic_share_mean", "placebo_topic_share_mean", "placebo_kappa_max"} <= set(summary.columns)
+
+
+def test_equal_topics_match_at_distance_zero_not_nan():
+    # topics left at their prior on a tiny corpus are equal up to rounding; scipy's JS distance of two
+    # such rows can be NaN (square root of a divergence rounded below zero)
+    from analysis.topics.matching import match_topics, topic_similarity
+    row = np.full(7, 1 / 7)
+    twin = row * (1 + 1e-16 * np.arange(7))
+    topics = np.vstack([row, twin / twin.sum(), row])
+    sim = topic_similarity(topics, topics)
+    assert np.isfinite(sim).all() and np.allclose(sim, 1.0)
+    assert sorted(match_topics(topics, topics)) == [0, 1, 2]

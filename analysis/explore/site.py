@@ -34,7 +34,6 @@ from importlib import resources
 
 import numpy as np
 import pandas as pd
-from scipy.spatial.distance import jensenshannon
 
 MARKER = ".analysis-explore"
 #: Terms listed per topic in the topic browser (LDAvis shows 30).
@@ -54,13 +53,12 @@ STATIC_FILES = ("index.html", "explorer.js", "explorer.css")
 
 def topic_distances(topic_word: np.ndarray) -> np.ndarray:
     """Return the k x k Jensen-Shannon distances (base 2, in [0, 1]) between topic-word rows."""
+    from analysis.topics.matching import topic_similarity
+
     phi = np.asarray(topic_word, dtype=np.float64)
-    k = len(phi)
-    out = np.zeros((k, k))
-    for i in range(k):
-        for j in range(i + 1, k):
-            out[i, j] = out[j, i] = jensenshannon(phi[i], phi[j], base=2)
-    return out
+    out = 1.0 - topic_similarity(phi, phi)
+    np.fill_diagonal(out, 0.0)
+    return (out + out.T) / 2
 
 
 def classical_mds(distances: np.ndarray, dims: int = 2) -> np.ndarray:

@@ -13,8 +13,13 @@ from analysis.topics.models import TopicFit
 # --------------------------------------------------------------------------- stability
 
 def topic_similarity(a: np.ndarray, b: np.ndarray) -> np.ndarray:
-    """Return the k_a x k_b matrix of 1 - Jensen-Shannon distance (base 2) between topic rows."""
-    return 1.0 - jensenshannon(a[:, None, :], b[None, :, :], axis=2, base=2)
+    """Return the k_a x k_b matrix of 1 - Jensen-Shannon distance (base 2) between topic rows.
+
+    Two (nearly) equal rows can give a divergence a rounding error below zero, whose square root scipy
+    returns as NaN (topics left at their prior on a small corpus do this); their distance is 0."""
+    with np.errstate(invalid="ignore"):
+        distance = jensenshannon(a[:, None, :], b[None, :, :], axis=2, base=2)
+    return 1.0 - np.nan_to_num(distance, nan=0.0)
 
 
 def match_topics(reference: np.ndarray, other: np.ndarray) -> np.ndarray:

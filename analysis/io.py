@@ -115,6 +115,7 @@ def check_output(raw: str | Path | None, kind: str, inputs: Iterable[str | Path]
     elif kind == "folder":
         if path.exists() and not path.is_dir():
             raise AnalysisError(f"{option} {path}: is a file; expected a folder")
+        _check_creatable(path)
         where = path.resolve()
         for source in inputs:
             if source.resolve().is_relative_to(where):
@@ -123,6 +124,18 @@ def check_output(raw: str | Path | None, kind: str, inputs: Iterable[str | Path]
     else:
         raise ValueError(f"kind must be 'file' or 'folder'; got {kind!r}")
     return path
+
+
+def _check_creatable(path: Path) -> None:
+    """Raise `AnalysisError` now, before any work, if folder `path` could not be created later: its
+    nearest existing ancestor is a file or is not writable."""
+    existing = next((p for p in [path, *path.absolute().parents] if p.exists()), None)
+    if existing is None or existing == path:
+        return
+    if not existing.is_dir():
+        raise AnalysisError(f"{path}: cannot create output folder ({existing} is a file)")
+    if not os.access(existing, os.W_OK):
+        raise AnalysisError(f"{path}: cannot create output folder ({existing} is not writable)")
 
 
 def check_paths(args, inputs: list[Path], folder_commands: tuple[str, ...], file_options: dict[str, str]) -> None:

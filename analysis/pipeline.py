@@ -393,14 +393,19 @@ def _formulations(run: _Run, name: str) -> FigureOutput:
 def _collocation_network(run: _Run, name: str) -> FigureOutput:
     from analysis import discourse
 
+    from analysis.config import FiguresConfig
+
     fc = run.config.figures
-    node = network_node(run.corpus.tokens, fc.network_node)
+    # the default node adapts to a corpus without it; a node the user set must occur (else an error)
+    node = fc.network_node
+    if fc.network_node == FiguresConfig().network_node:
+        node = network_node(run.corpus.tokens, fc.network_node)
     if node is None:
         run.say(f"skipping {name}: the corpus has no term")
         return None
     if node != fc.network_node:
-        run.say(f"{name}: figures.network_node {fc.network_node!r} does not occur in this corpus; "
-                f"drawing its most frequent term, {node!r}")
+        run.say(f"{name}: the default figures.network_node {fc.network_node!r} does not occur in this corpus; "
+                f"drawing its most frequent term, {node!r} (set figures.network_node to choose)")
     edges = collocation_edges(run.corpus.tokens, node, fc.network_window, fc.network_first_ring,
                               fc.network_second_ring, fc.network_min_count)
     if edges.empty:

@@ -608,3 +608,16 @@ def test_keyness_counts_every_lemma_whether_or_not_it_sits_in_a_phrase(tmp_path)
     lemmas = discourse.keyness(corpus.tokens, corpus.documents, "doc_id=blue-2012", "doc_id=red-2012",
                                DiscourseConfig(min_freq=2), kinds=("lemma",))
     assert set(lemmas["kind"]) == {"lemma"}
+
+
+def test_keyness_items_same_from_categorical_and_plain_string_columns(corpus):
+    from analysis.discourse import keyterms
+    cat = keyterms.keyness_items(corpus.tokens)
+    plain = keyterms.keyness_items(corpus.tokens.astype({"lemma": object, "term": object}))
+    assert (cat[0] != plain[0]).nnz == 0 and cat[1].equals(plain[1])
+    assert list(cat[2]) == list(plain[2]) and list(cat[3]) == list(plain[3])
+    # a stop word never counts as a lemma; a phrase row is a term with "_"
+    assert not set(corpus.tokens.loc[corpus.tokens["stop"], "lemma"].astype(str)) & set(
+        cat[2][(cat[3] == "lemma") & (np.asarray(cat[0].sum(axis=0)).ravel() > 0)]) - set(
+        corpus.tokens.loc[~corpus.tokens["stop"], "lemma"].astype(str))
+    assert all("_" in t for t in cat[2][cat[3] == "phrase"])

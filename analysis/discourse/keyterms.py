@@ -91,14 +91,25 @@ def keyness_items(tokens: pd.DataFrame) -> tuple[sparse.csr_matrix, pd.DataFrame
     a multi-word term (kind "lemma"), plus every multi-word term (kind "phrase": curated or
     detected, words joined by "_"). A phrase is an extra row, never a replacement of its words.
     """
-    lemma = tokens["lemma"].astype(str).where(~tokens["stop"].to_numpy(dtype=bool), "")
-    term = tokens["term"].astype(str)
-    phrase = term.where(term.str.contains("_", regex=False), "")
-    frame = tokens[["doc_id", "para_id"]].assign(_lemma=lemma.to_numpy(), _phrase=phrase.to_numpy())
+    lemma = _categorical(tokens["lemma"])
+    codes = np.where(tokens["stop"].to_numpy(dtype=bool), -1, lemma.cat.codes.to_numpy())
+    lemma = pd.Categorical.from_codes(codes, categories=lemma.cat.categories)
+    term = _categorical(tokens["term"])
+    joined = np.r_[term.cat.categories.astype(str).str.contains("_", regex=False), False]   # code -1: no
+    codes = term.cat.codes.to_numpy()
+    phrase = pd.Categorical.from_codes(np.where(joined[codes], codes, -1), categories=term.cat.categories)
+    frame = tokens[["doc_id", "para_id"]].assign(_lemma=lemma, _phrase=phrase)
     lemmas, rows, lemma_vocab = count_matrix(frame, column="_lemma")
     phrases, _, phrase_vocab = count_matrix(frame, column="_phrase")
     kind = np.r_[np.full(len(lemma_vocab), "lemma", dtype=object), np.full(len(phrase_vocab), "phrase", dtype=object)]
     return sparse.hstack([lemmas, phrases]).tocsr(), rows, np.r_[lemma_vocab, phrase_vocab].astype(str), kind
+
+
+def _categorical(column: pd.Series) -> pd.Series:
+    """Return `column` as a categorical of strings (the token table's columns already are one)."""
+    if isinstance(column.dtype, pd.CategoricalDtype):
+        return column
+    return column.astype(str).astype("category")
 
 
 def keyness_counts(tokens: pd.DataFrame, target_docs: list[str], reference_docs: list[str]) -> pd.DataFrame:

@@ -596,3 +596,23 @@ def test_equal_topics_match_at_distance_zero_not_nan():
     sim = topic_similarity(topics, topics)
     assert np.isfinite(sim).all() and np.allclose(sim, 1.0)
     assert sorted(match_topics(topics, topics)) == [0, 1, 2]
+
+
+def test_a_units_theme_share_interval_does_not_move_when_another_unit_is_added():
+    from analysis.topics.bag import bag_from_texts
+    from analysis.topics.mapping import theme_shares
+    rng = np.random.default_rng(0)
+    texts = [["a", "b"]] * 30
+    paras = pd.DataFrame({"doc_id": ["x"] * 10 + ["y"] * 10 + ["z"] * 10, "para_id": list(range(1, 11)) * 3,
+                          "line_start": 1, "line_end": 1, "year": [2020] * 10 + [2021] * 10 + [2022] * 10,
+                          "text": "a b", "counts_once": True})
+    mass = rng.dirichlet(np.ones(3), size=30)
+    loose = TopicsConfig(min_doc_count=1, max_doc_share=1.0)
+    bag = bag_from_texts(texts, paras, loose)
+    full = theme_shares([mass], bag, ["p", "q", "other"], "m", 3, 1000, seed=5)
+    keep = np.arange(10, 30)                      # unit x (the first drawn) left out
+    small = theme_shares([mass[keep]], bag_from_texts(texts[10:], paras.iloc[keep], loose), ["p", "q", "other"], "m",
+                         3, 1000, seed=5)
+    cols = ["share", "share_ci_low", "share_ci_high"]
+    a = full[full["unit"].isin(["y", "z", "2021", "2022"])].reset_index(drop=True)[cols]
+    pd.testing.assert_frame_equal(a, small.reset_index(drop=True)[cols])

@@ -100,7 +100,6 @@ _EXPORTS = {
     "PARAGRAPH_THEME_COLUMNS": "analysis.topics.grid",
     "TopicsResult": "analysis.topics.grid",
     "_best_k": "analysis.topics.grid",
-    "_bootstrap_rng": "analysis.topics.grid",
     "_dictionary_mass": "analysis.topics.grid",
     "_fit_pair": "analysis.topics.grid",
     "_fit_pair_unlimited": "analysis.topics.grid",

@@ -15,7 +15,6 @@ from analysis import io
 from analysis.config import TopicsConfig
 from analysis.corpus import VERSION_RULE, Corpus, require_columns
 from analysis.errors import ConfigError, ParameterError
-from analysis.streams import group_rng
 from analysis.topics import fitcache
 from analysis.topics.bag import BagOfWords, build_bag, subset_bag
 from analysis.topics.labels import _top, frex, topic_term_table, typical_paragraphs
@@ -221,13 +220,13 @@ def run_topics(corpus: Corpus, config: TopicsConfig | None = None,
                 masses.append(mapped_mass(f, rows["theme"].tolist(), categories))
                 for_labels.append(label_mass(f, rows["theme"].tolist(), categories))
             share_tables.append(theme_shares(masses, bag, categories, m, analysis_k[m], config.n_bootstrap,
-                                             _bootstrap_rng(seeds["bootstrap"], m), config.ci_level))
+                                             seeds["bootstrap"], config.ci_level))
             label = np.array(categories)[np.argmax(np.mean(for_labels, axis=0), axis=1)]
             label_tables.append(keys.assign(model=m, theme=label))
         if dictionary_labels is not None:
             dic_mass = _dictionary_mass(dictionary_labels, bag, categories)
             share_tables.append(theme_shares([dic_mass], bag, categories, "dictionary", 0, config.n_bootstrap,
-                                             _bootstrap_rng(seeds["bootstrap"], "dictionary"), config.ci_level))
+                                             seeds["bootstrap"], config.ci_level))
         shares = pd.concat(share_tables, ignore_index=True)
         para_themes = pd.concat(label_tables, ignore_index=True)[PARAGRAPH_THEME_COLUMNS]
         if dictionary_labels is not None:
@@ -254,11 +253,6 @@ def _best_k(selection: pd.DataFrame, model: str, n_themes: int) -> int:
     if model == "seeded" and (means.index > n_themes).any():
         means = means[means.index > n_themes]
     return int(means.idxmax())
-
-
-def _bootstrap_rng(seed: int, model: str) -> np.random.Generator:
-    """Return the theme-share bootstrap generator of one model (`analysis.streams.group_rng`)."""
-    return group_rng(seed, f"theme_shares:{model}")
 
 
 class _Runner:

@@ -101,7 +101,7 @@ def _weighted_share(values: np.ndarray, weights: np.ndarray, groups: np.ndarray,
 
 
 def theme_shares(masses: list[np.ndarray], bag: BagOfWords, categories: list[str], model: str, k: int,
-                 n_bootstrap: int, rng: np.random.Generator, ci_level: float = 0.95) -> pd.DataFrame:
+                 n_bootstrap: int, seed: int, ci_level: float = 0.95) -> pd.DataFrame:
     """Return document- and year-level theme shares with seed range and bootstrap interval.
 
     Year rows pool only paragraphs with ``counts_once`` (`analysis.corpus.VERSION_RULE`).
@@ -117,8 +117,11 @@ def theme_shares(masses: list[np.ndarray], bag: BagOfWords, categories: list[str
     n_bootstrap : int
         Paragraph bootstrap resamples within each unit, of the seed-mean masses (>= 1000); the
         interval is the percentile interval at `ci_level`.
-    rng : numpy.random.Generator
+    seed : int
+        Each unit draws from its own stream, ``group_rng(seed, "theme_shares:<model>:<level>:<unit>")``,
+        so a unit's interval does not move when documents are added or removed.
     """
+
     weights = bag.paragraphs["n_terms"].to_numpy(dtype=np.float64)
     mean_mass = np.mean(masses, axis=0)
     rows = []
@@ -133,6 +136,7 @@ def theme_shares(masses: list[np.ndarray], bag: BagOfWords, categories: list[str
         share = _weighted_share(mean_mass, weights, groups, units)
         for u, unit in enumerate(units):
             idx = np.flatnonzero(groups == unit)
+            rng = group_rng(seed, f"theme_shares:{model}:{level}:{unit}")
             draws = rng.integers(0, len(idx), size=(n_bootstrap, len(idx)))
             w = weights[idx][draws]
             boot = np.einsum("bn,bnc->bc", w, mean_mass[idx][draws]) / w.sum(axis=1, keepdims=True)

@@ -166,13 +166,21 @@ def categories_of(table: pd.DataFrame, column: str = "theme", leave_out=("none",
     return [c for c in dict.fromkeys(table[column].astype(str)) if c not in leave_out]
 
 
+def _legend(fig, handles, loc: str, most: int):
+    """Draw a figure legend in at most `most` columns, fewer while it is wider than the figure (measured)."""
+    for ncol in range(max(1, min(most, len(handles))), 0, -1):
+        legend = fig.legend(handles=handles, loc=loc, ncol=ncol, frameon=False)
+        if ncol == 1 or legend.get_window_extent(fig.canvas.get_renderer()).width <= fig.bbox.width:
+            return legend
+        legend.remove()
+
+
 def _category_legend(fig, categories, names, colours, markers, ncol=None, anchor_top=True, extra=()):
     handles = [Line2D([], [], color=colours[c], marker=markers[c], ls="none", ms=4, label=category_label(c, names))
                for c in categories] + list(extra)
     if fig.get_size_inches()[0] < 5:
         ncol = min(ncol or len(handles), 2)
-    fig.legend(handles=handles, loc="outside upper center" if anchor_top else "outside lower center",
-               ncol=ncol or len(handles), frameon=False)
+    _legend(fig, handles, "outside upper center" if anchor_top else "outside lower center", ncol or len(handles))
 
 
 # ----------------------------------------------------------------------------- themes
@@ -427,7 +435,7 @@ def plot_collocation_network(edges: pd.DataFrame, node: str, seed: int, width: s
                    for r, lab in (("node", f"'{node}'"), ("first", "its collocates"), ("second", "their collocates"))]
         handles += [Line2D([], [], color=OKABE_ITO["grey"], lw=1.5, label="p < 0.05 (width: G2)"),
                     Line2D([], [], color=OKABE_ITO["grey"], lw=1.5, ls="--", label="p >= 0.05")]
-        fig.legend(handles=handles, loc="outside lower center", ncol=3, frameon=False)
+        _legend(fig, handles, "outside lower center", 3)
     return fig
 
 
@@ -482,7 +490,7 @@ def plot_method_agreement(theme_shares: pd.DataFrame, agreement: pd.DataFrame,
                                   ms=4, label=label))
         if unmapped:
             handles.append(Line2D([], [], color=NOT_A_CATEGORY, marker="x", ls="none", ms=4, label="not mapped (no topic)"))
-        fig.legend(handles=handles, loc="outside upper center", ncol=min(len(handles), 3), frameon=False)
+        _legend(fig, handles, "outside upper center", 3)
     return fig
 
 
@@ -527,7 +535,7 @@ def plot_topic_diagnostics(selection: pd.DataFrame, stability: pd.DataFrame, wid
         handles += [Patch(facecolor="#555555", edgecolor=INK, label="stable topic"),
                     Patch(facecolor="white", edgecolor=INK, label="unstable topic"),
                     Line2D([], [], color=INK, lw=0.8, label="down to the least similar seed pair")]
-        fig.legend(handles=handles, loc="outside upper center", ncol=4, frameon=False)
+        _legend(fig, handles, "outside upper center", 4)
     return fig
 
 

@@ -363,3 +363,15 @@ def test_topic_term_panels_are_lettered():
                             "seeded": [True] * 4 + [False] * 2, "lift": [2.0] * k})
     fig = figures.plot_topic_terms(terms, mapping)
     assert [ax.get_title(loc="left") for ax in fig.axes] == list("abcdef")
+
+
+def test_a_legend_of_long_labels_takes_fewer_columns_and_fits_the_figure():
+    from matplotlib.lines import Line2D
+    handles = [Line2D([], [], marker="o", ls="none", label=f"model {i} (kappa 0.61 [0.53, 0.68])") for i in range(4)]
+    with figures.style():
+        fig = figures.plt.figure(figsize=(3.5, 2.5), layout="constrained")
+        legend = figures._legend(fig, handles, "outside upper center", 3)
+        assert legend.get_window_extent(fig.canvas.get_renderer()).width <= fig.bbox.width
+        assert len(fig.legends) == 1 and legend._ncols < 3
+        short = figures._legend(figures.plt.figure(figsize=(7.2, 2.5)), handles[:2], "outside upper center", 3)
+        assert short._ncols == 2

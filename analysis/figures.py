@@ -303,7 +303,7 @@ def plot_keyness(table: pd.DataFrame, title: str, target: str, reference: str, t
         _errorbar(ax, y, rows["log_ratio"], rows["log_ratio_ci_low"], rows["log_ratio_ci_high"],
                   ("log_ratio", "log_ratio_ci_low", "log_ratio_ci_high"), horizontal=True, fmt="none", color=INK)
         starred = (rows["p_adj"] < alpha).to_numpy()
-        ax.set_yticks(y, [f"{t}{' *' if s else ''}  ({a}/{b})" for t, s, a, b in
+        ax.set_yticks(y, [f"{str(t).replace('_', ' ')}{' *' if s else ''}  ({a}/{b})" for t, s, a, b in
                           zip(rows["term"], starred, rows["freq_target"], rows["freq_reference"])])
         ax.axvline(0, color=INK, lw=0.6)
         narrow = width_inches(width) < 5

@@ -71,6 +71,8 @@ def test_keyness_fill_agrees_with_the_drawn_interval():
         assert (bar.get_facecolor()[:3] != (1.0, 1.0, 1.0)) == excludes, row["term"]
     labels = [t.get_text() for t in fig.axes[0].get_yticklabels()]
     assert any(lab.startswith("b *") for lab in labels) and not any(lab.startswith("d *") for lab in labels)
+    phrase = figures.plot_keyness(table.assign(term=["legal_supervision", "b", "c", "d"]), "t", "A", "B")
+    assert any(t.get_text().startswith("legal supervision *") for t in phrase.axes[0].get_yticklabels())
 
 
 @pytest.mark.parametrize("width, inches", [("single", 3.5), ("double", 7.2)])

@@ -13,7 +13,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 
-from analysis.config import FIGURE_NAMES, figure_names, keyness_pair
+from analysis.config import FIGURE_NAMES, FiguresConfig, figure_names, keyness_pair
 from analysis.corpus import VERSION_RULE
 from analysis.figures import (
     drawn_values,
@@ -392,8 +392,6 @@ def _formulations(run: _Run, name: str) -> FigureOutput:
 
 def _collocation_network(run: _Run, name: str) -> FigureOutput:
     from analysis import discourse
-
-    from analysis.config import FiguresConfig
 
     fc = run.config.figures
     # the default node adapts to a corpus without it; a node the user set must occur (else an error)

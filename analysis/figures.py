@@ -28,6 +28,7 @@ import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 from matplotlib.lines import Line2D  # noqa: E402
 from matplotlib.patches import Patch  # noqa: E402
+from matplotlib.ticker import FormatStrFormatter, MaxNLocator  # noqa: E402
 
 from analysis.errors import SchemaError  # noqa: E402
 from analysis.palette import (  # noqa: E402, F401  (the palette's names are the figures' too)
@@ -137,10 +138,14 @@ def _errorbar(ax, x, y, low, high, columns: tuple[str, str, str], horizontal: bo
 
 def _panel_letters(axes) -> None:
     """Title each of `axes` at its left with its panel letter: a, b, ..., z, aa, ab, ..."""
-    letters = "abcdefghijklmnopqrstuvwxyz"
     for i, ax in enumerate(axes):
-        letter = letters[i] if i < 26 else letters[i // 26 - 1] + letters[i % 26]
-        ax.set_title(letter, loc="left", fontweight="bold", fontsize=8)
+        ax.set_title(_letter(i), loc="left", fontweight="bold", fontsize=8)
+
+
+def _letter(i: int) -> str:
+    """Return the panel letter of the i-th panel (from 0): a, b, ..., z, aa, ab, ..."""
+    letters = "abcdefghijklmnopqrstuvwxyz"
+    return letters[i] if i < 26 else letters[i // 26 - 1] + letters[i % 26]
 
 
 def doc_labels(documents: pd.DataFrame | None) -> dict[str, str]:
@@ -186,11 +191,6 @@ def _category_legend(fig, categories, names, colours, markers, ncol=None, anchor
 # ----------------------------------------------------------------------------- themes
 
 
-def _n_categories(n: int) -> str:
-    words = {1: "one", 2: "two", 3: "three", 4: "four", 5: "five", 6: "six", 7: "seven", 8: "eight", 9: "nine"}
-    return "the theme" if n == 1 else f"the {words.get(n, n)} themes"
-
-
 def plot_theme_attention(document_themes: pd.DataFrame, year_themes: pd.DataFrame,
                          documents: pd.DataFrame | None = None, n_boot: int | None = None,
                          width: str | float = "double", names: dict | None = None,
@@ -221,7 +221,7 @@ def plot_theme_attention(document_themes: pd.DataFrame, year_themes: pd.DataFram
             spread = step if col == 0 else step * 0.6
             for row, (est, lo, hi, ylabel) in enumerate([
                     ("rate_per_1k", "rate_ci_low", "rate_ci_high", "matches per 1,000 tokens"),
-                    ("share", "share_ci_low", "share_ci_high", f"share of {_n_categories(len(categories))}")]):
+                    ("share", "share_ci_low", "share_ci_high", "share of the categories' matches")]):
                 ax = axes[row, col]
                 for k, cat in enumerate(categories):
                     sub = table[table["theme"] == cat].set_index(key).reindex(units)
@@ -258,7 +258,8 @@ def plot_translation_robustness(versions: pd.DataFrame, documents: pd.DataFrame 
                       what="plot_translation_robustness")
     labels = doc_labels(documents)
     with style():
-        fig, ax = (_figure(width, 2.6) if ax is None else (ax.figure, ax))
+        own = ax is None
+        fig, ax = (_figure(width, 2.6) if own else (ax.figure, ax))
         categories = categories_of(versions)
         y = np.arange(len(categories))
         v = versions.set_index("theme").reindex(categories)
@@ -273,7 +274,10 @@ def plot_translation_robustness(versions: pd.DataFrame, documents: pd.DataFrame 
         ax.set_xlabel("share of the categories' matches")
         ax.set_xlim(0, min(1, float(np.nanmax(v[["share_ci_high", "other_ci_high"]].to_numpy())) + 0.05))
         ax.invert_yaxis()
-        ax.legend(frameon=False, loc="outside lower center" if ax is None else "lower right", fontsize=7)
+        if own:
+            _legend(fig, ax.get_legend_handles_labels()[0], "outside upper center", 2)
+        else:
+            ax.legend(frameon=False, loc="best", fontsize=7)
     return fig
 
 
@@ -545,7 +549,7 @@ def plot_topic_terms(topic_terms: pd.DataFrame, topic_themes: pd.DataFrame, n_te
     with the category it maps to and the mapping's lift, its bars in the category's colour."""
     k = int(topic_terms["topic"].max()) + 1
     w = width_inches(width)
-    cols = 4 if w > 5 else 2
+    cols = 3 if w > 5 else 2
     rows = int(np.ceil(k / cols))
     themes = topic_themes.set_index("topic")
     colours = category_colours(list(dict.fromkeys(themes["theme"].astype(str))))
@@ -557,9 +561,11 @@ def plot_topic_terms(topic_terms: pd.DataFrame, topic_themes: pd.DataFrame, n_te
             bars = ax.barh([t.replace("_", " ") for t in sub["term"]], sub["weight"], color=colours.get(theme, NOT_A_CATEGORY))
             _record(fig, "weight", [b.get_width() for b in bars])
             seeded = "seeded, " if bool(themes.loc[topic, "seeded"]) else ""
-            ax.set_title(f"{topic}: {category_label(theme, names)}\n{seeded}lift {themes.loc[topic, 'lift']:.1f}", fontsize=7)
+            ax.set_title(rf"$\bf{{{_letter(topic)}}}$  {topic}: {category_label(theme, names)}"
+                         f"\n{seeded}lift {themes.loc[topic, 'lift']:.1f}", fontsize=7, loc="left")
             ax.set_xlabel("p(term | topic)")
-        _panel_letters(list(axes.flat)[:k])
+            ax.xaxis.set_major_locator(MaxNLocator(nbins=2))
+            ax.xaxis.set_major_formatter(FormatStrFormatter("%g"))
         for ax in list(axes.flat)[k:]:
             ax.remove()
     return fig
@@ -637,7 +643,8 @@ def plot_effects(means: pd.DataFrame, effects: pd.DataFrame, width: str | float 
                 if warning:
                     ax.set_title(_wrap(warning, 50), fontsize=7, loc="right")
             ax.set_xlim(x.min() - (0.6 if numeric else 0.5), x.max() + (0.6 if numeric else 0.5))
-            ax.set_xticks(x, levels, rotation=0 if numeric else 30, ha="center" if numeric else "right")
+            ax.set_xticks(x, [lv.replace("_", " ") for lv in levels], rotation=0 if numeric else 30,
+                          ha="center" if numeric else "right")
             ax.set_xlabel(covariate)
         _panel_letters(axes)
         _category_legend(fig, categories, names, colours, markers, ncol=min(len(categories), 4))

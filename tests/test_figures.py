@@ -358,13 +358,20 @@ def test_collocation_labels_do_not_overlap(n_first, n_second):
 
 def test_topic_term_panels_are_lettered():
     k = 6
-    terms = pd.DataFrame([(t, r, f"term{r}", 0.05 / (r + 1)) for t in range(k) for r in range(8)],
+    terms = pd.DataFrame([(t, r, f"public interest litigation {r}" if t == 0 else f"term{r}", 0.05 / (r + 1)) for t in range(k) for r in range(8)],
                          columns=["topic", "rank", "term", "weight"])
     mapping = pd.DataFrame({"topic": range(k), "theme": ["security", "development", "livelihood", "supervision",
                                                          "other", "other"],
                             "seeded": [True] * 4 + [False] * 2, "lift": [2.0] * k})
     fig = figures.plot_topic_terms(terms, mapping)
-    assert [ax.get_title(loc="left") for ax in fig.axes] == list("abcdef")
+    titles = [ax.get_title(loc="left") for ax in fig.axes]
+    assert [t.split("$")[1] for t in titles] == [rf"\bf{{{c}}}" for c in "abcdef"]
+    assert all(ax.get_title() == "" for ax in fig.axes), "one title per panel, the letter leading it"
+    fig.canvas.draw()
+    renderer = fig.canvas.get_renderer()
+    for ax in fig.axes:  # the p(term | topic) tick labels of a narrow panel stay apart
+        boxes = [t.get_window_extent(renderer) for t in ax.get_xticklabels() if t.get_text()]
+        assert all(not a.overlaps(b) for a, b in zip(boxes, boxes[1:]))
 
 
 def test_a_legend_of_long_labels_takes_fewer_columns_and_fits_the_figure():

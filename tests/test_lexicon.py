@@ -189,7 +189,7 @@ def test_figures_take_any_categories(codebook_manifest, codebook_path):
     legend = [t.get_text() for t in fig.legends[0].get_texts()]
     small = bool(result.document_themes["small_sample"].any())
     assert legend == list(CODEBOOK) + (["hollow: small_sample (too few paragraphs for the interval)"] if small else [])
-    assert fig.axes[2].get_ylabel() == "share of the three themes"
+    assert fig.axes[2].get_ylabel() == "share of the categories' matches"
     figures.plt.close(fig)
     colours = figures.category_colours(CODEBOOK)
     # the palette's first colours, none of them grey (kept for other/none), all distinct

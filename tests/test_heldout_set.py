@@ -29,7 +29,7 @@ def _load(name: str):
     return module
 
 
-build, score = _load("build"), _load("score")
+build, score, intercoder = _load("build"), _load("score"), _load("intercoder")
 
 
 def test_coding_and_sources_parse():
@@ -49,6 +49,38 @@ def test_coding_and_sources_parse():
         assert r["category"] in build.CATEGORIES and r["reason"].strip()
         assert r["secondary"] in ("", *themes.THEMES) and r["secondary"] != r["category"]
     assert set(build.CATEGORIES) == {*themes.THEMES, "none"}
+
+
+def test_second_coding_covers_the_same_paragraphs_and_splits_are_set():
+    first = build.read_csv(HELDOUT / "coding.csv", build.CODING_COLUMNS)
+    second = build.read_csv(HELDOUT / "coding_coder2.csv", build.CODING_COLUMNS)
+    key = ("doc_id", "para_no", "line", "sha256", "n_words")
+    assert [tuple(r[k] for k in key) for r in second] == [tuple(r[k] for k in key) for r in first]
+    for r in second:
+        assert r["category"] in build.CATEGORIES and r["reason"].strip()
+        assert r["secondary"] in ("", *themes.THEMES) and r["secondary"] != r["category"]
+    sources = build.read_csv(HELDOUT / "sources.csv", [*build.SOURCES_COLUMNS, "split"])
+    assert all(s["split"] == ("development" if s["seen_by_lexicon"] else "test") for s in sources)
+
+
+def test_intercoder_kappa_equals_sklearn(tmp_path, capsys):
+    from sklearn.metrics import cohen_kappa_score
+    assert intercoder.main(["--out", str(tmp_path / "k.csv")]) == 0
+    table = pd.read_csv(tmp_path / "k.csv")
+    first = pd.read_csv(HELDOUT / "coding.csv", dtype=str, keep_default_na=False)
+    second = pd.read_csv(HELDOUT / "coding_coder2.csv", dtype=str, keep_default_na=False)
+    row = table[(table["subset"] == "all") & (table["category"] == "macro")].iloc[0]
+    assert row["n"] == len(first)
+    assert row["kappa"] == pytest.approx(cohen_kappa_score(first["category"], second["category"]), abs=1e-12)
+    assert row["kappa_ci_low"] <= row["kappa"] <= row["kappa_ci_high"]
+    assert set(table["subset"]) == {"all", "test", "development"}
+    bad = second.assign(category=second["category"].where(second.index != 3, "securty"))
+    bad.to_csv(tmp_path / "bad.csv", index=False)
+    capsys.readouterr()
+    assert intercoder.main(["--second", str(tmp_path / "bad.csv"), "--out", str(tmp_path / "x.csv")]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "bad.csv:5" in err and "securty" in err
+    assert not (tmp_path / "x.csv").exists()
 
 
 def test_fingerprint_ignores_quotes_and_white_space():
@@ -140,3 +172,7 @@ def test_real_heldout_set_builds_and_scores(tmp_path):
     table = pd.read_csv(tmp_path / "scores.csv")
     n = len(build.read_csv(HELDOUT / "coding.csv", build.CODING_COLUMNS))
     assert (table.loc[(table["subset"] == "all") & (table["category"] == "macro"), "n"] == n).all()
+    assert score.main(["--manifest", str(out / "manifest.csv"), "--gold", str(HELDOUT / "coding_coder2.csv"),
+                       "--out", str(tmp_path / "scores2.csv")]) == 0
+    second = pd.read_csv(tmp_path / "scores2.csv")
+    assert (second.loc[(second["subset"] == "all") & (second["category"] == "macro"), "n"] == n).all()

@@ -616,3 +616,31 @@ def test_a_units_theme_share_interval_does_not_move_when_another_unit_is_added()
     cols = ["share", "share_ci_low", "share_ci_high"]
     a = full[full["unit"].isin(["y", "z", "2021", "2022"])].reset_index(drop=True)[cols]
     pd.testing.assert_frame_equal(a, small.reset_index(drop=True)[cols])
+
+
+def test_a_years_theme_share_bootstrap_keeps_each_documents_paragraphs():
+    from analysis.topics.bag import bag_from_texts
+    from analysis.topics.mapping import theme_shares
+    # one year, two documents of 10 equal-length paragraphs: x all about p, y all about q. Resampling
+    # within documents leaves the year's share of p at exactly 0.5; pooled resampling would not.
+    texts = [["a", "b"]] * 20
+    paras = pd.DataFrame({"doc_id": ["x"] * 10 + ["y"] * 10, "para_id": list(range(1, 11)) * 2,
+                          "line_start": 1, "line_end": 1, "year": 2020, "text": "a b", "counts_once": True})
+    mass = np.array([[1.0, 0.0, 0.0]] * 10 + [[0.0, 1.0, 0.0]] * 10)
+    bag = bag_from_texts(texts, paras, TopicsConfig(min_doc_count=1, max_doc_share=1.0))
+    table = theme_shares([mass], bag, ["p", "q", "other"], "m", 3, 1000, seed=5)
+    year = table[(table["level"] == "year") & (table["theme"] == "p")].iloc[0]
+    assert year["share"] == year["share_ci_low"] == year["share_ci_high"] == pytest.approx(0.5)
+    doc = table[(table["level"] == "document") & (table["unit"] == "x") & (table["theme"] == "p")].iloc[0]
+    assert doc["share_ci_low"] == doc["share_ci_high"] == 1.0
+
+
+def test_stratified_draws_stay_within_their_stratum():
+    from analysis.topics.mapping import _stratified_draws
+    idx = np.array([3, 4, 7, 8, 9])
+    strata = np.array(["b", "a", "b", "a", "b"])
+    drawn = _stratified_draws(np.random.default_rng(1), idx, strata, 200)
+    assert drawn.shape == (200, 5)
+    assert set(drawn[:, :2].ravel()) <= {4, 8} and set(drawn[:, 2:].ravel()) <= {3, 7, 9}
+    one = _stratified_draws(np.random.default_rng(1), idx, np.array(["a"] * 5), 50)
+    assert (one == idx[np.random.default_rng(1).integers(0, 5, size=(50, 5))]).all()

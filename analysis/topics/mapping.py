@@ -116,7 +116,8 @@ def theme_shares(masses: list[np.ndarray], bag: BagOfWords, categories: list[str
         Column names of the masses (themes then "other").
     n_bootstrap : int
         Paragraph bootstrap resamples within each unit, of the seed-mean masses (>= 1000); the
-        interval is the percentile interval at `ci_level`.
+        interval is the percentile interval at `ci_level`. A year's resamples are stratified by
+        document (each document keeps its number of paragraphs), as the dictionary's year rows are.
     seed : int
         Each unit draws from its own stream, ``group_rng(seed, "theme_shares:<model>:<level>:<unit>")``,
         so a unit's interval does not move when documents are added or removed.
@@ -127,6 +128,7 @@ def theme_shares(masses: list[np.ndarray], bag: BagOfWords, categories: list[str
     rows = []
     once = bag.paragraphs["counts_once"].to_numpy(dtype=bool) if "counts_once" in bag.paragraphs \
         else np.ones(len(bag.paragraphs), dtype=bool)
+    documents = bag.paragraphs["doc_id"].to_numpy().astype(str)
     for level, column in (("document", "doc_id"), ("year", "year")):
         groups = bag.paragraphs[column].to_numpy().astype(object)
         if level == "year":                       # one text counts once (analysis.corpus.VERSION_RULE)
@@ -137,9 +139,9 @@ def theme_shares(masses: list[np.ndarray], bag: BagOfWords, categories: list[str
         for u, unit in enumerate(units):
             idx = np.flatnonzero(groups == unit)
             rng = group_rng(seed, f"theme_shares:{model}:{level}:{unit}")
-            draws = rng.integers(0, len(idx), size=(n_bootstrap, len(idx)))
-            w = weights[idx][draws]
-            boot = np.einsum("bn,bnc->bc", w, mean_mass[idx][draws]) / w.sum(axis=1, keepdims=True)
+            drawn = _stratified_draws(rng, idx, documents[idx], n_bootstrap)
+            w = weights[drawn]
+            boot = np.einsum("bn,bnc->bc", w, mean_mass[drawn]) / w.sum(axis=1, keepdims=True)
             low, high = np.percentile(boot, [50 * (1 - ci_level), 50 * (1 + ci_level)], axis=0)
             for c, theme in enumerate(categories):
                 rows.append({"model": model, "k": k, "level": level, "unit": str(unit), "theme": theme,
@@ -148,6 +150,16 @@ def theme_shares(masses: list[np.ndarray], bag: BagOfWords, categories: list[str
                              "share_ci_high": high[c], "n_paragraphs": len(idx),
                              "n_terms": int(weights[idx].sum())})
     return pd.DataFrame(rows, columns=THEME_SHARE_COLUMNS)
+
+
+def _stratified_draws(rng: np.random.Generator, idx: np.ndarray, strata: np.ndarray, n_boot: int) -> np.ndarray:
+    """Return an n_boot x len(idx) array of row numbers: each stratum's rows resampled with replacement
+    within the stratum (strata in sorted order, one `rng` call each; one stratum: one call over `idx`)."""
+    parts = []
+    for stratum in sorted(set(strata.tolist())):
+        rows = idx[strata == stratum]
+        parts.append(rows[rng.integers(0, len(rows), size=(n_boot, len(rows)))])
+    return np.concatenate(parts, axis=1)
 
 
 def agreement(labels: pd.DataFrame, dictionary_labels: pd.DataFrame, bag: BagOfWords,

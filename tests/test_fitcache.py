@@ -48,6 +48,8 @@ def check_cache_round(corpus, config, labels, tmp_path, monkeypatch):
         no_fitting(m)
         warm = run_topics(corpus, config, SEED_WORDS, labels, cache=tmp_path, workers=1)
     assert_same_tables(fresh, warm)
+    selection = fresh.model_selection      # the held-out fits' convergence, beside the full fits'
+    assert selection["heldout_converged"].dtype == bool and (selection["heldout_n_passes"] >= 1).all()
     for a, b in zip(fresh.fits, warm.fits):
         assert type(a.fitted) is type(b.fitted)    # library models come back too (for `topics --save`)
     return fresh

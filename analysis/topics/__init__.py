@@ -46,7 +46,9 @@ Columns of the tables of `TopicsResult` (``k`` topics, ``seed`` the fit seed, ``
                       (doc-topic share), snippet (first 160 characters of the paragraph)
     doc_topics        model, k, seed, doc_id, para_id, line_start, line_end, topic, share
                       (fits at the analysis K only)
-    model_selection   model, k, seed, c_v, c_npmi, u_mass, perplexity, bound_perplexity, n_train,
+    model_selection   model, k, seed, c_v, c_npmi, u_mass, perplexity, bound_perplexity,
+                      heldout_converged, heldout_n_passes, heldout_last_change (the same facts of
+                      the fit on the training paragraphs that the held-out scores come from), n_train,
                       n_heldout, converged (bool: the fit on all paragraphs met the stopping rule),
                       n_passes (passes / EM iterations / Gibbs sweeps it ran), last_change
                       (the stopping-rule statistic at the last check, `fit_topics`)

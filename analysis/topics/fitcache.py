@@ -118,6 +118,7 @@ def load(folder: str | Path | None, key: str) -> dict | None:
                            fitted=fitted, converged=bool(facts["converged"]), n_passes=int(facts["n_passes"]),
                            last_change=float(facts["last_change"]))
         scores = record.get("scores")
-        return {"fit": fit, "scores": None if scores is None else {str(n): float(v) for n, v in scores}}
+        return {"fit": fit, "scores": None if scores is None else {str(n): v if isinstance(v, bool) else float(v)
+                                                                   for n, v in scores}}
     except (OSError, ValueError, KeyError, TypeError):
         return None

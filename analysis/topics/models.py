@@ -316,7 +316,9 @@ def unconverged_message(fits: list[TopicFit]) -> str:
 def heldout_scores(train: BagOfWords, heldout: BagOfWords, model: str, k: int, seed: int,
                    config: TopicsConfig | None = None,
                    theme_terms: dict[str, list[str]] | None = None) -> dict[str, float]:
-    """Fit on `train` and score `heldout`; return ``{"perplexity": p, "bound_perplexity": b}``.
+    """Fit on `train` and score `heldout`; return ``{"perplexity": p, "bound_perplexity": b,
+    "heldout_converged": bool, "heldout_n_passes": float, "heldout_last_change": float}`` (the fit on
+    `train`'s convergence, as `TopicFit` reports it; a warning when it stopped unconverged).
 
     ``perplexity``: `completion_perplexity` per word (natural log; same computation for every
     family, so comparable across models; lower is better). ``bound_perplexity``: the library's
@@ -325,8 +327,12 @@ def heldout_scores(train: BagOfWords, heldout: BagOfWords, model: str, k: int, s
     term, so it grows with K and is not comparable across models.
     """
     engine = _engine(train, model, k, seed, config, theme_terms)
+    if not engine.fit.converged:
+        warnings.warn("held-out scoring: " + unconverged_message([engine.fit]), UserWarning, stacklevel=2)
     return {"perplexity": completion_perplexity(engine.fit.topic_word, engine.infer, heldout.texts, train.vocab),
-            "bound_perplexity": engine.bound(heldout) if engine.bound else float("nan")}
+            "bound_perplexity": engine.bound(heldout) if engine.bound else float("nan"),
+            "heldout_converged": bool(engine.fit.converged), "heldout_n_passes": float(engine.fit.n_passes),
+            "heldout_last_change": float(engine.fit.last_change)}
 
 
 def _texts_matrix(texts: list, bag: BagOfWords) -> sparse.csr_matrix:

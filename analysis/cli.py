@@ -276,17 +276,33 @@ class _Parser(argparse.ArgumentParser):
 
 
 def build_parser() -> argparse.ArgumentParser:
+    """Return the `analysis` parser: the global options, then each command group's sub-commands, in `--help` order."""
     import analysis
 
     parser = _Parser(prog="analysis", description=__doc__.splitlines()[0])
     parser.add_argument("--version", action="version", version=f"%(prog)s {analysis.__version__}")
     sub = parser.add_subparsers(dest="command", required=True)
 
+    _add_corpus_command(sub)
+    _add_theme_commands(sub)
+    add_lexicon_commands(sub, _common, _lexicon_options, _emit, _cache)
+    _add_keyness_command(sub)
+    _add_text_commands(sub)
+    _add_figure_commands(sub)
+    _add_topic_commands(sub)
+    return parser
+
+
+def _add_corpus_command(sub) -> None:
+    """Register `corpus`."""
     p = sub.add_parser("corpus", help="build the corpus: documents.csv, paragraphs.csv, cleaning_log.csv")
     p.add_argument("--out", required=True, help="output folder")
     _common(p)
     p.set_defaults(func=cmd_corpus)
 
+
+def _add_theme_commands(sub) -> None:
+    """Register `themes`, `themes-validate` and `themes-sheet` (one loop: they share most flags)."""
     for name, func, text in (
             ("themes", cmd_themes, "theme dictionary model: paragraph_themes.csv, document_themes.csv, "
                                    "year_themes.csv, lexicon_entries.csv, concordance.csv"),
@@ -323,7 +339,9 @@ def build_parser() -> argparse.ArgumentParser:
         _common(p)
         p.set_defaults(func=func)
 
-    add_lexicon_commands(sub, _common, _lexicon_options, _emit, _cache)
+
+def _add_keyness_command(sub) -> None:
+    """Register `keyness`."""
     p = sub.add_parser("keyness", help="key terms of a target group of paragraphs against a reference group")
     p.add_argument("--target", action="append", required=True, metavar="FIELD=VALUE",
                    help="documents of the target group, by a documents.csv field (doc_id, year, genre, "
@@ -341,6 +359,9 @@ def build_parser() -> argparse.ArgumentParser:
     _common(p)
     p.set_defaults(func=cmd_keyness)
 
+
+def _add_text_commands(sub) -> None:
+    """Register `kwic`, `collocations`, `formulations` and `profile`."""
     p = sub.add_parser("kwic", help="concordance of a word, lemma, phrase or glob (supervis*)")
     p.add_argument("term", nargs="+", help="word, phrase (several words) or glob")
     p.add_argument("--window", type=int, default=None, help="context tokens on each side (default 5)")
@@ -381,6 +402,9 @@ def build_parser() -> argparse.ArgumentParser:
     _common(p)
     p.set_defaults(func=cmd_profile)
 
+
+def _add_figure_commands(sub) -> None:
+    """Register `figures` and `effects`."""
     p = sub.add_parser("figures", help="regenerate every comparative figure: NAME.png, .pdf, .svg, .csv, .json "
                                        "and captions.md; or --check a folder of them")
     p.add_argument("--out", default=None, help="output folder (e.g. figures/)")
@@ -412,6 +436,9 @@ def build_parser() -> argparse.ArgumentParser:
     _common(p)
     p.set_defaults(func=partial(cmd_effects, shared=(_inputs, _source, QUICK_TOPICS, _input_paths)))
 
+
+def _add_topic_commands(sub) -> None:
+    """Register `topics`, `topics-apply` and `explore`."""
     p = sub.add_parser("topics", help="topic models: selection, stability, labels, themes, agreement")
     p.add_argument("--out", required=True, help="output folder")
     p.add_argument("--k", type=int, nargs="+", default=None, metavar="K", help="grid of topic numbers")
@@ -440,8 +467,6 @@ def build_parser() -> argparse.ArgumentParser:
         add_parser as add_explore,  # the command's body lives there
     )
     add_explore(sub, _common, cache=_cache, inputs=_inputs, quick=QUICK_TOPICS)
-
-    return parser
 
 
 #: Library parameters whose command-line flag is not ``--`` + the name with dashes.

@@ -35,7 +35,34 @@ def match_lexicon(tokens: pd.DataFrame, lexicon: Lexicon, warn_unmatched: bool =
         Columns as listed in the module docstring, in reading order.
     """
     require_columns(tokens, LEMMA_COLUMNS, stage="match_lexicon")
-    lemma_col = tokens["lemma"]
+    codes, names, vocab = _lemma_codes(tokens["lemma"])
+    if warn_unmatched:
+        _warn_unmatched(lexicon, vocab)
+    doc_arr = column_values(tokens["doc_id"])
+    para_arr = tokens["para_id"].to_numpy()
+    # Every place each entry matches (numpy, word by word), then longest match first, left to
+    # right: at each token the first entry in (longest, not a glob, lexicon order) that matches.
+    ranked = sorted(lexicon.entries, key=lambda e: (-len(e.words), e.is_glob, e.order))
+    pos, rank = _entry_hits(ranked, codes, names, vocab, _paragraph_ends(doc_arr, para_arr))
+    found = _longest_first(pos, rank, ranked)
+    first = np.array([f[0] for f in found], dtype=np.int64)
+    size = np.array([f[1] for f in found], dtype=np.int64)
+    return pd.DataFrame({
+        "doc_id": doc_arr[first].astype(object) if len(first) else np.array([], dtype=object),
+        "para_id": para_arr[first].astype("int64"),
+        "position": tokens["position"].to_numpy()[first].astype("int64"),
+        "length": size,
+        "start": tokens["start"].to_numpy()[first].astype("int64"),
+        "end": tokens["end"].to_numpy()[first + size - 1].astype("int64") if len(first) else first,
+        "line": tokens["line"].to_numpy()[first].astype("int64"),
+        "theme": [f[2] for f in found],
+        "entry": [f[3] for f in found],
+    }, columns=list(MATCH_COLUMNS))
+
+
+def _lemma_codes(lemma_col: pd.Series) -> tuple[np.ndarray, pd.Index, list[str]]:
+    """Return each token's lemma code (int64, -1: no lemma), the lemma of each code and the sorted lemmas
+    that occur."""
     if isinstance(lemma_col.dtype, pd.CategoricalDtype):
         codes, names = lemma_col.cat.codes.to_numpy(), lemma_col.cat.categories.astype(str)
     else:
@@ -44,23 +71,32 @@ def match_lexicon(tokens: pd.DataFrame, lexicon: Lexicon, warn_unmatched: bool =
     codes = codes.astype(np.int64)
     present = np.zeros(len(names) + 1, dtype=bool)        # last slot: code -1 (no lemma)
     present[codes] = True
-    vocab = sorted(names[present[:-1]])
-    if warn_unmatched:
-        for entry in lexicon.entries:
-            if entry.is_glob and not any(fnmatch.fnmatchcase(v, entry.words[0]) for v in vocab):
-                warnings.warn(f"{lexicon.source}: {entry.theme} entry {entry.pattern!r} matches no lemma "
-                              "of the corpus", UserWarning, stacklevel=2)
+    return codes, names, sorted(names[present[:-1]])
 
-    doc_arr = column_values(tokens["doc_id"])
-    para_arr = tokens["para_id"].to_numpy()
-    n = len(codes)
-    # Paragraph boundaries: a new paragraph starts wherever doc_id or para_id changes.
+
+def _warn_unmatched(lexicon: Lexicon, vocab: list[str]) -> None:
+    """Warn (`UserWarning`, at `match_lexicon`'s caller) for each glob entry that matches no lemma of `vocab`."""
+    for entry in lexicon.entries:
+        if entry.is_glob and not any(fnmatch.fnmatchcase(v, entry.words[0]) for v in vocab):
+            warnings.warn(f"{lexicon.source}: {entry.theme} entry {entry.pattern!r} matches no lemma "
+                          "of the corpus", UserWarning, stacklevel=3)
+
+
+def _paragraph_ends(doc_arr: np.ndarray, para_arr: np.ndarray) -> np.ndarray:
+    """Return, per token, the end (0-based, exclusive) of its paragraph: a new paragraph starts wherever
+    doc_id or para_id changes."""
+    n = len(para_arr)
     boundary = np.ones(n + 1, dtype=bool)
     if n > 1:
         boundary[1:n] = (doc_arr[1:] != doc_arr[:-1]) | (para_arr[1:] != para_arr[:-1])
     cut = np.flatnonzero(boundary)
-    para_end = np.repeat(cut[1:], np.diff(cut))        # per token: end (exclusive) of its paragraph
+    return np.repeat(cut[1:], np.diff(cut))
 
+
+def _entry_hits(ranked: list, codes: np.ndarray, names: pd.Index, vocab: list[str],
+                para_end: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Return every (token position, rank in `ranked`) where an entry matches inside one paragraph, sorted by
+    position, then rank."""
     accepts: dict[str, np.ndarray] = {}
 
     def accepted(word: str) -> np.ndarray:
@@ -74,11 +110,8 @@ def match_lexicon(tokens: pd.DataFrame, lexicon: Lexicon, warn_unmatched: bool =
             accepts[word] = mask
         return accepts[word]
 
-    # Every place each entry matches (numpy, word by word), then longest match first, left to
-    # right: at each token the first entry in (longest, not a glob, lexicon order) that matches.
     by_code = np.argsort(codes, kind="stable")
     code_starts = np.searchsorted(codes[by_code], np.arange(-1, len(names) + 1))
-    ranked = sorted(lexicon.entries, key=lambda e: (-len(e.words), e.is_glob, e.order))
     hit_pos, hit_rank = [], []
     for rank, entry in enumerate(ranked):
         first = np.flatnonzero(accepted(entry.words[0])[:-1])
@@ -93,7 +126,12 @@ def match_lexicon(tokens: pd.DataFrame, lexicon: Lexicon, warn_unmatched: bool =
     pos = np.concatenate(hit_pos) if hit_pos else np.zeros(0, dtype=np.int64)
     rank = np.concatenate(hit_rank) if hit_rank else np.zeros(0, dtype=np.int64)
     order = np.lexsort((rank, pos))
-    pos, rank = pos[order], rank[order]
+    return pos[order], rank[order]
+
+
+def _longest_first(pos: np.ndarray, rank: np.ndarray, ranked: list) -> list[tuple[int, int, str, str]]:
+    """Return the matches kept, left to right: at each position the best-ranked hit, unless it starts inside the
+    previous match; each as (first token, length in tokens, theme, entry pattern)."""
     best = np.r_[True, pos[1:] != pos[:-1]] if len(pos) else np.zeros(0, dtype=bool)
     found = []
     next_free = 0
@@ -102,19 +140,7 @@ def match_lexicon(tokens: pd.DataFrame, lexicon: Lexicon, warn_unmatched: bool =
             entry = ranked[r]
             found.append((i, len(entry.words), entry.theme, entry.pattern))
             next_free = i + len(entry.words)
-    first = np.array([f[0] for f in found], dtype=np.int64)
-    size = np.array([f[1] for f in found], dtype=np.int64)
-    return pd.DataFrame({
-        "doc_id": doc_arr[first].astype(object) if len(first) else np.array([], dtype=object),
-        "para_id": para_arr[first].astype("int64"),
-        "position": tokens["position"].to_numpy()[first].astype("int64"),
-        "length": size,
-        "start": tokens["start"].to_numpy()[first].astype("int64"),
-        "end": tokens["end"].to_numpy()[first + size - 1].astype("int64") if len(first) else first,
-        "line": tokens["line"].to_numpy()[first].astype("int64"),
-        "theme": [f[2] for f in found],
-        "entry": [f[3] for f in found],
-    }, columns=list(MATCH_COLUMNS))
+    return found
 
 
 def _paragraph_frame(corpus: Corpus) -> pd.DataFrame:

@@ -261,13 +261,7 @@ def category_effects(paragraph_table: pd.DataFrame, documents: pd.DataFrame, for
         Columns in the module docstring; estimates are natural-log rate ratios, means are
         matches per 1,000 tokens.
     """
-    if method not in METHODS:
-        raise ParameterError("category_effects", "method", f"must be one of {', '.join(METHODS)}; got {method!r}")
-    if not 0 < ci_level < 1:
-        raise ParameterError("category_effects", "ci_level", f"must be in (0, 1); got {ci_level!r}")
-    for col in ("doc_id", "n_tokens"):
-        if col not in paragraph_table.columns:
-            raise SchemaError(f"category_effects: the paragraph table lacks column {col!r}")
+    _check_category_args(paragraph_table, method, ci_level)
     cats = _categories(paragraph_table, categories)
     covariates = formula_covariates(formula, documents)
     docs = _documents(documents, paragraph_table["doc_id"], covariates, drop_versions)
@@ -278,53 +272,84 @@ def category_effects(paragraph_table: pd.DataFrame, documents: pd.DataFrame, for
     reason = identification(design, covariates)
     rows = paras["doc_id"].map(dict(zip(docs["doc_id"], range(len(docs))))).reset_index(drop=True)
     x = design.to_numpy(dtype=float)[rows.to_numpy()]
-    offset = np.log(paras["n_tokens"].to_numpy(dtype=float))
     tokens = paras["n_tokens"].to_numpy(dtype=float)
-    groups = rows.to_numpy()
-    n_clusters = len(docs)
-    crit = stats.t.ppf(0.5 + ci_level / 2, max(n_clusters - 1, 1))
+    crit = stats.t.ppf(0.5 + ci_level / 2, max(len(docs) - 1, 1))
     effect_rows, mean_rows = [], []
     for cat in cats:
-        y = paras[f"count_{cat}"].to_numpy(dtype=float)
-        note = reason
-        if not _blocked(reason) and y.sum() == 0:
-            note = f"not estimable: no match of {cat} in these documents"
-        if _blocked(note):
-            params = np.full(x.shape[1], np.nan)
-            cov = np.full((x.shape[1], x.shape[1]), np.nan)
-        else:
-            params, cov, converged = _fit_counts(y, x, offset, groups, method)
-            if not (np.isfinite(params).all() and np.isfinite(cov).all()):
-                # e.g. a category matched at one level of a covariate only: the estimate runs to infinity
-                note = f"not estimable: the {method} fit gave no finite estimate for {cat}"
-                params = np.full(x.shape[1], np.nan)
-                cov = np.full((x.shape[1], x.shape[1]), np.nan)
-            elif not converged:
-                note = "; ".join(filter(None, [note, f"the {method} fit did not converge"]))
-        se = np.sqrt(np.diag(cov))
-        tval = params / se
-        for j, term in enumerate(design.columns):
-            if term == "Intercept":
-                continue
-            effect_rows.append({"term": term, "category": cat, "estimate": params[j], "std_error": se[j],
-                                "ci_low": params[j] - crit * se[j], "ci_high": params[j] + crit * se[j],
-                                "p": 2 * stats.t.sf(np.abs(tval[j]), max(n_clusters - 1, 1)),
-                                "method": method, "n_clusters": n_clusters, "warning": note})
+        params, cov, note = _fit_category(paras[f"count_{cat}"].to_numpy(dtype=float), x, np.log(tokens),
+                                          rows.to_numpy(), method, cat, reason)
+        effect_rows += _count_effect_rows(design.columns, params, cov, crit, cat, method, len(docs), note)
         draws = None
         if not _blocked(note):
             draws = _rng(seed, cat).multivariate_normal(params, cov, size=n_draws, method="svd")
-        for covariate in covariates:
-            for level in _levels(docs, covariate):
-                est = low = high = np.nan
-                if draws is not None:
-                    xc = _counterfactual(design, docs, rows, covariate, level)
-                    rate = lambda b: 1000 * (tokens[:, None] * np.exp(xc @ b)).sum(axis=0) / tokens.sum()  # noqa: E731
-                    est = float(rate(params[:, None])[0])
-                    low, high = np.quantile(rate(draws.T), [0.5 - ci_level / 2, 0.5 + ci_level / 2])
-                mean_rows.append({"covariate": covariate, "level": str(level), "category": cat, "estimate": est,
-                                  "ci_low": low, "ci_high": high, "unit": "per 1,000 tokens", "method": method,
-                                  "n_clusters": n_clusters, "warning": note})
+        mean_rows += _rate_means(design, docs, rows, tokens, covariates, params, draws, ci_level,
+                                 (cat, method, len(docs), note))
     return (pd.DataFrame(effect_rows, columns=EFFECT_COLUMNS), pd.DataFrame(mean_rows, columns=MEAN_COLUMNS))
+
+
+def _check_category_args(paragraph_table: pd.DataFrame, method: str, ci_level: float) -> None:
+    """Check `category_effects`'s method, ci_level and the paragraph table's doc_id and n_tokens columns."""
+    if method not in METHODS:
+        raise ParameterError("category_effects", "method", f"must be one of {', '.join(METHODS)}; got {method!r}")
+    if not 0 < ci_level < 1:
+        raise ParameterError("category_effects", "ci_level", f"must be in (0, 1); got {ci_level!r}")
+    for col in ("doc_id", "n_tokens"):
+        if col not in paragraph_table.columns:
+            raise SchemaError(f"category_effects: the paragraph table lacks column {col!r}")
+
+
+def _fit_category(y, x, offset, groups, method: str, cat: str, reason: str):
+    """Return (params, covariance, warning) of one category's count model: NaN where it is not estimable
+    (`reason` blocks it, no match, or no finite estimate), the warning saying why or that it did not converge."""
+    note = reason
+    if not _blocked(reason) and y.sum() == 0:
+        note = f"not estimable: no match of {cat} in these documents"
+    if _blocked(note):
+        return np.full(x.shape[1], np.nan), np.full((x.shape[1], x.shape[1]), np.nan), note
+    params, cov, converged = _fit_counts(y, x, offset, groups, method)
+    if not (np.isfinite(params).all() and np.isfinite(cov).all()):
+        # e.g. a category matched at one level of a covariate only: the estimate runs to infinity
+        note = f"not estimable: the {method} fit gave no finite estimate for {cat}"
+        return np.full(x.shape[1], np.nan), np.full((x.shape[1], x.shape[1]), np.nan), note
+    if not converged:
+        note = "; ".join(filter(None, [note, f"the {method} fit did not converge"]))
+    return params, cov, note
+
+
+def _count_effect_rows(terms, params, cov, crit: float, cat: str, method: str, n_clusters: int,
+                       note: str) -> list[dict]:
+    """Return the effects rows of one category: one per design column but the intercept, the interval
+    params +- crit x SE and p from Student's t with n_clusters - 1 degrees of freedom."""
+    se = np.sqrt(np.diag(cov))
+    tval = params / se
+    out = []
+    for j, term in enumerate(terms):
+        if term == "Intercept":
+            continue
+        out.append({"term": term, "category": cat, "estimate": params[j], "std_error": se[j],
+                    "ci_low": params[j] - crit * se[j], "ci_high": params[j] + crit * se[j],
+                    "p": 2 * stats.t.sf(np.abs(tval[j]), max(n_clusters - 1, 1)),
+                    "method": method, "n_clusters": n_clusters, "warning": note})
+    return out
+
+
+def _rate_means(design, docs, rows, tokens, covariates, params, draws, ci_level: float, row_facts) -> list[dict]:
+    """Return the marginal-means rows of one category (matches per 1,000 tokens per covariate level; NaN
+    without `draws`); `row_facts` is (category, method, n_clusters, warning)."""
+    cat, method, n_clusters, note = row_facts
+    out = []
+    for covariate in covariates:
+        for level in _levels(docs, covariate):
+            est = low = high = np.nan
+            if draws is not None:
+                xc = _counterfactual(design, docs, rows, covariate, level)
+                rate = lambda b: 1000 * (tokens[:, None] * np.exp(xc @ b)).sum(axis=0) / tokens.sum()  # noqa: E731
+                est = float(rate(params[:, None])[0])
+                low, high = np.quantile(rate(draws.T), [0.5 - ci_level / 2, 0.5 + ci_level / 2])
+            out.append({"covariate": covariate, "level": str(level), "category": cat, "estimate": est,
+                        "ci_low": low, "ci_high": high, "unit": "per 1,000 tokens", "method": method,
+                        "n_clusters": n_clusters, "warning": note})
+    return out
 
 
 def topic_effects(doc_topics: pd.DataFrame, documents: pd.DataFrame, formula: str = "~ genre + year",

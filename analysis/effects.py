@@ -390,53 +390,80 @@ def topic_effects(doc_topics: pd.DataFrame, documents: pd.DataFrame, formula: st
     aligned = aligned[aligned["doc_id"].isin(set(docs["doc_id"]))]
     design = document_design(docs, formula)
     reason = identification(design, covariates)
-    n_clusters = len(docs)
     seeds = sorted(aligned["seed"].unique())
-    topics = sorted(aligned["topic"].unique())
     q = [0.5 - ci_level / 2, 0.5 + ci_level / 2]
     effect_rows, mean_rows = [], []
-    index = {d: i for i, d in enumerate(docs["doc_id"])}
-    for topic in topics:
+    for topic in sorted(aligned["topic"].unique()):
         name = f"topic {topic}"
         pooled, mean_draws = [], {}
         if not _blocked(reason):
-            import statsmodels.api as sm
+            pooled, mean_draws = _composition_draws(aligned, topic, name, design, docs, covariates, seeds, seed,
+                                                    n_draws)
+        row_facts = (name, len(docs), reason)
+        effect_rows += _composition_effects(design.columns, np.vstack(pooled) if pooled else None, q, row_facts)
+        mean_rows += _composition_means(docs, covariates, mean_draws, q, row_facts)
+    return (pd.DataFrame(effect_rows, columns=EFFECT_COLUMNS), pd.DataFrame(mean_rows, columns=MEAN_COLUMNS))
 
-            for s in seeds:
-                part = aligned[(aligned["seed"] == s) & (aligned["topic"] == topic)].sort_values(["doc_id", "para_id"])
-                rows = part["doc_id"].map(index).reset_index(drop=True)
-                x = design.to_numpy(dtype=float)[rows.to_numpy()]
-                fit = sm.OLS(part["share"].to_numpy(dtype=float), x).fit(cov_type="cluster",
-                                                                          cov_kwds={"groups": rows.to_numpy()})
-                draws = _rng(seed, f"{name}/{s}").multivariate_normal(np.asarray(fit.params), np.asarray(fit.cov_params()),
-                                                                      size=n_draws, method="svd")
-                pooled.append(draws)
-                for covariate in covariates:
-                    for level in _levels(docs, covariate):
-                        xc = _counterfactual(design, docs, rows, covariate, level)
-                        mean_draws.setdefault((covariate, level), []).append((xc @ draws.T).mean(axis=0))
-        pooled = np.vstack(pooled) if pooled else None
-        for j, term in enumerate(design.columns):
-            if term == "Intercept":
-                continue
-            if pooled is None:
-                est = sd = low = high = p = np.nan
-            else:
-                d = pooled[:, j]
-                est, sd = float(d.mean()), float(d.std(ddof=1))
-                low, high = np.quantile(d, q)
-                p = float(min(1.0, 2 * min((d > 0).mean(), (d < 0).mean()) + 1 / len(d)))
-            effect_rows.append({"term": term, "category": name, "estimate": est, "std_error": sd, "ci_low": low,
-                                "ci_high": high, "p": p, "method": "composition", "n_clusters": n_clusters,
-                                "warning": reason})
+
+def _composition_draws(aligned, topic, name: str, design, docs, covariates, seeds, seed: int,
+                       n_draws: int) -> tuple[list[np.ndarray], dict]:
+    """Return one topic's coefficient draws per fit seed (`n_draws` x design columns each, from a cluster-robust
+    OLS of the paragraph's share, stream `_rng(seed, "<name>/<fit seed>")`) and, per (covariate, level), the
+    draws of the mean share with the covariate set to that level (one array per fit seed)."""
+    import statsmodels.api as sm
+
+    index = {d: i for i, d in enumerate(docs["doc_id"])}
+    pooled, mean_draws = [], {}
+    for s in seeds:
+        part = aligned[(aligned["seed"] == s) & (aligned["topic"] == topic)].sort_values(["doc_id", "para_id"])
+        rows = part["doc_id"].map(index).reset_index(drop=True)
+        x = design.to_numpy(dtype=float)[rows.to_numpy()]
+        fit = sm.OLS(part["share"].to_numpy(dtype=float), x).fit(cov_type="cluster",
+                                                                  cov_kwds={"groups": rows.to_numpy()})
+        draws = _rng(seed, f"{name}/{s}").multivariate_normal(np.asarray(fit.params), np.asarray(fit.cov_params()),
+                                                              size=n_draws, method="svd")
+        pooled.append(draws)
         for covariate in covariates:
             for level in _levels(docs, covariate):
-                est = low = high = np.nan
-                if (covariate, level) in mean_draws:
-                    d = np.concatenate(mean_draws[(covariate, level)])
-                    est, (low, high) = float(d.mean()), np.quantile(d, q)
-                mean_rows.append({"covariate": covariate, "level": str(level), "category": name, "estimate": est,
-                                  "ci_low": low, "ci_high": high, "unit": "share", "method": "composition",
-                                  "n_clusters": n_clusters, "warning": reason})
-    return (pd.DataFrame(effect_rows, columns=EFFECT_COLUMNS), pd.DataFrame(mean_rows, columns=MEAN_COLUMNS))
+                xc = _counterfactual(design, docs, rows, covariate, level)
+                mean_draws.setdefault((covariate, level), []).append((xc @ draws.T).mean(axis=0))
+    return pooled, mean_draws
+
+
+def _composition_effects(terms, pooled, q: list[float], row_facts) -> list[dict]:
+    """Return the effects rows of one topic from its pooled draws (None: NaN): mean, SD, percentile interval
+    at `q`, p twice the smaller tail share; `row_facts` is (category, n_clusters, warning)."""
+    name, n_clusters, reason = row_facts
+    out = []
+    for j, term in enumerate(terms):
+        if term == "Intercept":
+            continue
+        if pooled is None:
+            est = sd = low = high = p = np.nan
+        else:
+            d = pooled[:, j]
+            est, sd = float(d.mean()), float(d.std(ddof=1))
+            low, high = np.quantile(d, q)
+            p = float(min(1.0, 2 * min((d > 0).mean(), (d < 0).mean()) + 1 / len(d)))
+        out.append({"term": term, "category": name, "estimate": est, "std_error": sd, "ci_low": low,
+                    "ci_high": high, "p": p, "method": "composition", "n_clusters": n_clusters,
+                    "warning": reason})
+    return out
+
+
+def _composition_means(docs, covariates, mean_draws: dict, q: list[float], row_facts) -> list[dict]:
+    """Return the marginal-means rows of one topic (mean share per covariate level, percentile interval at `q`;
+    NaN without draws); `row_facts` is (category, n_clusters, warning)."""
+    name, n_clusters, reason = row_facts
+    out = []
+    for covariate in covariates:
+        for level in _levels(docs, covariate):
+            est = low = high = np.nan
+            if (covariate, level) in mean_draws:
+                d = np.concatenate(mean_draws[(covariate, level)])
+                est, (low, high) = float(d.mean()), np.quantile(d, q)
+            out.append({"covariate": covariate, "level": str(level), "category": name, "estimate": est,
+                        "ci_low": low, "ci_high": high, "unit": "share", "method": "composition",
+                        "n_clusters": n_clusters, "warning": reason})
+    return out
 

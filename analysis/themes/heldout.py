@@ -240,17 +240,27 @@ def leave_one_document_out(corpus: Corpus, lexicon: Lexicon | None = None, confi
         raise ConfigError("leave_one_document_out: no paragraph of the corpus has a gold label")
     matches = match_lexicon(corpus.tokens, lexicon, warn_unmatched=False)
     raw = score_paragraphs(corpus, lexicon, dataclasses.replace(config, min_score=0.0), matches=matches)
-    rows = []
+    rows, variants = _in_sample_scores(corpus, lexicon, config, classifier, raw, gold, themes, grid)
+    held_rows, folds = _left_out_scores(corpus, lexicon, config, variants, raw, gold, themes, grid)
+    scores = pd.concat([*rows, *held_rows], ignore_index=True)[SCORE_COLUMNS]
+    return scores, pd.DataFrame(folds, columns=["held_out", "min_score", "n_gold", "n_train"])
 
-    def add(method, setting, predicted, gold_part, min_score):
-        table = f1_scores(predicted, gold_part, themes, config.n_boot, config.seed, config.ci_level)
-        table = table.assign(method=method, setting=setting, min_score=min_score)
-        rows.append(table)
 
+def _scored(method: str, setting: str, predicted: pd.DataFrame, gold: pd.DataFrame, min_score: str,
+            themes: tuple[str, ...], config: ThemesConfig) -> pd.DataFrame:
+    """Return `f1_scores` of `predicted` against `gold`, with columns method, setting and min_score added."""
+    table = f1_scores(predicted, gold, themes, config.n_boot, config.seed, config.ci_level)
+    return table.assign(method=method, setting=setting, min_score=min_score)
+
+
+def _in_sample_scores(corpus, lexicon, config, classifier, raw, gold, themes, grid) -> tuple[list, dict]:
+    """Return the in-sample score tables (dictionary at ``config.min_score`` and calibrated, each classifier
+    variant that can be trained) and the classifier variants that could be (name -> settings)."""
     dictionary = _relabel(raw, themes, config.min_score)
-    add("dictionary", "in_sample", dictionary, gold, f"{config.min_score:g}")
+    rows = [_scored("dictionary", "in_sample", dictionary, gold, f"{config.min_score:g}", themes, config)]
     chosen, _ = calibrate_min_score(raw, gold, themes, grid)
-    add("dictionary", "in_sample_calibrated", _relabel(raw, themes, chosen), gold, f"{chosen:g}")
+    rows.append(_scored("dictionary", "in_sample_calibrated", _relabel(raw, themes, chosen), gold, f"{chosen:g}",
+                        themes, config))
     variants = {"classifier": classifier,
                 "classifier_alone": dataclasses.replace(classifier, fallback_only=False)}
     for name, settings in list(variants.items()):
@@ -259,8 +269,14 @@ def leave_one_document_out(corpus: Corpus, lexicon: Lexicon | None = None, confi
         except AnalysisError:           # too few confident paragraphs to train on: dictionary rows only
             variants.pop(name)
             continue
-        add(name, "in_sample", in_sample, gold, f"{config.min_score:g}")
+        rows.append(_scored(name, "in_sample", in_sample, gold, f"{config.min_score:g}", themes, config))
+    return rows, variants
 
+
+def _left_out_scores(corpus, lexicon, config, variants, raw, gold, themes, grid) -> tuple[list, list[dict]]:
+    """Hold out each group of documents with gold labels in turn (threshold calibrated and classifiers trained
+    without it); return the score tables of the pooled held-out labels ("leave_one_out"; a classifier variant
+    none of whose folds could train has none) and one row per fold."""
     folds, held_dict = [], []
     held_clf: dict[str, list[pd.DataFrame] | None] = {name: [] for name in variants}
     key = raw["doc_id"].astype(str).to_numpy()
@@ -286,13 +302,14 @@ def leave_one_document_out(corpus: Corpus, lexicon: Lexicon | None = None, confi
         folds.append({"held_out": "+".join(members), "min_score": threshold,
                       "n_gold": int(gold["doc_id"].isin(members).sum()), "n_train": n_train})
     thresholds = "/".join(f"{f['min_score']:g}" for f in folds)
+    rows = []
     if held_dict:
-        add("dictionary", "leave_one_out", pd.concat(held_dict), gold, thresholds)
+        rows.append(_scored("dictionary", "leave_one_out", pd.concat(held_dict), gold, thresholds, themes, config))
         for name in variants:
             if held_clf[name]:
-                add(name, "leave_one_out", pd.concat(held_clf[name]), gold, thresholds)
-    scores = pd.concat(rows, ignore_index=True)[SCORE_COLUMNS]
-    return scores, pd.DataFrame(folds, columns=["held_out", "min_score", "n_gold", "n_train"])
+                rows.append(_scored(name, "leave_one_out", pd.concat(held_clf[name]), gold, thresholds, themes,
+                                    config))
+    return rows, folds
 
 
 def heldout_tables(corpus: Corpus, lexicon: Lexicon, config: ThemesConfig, classifier: ClassifierConfig,

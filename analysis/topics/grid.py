@@ -135,6 +135,24 @@ def run_topics(corpus: Corpus, config: TopicsConfig | None = None,
     SchemaError
         If the tokens, paragraphs or dictionary labels lack a column.
     """
+    config, bag, seeds, theme_terms = _prepare(corpus, config, theme_words, dictionary_labels, engine, workers)
+    runner = _Runner(engine, client, workers or config.n_jobs, cache, bag, config, progress)
+    fits, selection, split = _fit_grid(runner, bag, config, seeds["fit"], seeds["split"], theme_terms)
+    at_k, analysis_k, chosen = _tables_at_k(fits, bag, config, seeds["fit"], selection, len(theme_terms or {}))
+    themed = _theme_tables(runner, fits, chosen, at_k["topic_terms"], bag, config, seeds, analysis_k, theme_terms,
+                           dictionary_labels, placebo)
+    facts = {"seeds": seeds, "analysis_k": analysis_k, "n_paragraphs": len(bag.bow), "n_dropped": bag.n_dropped,
+             "n_terms": len(bag.vocab), "n_tokens": int(bag.matrix.sum()), "heldout": split,
+             "theme_terms": theme_terms or {}, "version_rule": VERSION_RULE,
+             "frex": "stm calcfrex, w = 0.5, " + ("with" if config.frex_shrinkage else "without")
+                     + " James-Stein shrinkage of exclusivity (stm labelTopics)"}
+    return TopicsResult(**at_k, model_selection=selection, preferred_k=preferred_k(selection), **themed,
+                        facts=facts, fits=tuple(chosen), bag=bag)
+
+
+def _prepare(corpus: Corpus, config: TopicsConfig | None, theme_words, dictionary_labels, engine: str, workers):
+    """Check `run_topics`'s arguments; return the config (default `TopicsConfig()`), the bag of words, the
+    `derived_seeds` and the theme terms resolved in the bag's vocabulary (None without `theme_words`)."""
     if engine not in ("local", "dask"):
         raise ParameterError("run_topics", "engine", f"must be 'local' or 'dask'; got {engine!r}")
     if workers is not None and (not isinstance(workers, (int, np.integer)) or workers < 1):
@@ -144,32 +162,60 @@ def run_topics(corpus: Corpus, config: TopicsConfig | None = None,
         require_columns(dictionary_labels, {"doc_id": "object", "para_id": "int64", "theme": "object"},
                         stage="topics (dictionary labels)")
     bag = build_bag(corpus, config)
-    n = len(bag.bow)
     for k in config.k_values:
-        check_k(k, n, "k_values")
+        check_k(k, len(bag.bow), "k_values")
     seeds = derived_seeds(config)
     theme_terms = lexicon_terms(theme_words, bag.vocab) if theme_words else None
     if "seeded" in config.models and not theme_terms:
         raise ConfigError("topics.models: 'seeded' needs the theme lexicon (theme_words)")
-    split_rng = np.random.default_rng(seeds["split"])
+    return config, bag, seeds, theme_terms
+
+
+def _fit_grid(runner: _Runner, bag: BagOfWords, config: TopicsConfig, fit_seeds: list[int], split_seed: int,
+              theme_terms) -> tuple[list[TopicFit], pd.DataFrame, dict[str, int]]:
+    """Fit models x K x seeds on all paragraphs and score each on a held-out split (drawn with `split_seed`,
+    `config.holdout_share` of the paragraphs); return the fits, the model-selection table (one row per fit:
+    coherence, held-out scores, convergence) and the split's sizes {"n_train", "n_heldout"} (paragraphs).
+    Warns (`UserWarning`, at `run_topics`'s caller) when a fit did not converge."""
+    n = len(bag.bow)
+    split_rng = np.random.default_rng(split_seed)
     heldout_idx = np.sort(split_rng.permutation(n)[:max(1, int(round(config.holdout_share * n)))])
     train_idx = np.setdiff1d(np.arange(n), heldout_idx)
     train, heldout = subset_bag(bag, train_idx), subset_bag(bag, heldout_idx)
 
-    grid = [(m, k, s) for m in config.models for k in sorted(config.k_values) for s in seeds["fit"]]
-    runner = _Runner(engine, client, workers or config.n_jobs, cache, bag, config, progress)
+    grid = [(m, k, s) for m in config.models for k in sorted(config.k_values) for s in fit_seeds]
     fits, scores = runner.grid(grid, train, heldout, theme_terms)
     selection_rows = [{"model": f.model, "k": f.k, "seed": f.seed, **sc, "n_train": len(train_idx),
                        "n_heldout": len(heldout_idx), "converged": f.converged, "n_passes": f.n_passes,
                        "last_change": f.last_change} for f, sc in zip(fits, scores)]
     unconverged = [f for f in fits if not f.converged]
     if unconverged:
-        warnings.warn(unconverged_message(unconverged), UserWarning, stacklevel=2)
+        warnings.warn(unconverged_message(unconverged), UserWarning, stacklevel=3)
     selection = runner.coherence(fits, config.top_n).merge(pd.DataFrame(selection_rows), on=["model", "k", "seed"])
-    preferred = preferred_k(selection)
+    return fits, selection, {"n_train": len(train_idx), "n_heldout": len(heldout_idx)}
 
+
+def _tables_at_k(fits: list[TopicFit], bag: BagOfWords, config: TopicsConfig, fit_seeds: list[int],
+                 selection: pd.DataFrame, n_themes: int) -> tuple[dict[str, pd.DataFrame], dict[str, int], list]:
+    """Return the topic tables ({"topic_terms", "topic_labels", "stability"} of every fit; {"typical",
+    "doc_topics"} of the fits at the analysis K), the analysis K per model and the fits at it."""
     key = {(f.model, f.k, f.seed): f for f in fits}
     topic_terms = pd.concat([topic_term_table(f, bag.vocab, config.top_n) for f in fits], ignore_index=True)
+    topic_labels = _topic_labels(fits, bag, config)
+    stab = pd.concat([stability([key[(m, k, s)] for s in fit_seeds], config.stability_threshold)
+                      for m in config.models for k in sorted(config.k_values)], ignore_index=True)
+    analysis_k = {m: config.analysis_k if config.analysis_k else _best_k(selection, m, n_themes)
+                  for m in config.models}
+    chosen = [f for f in fits if f.k == analysis_k[f.model]]
+    typical = pd.concat([typical_paragraphs(f, bag.paragraphs, config.n_typical) for f in chosen],
+                        ignore_index=True)
+    tables = {"topic_terms": topic_terms, "topic_labels": topic_labels, "typical": typical,
+              "doc_topics": _doc_topics(chosen, bag), "stability": stab}
+    return tables, analysis_k, chosen
+
+
+def _topic_labels(fits: list[TopicFit], bag: BagOfWords, config: TopicsConfig) -> pd.DataFrame:
+    """Return one row per topic of `fits`: its `config.top_n` terms by probability and by FREX ("; "-joined)."""
     frex_rows = []
     word_counts = np.asarray(bag.matrix.sum(axis=0)).ravel()
     for f in fits:
@@ -179,71 +225,72 @@ def run_topics(corpus: Corpus, config: TopicsConfig | None = None,
             frex_rows.append({"model": f.model, "k": f.k, "seed": f.seed, "topic": t,
                               "prob_terms": "; ".join(bag.vocab[pr[t]]),
                               "frex_terms": "; ".join(bag.vocab[fx[t]])})
-    topic_labels = pd.DataFrame(frex_rows)
-    stab = pd.concat([stability([key[(m, k, s)] for s in seeds["fit"]], config.stability_threshold)
-                      for m in config.models for k in sorted(config.k_values)], ignore_index=True)
+    return pd.DataFrame(frex_rows)
 
-    analysis_k = {}
-    for m in config.models:
-        if config.analysis_k:
-            analysis_k[m] = config.analysis_k
-        else:
-            analysis_k[m] = _best_k(selection, m, len(theme_terms or {}))
-    chosen = [f for f in fits if f.k == analysis_k[f.model]]
-    typical = pd.concat([typical_paragraphs(f, bag.paragraphs, config.n_typical) for f in chosen],
-                        ignore_index=True)
+
+def _doc_topics(chosen: list[TopicFit], bag: BagOfWords) -> pd.DataFrame:
+    """Return the paragraph x topic shares of the fits `chosen`, one row per (fit, paragraph, topic)."""
     keys = bag.paragraphs[["doc_id", "para_id", "line_start", "line_end"]]
-    doc_topics = pd.concat([
+    return pd.concat([
         pd.DataFrame({"model": f.model, "k": f.k, "seed": f.seed,
                       **{c: np.repeat(keys[c].to_numpy(), f.k) for c in keys.columns},
-                      "topic": np.tile(np.arange(f.k), n), "share": f.doc_topic.ravel()})
+                      "topic": np.tile(np.arange(f.k), len(bag.bow)), "share": f.doc_topic.ravel()})
         for f in chosen], ignore_index=True)
 
-    topic_themes = pd.DataFrame(columns=["model", "k", "seed", "topic", "theme", "score", "lift"])
-    shares = pd.DataFrame(columns=THEME_SHARE_COLUMNS)
-    para_themes = pd.DataFrame(columns=PARAGRAPH_THEME_COLUMNS)
-    agree = pd.DataFrame(columns=AGREEMENT_COLUMNS)
-    placebo_table = pd.DataFrame(columns=PLACEBO_COLUMNS)
-    if theme_terms:
-        categories = [*theme_terms, OTHER]
-        prob = topic_terms.groupby(["model", "k", "seed", "topic"], sort=False)["term"].agg("; ".join)
-        topic_themes = pd.concat([topic_theme_table(f, bag, theme_terms, config) for f in fits],
-                                 ignore_index=True)
-        topic_themes["top_terms"] = prob.reindex(
-            pd.MultiIndex.from_frame(topic_themes[["model", "k", "seed", "topic"]])).to_numpy()
-        share_tables, label_tables = [], []
-        for m in config.models:
-            masses, for_labels = [], []
-            for f in (f for f in chosen if f.model == m):
-                rows = topic_themes[(topic_themes["model"] == m) & (topic_themes["k"] == f.k)
-                                    & (topic_themes["seed"] == f.seed)]
-                masses.append(mapped_mass(f, rows["theme"].tolist(), categories))
-                for_labels.append(label_mass(f, rows["theme"].tolist(), categories))
-            share_tables.append(theme_shares(masses, bag, categories, m, analysis_k[m], config.n_bootstrap,
-                                             seeds["bootstrap"], config.ci_level))
-            label = np.array(categories)[np.argmax(np.mean(for_labels, axis=0), axis=1)]
-            label_tables.append(keys.assign(model=m, theme=label))
-        if dictionary_labels is not None:
-            dic_mass = _dictionary_mass(dictionary_labels, bag, categories)
-            share_tables.append(theme_shares([dic_mass], bag, categories, "dictionary", 0, config.n_bootstrap,
-                                             seeds["bootstrap"], config.ci_level))
-        shares = pd.concat(share_tables, ignore_index=True)
-        para_themes = pd.concat(label_tables, ignore_index=True)[PARAGRAPH_THEME_COLUMNS]
-        if dictionary_labels is not None:
-            agree = agreement(para_themes, dictionary_labels, bag, categories, analysis_k, seeds["bootstrap"],
-                              config.n_bootstrap, config.ci_level)
-            if placebo and "seeded" in config.models and config.placebo_draws:
-                real = [key[("seeded", analysis_k["seeded"], s)] for s in seeds["fit"]]
-                placebo_table = runner.placebo(real, theme_terms, dictionary_labels, seeds["fit"], config.seed)
-    facts = {"seeds": seeds, "analysis_k": analysis_k, "n_paragraphs": n, "n_dropped": bag.n_dropped,
-             "n_terms": len(bag.vocab), "n_tokens": int(bag.matrix.sum()),
-             "heldout": {"n_train": len(train_idx), "n_heldout": len(heldout_idx)},
-             "theme_terms": theme_terms or {}, "version_rule": VERSION_RULE,
-             "frex": "stm calcfrex, w = 0.5, " + ("with" if config.frex_shrinkage else "without")
-                     + " James-Stein shrinkage of exclusivity (stm labelTopics)"}
-    return TopicsResult(topic_terms, topic_labels, typical, doc_topics, selection, preferred, stab,
-                        topic_themes, shares, para_themes, agree, facts, fits=tuple(chosen), bag=bag,
-                        placebo=placebo_table)
+
+def _theme_tables(runner: _Runner, fits: list[TopicFit], chosen: list[TopicFit], topic_terms: pd.DataFrame,
+                  bag: BagOfWords, config: TopicsConfig, seeds: dict, analysis_k: dict[str, int], theme_terms,
+                  dictionary_labels: pd.DataFrame | None, placebo: bool) -> dict[str, pd.DataFrame]:
+    """Return {"topic_themes", "theme_shares", "paragraph_themes", "agreement", "placebo"}: empty tables with
+    their columns without `theme_terms`; agreement and placebo also need `dictionary_labels`."""
+    tables = {"topic_themes": pd.DataFrame(columns=["model", "k", "seed", "topic", "theme", "score", "lift"]),
+              "theme_shares": pd.DataFrame(columns=THEME_SHARE_COLUMNS),
+              "paragraph_themes": pd.DataFrame(columns=PARAGRAPH_THEME_COLUMNS),
+              "agreement": pd.DataFrame(columns=AGREEMENT_COLUMNS),
+              "placebo": pd.DataFrame(columns=PLACEBO_COLUMNS)}
+    if not theme_terms:
+        return tables
+    categories = [*theme_terms, OTHER]
+    prob = topic_terms.groupby(["model", "k", "seed", "topic"], sort=False)["term"].agg("; ".join)
+    topic_themes = pd.concat([topic_theme_table(f, bag, theme_terms, config) for f in fits], ignore_index=True)
+    topic_themes["top_terms"] = prob.reindex(
+        pd.MultiIndex.from_frame(topic_themes[["model", "k", "seed", "topic"]])).to_numpy()
+    share_tables, label_tables = _model_theme_shares(chosen, topic_themes, bag, categories, config, analysis_k,
+                                                     seeds["bootstrap"])
+    if dictionary_labels is not None:
+        dic_mass = _dictionary_mass(dictionary_labels, bag, categories)
+        share_tables.append(theme_shares([dic_mass], bag, categories, "dictionary", 0, config.n_bootstrap,
+                                         seeds["bootstrap"], config.ci_level))
+    tables.update(topic_themes=topic_themes, theme_shares=pd.concat(share_tables, ignore_index=True),
+                  paragraph_themes=pd.concat(label_tables, ignore_index=True)[PARAGRAPH_THEME_COLUMNS])
+    if dictionary_labels is not None:
+        tables["agreement"] = agreement(tables["paragraph_themes"], dictionary_labels, bag, categories, analysis_k,
+                                        seeds["bootstrap"], config.n_bootstrap, config.ci_level)
+        if placebo and "seeded" in config.models and config.placebo_draws:
+            key = {(f.model, f.k, f.seed): f for f in fits}
+            real = [key[("seeded", analysis_k["seeded"], s)] for s in seeds["fit"]]
+            tables["placebo"] = runner.placebo(real, theme_terms, dictionary_labels, seeds["fit"], config.seed)
+    return tables
+
+
+def _model_theme_shares(chosen: list[TopicFit], topic_themes: pd.DataFrame, bag: BagOfWords, categories: list[str],
+                        config: TopicsConfig, analysis_k: dict[str, int], bootstrap_seed: int) -> tuple[list, list]:
+    """Return, per model of `config.models`, its `theme_shares` table (mapped mass of its fits at the analysis K)
+    and its paragraph labels (the category of highest label mass averaged over seeds)."""
+    keys = bag.paragraphs[["doc_id", "para_id", "line_start", "line_end"]]
+    share_tables, label_tables = [], []
+    for m in config.models:
+        masses, for_labels = [], []
+        for f in (f for f in chosen if f.model == m):
+            rows = topic_themes[(topic_themes["model"] == m) & (topic_themes["k"] == f.k)
+                                & (topic_themes["seed"] == f.seed)]
+            masses.append(mapped_mass(f, rows["theme"].tolist(), categories))
+            for_labels.append(label_mass(f, rows["theme"].tolist(), categories))
+        share_tables.append(theme_shares(masses, bag, categories, m, analysis_k[m], config.n_bootstrap,
+                                         bootstrap_seed, config.ci_level))
+        label = np.array(categories)[np.argmax(np.mean(for_labels, axis=0), axis=1)]
+        label_tables.append(keys.assign(model=m, theme=label))
+    return share_tables, label_tables
 
 
 def _best_k(selection: pd.DataFrame, model: str, n_themes: int) -> int:

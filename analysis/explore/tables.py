@@ -86,27 +86,15 @@ def collect_tables(corpus, config=None, lexicon=None, progress=None) -> ExploreT
     progress : callable, optional
         Called with a short message before each slow step.
     """
-    from joblib import Parallel, delayed
-    from threadpoolctl import threadpool_limits
-
     from analysis.config import Config
     from analysis.discourse import (
         count_formulations,
         formulation_concordance,
         formulations_by_year,
-        keyness,
         read_formulations,
     )
-    from analysis.errors import AnalysisError
     from analysis.themes import analyse_themes, load_lexicon
-    from analysis.topics import (
-        build_bag,
-        derived_seeds,
-        fit_topics,
-        lexicon_terms,
-        run_topics,
-        theme_words,
-    )
+    from analysis.topics import run_topics, theme_words
 
     config = config or Config()
     say = progress or (lambda message: None)
@@ -117,28 +105,62 @@ def collect_tables(corpus, config=None, lexicon=None, progress=None) -> ExploreT
     words = theme_words(lexicon)
     topic_result = run_topics(corpus, config.topics, words,
                               theme_result.paragraph_themes[["doc_id", "para_id", "theme"]])
-    bag = topic_result.bag if topic_result.bag is not None else build_bag(corpus, config.topics)
+    bag, fits = _grid_fits(corpus, config.topics, words, topic_result, say)
+    say("keyness and formulations")
+    docs = corpus.documents
+    comparisons = _keyness_tables(corpus, config, say)
+    flist = read_formulations()
+    counts = count_formulations(corpus.tokens, docs, flist)
+    return ExploreTables(corpus=corpus, config=config, themes=theme_result, topics=topic_result, fits=fits,
+                         bag=bag, keyness=comparisons, formulations=flist, formulation_counts=counts,
+                         formulations_by_year=formulations_by_year(counts, docs),
+                         formulation_concordance=formulation_concordance(corpus.tokens, corpus.paragraphs, None,
+                                                                         flist, config.discourse.window))
+
+
+def _grid_fits(corpus, topics_config, words, topic_result, say) -> tuple[object, list]:
+    """Return the bag of words and every fit of the grid (model, K, seed order): the run's fits at the analysis
+    K, the others fitted again; raise RuntimeError when a refit does not reproduce the grid's top terms."""
+    from joblib import Parallel, delayed
+
+    from analysis.topics import build_bag, derived_seeds, lexicon_terms
+
+    bag = topic_result.bag if topic_result.bag is not None else build_bag(corpus, topics_config)
     theme_terms = lexicon_terms(words, bag.vocab)
-    grid = [(m, k, s) for m in config.topics.models for k in sorted(config.topics.k_values)
-            for s in derived_seeds(config.topics)["fit"]]
+    grid = [(m, k, s) for m in topics_config.models for k in sorted(topics_config.k_values)
+            for s in derived_seeds(topics_config)["fit"]]
     kept = {(f.model, f.k, f.seed): f for f in topic_result.fits}      # the analysis K's fits
     missing = [key for key in grid if key not in kept]
     say(f"topics: refitting {len(missing)} of {len(grid)} fits to keep their matrices")
-
-    def refit(m, k, s):
-        with threadpool_limits(1):      # as run_topics fits: the same numbers
-            return fit_topics(bag, m, k, s, config.topics, theme_terms, warn=False)
-
     kept.update({(f.model, f.k, f.seed): f for f in
-                 Parallel(n_jobs=config.topics.n_jobs)(delayed(refit)(m, k, s) for m, k, s in missing)})
+                 Parallel(n_jobs=topics_config.n_jobs)(delayed(_refit)(bag, m, k, s, topics_config, theme_terms)
+                                                       for m, k, s in missing)})
     fits = [kept[key] for key in grid]
     terms = topic_result.topic_terms.groupby(["model", "k", "seed"])["term"].agg(list)
     for fit in fits:
-        top = np.argsort(-fit.topic_word, axis=1, kind="stable")[:, :config.topics.top_n]
+        top = np.argsort(-fit.topic_word, axis=1, kind="stable")[:, :topics_config.top_n]
         if list(bag.vocab[top.ravel()]) != terms.loc[(fit.model, fit.k, fit.seed)]:
             raise RuntimeError(f"explore: refitting {fit.model} K={fit.k} seed={fit.seed} did not reproduce "
                                "the grid's top terms")
-    say("keyness and formulations")
+    return bag, fits
+
+
+def _refit(bag, model: str, k: int, seed: int, topics_config, theme_terms):
+    """Return one fit of the grid, single-threaded as `run_topics` fits (the same numbers)."""
+    from threadpoolctl import threadpool_limits
+
+    from analysis.topics import fit_topics
+
+    with threadpool_limits(1):
+        return fit_topics(bag, model, k, seed, topics_config, theme_terms, warn=False)
+
+
+def _keyness_tables(corpus, config, say) -> list[tuple[dict, pd.DataFrame]]:
+    """Return (comparison, `keyness` table) per `keyness_comparisons`; a comparison that fails (e.g. an empty
+    group in this corpus) is skipped with a message, as the figures do."""
+    from analysis.discourse import keyness
+    from analysis.errors import AnalysisError
+
     docs = corpus.documents
     comparisons = []
     for pair in keyness_comparisons(docs, config.figures.keyness):
@@ -148,10 +170,4 @@ def collect_tables(corpus, config=None, lexicon=None, progress=None) -> ExploreT
             say(f"skipping keyness {pair['label']}: {exc}")
             continue
         comparisons.append((pair, table))
-    flist = read_formulations()
-    counts = count_formulations(corpus.tokens, docs, flist)
-    return ExploreTables(corpus=corpus, config=config, themes=theme_result, topics=topic_result, fits=fits,
-                         bag=bag, keyness=comparisons, formulations=flist, formulation_counts=counts,
-                         formulations_by_year=formulations_by_year(counts, docs),
-                         formulation_concordance=formulation_concordance(corpus.tokens, corpus.paragraphs, None,
-                                                                         flist, config.discourse.window))
+    return comparisons

@@ -147,23 +147,40 @@ def collocations(tokens: pd.DataFrame, n: int = 2, stream: str = "term", config:
     if sort not in COLLOCATION_SORTS:
         raise ParameterError("collocations", "sort", f"{sort!r}: must be one of {', '.join(COLLOCATION_SORTS)}")
     codes, categories, sent_key, _ = _stream(tokens, stream, "collocations")
+    grams = _gram_counts(codes, sent_key, len(categories), tuple(range(n)))
+    table, parts = _ngram_table(grams[grams >= min_count], codes, categories, n)
+    if n == 2:
+        measures = association_measures(table["count"], table["freq_w1"], table["freq_w2"], len(codes))
+    else:
+        measures = _trigram_measures(table, parts, codes, sent_key, len(categories))
+    for name, values in measures.items():
+        table[name] = np.asarray(values, dtype=float)
+    table = table.sort_values([sort, "ngram"], ascending=[False, True])
+    return table.reset_index(drop=True)
+
+
+def _gram_counts(codes: np.ndarray, sent_key: np.ndarray, vocab: int, offsets: tuple[int, ...]) -> pd.Series:
+    """Return the count of each gram of the stream items at `offsets` from a start (inside one sentence),
+    indexed by its key (the codes as digits in base `vocab`)."""
+    size = len(codes)
+    span = offsets[-1]
+    if size <= span:
+        return pd.Series(dtype=np.int64)
+    ok = sent_key[span:] == sent_key[:size - span]
+    key = np.zeros(size - span, dtype=np.int64)
+    for off in offsets:
+        key = key * vocab + codes[off:size - span + off]
+    uniq, cnt = np.unique(key[ok], return_counts=True)
+    return pd.Series(cnt, index=uniq)
+
+
+def _ngram_table(grams: pd.Series, codes: np.ndarray, categories: np.ndarray,
+                 n: int) -> tuple[pd.DataFrame, list[np.ndarray]]:
+    """Return the table of `grams` (ngram, w1..wn, count, freq_w1..freq_wn, n_stream) and the codes of each
+    word position."""
     size, vocab = len(codes), len(categories)
     freq = np.bincount(codes, minlength=vocab)
-
-    def gram_counts(offsets: tuple[int, ...]) -> pd.Series:
-        span = offsets[-1]
-        if size <= span:
-            return pd.Series(dtype=np.int64)
-        ok = sent_key[span:] == sent_key[:size - span]
-        key = np.zeros(size - span, dtype=np.int64)
-        for off in offsets:
-            key = key * vocab + codes[off:size - span + off]
-        uniq, cnt = np.unique(key[ok], return_counts=True)
-        return pd.Series(cnt, index=uniq)
-
     words = ["w1", "w2", "w3"][:n]
-    grams = gram_counts(tuple(range(n)))
-    grams = grams[grams >= min_count]
     keys = grams.index.to_numpy(dtype=np.int64)
     parts = [(keys // vocab ** (n - 1 - j)) % vocab for j in range(n)]
     table = pd.DataFrame({w: categories[p] for w, p in zip(words, parts)})
@@ -175,19 +192,18 @@ def collocations(tokens: pd.DataFrame, n: int = 2, stream: str = "term", config:
     for w, p in zip(words, parts):
         table[f"freq_{w}"] = freq[p].astype(np.int64)
     table["n_stream"] = size
-    if n == 2:
-        measures = association_measures(table["count"], table["freq_w1"], table["freq_w2"], size)
-    else:
-        pair12, pair13 = gram_counts((0, 1)), gram_counts((0, 2))
-        n_iix = pair12.reindex(parts[0] * vocab + parts[1]).to_numpy()
-        n_ixi = pair13.reindex(parts[0] * vocab + parts[2]).to_numpy()
-        n_xii = pair12.reindex(parts[1] * vocab + parts[2]).to_numpy()
-        measures = trigram_association_measures(table["count"], n_iix, n_ixi, n_xii, table["freq_w1"],
-                                                table["freq_w2"], table["freq_w3"], size)
-    for name, values in measures.items():
-        table[name] = np.asarray(values, dtype=float)
-    table = table.sort_values([sort, "ngram"], ascending=[False, True])
-    return table.reset_index(drop=True)
+    return table, parts
+
+
+def _trigram_measures(table: pd.DataFrame, parts: list[np.ndarray], codes: np.ndarray, sent_key: np.ndarray,
+                      vocab: int) -> dict[str, np.ndarray]:
+    """Return `trigram_association_measures` of the trigram table, counting its pairs (w1 w2), (w1 _ w3), (w2 w3)."""
+    pair12, pair13 = _gram_counts(codes, sent_key, vocab, (0, 1)), _gram_counts(codes, sent_key, vocab, (0, 2))
+    n_iix = pair12.reindex(parts[0] * vocab + parts[1]).to_numpy()
+    n_ixi = pair13.reindex(parts[0] * vocab + parts[2]).to_numpy()
+    n_xii = pair12.reindex(parts[1] * vocab + parts[2]).to_numpy()
+    return trigram_association_measures(table["count"], n_iix, n_ixi, n_xii, table["freq_w1"],
+                                        table["freq_w2"], table["freq_w3"], len(codes))
 
 
 def collocates(tokens: pd.DataFrame, node: str, window: int | None = None, stream: str = "term",

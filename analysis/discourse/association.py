@@ -248,6 +248,19 @@ def collocates(tokens: pd.DataFrame, node: str, window: int | None = None, strea
         raise ParameterError("collocates", "sort", f"{sort!r}: must be one of {', '.join(COLLOCATION_SORTS)}")
     require_columns(tokens, _stream_columns(stream), stage="collocates")
     codes, categories, _, para_key = _stream(tokens, stream, "collocates")
+    starts, ends = _node_spans(codes, categories, para_key, node, stream)
+    in_left, in_right = _node_windows(para_key, starts, ends, window)
+    table = _collocate_table(node, codes, categories, in_left, in_right, min_count)
+    slots, size = int((in_left | in_right).sum()), len(codes)
+    for name, values in association_measures(table["count"], slots, table["freq_collocate"], size).items():
+        table[name] = np.asarray(values, dtype=float)
+    return table.sort_values([sort, "collocate"], ascending=[False, True]).reset_index(drop=True)
+
+
+def _node_spans(codes: np.ndarray, categories: np.ndarray, para_key: np.ndarray, node: str,
+                stream: str) -> tuple[np.ndarray, np.ndarray]:
+    """Return the stream spans (0-based starts, exclusive ends) of the node: a term as the stream spells it,
+    else its word sequence, plus (a phrase) its words joined as one term."""
     words = parse_pattern(node)
     if not words:
         raise ParameterError("collocates", "node", f"{node!r}: has no word to match")
@@ -262,7 +275,14 @@ def collocates(tokens: pd.DataFrame, node: str, window: int | None = None, strea
         starts, ends = np.r_[starts, single], np.r_[ends, single + 1]
     if len(starts) == 0:
         raise ParameterError("collocates", "node", f"{node!r}: does not occur in the {stream} stream")
-    size, vocab = len(codes), len(categories)
+    return starts, ends
+
+
+def _node_windows(para_key: np.ndarray, starts: np.ndarray, ends: np.ndarray,
+                  window: int) -> tuple[np.ndarray, np.ndarray]:
+    """Return, per stream position, whether it is in a left / right window of the node (`window` items, same
+    paragraph), the node's own tokens excluded (`WINDOW_RULE`)."""
+    size = len(para_key)
     in_left, in_right = np.zeros(size, dtype=bool), np.zeros(size, dtype=bool)
     for d in range(1, window + 1):
         for anchor, sign, mark in ((starts, -1, in_left), (ends - 1, 1, in_right)):
@@ -276,6 +296,14 @@ def collocates(tokens: pd.DataFrame, node: str, window: int | None = None, strea
     is_node = np.cumsum(node_tokens)[:size] > 0
     in_left &= ~is_node
     in_right &= ~is_node
+    return in_left, in_right
+
+
+def _collocate_table(node: str, codes: np.ndarray, categories: np.ndarray, in_left: np.ndarray,
+                     in_right: np.ndarray, min_count: int) -> pd.DataFrame:
+    """Return the collocates seen at least `min_count` times in the windows: count, left, right,
+    freq_collocate, window_slots, n_stream."""
+    size, vocab = len(codes), len(categories)
     covered = in_left | in_right
     slots = int(covered.sum())
     left = np.bincount(codes[in_left], minlength=vocab)
@@ -283,9 +311,6 @@ def collocates(tokens: pd.DataFrame, node: str, window: int | None = None, strea
     count = np.bincount(codes[covered], minlength=vocab)
     keep = np.flatnonzero(count >= min_count)
     freq = np.bincount(codes, minlength=vocab)
-    table = pd.DataFrame({"node": node, "collocate": categories[keep], "count": count[keep],
-                          "left": left[keep], "right": right[keep], "freq_collocate": freq[keep],
-                          "window_slots": slots, "n_stream": size})
-    for name, values in association_measures(table["count"], slots, table["freq_collocate"], size).items():
-        table[name] = np.asarray(values, dtype=float)
-    return table.sort_values([sort, "collocate"], ascending=[False, True]).reset_index(drop=True)
+    return pd.DataFrame({"node": node, "collocate": categories[keep], "count": count[keep],
+                         "left": left[keep], "right": right[keep], "freq_collocate": freq[keep],
+                         "window_slots": slots, "n_stream": size})

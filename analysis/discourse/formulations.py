@@ -364,11 +364,33 @@ def discover_formulations(paragraphs: pd.DataFrame, tokens: pd.DataFrame, formul
         {"numbered", "quoted", "capitalised"}, count, n_paragraphs, n_docs, doc_ids, first_where
         ("doc_id:line" of the first occurrence).
     """
-    from analysis.tokens import curated_terms
-
     require_columns(paragraphs, {"doc_id": "object", "para_id": "int64", "text": "object"}, stage="discover_formulations")
     formulations = read_formulations() if formulations is None else formulations
     analysed = paragraphs[paragraphs["kind"].isin(("body", "list"))] if "kind" in paragraphs else paragraphs
+    hits = _candidate_hits(analysed, max_words)
+    columns = ["candidate", "key", "kind", "count", "n_paragraphs", "n_docs", "doc_ids", "first_where"]
+    if not hits:
+        return pd.DataFrame(columns=columns)
+    found = _new_candidates(hits, formulations)
+    table = _candidate_table(found, min_paragraphs)
+    if table.empty:
+        return pd.DataFrame(columns=columns)
+    first = found.sort_values(["doc_id", "para_id", "offset"]).drop_duplicates("key").set_index("key")
+    lines = _lines_at(tokens, first["doc_id"].to_numpy(), first["para_id"].to_numpy(), first["offset"].to_numpy())
+    first_where = pd.Series([f"{d}:{ln}" for d, ln in zip(first["doc_id"], lines)], index=first.index)
+    table["first_where"] = table["key"].map(first_where)
+    table = table.assign(rank=table["kind"].map(_KIND_ORDER)).sort_values(
+        ["rank", "n_docs", "count", "key"], ascending=[True, False, False, True]).drop(columns="rank")
+    return table[columns].reset_index(drop=True)
+
+
+#: Rank of each kind of candidate (the first kind wins a place in the text; rows are ranked by it).
+_KIND_ORDER = {"numbered": 0, "quoted": 1, "capitalised": 2}
+
+
+def _candidate_hits(analysed: pd.DataFrame, max_words: int) -> list[tuple]:
+    """Return every candidate occurrence in the paragraphs' text, pattern by pattern, as (kind, key, surface,
+    doc_id, para_id, character offset in the paragraph, 0-based)."""
     hits = []
     patterns = (("numbered", _NUMBERED_QUOTED), ("numbered", _NUMBERED), ("quoted", _QUOTED),
                 ("capitalised", _CAPITALISED))
@@ -388,18 +410,27 @@ def discover_formulations(paragraphs: pd.DataFrame, tokens: pd.DataFrame, formul
                         continue
                 hits.append((kind, " ".join(lemmas), surface, str(doc_id), int(para_id),
                              m.start(1) if regex.groups else m.start()))
-    columns = ["candidate", "key", "kind", "count", "n_paragraphs", "n_docs", "doc_ids", "first_where"]
-    if not hits:
-        return pd.DataFrame(columns=columns)
+    return hits
+
+
+def _new_candidates(hits: list[tuple], formulations: pd.DataFrame) -> pd.DataFrame:
+    """Return the hits as a table, one per place in the text (the first kind, then the longest), less keys that
+    contain a listed variant or equal a curated multi-word term."""
+    from analysis.tokens import curated_terms
+
     found = pd.DataFrame(hits, columns=["kind", "key", "surface", "doc_id", "para_id", "offset"])
-    order = {"numbered": 0, "quoted": 1, "capitalised": 2}
     # one candidate per place in the text: the first kind, then the longest
-    found = found.assign(rank=found["kind"].map(order), length=found["key"].str.len())
+    found = found.assign(rank=found["kind"].map(_KIND_ORDER), length=found["key"].str.len())
     found = found.sort_values(["rank", "length"], ascending=[True, False])
     found = found.drop_duplicates(["doc_id", "para_id", "offset"])
     variants = [" ".join(lem) for lem in formulations["lemmas"]]
     curated = {" ".join(k) for k in curated_terms()}
-    found = found[~found["key"].map(lambda k: k in curated or any(f" {v} " in f" {k} " for v in variants))]
+    return found[~found["key"].map(lambda k: k in curated or any(f" {v} " in f" {k} " for v in variants))]
+
+
+def _candidate_table(found: pd.DataFrame, min_paragraphs: int) -> pd.DataFrame:
+    """Return one row per key (candidate, key, kind, count, n_paragraphs, n_docs, doc_ids): numbered ones, and
+    the others found in at least `min_paragraphs` paragraphs."""
     kind = found.sort_values("rank").groupby("key")["kind"].first()
     grouped = found.groupby("key")
     table = pd.DataFrame({
@@ -409,16 +440,7 @@ def discover_formulations(paragraphs: pd.DataFrame, tokens: pd.DataFrame, formul
         "n_docs": grouped["doc_id"].nunique(),
         "doc_ids": grouped["doc_id"].agg(lambda s: ";".join(sorted(set(s)))),
     }).rename_axis("key").reset_index()
-    table = table[(table["kind"] == "numbered") | (table["n_paragraphs"] >= min_paragraphs)]
-    if table.empty:
-        return pd.DataFrame(columns=columns)
-    first = found.sort_values(["doc_id", "para_id", "offset"]).drop_duplicates("key").set_index("key")
-    lines = _lines_at(tokens, first["doc_id"].to_numpy(), first["para_id"].to_numpy(), first["offset"].to_numpy())
-    first_where = pd.Series([f"{d}:{ln}" for d, ln in zip(first["doc_id"], lines)], index=first.index)
-    table["first_where"] = table["key"].map(first_where)
-    table = table.assign(rank=table["kind"].map(order)).sort_values(
-        ["rank", "n_docs", "count", "key"], ascending=[True, False, False, True]).drop(columns="rank")
-    return table[columns].reset_index(drop=True)
+    return table[(table["kind"] == "numbered") | (table["n_paragraphs"] >= min_paragraphs)]
 
 
 def _lines_at(tokens: pd.DataFrame, doc_ids, para_ids, offsets) -> list[int]:

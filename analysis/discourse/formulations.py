@@ -57,17 +57,7 @@ def read_formulations(path: str | Path | None = None) -> pd.DataFrame:
         canonical / variant, an id not of a-z, 0-9 and "_", an unknown category, a variant
         without a word, a formulation whose rows disagree on category or canonical.
     """
-    if path is None:
-        source = "analysis/data/formulations.csv"
-        handle = resources.files("analysis.data").joinpath("formulations.csv").open(encoding="utf-8", newline="")
-    else:
-        source = str(path)
-        try:
-            handle = open(path, encoding="utf-8", newline="")
-        except FileNotFoundError:
-            raise CorpusError(f"{source}: formulation file not found") from None
-        except IsADirectoryError:
-            raise CorpusError(f"{source}: formulation file is a folder; expected a CSV file") from None
+    source, handle = _open_formulations(path)
     with handle as fh:
         reader = csv.DictReader(fh)
         header = reader.fieldnames or []
@@ -77,30 +67,51 @@ def read_formulations(path: str | Path | None = None) -> pd.DataFrame:
                               f"expected {', '.join(FORMULATION_COLUMNS)}")
         records, seen = [], {}
         for line, row in enumerate(reader, start=2):
-            if None in row:
-                raise CorpusError(f"{source}:{line}: more fields than the header's {len(header)}")
-            row = {c: (row.get(c) or "").strip() for c in FORMULATION_COLUMNS}
-            for col in FORMULATION_COLUMNS[:4]:
-                if not row[col]:
-                    raise CorpusError(f"{source}:{line}: field '{col}' is empty")
-            if not re.fullmatch(r"[a-z0-9_]+", row["formulation_id"]):
-                raise CorpusError(f"{source}:{line}: field 'formulation_id' is {row['formulation_id']!r}; "
-                                  "expected a-z, 0-9 and '_'")
-            if row["category"] not in FORMULATION_CATEGORIES:
-                raise CorpusError(f"{source}:{line}: field 'category' is {row['category']!r}; expected one of "
-                                  f"{', '.join(FORMULATION_CATEGORIES)}")
-            lemmas = tuple(lemmatize(w) for w in TOKEN_PATTERN.findall(row["variant"]))
-            if not lemmas:
-                raise CorpusError(f"{source}:{line}: field 'variant' is {row['variant']!r}; expected words")
-            first = seen.setdefault(row["formulation_id"], (line, row["category"], row["canonical"]))
-            if (row["category"], row["canonical"]) != first[1:]:
-                raise CorpusError(f"{source}:{line}: formulation {row['formulation_id']!r} has category/canonical "
-                                  f"{row['category']!r}/{row['canonical']!r}, but line {first[0]} has "
-                                  f"{first[1]!r}/{first[2]!r}")
-            records.append({**row, "lemmas": lemmas, "row": line})
+            records.append(_formulation_record(f"{source}:{line}", line, row, header, seen))
     if not records:
         raise CorpusError(f"{source}: no formulation rows")
     return pd.DataFrame(records)
+
+
+def _open_formulations(path: str | Path | None) -> tuple[str, object]:
+    """Return the formulation file's name for messages and an open text handle (default: the package's file)."""
+    if path is None:
+        source = "analysis/data/formulations.csv"
+        return source, resources.files("analysis.data").joinpath("formulations.csv").open(encoding="utf-8",
+                                                                                          newline="")
+    source = str(path)
+    try:
+        return source, open(path, encoding="utf-8", newline="")
+    except FileNotFoundError:
+        raise CorpusError(f"{source}: formulation file not found") from None
+    except IsADirectoryError:
+        raise CorpusError(f"{source}: formulation file is a folder; expected a CSV file") from None
+
+
+def _formulation_record(where: str, line: int, row: dict, header: list[str], seen: dict) -> dict:
+    """Return one checked row of the formulation file with its ``lemmas`` and ``row`` (the 1-based line);
+    `seen` maps each formulation_id to its first (line, category, canonical)."""
+    if None in row:
+        raise CorpusError(f"{where}: more fields than the header's {len(header)}")
+    row = {c: (row.get(c) or "").strip() for c in FORMULATION_COLUMNS}
+    for col in FORMULATION_COLUMNS[:4]:
+        if not row[col]:
+            raise CorpusError(f"{where}: field '{col}' is empty")
+    if not re.fullmatch(r"[a-z0-9_]+", row["formulation_id"]):
+        raise CorpusError(f"{where}: field 'formulation_id' is {row['formulation_id']!r}; "
+                          "expected a-z, 0-9 and '_'")
+    if row["category"] not in FORMULATION_CATEGORIES:
+        raise CorpusError(f"{where}: field 'category' is {row['category']!r}; expected one of "
+                          f"{', '.join(FORMULATION_CATEGORIES)}")
+    lemmas = tuple(lemmatize(w) for w in TOKEN_PATTERN.findall(row["variant"]))
+    if not lemmas:
+        raise CorpusError(f"{where}: field 'variant' is {row['variant']!r}; expected words")
+    first = seen.setdefault(row["formulation_id"], (line, row["category"], row["canonical"]))
+    if (row["category"], row["canonical"]) != first[1:]:
+        raise CorpusError(f"{where}: formulation {row['formulation_id']!r} has category/canonical "
+                          f"{row['category']!r}/{row['canonical']!r}, but line {first[0]} has "
+                          f"{first[1]!r}/{first[2]!r}")
+    return {**row, "lemmas": lemmas, "row": line}
 
 
 def match_formulations(tokens: pd.DataFrame, formulations: pd.DataFrame | None = None) -> pd.DataFrame:

@@ -362,58 +362,15 @@ def _themes_block(result, corpus, config, doc_index: dict[str, int], para_index:
 
 def _topics_block(tables, para_index: dict) -> dict:
     """Return the topics block: the shared vocabulary and one record per fit."""
-    from analysis.topics import frex, typical_paragraphs
-
     result, bag, cfg = tables.topics, tables.bag, tables.config.topics
     counts = np.asarray(bag.matrix.sum(axis=0)).ravel().astype(np.int64)
     total = int(counts.sum())
     share = counts / total
     doc_len = np.asarray(bag.matrix.sum(axis=1)).ravel().astype(np.float64)
     used: set[int] = set()
-    fits = []
     selection = result.model_selection.set_index(["model", "k", "seed"])
-    themes = result.topic_themes
-    stab = result.stability
     first_seed = tables.fits[0].seed if tables.fits else None     # stability's topics are this seed's
-    for fit in tables.fits:
-        phi = fit.topic_word
-        cand = relevance_terms(phi, share)
-        fx = top_by_relevance(frex(phi), cfg.top_n)
-        xy = classical_mds(topic_distances(phi))
-        prevalence = doc_len @ fit.doc_topic / doc_len.sum()
-        typ = typical_paragraphs(fit, bag.paragraphs, TYPICAL_PARAGRAPHS)
-        tt = themes[(themes["model"] == fit.model) & (themes["k"] == fit.k) & (themes["seed"] == fit.seed)]
-        tt = tt.set_index("topic") if len(tt) else None
-        st = stab[(stab["model"] == fit.model) & (stab["k"] == fit.k)].set_index("topic") \
-            if fit.seed == first_seed else None
-        topics = []
-        for t in range(fit.k):
-            used.update(cand[t].tolist())
-            used.update(fx[t].tolist())
-            rows = typ[typ["topic"] == t]
-            topics.append({
-                "x": float(xy[t, 0]), "y": float(xy[t, 1]), "prevalence": float(prevalence[t]),
-                "terms": cand[t].tolist(), "phi": [float(v) for v in phi[t, cand[t]]],
-                "frex": fx[t].tolist(),
-                "typical": [[para_index[(str(r.doc_id), int(r.para_id))], float(r.share)]
-                            for r in rows.itertuples(index=False)],
-                "theme": str(tt.loc[t, "theme"]) if tt is not None else "",
-                "lift": _short(tt.loc[t, "lift"]) if tt is not None else None,
-                "similarity": _short(st.loc[t, "similarity"]) if st is not None and t in st.index else None,
-                "stable": bool(st.loc[t, "stable"]) if st is not None and t in st.index else None})
-        key = (fit.model, fit.k, fit.seed)
-        sel = selection.loc[key] if key in selection.index else None
-        # LDAvis's term view: p(topic | term), proportional to phi[topic, term] * p(topic), for every
-        # term the page lists, in units of 1/10,000 (drawn, not ranked)
-        shown = np.array(sorted(set().union(*(set(c.tolist()) for c in cand))), dtype=np.int64)
-        joint = phi[:, shown] * prevalence[:, None]
-        cond = joint / joint.sum(axis=0, keepdims=True)
-        fits.append({"model": fit.model, "k": fit.k, "seed": fit.seed, "topics": topics,
-                     "term_topics": {"terms": shown.tolist(),
-                                     "per_10k": np.rint(cond.T * 1e4).astype(np.int64).tolist()},
-                     "scores": {c: _short(sel[c]) for c in ("c_v", "c_npmi", "u_mass", "perplexity")}
-                     if sel is not None else {},
-                     "analysis_k": int(result.facts["analysis_k"].get(fit.model, -1)) == fit.k})
+    fits = [_fit_record(fit, tables, share, doc_len, para_index, selection, first_seed, used) for fit in tables.fits]
     vocab_ids = sorted(used)
     remap = {v: i for i, v in enumerate(vocab_ids)}
     for f in fits:
@@ -426,6 +383,58 @@ def _topics_block(tables, para_index: dict) -> dict:
             "relevance_terms": RELEVANCE_TERMS, "lambda_steps": LAMBDA_STEPS, "default_lambda": DEFAULT_LAMBDA,
             "analysis_k": _clean(result.facts["analysis_k"]), "first_seed": first_seed,
             "stability_threshold": cfg.stability_threshold}
+
+
+def _fit_record(fit, tables, share: np.ndarray, doc_len: np.ndarray, para_index: dict, selection: pd.DataFrame,
+                first_seed, used: set[int]) -> dict:
+    """Return one fit's record of the topics block (term ids in the bag's vocabulary; every id shown is added
+    to `used`): per topic its map position, prevalence, relevance and FREX terms, typical paragraphs, theme
+    and stability; the term-topic view; the fit's scores."""
+    from analysis.topics import frex, typical_paragraphs
+
+    result, bag = tables.topics, tables.bag
+    themes, stab = result.topic_themes, result.stability
+    phi = fit.topic_word
+    cand = relevance_terms(phi, share)
+    fx = top_by_relevance(frex(phi), tables.config.topics.top_n)
+    xy = classical_mds(topic_distances(phi))
+    prevalence = doc_len @ fit.doc_topic / doc_len.sum()
+    typ = typical_paragraphs(fit, bag.paragraphs, TYPICAL_PARAGRAPHS)
+    tt = themes[(themes["model"] == fit.model) & (themes["k"] == fit.k) & (themes["seed"] == fit.seed)]
+    tt = tt.set_index("topic") if len(tt) else None
+    st = stab[(stab["model"] == fit.model) & (stab["k"] == fit.k)].set_index("topic") \
+        if fit.seed == first_seed else None
+    topics = []
+    for t in range(fit.k):
+        used.update(cand[t].tolist())
+        used.update(fx[t].tolist())
+        rows = typ[typ["topic"] == t]
+        topics.append({
+            "x": float(xy[t, 0]), "y": float(xy[t, 1]), "prevalence": float(prevalence[t]),
+            "terms": cand[t].tolist(), "phi": [float(v) for v in phi[t, cand[t]]],
+            "frex": fx[t].tolist(),
+            "typical": [[para_index[(str(r.doc_id), int(r.para_id))], float(r.share)]
+                        for r in rows.itertuples(index=False)],
+            "theme": str(tt.loc[t, "theme"]) if tt is not None else "",
+            "lift": _short(tt.loc[t, "lift"]) if tt is not None else None,
+            "similarity": _short(st.loc[t, "similarity"]) if st is not None and t in st.index else None,
+            "stable": bool(st.loc[t, "stable"]) if st is not None and t in st.index else None})
+    key = (fit.model, fit.k, fit.seed)
+    sel = selection.loc[key] if key in selection.index else None
+    return {"model": fit.model, "k": fit.k, "seed": fit.seed, "topics": topics,
+            "term_topics": _term_topics(phi, cand, prevalence),
+            "scores": {c: _short(sel[c]) for c in ("c_v", "c_npmi", "u_mass", "perplexity")}
+            if sel is not None else {},
+            "analysis_k": int(result.facts["analysis_k"].get(fit.model, -1)) == fit.k}
+
+
+def _term_topics(phi: np.ndarray, cand: np.ndarray, prevalence: np.ndarray) -> dict:
+    """Return LDAvis's term view: p(topic | term), proportional to phi[topic, term] * p(topic), for every
+    term the page lists (`cand`), in units of 1/10,000 (drawn, not ranked)."""
+    shown = np.array(sorted(set().union(*(set(c.tolist()) for c in cand))), dtype=np.int64)
+    joint = phi[:, shown] * prevalence[:, None]
+    cond = joint / joint.sum(axis=0, keepdims=True)
+    return {"terms": shown.tolist(), "per_10k": np.rint(cond.T * 1e4).astype(np.int64).tolist()}
 
 
 def _keyness_block(tables) -> list[dict]:

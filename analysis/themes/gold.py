@@ -168,40 +168,15 @@ def read_gold(path: str | Path, corpus: Corpus, categories) -> pd.DataFrame:
     if missing:
         raise AnalysisError(f"{path}: coded file has no column(s) {', '.join(missing)}; expected doc_id, "
                             "para_id or line, category")
-    paragraphs = corpus.paragraphs
     analysed = set(zip(corpus.analysed["doc_id"], corpus.analysed["para_id"].astype(int)))
-    by_doc = {d: g for d, g in paragraphs.groupby("doc_id", sort=False)}
+    by_doc = {d: g for d, g in corpus.paragraphs.groupby("doc_id", sort=False)}
     allowed = [*categories, *RESIDUAL]
     rows, first_row = [], {}
     for row_no, r in enumerate(table.to_dict("records"), start=2):
-        category = str(r["category"]).strip()
-        if not category:
+        coded = _coded_row(f"{path}:{row_no}", r, by_doc, analysed, allowed)
+        if coded is None:
             continue
-        doc_id = str(r["doc_id"]).strip()
-        if doc_id not in by_doc:
-            raise AnalysisError(f"{path}:{row_no}: field 'doc_id' is {doc_id!r}; not a document of the corpus")
-        if category not in allowed:
-            raise AnalysisError(f"{path}:{row_no}: field 'category' is {category!r}; expected one of "
-                                f"{', '.join(allowed)}")
-        doc = by_doc[doc_id]
-        para_raw = str(r.get("para_id", "")).strip()
-        field, raw = ("para_id", para_raw) if para_raw else ("line", str(r.get("line", "")).strip())
-        if not raw.isdigit():
-            raise AnalysisError(f"{path}:{row_no}: field {field!r} is {raw!r}; expected a positive integer "
-                                "(para_id, or line: a 1-based line of the source file)")
-        value = int(raw)
-        if field == "para_id":
-            hit = doc[doc["para_id"] == value]
-        else:
-            hit = doc[(doc["line_start"] <= value) & (doc["line_end"] >= value)]
-        if hit.empty:
-            raise AnalysisError(f"{path}:{row_no}: field {field!r} is {value}; no paragraph of {doc_id!r} "
-                                f"{'has that id' if field == 'para_id' else 'holds that line'}")
-        para_id = int(hit["para_id"].iloc[0])
-        if (doc_id, para_id) not in analysed:
-            raise AnalysisError(f"{path}:{row_no}: field {field!r} is {value}: paragraph {para_id} of {doc_id!r} "
-                                f"is a {hit['kind'].iloc[0]}, not analysed")
-        category = OTHER if category in RESIDUAL else category
+        doc_id, para_id, category = coded
         key = (doc_id, para_id)
         if key in first_row and first_row[key][1] != category:
             raise AnalysisError(f"{path}:{row_no}: field 'category' is {category!r}; row {first_row[key][0]} "
@@ -212,6 +187,39 @@ def read_gold(path: str | Path, corpus: Corpus, categories) -> pd.DataFrame:
     if not rows:
         raise AnalysisError(f"{path}: no row has a category; nothing to score")
     return pd.DataFrame(rows, columns=["doc_id", "para_id", "category", "row"])
+
+
+def _coded_row(where: str, r: dict, by_doc: dict, analysed: set, allowed: list[str]) -> tuple[str, int, str] | None:
+    """Return one row of a coder's file as (doc_id, para_id, category; "none" read as "other"), None when its
+    category is empty, after checking its doc_id, category and paragraph (by para_id, else by line)."""
+    category = str(r["category"]).strip()
+    if not category:
+        return None
+    doc_id = str(r["doc_id"]).strip()
+    if doc_id not in by_doc:
+        raise AnalysisError(f"{where}: field 'doc_id' is {doc_id!r}; not a document of the corpus")
+    if category not in allowed:
+        raise AnalysisError(f"{where}: field 'category' is {category!r}; expected one of "
+                            f"{', '.join(allowed)}")
+    doc = by_doc[doc_id]
+    para_raw = str(r.get("para_id", "")).strip()
+    field, raw = ("para_id", para_raw) if para_raw else ("line", str(r.get("line", "")).strip())
+    if not raw.isdigit():
+        raise AnalysisError(f"{where}: field {field!r} is {raw!r}; expected a positive integer "
+                            "(para_id, or line: a 1-based line of the source file)")
+    value = int(raw)
+    if field == "para_id":
+        hit = doc[doc["para_id"] == value]
+    else:
+        hit = doc[(doc["line_start"] <= value) & (doc["line_end"] >= value)]
+    if hit.empty:
+        raise AnalysisError(f"{where}: field {field!r} is {value}; no paragraph of {doc_id!r} "
+                            f"{'has that id' if field == 'para_id' else 'holds that line'}")
+    para_id = int(hit["para_id"].iloc[0])
+    if (doc_id, para_id) not in analysed:
+        raise AnalysisError(f"{where}: field {field!r} is {value}: paragraph {para_id} of {doc_id!r} "
+                            f"is a {hit['kind'].iloc[0]}, not analysed")
+    return doc_id, para_id, OTHER if category in RESIDUAL else category
 
 
 def complete_labels(labels: pd.DataFrame, paragraphs: pd.DataFrame) -> pd.DataFrame:

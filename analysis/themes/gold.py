@@ -294,8 +294,6 @@ def score_labels(gold: pd.DataFrame, predictions: dict[str, pd.DataFrame], categ
         raise ParameterError("score_labels", "n_boot", f"must be an integer >= 1000; got {n_boot!r}")
     labels = [*categories, OTHER]
     code = {c: i for i, c in enumerate(labels)}
-    c = len(labels)
-    alpha = (1 - ci_level) / 2
     scores, confusion = [], []
     gold = gold.astype({"doc_id": str, "para_id": "int64"})
     for method, table in predictions.items():
@@ -303,34 +301,46 @@ def score_labels(gold: pd.DataFrame, predictions: dict[str, pd.DataFrame], categ
         both = gold.merge(pred, on=["doc_id", "para_id"], how="inner")
         g = both["category"].map(code).fillna(code[OTHER]).to_numpy(dtype=np.int64)
         p = both["theme"].map(code).fillna(code[OTHER]).to_numpy(dtype=np.int64)
-        n = len(both)
-        if n == 0:
+        if len(both) == 0:
             raise AnalysisError(f"score_labels: no coded paragraph has a label of {method!r}")
-        point = _measures(_confusions(g, p, np.arange(n)[None, :], c)[0])
-        rng = group_rng(seed, "gold")
-        boot = _measures(_confusions(g, p, rng.integers(0, n, size=(n_boot, n)), c))
-
-        def interval(values: np.ndarray) -> tuple[float, float]:
-            lo, hi = np.nanquantile(values, [alpha, 1 - alpha]) if np.isfinite(values).any() else (np.nan, np.nan)
-            return float(lo), float(hi)
-
-        conf = _confusions(g, p, np.arange(n)[None, :], c)[0]
-        for k, label in enumerate(labels):
-            row = {"method": method, "category": label, "support": int(conf[k].sum()),
-                   "predicted": int(conf[:, k].sum()), "n": n}
-            for m in ("precision", "recall", "f1"):
-                row[m] = float(point[m][k])
-                row[f"{m}_ci_low"], row[f"{m}_ci_high"] = interval(boot[m][:, k])
-            scores.append(row)
-        macro = {"method": method, "category": "macro", "support": n, "predicted": n, "n": n}
-        for m in ("precision", "recall", "f1"):
-            macro[m] = _nanmean(point[m][:-1])
-            macro[f"{m}_ci_low"], macro[f"{m}_ci_high"] = interval(_nanmean(boot[m][:, :-1], axis=1))
-        for m in ("kappa", "accuracy"):
-            macro[m] = float(point[m])
-            macro[f"{m}_ci_low"], macro[f"{m}_ci_high"] = interval(boot[m])
-        scores.append(macro)
+        method_scores, conf = _method_scores(method, g, p, labels, n_boot, seed, (1 - ci_level) / 2)
+        scores.extend(method_scores)
         for i, a in enumerate(labels):
             for j, b in enumerate(labels):
                 confusion.append({"method": method, "gold": a, "predicted": b, "count": int(conf[i, j])})
     return pd.DataFrame(scores, columns=SCORE_COLUMNS), pd.DataFrame(confusion, columns=CONFUSION_COLUMNS)
+
+
+def _interval(values: np.ndarray, alpha: float) -> tuple[float, float]:
+    """Return the (alpha, 1 - alpha) quantiles of the defined bootstrap values (NaN, NaN if none is defined)."""
+    lo, hi = np.nanquantile(values, [alpha, 1 - alpha]) if np.isfinite(values).any() else (np.nan, np.nan)
+    return float(lo), float(hi)
+
+
+def _method_scores(method: str, g: np.ndarray, p: np.ndarray, labels: list[str], n_boot: int, seed: int,
+                   alpha: float) -> tuple[list[dict], np.ndarray]:
+    """Return one method's score rows (per label, then "macro" with kappa and accuracy; bootstrap intervals from
+    the stream ``group_rng(seed, "gold")``) and its confusion counts (gold rows, predicted columns) of the
+    gold and predicted label codes `g`, `p`."""
+    n, c = len(g), len(labels)
+    point = _measures(_confusions(g, p, np.arange(n)[None, :], c)[0])
+    rng = group_rng(seed, "gold")
+    boot = _measures(_confusions(g, p, rng.integers(0, n, size=(n_boot, n)), c))
+    conf = _confusions(g, p, np.arange(n)[None, :], c)[0]
+    scores = []
+    for k, label in enumerate(labels):
+        row = {"method": method, "category": label, "support": int(conf[k].sum()),
+               "predicted": int(conf[:, k].sum()), "n": n}
+        for m in ("precision", "recall", "f1"):
+            row[m] = float(point[m][k])
+            row[f"{m}_ci_low"], row[f"{m}_ci_high"] = _interval(boot[m][:, k], alpha)
+        scores.append(row)
+    macro = {"method": method, "category": "macro", "support": n, "predicted": n, "n": n}
+    for m in ("precision", "recall", "f1"):
+        macro[m] = _nanmean(point[m][:-1])
+        macro[f"{m}_ci_low"], macro[f"{m}_ci_high"] = _interval(_nanmean(boot[m][:, :-1], axis=1), alpha)
+    for m in ("kappa", "accuracy"):
+        macro[m] = float(point[m])
+        macro[f"{m}_ci_low"], macro[f"{m}_ci_high"] = _interval(boot[m], alpha)
+    scores.append(macro)
+    return scores, conf

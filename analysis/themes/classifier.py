@@ -182,6 +182,14 @@ def classify_paragraphs(corpus: Corpus, lexicon: Lexicon | None = None, config: 
     classes = list(model.classes_)
     order = [c for c in (*themes, NONE) if c in classes]
     proba = _aligned(model, features, order) if features else np.zeros((0, len(order)))
+    _cross_fit(proba, features, labels, order, classifier)
+    return _label_table(keys, proba, order, paragraph_themes, labels, themes, classifier)
+
+
+def _cross_fit(proba: np.ndarray, features: list[list[str]], labels: np.ndarray, order: list[str],
+               classifier: ClassifierConfig) -> None:
+    """Replace, in `proba`, the probabilities of each training paragraph by those of a model fitted without
+    its fold (`classifier.folds` shuffled folds, seeded by `classifier.seed`)."""
     # A training paragraph is labelled by a model that did not see it (cross-fitting): else every
     # paragraph without a lexicon match, a "none" example, would be predicted "none" by itself.
     train = np.flatnonzero(labels != "")
@@ -196,6 +204,12 @@ def classify_paragraphs(corpus: Corpus, lexicon: Lexicon | None = None, config: 
         except AnalysisError:
             continue
         proba[train[held]] = _aligned(fold_model, [features[i] for i in train[held]], order)
+
+
+def _label_table(keys: pd.DataFrame, proba: np.ndarray, order: list[str], paragraph_themes: pd.DataFrame,
+                 labels: np.ndarray, themes: tuple[str, ...], classifier: ClassifierConfig) -> pd.DataFrame:
+    """Return the classifier's table (module docstring): the model's label (only for the dictionary's "none"
+    paragraphs, and when sure enough, with `classifier.fallback_only`), "none" for a paragraph without tokens."""
     model_label = np.array(order, dtype=object)[proba.argmax(axis=1)] if len(proba) else np.zeros(0, dtype=object)
     n_tokens = keys["n_tokens"].to_numpy(dtype=np.int64)
     dictionary = paragraph_themes["theme"].astype(str).to_numpy()

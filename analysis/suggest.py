@@ -136,22 +136,43 @@ def suggest_terms(corpus: Corpus, lexicon: Lexicon, category: str, config: Sugge
                           f"choose from {', '.join(names)}")
     at, terms, sentence = term_stream(corpus)
     model = _word2vec(terms, sentence, config)
-    vocab = sorted(model.wv.key_to_index)
-    vectors = model.wv
+    candidates, similarity = _similar_candidates(model.wv, lexicon, category, config.min_count)
+    if not candidates:
+        return pd.DataFrame(columns=list(SUGGEST_COLUMNS))
+    n_all, n_target, g2, log_ratio = _category_keyness(corpus, lexicon, category, themes_config, at, terms,
+                                                       candidates)
+    score = (_percentile(similarity) + np.where(log_ratio > 0, _percentile(np.where(log_ratio > 0, g2, -1.0)), 0.0)) / 2
+    table = pd.DataFrame({"category": category, "term": [t.replace("_", " ") for t in candidates],
+                          "similarity": np.round(similarity, 6), "g2": np.round(g2, 6),
+                          "log_ratio": np.round(log_ratio, 6), "n_occurrences": n_all, "n_category": n_target,
+                          "score": np.round(score, 6), "_key": candidates})
+    table = table.sort_values(["score", "term"], ascending=[False, True], kind="stable").head(config.n)
+    table["kwic"] = [_kwic_lines(corpus, at, terms, key, config.kwic_lines) for key in table["_key"]]
+    table["accept"] = ""
+    return table.drop(columns="_key").reset_index(drop=True)[list(SUGGEST_COLUMNS)]
+
+
+def _similar_candidates(vectors, lexicon: Lexicon, category: str, min_count: int) -> tuple[list[str], np.ndarray]:
+    """Return the model's terms no lexicon entry covers and their cosine with the centroid of the category's own
+    terms (unit vectors); raise AnalysisError when no term of the category is in the model."""
+    vocab = sorted(vectors.key_to_index)
     mine = _EntryIndex([e for e in lexicon.entries if e.theme == category])
     own = [t for t in vocab if mine.equals(t)]
     if not own:
-        raise AnalysisError(f"lexicon suggest: no entry of {category!r} occurs {config.min_count} times in the "
+        raise AnalysisError(f"lexicon suggest: no entry of {category!r} occurs {min_count} times in the "
                             "corpus; nothing to compare candidates with (lower suggest.min_count)")
     unit = np.stack([vectors.get_vector(t, norm=True) for t in own])
     centroid = unit.mean(axis=0)
     centroid /= np.linalg.norm(centroid) or 1.0
     held = _EntryIndex(lexicon.entries)
     candidates = [t for t in vocab if not held.within(t)]
-    if not candidates:
-        return pd.DataFrame(columns=list(SUGGEST_COLUMNS))
-    similarity = np.array([float(vectors.get_vector(t, norm=True) @ centroid) for t in candidates])
+    return candidates, np.array([float(vectors.get_vector(t, norm=True) @ centroid) for t in candidates])
 
+
+def _category_keyness(corpus: Corpus, lexicon: Lexicon, category: str, themes_config: ThemesConfig | None,
+                      at: np.ndarray, terms, candidates: list[str]) -> tuple[np.ndarray, ...]:
+    """Return, per candidate, its occurrences (all, in the paragraphs the dictionary labels `category`) and its
+    keyness there against the other paragraphs (G2, log ratio)."""
     labels = score_paragraphs(corpus, lexicon, themes_config or ThemesConfig())
     in_category = labels.loc[labels["theme"] == category, ["doc_id", "para_id"]]
     if in_category.empty:
@@ -165,17 +186,7 @@ def suggest_terms(corpus: Corpus, lexicon: Lexicon, category: str, config: Sugge
     n_all = counts["size"].to_numpy(dtype=np.int64)
     n_target = counts["sum"].to_numpy(dtype=np.int64)
     stats = keyness_statistics(n_target, n_all - n_target, int(target.sum()), int((~target).sum()))
-    g2 = stats["g2"].to_numpy()
-    log_ratio = stats["log_ratio"].to_numpy()
-    score = (_percentile(similarity) + np.where(log_ratio > 0, _percentile(np.where(log_ratio > 0, g2, -1.0)), 0.0)) / 2
-    table = pd.DataFrame({"category": category, "term": [t.replace("_", " ") for t in candidates],
-                          "similarity": np.round(similarity, 6), "g2": np.round(g2, 6),
-                          "log_ratio": np.round(log_ratio, 6), "n_occurrences": n_all, "n_category": n_target,
-                          "score": np.round(score, 6), "_key": candidates})
-    table = table.sort_values(["score", "term"], ascending=[False, True], kind="stable").head(config.n)
-    table["kwic"] = [_kwic_lines(corpus, at, terms, key, config.kwic_lines) for key in table["_key"]]
-    table["accept"] = ""
-    return table.drop(columns="_key").reset_index(drop=True)[list(SUGGEST_COLUMNS)]
+    return n_all, n_target, stats["g2"].to_numpy(), stats["log_ratio"].to_numpy()
 
 
 def _kwic_lines(corpus: Corpus, at: np.ndarray, terms: np.ndarray, term: str, n: int) -> str:

@@ -164,8 +164,6 @@ def validate_structure(paragraph_themes: pd.DataFrame, paragraphs: pd.DataFrame,
         f1_ci_high (paragraph bootstrap, `analysis.intervals.f1_interval`, ``config.n_boot``
         replicates, stream ``group_rng(config.seed, "f1:<check>")``).
     """
-    from sklearn.metrics import precision_recall_fscore_support
-
     from analysis.themes.rates import categories_of
 
     config = config or ThemesConfig()
@@ -184,19 +182,28 @@ def validate_structure(paragraph_themes: pd.DataFrame, paragraphs: pd.DataFrame,
         sub = merged[merged["check"] == check]
         if sub.empty:
             continue
-        p, r, f, s = precision_recall_fscore_support(sub["section_theme"], sub["theme"], labels=categories,
-                                                     zero_division=0)
-        ci = f1_interval(sub["section_theme"].tolist(), sub["theme"].tolist(), categories,
-                         group_rng(config.seed, f"f1:{check}"), config.n_boot, config.ci_level)
-        for k, theme in enumerate(categories):
-            out.append({"check": check, "theme": theme, "precision": p[k], "recall": r[k], "f1": f[k],
-                        "support": int(s[k]), "n": len(sub), "f1_ci_low": ci[theme][0], "f1_ci_high": ci[theme][1]})
-        mp, mr, mf, _ = precision_recall_fscore_support(sub["section_theme"], sub["theme"], labels=categories,
-                                                        average="macro", zero_division=0)
-        out.append({"check": check, "theme": "macro", "precision": mp, "recall": mr, "f1": mf,
-                    "support": len(sub), "n": len(sub), "f1_ci_low": ci["macro"][0], "f1_ci_high": ci["macro"][1]})
+        out.extend(_check_scores(check, sub, categories, config))
     return pd.DataFrame(out, columns=["check", "theme", "precision", "recall", "f1", "support", "n",
                                       "f1_ci_low", "f1_ci_high"])
+
+
+def _check_scores(check: str, sub: pd.DataFrame, categories: list[str], config: ThemesConfig) -> list[dict]:
+    """Return the rows of one check (per category, then "macro") scoring ``theme`` against ``section_theme``."""
+    from sklearn.metrics import precision_recall_fscore_support
+
+    p, r, f, s = precision_recall_fscore_support(sub["section_theme"], sub["theme"], labels=categories,
+                                                 zero_division=0)
+    ci = f1_interval(sub["section_theme"].tolist(), sub["theme"].tolist(), categories,
+                     group_rng(config.seed, f"f1:{check}"), config.n_boot, config.ci_level)
+    out = []
+    for k, theme in enumerate(categories):
+        out.append({"check": check, "theme": theme, "precision": p[k], "recall": r[k], "f1": f[k],
+                    "support": int(s[k]), "n": len(sub), "f1_ci_low": ci[theme][0], "f1_ci_high": ci[theme][1]})
+    mp, mr, mf, _ = precision_recall_fscore_support(sub["section_theme"], sub["theme"], labels=categories,
+                                                    average="macro", zero_division=0)
+    out.append({"check": check, "theme": "macro", "precision": mp, "recall": mr, "f1": mf,
+                "support": len(sub), "n": len(sub), "f1_ci_low": ci["macro"][0], "f1_ci_high": ci["macro"][1]})
+    return out
 
 
 VERSION_COLUMNS = ["doc_id", "version_of", "theme", "share", "share_ci_low", "share_ci_high", "other_share",

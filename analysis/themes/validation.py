@@ -302,13 +302,7 @@ def leave_one_out(corpus: Corpus, lexicon: Lexicon, matches: pd.DataFrame | None
     base = themed.groupby(["doc_id", "theme"]).size().unstack("theme").reindex(columns=categories).fillna(0)
     base.loc["all"] = base.sum(axis=0)
     tokens = corpus.tokens
-    doc_arr = column_values(tokens["doc_id"])
-    para_arr = tokens["para_id"].to_numpy()
-    boundary = np.ones(len(tokens) + 1, dtype=bool)
-    if len(tokens) > 1:
-        boundary[1:len(tokens)] = (doc_arr[1:] != doc_arr[:-1]) | (para_arr[1:] != para_arr[:-1])
-    cut = np.flatnonzero(boundary)
-    span = {(doc_arr[a], int(para_arr[a])): (a, b) for a, b in zip(cut[:-1], cut[1:])}
+    span = _paragraph_spans(tokens)
     rows = []
     for entry in lexicon.entries:
         hit = matches[matches["entry"] == entry.pattern]
@@ -325,20 +319,40 @@ def leave_one_out(corpus: Corpus, lexicon: Lexicon, matches: pd.DataFrame | None
         delta.loc["all"] = delta.sum(axis=0)
         n_hit = hit.groupby("doc_id").size()
         n_hit.loc["all"] = len(hit)
-        for doc_id in delta.index:
-            before = base.loc[doc_id].to_numpy(dtype=float)
-            after = before + delta.loc[doc_id].to_numpy(dtype=float)
-            with np.errstate(divide="ignore", invalid="ignore"):
-                s0 = before / before.sum() if before.sum() else np.full(len(categories), np.nan)
-                s1 = after / after.sum() if after.sum() else np.full(len(categories), np.nan)
-            change = np.nan_to_num(s1 - s0)
-            k = categories.index(entry.theme) if entry.theme in categories else int(np.argmax(np.abs(change)))
-            j = int(np.argmax(np.abs(change)))
-            rows.append({"theme": entry.theme, "entry": entry.pattern, "doc_id": doc_id,
-                         "matches": int(n_hit.get(doc_id, 0)), "share_before": s0[k], "share_after": s1[k],
-                         "share_change": s1[k] - s0[k], "max_abs_change": abs(change[j]),
-                         "most_changed_theme": categories[j]})
+        rows.extend(_entry_changes(entry, base, delta, n_hit, categories))
     out = pd.DataFrame(rows, columns=["theme", "entry", "doc_id", "matches", "share_before", "share_after",
                                       "share_change", "max_abs_change", "most_changed_theme"])
     return out.sort_values(["max_abs_change", "entry", "doc_id"], ascending=[False, True, True],
                            kind="stable", ignore_index=True)
+
+
+def _paragraph_spans(tokens: pd.DataFrame) -> dict[tuple, tuple[int, int]]:
+    """Return (doc_id, para_id) -> (first, end) rows of the paragraph in the token table (0-based, half-open)."""
+    doc_arr = column_values(tokens["doc_id"])
+    para_arr = tokens["para_id"].to_numpy()
+    boundary = np.ones(len(tokens) + 1, dtype=bool)
+    if len(tokens) > 1:
+        boundary[1:len(tokens)] = (doc_arr[1:] != doc_arr[:-1]) | (para_arr[1:] != para_arr[:-1])
+    cut = np.flatnonzero(boundary)
+    return {(doc_arr[a], int(para_arr[a])): (a, b) for a, b in zip(cut[:-1], cut[1:])}
+
+
+def _entry_changes(entry, base: pd.DataFrame, delta: pd.DataFrame, n_hit: pd.Series,
+                   categories: list[str]) -> list[dict]:
+    """Return one entry's rows, one per document of `delta` (match counts after - before, per theme): the
+    entry's theme's share before and after, and the largest absolute change of any theme's share."""
+    rows = []
+    for doc_id in delta.index:
+        before = base.loc[doc_id].to_numpy(dtype=float)
+        after = before + delta.loc[doc_id].to_numpy(dtype=float)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            s0 = before / before.sum() if before.sum() else np.full(len(categories), np.nan)
+            s1 = after / after.sum() if after.sum() else np.full(len(categories), np.nan)
+        change = np.nan_to_num(s1 - s0)
+        k = categories.index(entry.theme) if entry.theme in categories else int(np.argmax(np.abs(change)))
+        j = int(np.argmax(np.abs(change)))
+        rows.append({"theme": entry.theme, "entry": entry.pattern, "doc_id": doc_id,
+                     "matches": int(n_hit.get(doc_id, 0)), "share_before": s0[k], "share_after": s1[k],
+                     "share_change": s1[k] - s0[k], "max_abs_change": abs(change[j]),
+                     "most_changed_theme": categories[j]})
+    return rows

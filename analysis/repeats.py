@@ -126,22 +126,8 @@ def find_repeats(words: list[list[str]], analysed: list[bool], boilerplate: list
     """
     by_block = scope == "block"
     long_enough = [len(w) >= min_words for w in words]
-    exact: list[tuple[int, int]] = []
-    first_seen: dict[str, int] = {}
-    for i, ws in enumerate(words):
-        key = " ".join(ws)
-        if not key:         # no word signature: nothing to compare, never a repeat
-            continue
-        if key in first_seen and not boilerplate[i] and (long_enough[i] or not by_block):
-            exact.append((first_seen[key], i))
-        else:
-            first_seen.setdefault(key, i)
-    repeated = {j for _, j in exact}
-    candidates = [i for i in range(len(words)) if analysed[i] and long_enough[i] and i not in repeated]
-    near = []
-    if len(candidates) >= 2:
-        grams = _shingle_matrix([words[i] for i in candidates])
-        near = [(sim, candidates[a], candidates[b]) for sim, a, b in _similar_pairs(grams, similarity)]
+    exact = _exact_repeats(words, boilerplate, long_enough, by_block)
+    near = _near_repeats(words, analysed, long_enough, {j for _, j in exact}, similarity)
     in_block = (repeat_blocks(len(words), exact + [(i, j) for _, i, j in near], min_block) if by_block
                 else np.ones(len(words), dtype=bool))
     keep = [True] * len(words)
@@ -157,3 +143,31 @@ def find_repeats(words: list[list[str]], analysed: list[bool], boilerplate: list
         keep[drop] = False
         drops.append(("near_duplicate", drop, kept, sim))
     return drops
+
+
+def _exact_repeats(words: list[list[str]], boilerplate: list[bool], long_enough: list[bool],
+                   by_block: bool) -> list[tuple[int, int]]:
+    """Return (first occurrence, repeat) of every word-for-word repeat, in reading order (0-based indices);
+    boilerplate, and with `by_block` a paragraph not `long_enough`, is never a repeat."""
+    exact: list[tuple[int, int]] = []
+    first_seen: dict[str, int] = {}
+    for i, ws in enumerate(words):
+        key = " ".join(ws)
+        if not key:         # no word signature: nothing to compare, never a repeat
+            continue
+        if key in first_seen and not boilerplate[i] and (long_enough[i] or not by_block):
+            exact.append((first_seen[key], i))
+        else:
+            first_seen.setdefault(key, i)
+    return exact
+
+
+def _near_repeats(words: list[list[str]], analysed: list[bool], long_enough: list[bool], repeated: set[int],
+                  similarity: float) -> list[tuple[float, int, int]]:
+    """Return (cosine, i, j) of the near copies among the analysed, long enough paragraphs that are not
+    word-for-word repeats (`_similar_pairs` order; 0-based indices)."""
+    candidates = [i for i in range(len(words)) if analysed[i] and long_enough[i] and i not in repeated]
+    if len(candidates) < 2:
+        return []
+    grams = _shingle_matrix([words[i] for i in candidates])
+    return [(sim, candidates[a], candidates[b]) for sim, a, b in _similar_pairs(grams, similarity)]

@@ -313,18 +313,27 @@ def theme_rates(paragraph_themes: pd.DataFrame, documents: pd.DataFrame, by: str
     unknown = sorted(set(per_doc) - set(docs.index))
     if unknown:
         raise AnalysisError(f"theme_rates: doc_id {unknown[0]!r} of the paragraph table is not in the documents table")
+    if by != "doc_id":
+        return _group_rates(per_doc, documents, by, config, categories)
     rows = []
-    if by == "doc_id":
-        for doc_id in sorted(per_doc):
-            year = int(docs.loc[doc_id, "year"])
-            rows += [{"doc_id": doc_id, "year": year, **row}
-                     for row in _rate_rows([per_doc[doc_id]], config, categories)]
-        return pd.DataFrame(rows, columns=["doc_id", "year", *RATE_COLUMNS])
+    for doc_id in sorted(per_doc):
+        year = int(docs.loc[doc_id, "year"])
+        rows += [{"doc_id": doc_id, "year": year, **row}
+                 for row in _rate_rows([per_doc[doc_id]], config, categories)]
+    return pd.DataFrame(rows, columns=["doc_id", "year", *RATE_COLUMNS])
+
+
+def _group_rates(per_doc: dict, documents: pd.DataFrame, by: str, config: ThemesConfig,
+                 categories: list[str]) -> pd.DataFrame:
+    """Return `theme_rates` by a documents column: its documents as strata (primary documents only unless
+    `config.year_include_versions`), one row per value (int for years, else str) and theme."""
+    docs = documents.set_index("doc_id")
     keep = set(documents["doc_id"]) if config.year_include_versions else set(primary_documents(documents))
     groups: dict = {}
     for d in sorted(set(per_doc) & keep):
         value = int(docs.loc[d, by]) if by == "year" else str(docs.loc[d, by])
         groups.setdefault(value, []).append(d)
+    rows = []
     for value in sorted(groups):
         strata = [per_doc[d] for d in groups[value]]
         rows += [{by: value, **row, "n_documents": len(groups[value])} for row in _rate_rows(strata, config, categories)]

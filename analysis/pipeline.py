@@ -244,16 +244,11 @@ def make_figures(corpus, config=None, only: list[str] | None = None, progress=No
     """
     from analysis import themes
     from analysis.config import Config
-    from analysis.errors import ParameterError
 
     config = config or Config()
     say = progress or (lambda msg: None)
     pairs = {f"keyness_{p['label']}": p for p in keyness_pairs(corpus.documents, config.figures.keyness)}
-    names = figure_names([p["label"] for p in pairs.values()])
-    wanted = [n for n in names if n in set(only)] if only else list(names)
-    unknown = [n for n in (only or ()) if n not in names]
-    if unknown:
-        raise ParameterError("make_figures", "only", f"{', '.join(unknown)}: no such figure; choose from {', '.join(names)}")
+    wanted = _wanted_figures(figure_names([p["label"] for p in pairs.values()]), only)
     lexicon = lexicon or themes.load_lexicon()
     say("themes: dictionary model and bootstrap")
     if theme_result is None:
@@ -276,6 +271,16 @@ def make_figures(corpus, config=None, only: list[str] | None = None, progress=No
         if output is not None:
             outputs.append(output)
     return outputs
+
+
+def _wanted_figures(names: list[str], only: list[str] | None) -> list[str]:
+    """Return the figures of `names` that `only` names (all without it), in `names` order."""
+    from analysis.errors import ParameterError
+
+    unknown = [n for n in (only or ()) if n not in names]
+    if unknown:
+        raise ParameterError("make_figures", "only", f"{', '.join(unknown)}: no such figure; choose from {', '.join(names)}")
+    return [n for n in names if n in set(only)] if only else list(names)
 
 
 def _theme_attention(run: _Run, name: str) -> FigureOutput:

@@ -426,6 +426,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--save", default=None, metavar="DIR",
                    help="keep the fitted models at the analysis K (library formats, sha256 manifest, "
                         "pyLDAvis inputs, a document-term matrix for R)")
+    p.add_argument("--streamed", action="store_true",
+                   help="build the bag of words per partition into OUT/bag (a gensim MmCorpus) and fit the gensim "
+                        "model from it in chunks, every K and seed: topic_terms.csv, doc_topics.csv, "
+                        "streamed_fits.csv (no selection, stability or themes)")
     _workers_option(p)
     _common(p)
     p.set_defaults(func=cmd_topics)

@@ -416,3 +416,84 @@ def _join(path: Path, spool: str, ranges: list[list[tuple[str, int, int]]], size
         finally:
             for handle in handles.values():
                 handle.close()
+
+
+# --------------------------------------------------------------------------- LDA from disk
+
+def fit_streamed_lda(bag: StreamedBag | str | Path, k: int, seed: int, config: TopicsConfig | None = None,
+                     chunksize: int = 2000):
+    """Fit the toolkit's gensim model on a bag on disk, reading it in chunks; return the `TopicFit`.
+
+    The fit is `fit_topics(bag, "gensim", k, seed, config)`'s (``LdaModel``, symmetric priors,
+    ``decay=0``, ``random_state=seed``, float64; one batch variational EM pass per update until
+    the mean L1 step of p(term | topic) over the last `WINDOW` passes is below
+    `config.tolerance`, or `config.passes`) with ``update_every=0``: each pass's sufficient
+    statistics are summed over chunks of `chunksize` paragraphs read from ``corpus.mm``, then one
+    M-step. The doc-topic shares are inferred chunk by chunk too (the same random draws in the
+    same order as over all paragraphs at once). Memory: the k x V topic-word matrices, one chunk,
+    and the n_paragraphs x k shares returned.
+
+    Parameters
+    ----------
+    bag : StreamedBag or path
+        From `stream_bag`, or its folder (`read_bag`: sha256 checked).
+    k : int
+        Topics, in [2, number of paragraphs].
+    seed : int
+    config : TopicsConfig, optional
+        passes, iterations, estep_tolerance, tolerance (as `fit_topics`).
+    chunksize : int, default 2000
+        Paragraphs per chunk (>= 1); the result does not depend on it beyond float rounding.
+
+    Returns
+    -------
+    TopicFit
+        model "gensim"; ``fitted`` the gensim ``LdaModel``.
+    """
+    from gensim import utils
+    from gensim.models import LdaModel
+
+    from analysis.topics.models import TopicFit, _batch_passes, _convergence, _normalise, check_k
+
+    if not isinstance(chunksize, (int, np.integer)) or chunksize < 1:
+        raise ParameterError("fit_streamed_lda", "chunksize", f"must be an integer >= 1; got {chunksize!r}")
+    config = config or TopicsConfig()
+    bag = bag if isinstance(bag, StreamedBag) else read_bag(bag)
+    check_k(k, bag.record["n_paragraphs"], "k_values")
+    corpus = bag.corpus()
+    lda = LdaModel(None, num_topics=k, id2word=bag.dictionary(), chunksize=chunksize, passes=1, update_every=0,
+                   iterations=config.iterations, gamma_threshold=config.estep_tolerance, alpha="symmetric",
+                   eval_every=None, decay=0.0, random_state=int(seed), dtype=np.float64)
+    trace = _batch_passes(lda, corpus, config)
+    shares = np.vstack([lda.inference(chunk)[0] for chunk in utils.grouper(corpus, chunksize)])
+    return TopicFit("gensim", int(k), int(seed), _normalise(lda.get_topics()), _normalise(shares), (), fitted=lda,
+                    **_convergence(trace, config.tolerance, config.passes))
+
+
+def _grid_fit(spec: tuple[int, int], folder: str, config: TopicsConfig, chunksize: int):
+    from dataclasses import replace
+
+    return replace(fit_streamed_lda(folder, spec[0], spec[1], config, chunksize), fitted=None)
+
+
+def streamed_grid(bag: StreamedBag, config: TopicsConfig | None = None, client=None,
+                  chunksize: int = 2000) -> tuple[list, dict[str, pd.DataFrame]]:
+    """Fit `fit_streamed_lda` for every K of `config.k_values` and seed of `config.fit_seeds`, in
+    this process or (`client`) one fit per Dask task reading the bag's folder; return the fits
+    (``fitted`` None) and the tables ``topic_terms``, ``doc_topics`` (every fit) and ``fits``
+    (model, k, seed, converged, n_passes, last_change), with the columns of `run_topics`' tables."""
+    from analysis.topics.labels import topic_term_table
+
+    config = config or TopicsConfig()
+    specs = [(int(k), int(s)) for k in sorted(config.k_values) for s in config.fit_seeds]
+    fits = _run(client, _grid_fit, specs, str(bag.folder), config, chunksize)
+    vocab = read_vocabulary(bag.folder / VOCABULARY_FILE)["term"].to_numpy()
+    keys = bag.paragraphs[["doc_id", "para_id", "line_start", "line_end"]]
+    doc_topics = pd.concat([pd.DataFrame({"model": f.model, "k": f.k, "seed": f.seed,
+                                          **{c: np.repeat(keys[c].to_numpy(), f.k) for c in keys.columns},
+                                          "topic": np.tile(np.arange(f.k), len(keys)), "share": f.doc_topic.ravel()})
+                            for f in fits], ignore_index=True)
+    table = pd.DataFrame([{"model": f.model, "k": f.k, "seed": f.seed, "converged": f.converged,
+                           "n_passes": f.n_passes, "last_change": f.last_change} for f in fits])
+    return fits, {"topic_terms": pd.concat([topic_term_table(f, vocab, config.top_n) for f in fits], ignore_index=True),
+                  "doc_topics": doc_topics, "fits": table}

@@ -277,7 +277,7 @@ def _run(client, function, items: list, *args) -> list:
         return [function(item, *args) for item in items]
     from analysis.engine import gather
 
-    shared = [client.scatter(a, broadcast=True) if isinstance(a, (np.ndarray, dict)) else a for a in args]
+    shared = [client.scatter(a, broadcast=True, hash=False) if isinstance(a, (np.ndarray, dict)) else a for a in args]
     return gather(client, client.map(function, items, *[[a] * len(items) for a in shared], pure=False))
 
 
@@ -356,9 +356,10 @@ def _stream(parts: list[Part], documents: pd.DataFrame, folder: Path, spool: str
 
     indexes = list(range(len(parts)))
     counted = _run(client, _count_indexed, list(zip(parts, indexes)), spool)
-    terms, where = np.unique(np.concatenate([c["terms"] for c in counted]).astype(str), return_inverse=True)
-    dfs = np.bincount(where, weights=np.concatenate([c["df"] for c in counted]), minlength=len(terms)).astype(np.int64)
-    cfs = np.bincount(where, weights=np.concatenate([c["cf"] for c in counted]), minlength=len(terms)).astype(np.int64)
+    none = [{"terms": np.empty(0, dtype=object), "df": np.empty(0, dtype=np.int64), "cf": np.empty(0, dtype=np.int64)}]
+    terms, where = np.unique(np.concatenate([c["terms"] for c in none + counted]).astype(str), return_inverse=True)
+    dfs, cfs = (np.bincount(where, weights=np.concatenate([c[name] for c in none + counted]),
+                            minlength=len(terms)).astype(np.int64) for name in ("df", "cf"))
     n_docs = sum(c["n_rows"] for c in counted)
     keep = kept_terms(dfs, n_docs, config)                  # np.unique sorted the terms: ids in sorted order
     vocab = terms[keep]

@@ -200,10 +200,17 @@ def _count_part(part: Part, spool: str, index: int) -> dict:
     from analysis.query import group_rows
 
     tokens, paragraphs = _read_part(part)
-    term = tokens["term"].astype(str)
-    keep = (term != "").to_numpy()
+    term = tokens["term"] if isinstance(tokens["term"].dtype, pd.CategoricalDtype) else tokens["term"].astype("category")
+    categories = np.asarray(term.cat.categories.astype(str), dtype=object)      # the categories, not every token
+    codes = term.cat.codes.to_numpy().astype(np.int64)
+    keep = codes >= 0
+    keep[keep] = (categories != "")[codes[keep]]
+    used = np.unique(codes[keep])
+    used = used[np.argsort(categories[used].astype(str), kind="stable")]        # the part's terms, sorted
+    local = np.full(len(categories), -1, dtype=np.int64)
+    local[used] = np.arange(len(used))
+    codes, names = local[codes[keep]], categories[used]
     rows, keys = group_rows(tokens, ("doc_id", "para_id"), keep)
-    codes, names = pd.factorize(term[keep], sort=True)
     counts = sparse.csr_matrix((np.ones(len(rows), dtype=np.int64), (rows, codes)), shape=(len(keys), len(names)))
     counts.sum_duplicates()
     keys["doc_id"] = keys["doc_id"].astype(str)

@@ -146,17 +146,18 @@ def test_engine_record_names_a_cluster_started_for_the_run(client):
 
 
 class _KillWorkers(WorkerPlugin):
-    """A Dask worker plugin: the first `times` corpus blocks (counted across workers and their
-    restarts by files in `folder`) kill the worker process running them (SIGKILL, as the kernel's
-    out-of-memory killer would); later blocks run as usual."""
+    """A Dask worker plugin: the first `times` calls of `module`.`name` (default: the corpus blocks;
+    counted across workers and their restarts by files in `folder`) kill the worker process running
+    them (SIGKILL, as the kernel's out-of-memory killer would); later calls run as usual."""
 
-    def __init__(self, folder, times: int):
-        self.folder, self.times = str(folder), times
+    def __init__(self, folder, times: int, module: str = "analysis.tokens", name: str = "_tokenised_block"):
+        self.folder, self.times, self.module, self.name = str(folder), times, module, name
 
     def setup(self, worker):
-        import analysis.tokens as tokens
+        import importlib
 
-        original = tokens.__dict__.setdefault("_unpatched_block", tokens._tokenised_block)
+        target = importlib.import_module(self.module)
+        original = target.__dict__.setdefault("_unpatched", getattr(target, self.name))
         folder, times = Path(self.folder), self.times
 
         def block(*args, **kwargs):
@@ -166,12 +167,13 @@ class _KillWorkers(WorkerPlugin):
                 os.kill(os.getpid(), signal.SIGKILL)
             return original(*args, **kwargs)
 
-        tokens._tokenised_block = block
+        setattr(target, self.name, block)
 
     def teardown(self, worker):
-        import analysis.tokens as tokens
+        import importlib
 
-        tokens._tokenised_block = tokens.__dict__.pop("_unpatched_block", tokens._tokenised_block)
+        target = importlib.import_module(self.module)
+        setattr(target, self.name, target.__dict__.pop("_unpatched", getattr(target, self.name)))
 
 
 @pytest.fixture
@@ -181,9 +183,9 @@ def fragile():
         yield c
 
 
-def _kill(client, folder, times: int) -> None:
+def _kill(client, folder, times: int, **target) -> None:
     folder.mkdir()
-    client.register_plugin(_KillWorkers(folder, times), name="kill")
+    client.register_plugin(_KillWorkers(folder, times, **target), name="kill")
 
 
 @pytest.mark.corpus

@@ -36,6 +36,7 @@ from analysis.topics.stream import (
 )
 
 from .conftest import write_corpus
+from .test_dask import _kill
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "benchmarks"))
 from synth import make_corpus  # noqa: E402
@@ -137,6 +138,18 @@ def test_a_changed_cache_part_or_bag_file_is_refused(corpus, tmp_path):
         handle.write(b"1 1 1\n")
     with pytest.raises(ParameterError, match="sha256"):
         read_bag(tmp_path / "bag")
+
+
+@pytest.mark.slow
+def test_a_worker_killed_while_counting_a_part_is_retried(synthetic, tmp_path):
+    """The part's task runs again on a new worker and writes its spool again: the same bag."""
+    from analysis.engine import dask_client
+
+    with dask_client(n_workers=2, worker_memory="1GiB", processes=True) as fragile:
+        _kill(fragile, tmp_path / "killed", times=1, module="analysis.topics.stream", name="_count_part")
+        streamed = stream_bag(synthetic, tmp_path / "bag", client=fragile, partitions=3)
+    assert len(list((tmp_path / "killed").iterdir())) == 1
+    _assert_same_bag(streamed, build_bag(synthetic))
 
 
 def test_an_empty_vocabulary_and_an_unknown_engine_are_refused(corpus, tmp_path):

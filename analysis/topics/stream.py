@@ -217,7 +217,7 @@ def _count_part(part: Part, spool: str, index: int) -> dict:
     lines = paragraphs.assign(doc_id=paragraphs["doc_id"].astype(str))
     keys = keys.merge(lines, on=["doc_id", "para_id"], how="left")
     folder = Path(spool) / f"part-{index:05d}"
-    folder.mkdir()
+    folder.mkdir(exist_ok=True)          # a task retried after its worker died writes again
     sparse.save_npz(folder / "counts.npz", counts, compressed=False)
     np.save(folder / "terms.npy", np.asarray(names, dtype=object).astype(str), allow_pickle=False)
     keys.to_parquet(folder / "rows.parquet", index=False)

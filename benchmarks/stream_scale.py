@@ -14,7 +14,8 @@ measurement is a fresh process with one BLAS thread, so its peak resident memory
   ``corpus.mm``, then `fit_streamed_lda` reads it in chunks of 2000 paragraphs.
 
 Both fit the same model (stopping rule off: exactly ``--passes`` passes). Each stage records wall
-and CPU seconds (`time.process_time`); ``base_mib`` is the resident memory after the imports. Rounds
+and CPU seconds (`time.process_time`); ``base_mib`` is the resident memory after the imports,
+``bag_peak_mib`` the peak once the bag is built (before LDA), ``peak_mib`` the peak of the run. Rounds
 alternate the order of sizes and of the two paths; the tables keep the fastest wall time of the
 rounds per size and path, every run is in the JSON, and ``max_diff`` is the largest difference
 between the two paths' p(term | topic) in each round. Results: ``benchmarks/results/stream_scale.json``
@@ -79,11 +80,13 @@ def child(path: str, manifest: str, cache: str, work: str, k: int, passes: int) 
         corpus = stages.run("load", load_corpus, manifest, cache=cache, columns={
             "tokens": ["doc_id", "para_id", "term"], "paragraphs": ["doc_id", "para_id", "line_start", "line_end", "text"]})
         bag = stages.run("bag", build_bag, corpus, config)
+        record["bag_peak_mib"] = _peak_mib()
         fit = stages.run("lda", fit_topics, bag, "gensim", k, 1, config, warn=False)
         record.update(n_paragraphs=len(bag.bow), n_terms=len(bag.vocab), n_tokens=int(len(corpus.tokens)))
     else:
         entry = Path(cache) / corpus_key(Path(manifest), Config())
         bag = stages.run("bag", stream_bag, entry, Path(work) / "bag", config)
+        record["bag_peak_mib"] = _peak_mib()
         fit = stages.run("lda", fit_streamed_lda, bag, k, 1, config)
         record.update(n_paragraphs=bag.record["n_paragraphs"], n_terms=bag.record["n_terms"],
                       n_parts=bag.record["n_parts"], mm_mib=bag.path.stat().st_size / 2**20)

@@ -71,7 +71,7 @@ def _themes_setup(args, config):
 def cmd_themes(args, config) -> int:
     started = time.perf_counter()
     themes, corpus, lexicon, config, inputs = _themes_setup(args, config)
-    result = themes.analyse_themes(corpus, lexicon, config.themes)
+    result = themes.analyse_themes(corpus, lexicon, config.themes, client=args.client, partitions=args.partitions)
     # computed before anything is written: a bad --by leaves earlier outputs whole
     by_tables = {f"themes_by_{re.sub(r'[^A-Za-z0-9_-]+', '-', field)}.csv":
                  themes.theme_rates(result.paragraph_themes, corpus.documents, by=field, config=config.themes,

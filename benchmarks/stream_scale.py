@@ -155,16 +155,10 @@ def main() -> None:
 
 
 def _report(runs: list[dict], args) -> None:
-    best = {}
-    for rec in runs:
-        key = (rec["size"], rec["path"])
-        if "total_wall_s" in rec and (key not in best or rec["total_wall_s"] < best[key]["total_wall_s"]):
-            best[key] = rec
-    uptime = subprocess.run(["uptime"], capture_output=True, text=True).stdout.strip()
-    results = HERE / "results"
-    results.mkdir(exist_ok=True)
-    (results / f"{args.name}.json").write_text(json.dumps({"uptime": uptime, "cpus": os.cpu_count(), "k": args.k,
-                                                        "passes": args.passes, "runs": runs}, indent=1) + "\n")
+    from dask_scale import fastest, machine_uptime, write_results
+
+    best = fastest(runs, "path", "total_wall_s")
+    uptime = machine_uptime()
     lines = [f"Bag of words + gensim LDA (K {args.k}, {args.passes} passes, one BLAS thread), in memory vs streamed "
              f"from disk; fastest wall of {args.rounds} rounds per size and path, each a fresh process; "
              f"{os.cpu_count()} CPUs; `uptime` at the end: {uptime}", "",
@@ -177,8 +171,8 @@ def _report(runs: list[dict], args) -> None:
         lines.append(f"| {size} | {path} | {rec['n_paragraphs']:,} | {rec['n_terms']:,} | {cell('load')} | "
                      f"{cell('bag')} | {cell('lda')} | {rec['total_wall_s']:.1f} / {rec['total_cpu_s']:.1f} | "
                      f"{rec['peak_mib']:.0f} | {rec['peak_mib'] - rec['base_mib']:.0f} | {rec.get('max_diff', float('nan')):.1e} |")
-    (results / f"{args.name}.md").write_text("\n".join(lines) + "\n")
-    print("\n".join(lines))
+    write_results(args.name, {"uptime": uptime, "cpus": os.cpu_count(), "k": args.k, "passes": args.passes,
+                              "runs": runs}, lines)
 
 
 if __name__ == "__main__":

@@ -71,7 +71,7 @@ def _themes_setup(args, config):
 def cmd_themes(args, config) -> int:
     started = time.perf_counter()
     themes, corpus, lexicon, config, inputs = _themes_setup(args, config)
-    result = themes.analyse_themes(corpus, lexicon, config.themes)
+    result = themes.analyse_themes(corpus, lexicon, config.themes, client=args.client, partitions=args.partitions)
     # computed before anything is written: a bad --by leaves earlier outputs whole
     by_tables = {f"themes_by_{re.sub(r'[^A-Za-z0-9_-]+', '-', field)}.csv":
                  themes.theme_rates(result.paragraph_themes, corpus.documents, by=field, config=config.themes,
@@ -453,6 +453,10 @@ def _add_topic_commands(sub) -> None:
     p.add_argument("--save", default=None, metavar="DIR",
                    help="keep the fitted models at the analysis K (library formats, sha256 manifest, "
                         "pyLDAvis inputs, a document-term matrix for R)")
+    p.add_argument("--streamed", action="store_true",
+                   help="build the bag of words per partition into OUT/bag (a gensim MmCorpus) and fit the gensim "
+                        "model from it in chunks, every K and seed: topic_terms.csv, doc_topics.csv, "
+                        "streamed_fits.csv (no selection, stability or themes)")
     _workers_option(p)
     _common(p)
     p.set_defaults(func=cmd_topics)

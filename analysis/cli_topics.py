@@ -8,7 +8,7 @@ import time
 from pathlib import Path
 
 from analysis import io
-from analysis.cli_common import _cache, _inputs, _source, _write_folder
+from analysis.cli_common import _cache, _input_paths, _inputs, _source, _write_folder
 from analysis.errors import AnalysisError
 
 #: Small grid of `--quick` (tests and smoke runs): a few seconds on the seeds.
@@ -35,6 +35,8 @@ def cmd_topics(args, config) -> int:
             overrides[name] = tuple(getattr(args, option))
     topics_config = dataclasses.replace(config.topics, **overrides)
     config = dataclasses.replace(config, topics=topics_config)
+    if args.streamed:
+        return _cmd_streamed(args, config, started)
     from analysis import themes
     from analysis.topics import theme_words
 
@@ -119,4 +121,41 @@ def cmd_topics_apply(args, config) -> int:
                                                             engine=args.engine_record,
                                                             argv=sys.argv[1:], models=str(args.models)))
     print(f"{len(saved.fits)} models x {shares[['doc_id', 'para_id']].drop_duplicates().shape[0]} paragraphs -> {out}")
+    return 0
+
+
+#: Tables of ``topics --streamed``.
+STREAMED_TABLES = {"topic_terms": "topic_terms.csv", "doc_topics": "doc_topics.csv", "fits": "streamed_fits.csv"}
+
+
+def _cmd_streamed(args, config, started: float) -> int:
+    """``topics --streamed``: the bag of words built per partition into ``<out>/bag`` (from the corpus
+    cache entry's parts when the cache is on, else from blocks of the loaded corpus), and the gensim
+    model fitted from it in chunks for every K and seed (`analysis.topics.stream`)."""
+    from analysis.corpus_cache import corpus_key
+    from analysis.tokens import load_corpus
+    from analysis.topics.stream import stream_bag, streamed_grid
+
+    if args.save is not None or args.labels is not None:
+        raise AnalysisError("topics --streamed: --save and --labels need the full grid (leave out --streamed)")
+    if set(config.topics.models) != {"gensim"} and args.models:
+        raise AnalysisError(f"topics --streamed fits the gensim model only; got --models {' '.join(args.models)}")
+    source = _source(args)
+    corpus = load_corpus(args.manifest, config, progress=sys.stderr.isatty(), columns={"paragraphs": ["doc_id"]},
+                         **source)
+    entry = None if source["cache"] is None else Path(source["cache"]) / corpus_key(corpus.manifest, config)
+    from_entry = entry is not None and (entry / "entry.json").is_file()
+    out = io.ensure_dir(io.check_output(args.out, "folder", _input_paths(args, corpus), "--out"))
+    bag = stream_bag(entry if from_entry else corpus, out / "bag", config.topics, client=args.client,
+                     partitions=args.partitions)
+    _, tables = streamed_grid(bag, config.topics, client=args.client)
+    seconds = time.perf_counter() - started
+    _write_folder(args, corpus, {name: tables[key] for key, name in STREAMED_TABLES.items()},
+                  io.run_record(config, _inputs(args, corpus), command="topics", argv=sys.argv[1:],
+                                engine=args.engine_record, streamed={"bag": "bag", "from_cache_entry": from_entry,
+                                                                     **{k: v for k, v in bag.record.items()
+                                                                        if k != "sha256"}},
+                                outputs=sorted(STREAMED_TABLES.values()), seconds=round(seconds, 3)))
+    print(f"{bag.record['n_paragraphs']} paragraphs, {bag.record['n_terms']} terms, {len(tables['fits'])} streamed "
+          f"gensim fits -> {out} ({seconds:.1f} s)")
     return 0

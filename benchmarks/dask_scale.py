@@ -102,17 +102,8 @@ def main() -> None:
                     record.update(size=size, round=r, load=os.getloadavg()[0])
                     runs.append(record)
                     print(json.dumps(record), flush=True)
-    best = {}
-    for rec in runs:
-        key = (rec["size"], rec["engine"])
-        if "seconds" in rec and (key not in best or rec["seconds"] < best[key]["seconds"]):
-            best[key] = rec
-    uptime = subprocess.run(["uptime"], capture_output=True, text=True).stdout.strip()
-    results = HERE / "results"
-    results.mkdir(exist_ok=True)
-    (results / f"{args.name}.json").write_text(json.dumps({"uptime": uptime, "cpus": os.cpu_count(),
-                                                        "workers": args.workers, "worker_memory": args.worker_memory,
-                                                        "runs": runs}, indent=1) + "\n")
+    best = fastest(runs, "engine", "seconds")
+    uptime = machine_uptime()
     lines = [f"Corpus stage, in-process vs LocalCluster ({args.workers} workers x {args.worker_memory}); fastest of "
              f"{args.rounds} rounds; {os.cpu_count()} CPUs; `uptime` at the end: {uptime}", "",
              "| size | tokens | engine | build s | cluster start s | client peak MiB | worker peaks MiB |",
@@ -121,7 +112,31 @@ def main() -> None:
         lines.append(f"| {size} | {rec['n_tokens']:,} | {engine} | {rec['seconds']:.1f} | "
                      f"{rec.get('startup_seconds', 0):.1f} | {rec['client_peak_mib']:.0f} | "
                      f"{', '.join(f'{m:.0f}' for m in rec.get('worker_peak_mib', [])) or '-'} |")
-    (results / f"{args.name}.md").write_text("\n".join(lines) + "\n")
+    write_results(args.name, {"uptime": uptime, "cpus": os.cpu_count(), "workers": args.workers,
+                              "worker_memory": args.worker_memory, "runs": runs}, lines)
+
+
+def fastest(runs: list[dict], kind: str, seconds: str) -> dict:
+    """Return, per (size, `kind`) of `runs`, the run of fewest `seconds` (runs that failed left out)."""
+    best = {}
+    for rec in runs:
+        key = (rec["size"], rec[kind])
+        if seconds in rec and (key not in best or rec[seconds] < best[key][seconds]):
+            best[key] = rec
+    return best
+
+
+def machine_uptime() -> str:
+    """Return the output of `uptime` (the load averages when a run ends)."""
+    return subprocess.run(["uptime"], capture_output=True, text=True).stdout.strip()
+
+
+def write_results(name: str, record: dict, lines: list[str]) -> None:
+    """Write `record` to ``results/<name>.json`` and the table `lines` to ``results/<name>.md``; print the table."""
+    results = HERE / "results"
+    results.mkdir(exist_ok=True)
+    (results / f"{name}.json").write_text(json.dumps(record, indent=1) + "\n")
+    (results / f"{name}.md").write_text("\n".join(lines) + "\n")
     print("\n".join(lines))
 
 

@@ -80,6 +80,54 @@ def test_topic_tables_equal_the_local_grid(corpus, client):
                                           check_exact=False, rtol=1e-9, atol=1e-12, obj=field.name)
 
 
+@pytest.mark.parametrize("partitions", [1, 2, 3])
+@pytest.mark.parametrize("which", ["seeds", "synthetic"])
+def test_theme_tables_matched_per_partition_equal_the_local_ones(corpus, client, tmp_path_factory, which, partitions):
+    """The lexicon matched in blocks of documents, in this process and on the workers: the same tables."""
+    import sys
+
+    from analysis.themes import analyse_themes
+
+    if which == "synthetic":
+        sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "benchmarks"))
+        from synth import make_corpus
+
+        corpus = load_corpus(make_corpus(tmp_path_factory.mktemp("synth"), 60_000))
+    local = analyse_themes(corpus)
+    for result in (analyse_themes(corpus, partitions=partitions), analyse_themes(corpus, client=client,
+                                                                                   partitions=partitions)):
+        for field in dataclasses.fields(local):
+            pd.testing.assert_frame_equal(getattr(local, field.name), getattr(result, field.name), check_exact=True,
+                                          obj=field.name)
+
+
+def test_unmatched_glob_warnings_are_those_of_the_whole_corpus(corpus, client, tmp_path):
+    from analysis.themes import load_lexicon, match_lexicon, match_lexicon_parts
+
+    path = tmp_path / "lexicon.yaml"          # a quanteda dictionary: category -> patterns
+    path.write_text("security: ['fraud*', 'zzzq*', telecom fraud]\ndevelopment: ['develop*', 'qqqz*']\n",
+                    encoding="utf-8")
+    lexicon = load_lexicon(path)
+    with pytest.warns(UserWarning) as whole:
+        expected = match_lexicon(corpus.tokens, lexicon)
+    with pytest.warns(UserWarning) as parts:
+        found = match_lexicon_parts(corpus.tokens, lexicon, client, partitions=3)
+    assert [str(w.message) for w in whole] == [str(w.message) for w in parts]
+    assert sum("zzzq*" in str(w.message) or "qqqz*" in str(w.message) for w in parts) == 2
+    pd.testing.assert_frame_equal(expected, found, check_exact=True)
+
+
+@pytest.mark.corpus
+def test_cli_themes_on_a_running_scheduler_writes_the_local_tables(tmp_path, client):
+    assert cli.main(["themes", "--no-cache", "--out", str(tmp_path / "local")]) == 0
+    assert cli.main(["themes", "--no-cache", "--engine", "dask", "--scheduler", client.scheduler.address,
+                     "--partitions", "3", "--out", str(tmp_path / "dask")]) == 0
+    tables = sorted(p.name for p in (tmp_path / "local").glob("*.csv"))
+    assert "paragraph_themes.csv" in tables
+    for name in tables:
+        assert (tmp_path / "local" / name).read_bytes() == (tmp_path / "dask" / name).read_bytes(), name
+
+
 @pytest.mark.corpus
 def test_cli_on_a_running_scheduler_writes_the_local_tables(tmp_path, client):
     common = ["--no-cache"]
@@ -146,17 +194,18 @@ def test_engine_record_names_a_cluster_started_for_the_run(client):
 
 
 class _KillWorkers(WorkerPlugin):
-    """A Dask worker plugin: the first `times` corpus blocks (counted across workers and their
-    restarts by files in `folder`) kill the worker process running them (SIGKILL, as the kernel's
-    out-of-memory killer would); later blocks run as usual."""
+    """A Dask worker plugin: the first `times` calls of `module`.`name` (default: the corpus blocks;
+    counted across workers and their restarts by files in `folder`) kill the worker process running
+    them (SIGKILL, as the kernel's out-of-memory killer would); later calls run as usual."""
 
-    def __init__(self, folder, times: int):
-        self.folder, self.times = str(folder), times
+    def __init__(self, folder, times: int, module: str = "analysis.tokens", name: str = "_tokenised_block"):
+        self.folder, self.times, self.module, self.name = str(folder), times, module, name
 
     def setup(self, worker):
-        import analysis.tokens as tokens
+        import importlib
 
-        original = tokens.__dict__.setdefault("_unpatched_block", tokens._tokenised_block)
+        target = importlib.import_module(self.module)
+        original = target.__dict__.setdefault("_unpatched", getattr(target, self.name))
         folder, times = Path(self.folder), self.times
 
         def block(*args, **kwargs):
@@ -166,12 +215,13 @@ class _KillWorkers(WorkerPlugin):
                 os.kill(os.getpid(), signal.SIGKILL)
             return original(*args, **kwargs)
 
-        tokens._tokenised_block = block
+        setattr(target, self.name, block)
 
     def teardown(self, worker):
-        import analysis.tokens as tokens
+        import importlib
 
-        tokens._tokenised_block = tokens.__dict__.pop("_unpatched_block", tokens._tokenised_block)
+        target = importlib.import_module(self.module)
+        setattr(target, self.name, target.__dict__.pop("_unpatched", getattr(target, self.name)))
 
 
 @pytest.fixture
@@ -181,9 +231,9 @@ def fragile():
         yield c
 
 
-def _kill(client, folder, times: int) -> None:
+def _kill(client, folder, times: int, **target) -> None:
     folder.mkdir()
-    client.register_plugin(_KillWorkers(folder, times), name="kill")
+    client.register_plugin(_KillWorkers(folder, times, **target), name="kill")
 
 
 @pytest.mark.corpus

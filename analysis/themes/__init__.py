@@ -91,6 +91,7 @@ _EXPORTS = {
     "TOKEN_COLUMNS": "analysis.query",
     "_paragraph_frame": "analysis.themes.matching",
     "match_lexicon": "analysis.themes.matching",
+    "match_lexicon_parts": "analysis.themes.matching",
     "score_paragraphs": "analysis.themes.matching",
     "ThemeResult": "analysis.themes.pipeline",
     "analyse_themes": "analysis.themes.pipeline",
@@ -126,7 +127,8 @@ __all__ = [
     "compare_versions", "complete_labels", "concordance", "default_lexicon_path",
     "default_structure_path", "entry_counts", "export_lexicon", "export_note", "gold_labels",
     "heldout_summary", "heldout_tables", "leave_one_document_out", "leave_one_out", "lexicon_format",
-    "load_lexicon", "match_lexicon", "rate_intervals", "read_audit", "read_gold", "read_structure",
+    "load_lexicon", "match_lexicon", "match_lexicon_parts", "rate_intervals", "read_audit", "read_gold",
+    "read_structure",
     "score_labels", "score_paragraphs", "share_intervals", "structure_labels", "theme_rates",
     "validate_structure",
 ]

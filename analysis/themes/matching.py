@@ -143,6 +143,36 @@ def _longest_first(pos: np.ndarray, rank: np.ndarray, ranked: list) -> list[tupl
     return found
 
 
+def match_lexicon_parts(tokens: pd.DataFrame, lexicon: Lexicon, client=None, partitions: int | None = None,
+                        warn_unmatched: bool = True) -> pd.DataFrame:
+    """Return `match_lexicon(tokens, lexicon)`, matched in `partitions` blocks of whole documents
+    (consecutive in token order) in this process or (`client`) on Dask workers, and concatenated.
+
+    A match never crosses a paragraph, so the blocks' matches in block order are the table of the
+    whole token table, row for row. The unmatched-glob warnings are given here, for the whole
+    corpus. `partitions` defaults to 1 in this process and 4 per Dask worker.
+    """
+    from analysis.engine import blocks, default_partitions, gather
+
+    require_columns(tokens, LEMMA_COLUMNS, stage="match_lexicon")
+    if partitions is None:
+        partitions = 1 if client is None else default_partitions(client)
+    doc = pd.factorize(tokens["doc_id"])[0]
+    starts = np.flatnonzero(np.r_[True, doc[1:] != doc[:-1]]) if len(doc) else np.zeros(0, dtype=np.int64)
+    edges = np.r_[starts, len(doc)]
+    parts = [tokens.iloc[edges[a]:edges[b]] for a, b in blocks(len(starts), partitions)] or [tokens]
+    if client is None:
+        found = [match_lexicon(part, lexicon, warn_unmatched=False) for part in parts]
+    else:
+        found = gather(client, client.map(match_lexicon, parts, lexicon=lexicon, warn_unmatched=False, pure=False))
+    if warn_unmatched:
+        lemma = tokens["lemma"]
+        used = lemma.cat.remove_unused_categories().cat.categories if isinstance(lemma.dtype, pd.CategoricalDtype) \
+            else pd.Index(lemma.astype(str).unique())              # as `match_lexicon` reads them
+        _warn_unmatched(lexicon, sorted(used.astype(str)))
+    return pd.concat(found, ignore_index=True) if len(found) > 1 else found[0]
+
+
 def _paragraph_frame(corpus: Corpus) -> pd.DataFrame:
     paragraphs = corpus.analysed
     require_columns(paragraphs, {"doc_id": "object", "para_id": "int64", "line_start": "int64",

@@ -5,7 +5,10 @@ Paragraphs are the documents. One bag of words is built once (`build_bag`): a ge
 no_above=max_doc_share, keep_n=None)``, term ids in sorted term order, and from it both the gensim
 corpus and a scipy CSR matrix with the same ids for scikit-learn. `fit_topics` fits one model
 (`TopicFit`: topic-word and doc-topic matrices, rows summing to 1); `run_topics` fits the grid of
-K x seeds x models and returns every table (`TopicsResult`).
+K x seeds x models and returns every table (`TopicsResult`). For corpora whose bag does not fit
+in memory, `stream_bag` builds the same bag part by part (in this process or on Dask workers)
+into a gensim `MmCorpus` on disk, and `fit_streamed_lda` fits the gensim model from it in chunks
+(`analysis.topics.stream`).
 
 Definitions (all documented again where computed):
     coherence    gensim `CoherenceModel` c_v, c_npmi (sliding windows over the paragraph term lists)
@@ -99,6 +102,14 @@ _EXPORTS = {
     "bag_from_texts": "analysis.topics.bag",
     "build_bag": "analysis.topics.bag",
     "subset_bag": "analysis.topics.bag",
+    "kept_terms": "analysis.topics.bag",
+    "StreamedBag": "analysis.topics.stream",
+    "cache_parts": "analysis.topics.stream",
+    "corpus_parts": "analysis.topics.stream",
+    "fit_streamed_lda": "analysis.topics.stream",
+    "read_bag": "analysis.topics.stream",
+    "stream_bag": "analysis.topics.stream",
+    "streamed_grid": "analysis.topics.stream",
     "PARAGRAPH_THEME_COLUMNS": "analysis.topics.grid",
     "TopicsResult": "analysis.topics.grid",
     "_best_k": "analysis.topics.grid",
@@ -157,6 +168,8 @@ __all__ = [
     "placebo_summary", "placebo_terms", "seeded_placebo",
     "preferred_k", "run_topics", "seeded_eta", "stability", "subset_bag", "theme_shares",
     "theme_words", "topic_similarity", "topic_term_table", "topic_theme_table", "typical_paragraphs",
+    "StreamedBag", "cache_parts", "corpus_parts", "fit_streamed_lda", "kept_terms", "read_bag", "stream_bag",
+    "streamed_grid",
 ]
 
 

@@ -134,6 +134,24 @@ def _gc_paused():
             gc.enable()
 
 
+def kept_terms(dfs: np.ndarray, n_docs: int, config: TopicsConfig) -> np.ndarray:
+    """Return the indexes of the terms of paragraph counts `dfs` (out of `n_docs` paragraphs) that
+    gensim's ``filter_extremes(no_below=min_doc_count, no_above=max_doc_share, keep_n=None)`` keeps.
+
+    Raises
+    ------
+    ConfigError
+        If no term is kept (naming both options).
+    """
+    keep = np.flatnonzero((dfs >= config.min_doc_count) & (dfs <= int(config.max_doc_share * n_docs)))
+    if not len(keep):
+        raise ConfigError(
+            f"topics: no terms remain after filtering (topics.min_doc_count={config.min_doc_count}, "
+            f"topics.max_doc_share={config.max_doc_share}, {n_docs} paragraphs); "
+            "try a lower min_doc_count or a higher max_doc_share")
+    return keep
+
+
 @_gc_paused()
 def _bag_from_stream(rows: np.ndarray, cols: np.ndarray, names: np.ndarray, paragraphs: pd.DataFrame,
                      config: TopicsConfig | None) -> BagOfWords:
@@ -149,12 +167,7 @@ def _bag_from_stream(rows: np.ndarray, cols: np.ndarray, names: np.ndarray, para
     counts.sum_duplicates()
     dfs = np.bincount(counts.indices, minlength=len(names))
     cfs = np.bincount(cols, minlength=len(names))
-    keep = np.flatnonzero((dfs >= config.min_doc_count) & (dfs <= int(config.max_doc_share * n_docs)))
-    if not len(keep):
-        raise ConfigError(
-            f"topics: no terms remain after filtering (topics.min_doc_count={config.min_doc_count}, "
-            f"topics.max_doc_share={config.max_doc_share}, {n_docs} paragraphs); "
-            "try a lower min_doc_count or a higher max_doc_share")
+    keep = kept_terms(dfs, n_docs, config)
     keep = keep[np.argsort(names[keep].astype(str), kind="stable")]  # ids in sorted term order
     vocab = names[keep]
     remap = np.full(len(names), -1, dtype=np.int64)

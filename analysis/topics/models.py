@@ -162,18 +162,7 @@ def _fit_gensim(bag: BagOfWords, k: int, seed: int, config: TopicsConfig, eta=No
         # eta; start it from the prior too (eta + random statistics), so the seed terms
         # steer the first assignment of words to topics, as in keyATM / seeded LDA
         lda.expElogbeta = np.exp(dirichlet_expectation(lda.state.get_lambda()))
-    trace, previous = [], None
-    for _ in range(config.passes):
-        # each `update` adds the corpus to the documents seen and scales the new statistics by
-        # seen / corpus, as if every pass were more data; reset, so the M-step is batch EM's
-        # (lambda = eta + statistics of one pass), as gensim's own ``passes=N`` computes it
-        lda.state.numdocs = 0
-        lda.update(bag.bow, passes=1)
-        if config.tolerance > 0:
-            previous, step = _topic_step(previous, lda.get_topics())
-            trace.append(step)
-            if _mean_step(trace) < config.tolerance:
-                break
+    trace = _batch_passes(lda, bag.bow, config)
     fit = TopicFit("seeded" if eta is not None else "gensim", int(k), seed, _normalise(lda.get_topics()),
                    _normalise(lda.inference(bag.bow)[0]), seeded, fitted=lda,
                    **_convergence(trace, config.tolerance, config.passes))
@@ -186,6 +175,26 @@ def _fit_gensim(bag: BagOfWords, k: int, seed: int, config: TopicsConfig, eta=No
 
     # the bound's prior term is meaningless for the seeded prior
     return _Engine(fit, infer, bound if eta is None else None)
+
+
+def _batch_passes(lda: LdaModel, corpus, config: TopicsConfig) -> list[float]:
+    """Run `lda` over `corpus` (a list of gensim documents, or a streamed corpus such as `MmCorpus`
+    read in ``lda.chunksize`` chunks) one batch EM pass per `update`, until the stopping rule of
+    `_fit_gensim` is met or `config.passes` ran; return the per-pass steps (empty when
+    ``tolerance = 0``)."""
+    trace, previous = [], None
+    for _ in range(config.passes):
+        # each `update` adds the corpus to the documents seen and scales the new statistics by
+        # seen / corpus, as if every pass were more data; reset, so the M-step is batch EM's
+        # (lambda = eta + statistics of one pass), as gensim's own ``passes=N`` computes it
+        lda.state.numdocs = 0
+        lda.update(corpus, passes=1)
+        if config.tolerance > 0:
+            previous, step = _topic_step(previous, lda.get_topics())
+            trace.append(step)
+            if _mean_step(trace) < config.tolerance:
+                break
+    return trace
 
 
 def _fit_seeded(bag: BagOfWords, k: int, seed: int, config: TopicsConfig, theme_terms=None) -> _Engine:

@@ -330,22 +330,7 @@ def stream_bag(source, folder: str | Path, config: TopicsConfig | None = None, e
         with dask_client() as own:
             return stream_bag(source, folder, config, "dask", own, partitions)
     config = config or TopicsConfig()
-    if isinstance(source, Corpus):
-        if partitions is None:
-            from analysis.engine import default_partitions
-
-            partitions = 1 if client is None else default_partitions(client)
-        parts, documents = corpus_parts(source, partitions), source.documents
-    elif isinstance(source, (str, Path)):
-        from analysis import io
-
-        parts, entry = cache_parts(source), Path(source)
-        hit = io.read_cache_entry(entry.parent, entry.name, {"documents": None})
-        if hit is None:
-            raise ParameterError("stream_bag", "source", f"{entry}: its documents table does not match its sha256")
-        documents = hit[0]["documents"]
-    else:
-        raise ParameterError("stream_bag", "source", f"must be a Corpus or a cache entry folder; got {type(source).__name__}")
+    parts, documents = _source_parts(source, client, partitions)
     folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
     (folder / RECORD_FILE).unlink(missing_ok=True)          # the folder holds no complete bag until the end
@@ -354,6 +339,25 @@ def stream_bag(source, folder: str | Path, config: TopicsConfig | None = None, e
         return _stream(parts, documents, folder, spool, config, client)
     finally:
         shutil.rmtree(spool, ignore_errors=True)
+
+
+def _source_parts(source, client, partitions: int | None) -> tuple[list[Part], pd.DataFrame]:
+    """Return the parts and the documents table of `source` (see `stream_bag`)."""
+    if isinstance(source, Corpus):
+        if partitions is None:
+            from analysis.engine import default_partitions
+
+            partitions = 1 if client is None else default_partitions(client)
+        return corpus_parts(source, partitions), source.documents
+    if isinstance(source, (str, Path)):
+        from analysis import io
+
+        parts, entry = cache_parts(source), Path(source)
+        hit = io.read_cache_entry(entry.parent, entry.name, {"documents": None})
+        if hit is None:
+            raise ParameterError("stream_bag", "source", f"{entry}: its documents table does not match its sha256")
+        return parts, hit[0]["documents"]
+    raise ParameterError("stream_bag", "source", f"must be a Corpus or a cache entry folder; got {type(source).__name__}")
 
 
 def _stream(parts: list[Part], documents: pd.DataFrame, folder: Path, spool: str, config: TopicsConfig,

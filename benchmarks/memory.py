@@ -151,7 +151,7 @@ def main(argv: list[str] | None = None) -> int:
         versions = {"before": args.before.resolve(), **versions}
     uptime_before = subprocess.run(["uptime"], capture_output=True, text=True).stdout.strip()
     commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True,
-                            cwd=HERE.parent).stdout.strip()
+                            cwd=HERE.parent).stdout.strip() or "(not a git checkout)"
     runs = []
     with tempfile.TemporaryDirectory(prefix="memory-") as tmp:
         folder = args.corpora or Path(tmp)

@@ -104,3 +104,18 @@ def test_build_bag_equals_the_bag_of_the_term_lists(which, corpus, synthetic):
     for field in ("dfs", "cfs", "num_docs", "num_pos", "num_nnz", "token2id"):
         assert getattr(bag.dictionary, field) == getattr(plain.dictionary, field), field
 
+
+
+def test_memory_report_takes_the_largest_stage_peak_of_each_run():
+    """`benchmarks/memory.py`: resetting VmHWM resets ru_maxrss too, so a run's peak is its largest stage peak."""
+    import memory
+
+    runs = [{"round": r, "size": "1M", "n_words": 1_000_000, "version": v, "stage": s, "wall_s": 1.0, "cpu_s": 1.0,
+             "stage_peak_mib": peak, "rss_after_mib": peak - 10}
+            for r in (1, 2) for v in ("before", "after")
+            for s, peak in (("load_corpus", 300 + r), ("keyness", (500 if v == "before" else 400) + r), ("bag", 350))]
+    report = memory.markdown(runs, {"command": "x", "commit": "c", "before": "b", "rounds": 2,
+                                    "uptime_before": "u", "uptime_after": "u"})
+    assert "before: process peak 502 MiB (501-502)" in report
+    assert "after: process peak 402 MiB (401-402)" in report
+    assert "| keyness | 502 (501-502) | 492 (491-492) | 402 (401-402) | 392 (391-392) |" in report

@@ -75,7 +75,7 @@ def build_bag(corpus: Corpus, config: TopicsConfig | None = None) -> BagOfWords:
     tokens = corpus.tokens
     term = tokens["term"] if isinstance(tokens["term"].dtype, pd.CategoricalDtype) else tokens["term"].astype("category")
     names = np.asarray(term.cat.categories.astype(str), dtype=object)
-    codes = term.cat.codes.to_numpy().astype(np.int64)
+    codes = term.cat.codes.to_numpy()      # int32 as pandas keeps them: no token-length int64 copy
     mask = codes >= 0
     mask[mask] = (names != "")[codes[mask]]        # compare the categories, not every token
     rows, keys = group_rows(tokens, ("doc_id", "para_id"), mask)    # paragraphs with a term, sorted
@@ -163,7 +163,10 @@ def _bag_from_stream(rows: np.ndarray, cols: np.ndarray, names: np.ndarray, para
     """
     config = config or TopicsConfig()
     n_docs = len(paragraphs)
-    counts = sparse.csr_matrix((np.ones(len(rows), dtype=np.float64), (rows, cols)), shape=(n_docs, len(names)))
+    index_type = np.int32 if max(n_docs, len(names)) < np.iinfo(np.int32).max else np.int64
+    counts = sparse.csr_matrix((np.ones(len(rows), dtype=np.float64),
+                                (rows.astype(index_type, copy=False), cols.astype(index_type, copy=False))),
+                               shape=(n_docs, len(names)))
     counts.sum_duplicates()
     dfs = np.bincount(counts.indices, minlength=len(names))
     cfs = np.bincount(cols, minlength=len(names))
@@ -173,6 +176,7 @@ def _bag_from_stream(rows: np.ndarray, cols: np.ndarray, names: np.ndarray, para
     remap = np.full(len(names), -1, dtype=np.int64)
     remap[keep] = np.arange(len(keep))
     matrix = counts[:, keep].tocsr()
+    del counts
     matrix.sort_indices()
     nonempty = np.flatnonzero(matrix.getnnz(axis=1))
     matrix = matrix[nonempty]
@@ -181,7 +185,10 @@ def _bag_from_stream(rows: np.ndarray, cols: np.ndarray, names: np.ndarray, para
     inside = inside[np.argsort(rows[inside], kind="stable")]  # paragraph by paragraph, reading order within
     flat = vocab[remap[cols[inside]]].tolist()
     bounds = np.r_[0, np.cumsum(np.bincount(rows[inside], minlength=n_docs)[nonempty])]
+    del inside, remap
     texts = [flat[a:b] for a, b in zip(bounds[:-1], bounds[1:])]
+    n_pos = len(flat)
+    del flat                    # the texts hold their own lists
     # bow: one tuple object per distinct (term id, count) pair, shared by every paragraph holding it
     # (gensim only reads them): 36k tuples at 5M words, not 2M to allocate and garbage-collect
     base = int(matrix.data.max(initial=0)) + 1
@@ -194,7 +201,7 @@ def _bag_from_stream(rows: np.ndarray, cols: np.ndarray, names: np.ndarray, para
     dictionary.dfs = dict(enumerate(dfs[keep].tolist()))
     dictionary.cfs = dict(enumerate(cfs[keep].tolist()))
     dictionary.num_docs = n_docs
-    dictionary.num_pos = len(flat)
+    dictionary.num_pos = n_pos
     dictionary.num_nnz = int(matrix.nnz)
     paras = paragraphs.iloc[nonempty].reset_index(drop=True).copy()
     paras["n_terms"] = np.diff(bounds).astype("int64")

@@ -1,0 +1,121 @@
+"""Memory-lean paths (issue 23) against plain oracles: `group_rows`, `count_matrix` and `build_bag`
+build the same arrays and tables as the int64 code they replace, on the seeds, a synthetic corpus
+and random token tables."""
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from scipy import sparse
+
+import analysis
+from analysis import topics
+from analysis.config import TopicsConfig
+from analysis.query import count_matrix, group_rows
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "benchmarks"))
+from synth import make_corpus  # noqa: E402
+
+
+def oracle_group_rows(tokens: pd.DataFrame, by, mask=None):
+    """The row of each token in its (sorted) group and the groups, by pandas groupby."""
+    frame = tokens[list(by)] if mask is None else tokens[list(by)][mask]
+    frame = frame.astype({c: object for c in by if isinstance(frame[c].dtype, pd.CategoricalDtype)})
+    keys = frame.drop_duplicates().sort_values(list(by), ignore_index=True)
+    row = frame.merge(keys.reset_index(), on=list(by), how="left")["index"].to_numpy(dtype=np.int64)
+    return row, keys
+
+
+def oracle_count_matrix(tokens: pd.DataFrame, by=("doc_id", "para_id"), column="term"):
+    """The group x value count matrix, from Python strings and a dict of counts."""
+    row, rows = oracle_group_rows(tokens, by)
+    values = tokens[column].astype(object).to_numpy()
+    keep = np.array([v == v and v != "" for v in values], dtype=bool)
+    vocab = np.array(sorted(set(values[keep].tolist())), dtype=object).astype(str)
+    col = pd.Index(vocab).get_indexer(values[keep])
+    matrix = sparse.coo_matrix((np.ones(int(keep.sum()), dtype=np.int64), (row[keep], col)),
+                               shape=(len(rows), len(vocab))).tocsr()
+    matrix.sum_duplicates()
+    return matrix, rows, vocab
+
+
+def assert_same_matrix(a, b):
+    assert a.shape == b.shape and a.dtype == b.dtype
+    assert np.array_equal(a.indptr, b.indptr) and np.array_equal(a.indices, b.indices)
+    assert np.array_equal(a.data, b.data)
+
+
+@pytest.fixture(scope="module")
+def synthetic(tmp_path_factory):
+    return analysis.load_corpus(make_corpus(tmp_path_factory.mktemp("synth"), 30_000))
+
+
+@pytest.mark.parametrize("which", ["seeds", "synthetic"])
+def test_count_matrix_and_group_rows_equal_the_oracle(which, corpus, synthetic):
+    tokens = corpus.tokens if which == "seeds" else synthetic.tokens
+    for column in ("term", "lemma"):
+        matrix, rows, vocab = count_matrix(tokens, column=column)
+        o_matrix, o_rows, o_vocab = oracle_count_matrix(tokens, column=column)
+        assert_same_matrix(matrix, o_matrix)
+        assert np.array_equal(vocab, o_vocab)
+        assert rows.astype(object).equals(o_rows.astype(object))
+    mask = ~tokens["stop"].to_numpy()
+    for by in (("doc_id", "para_id"), ("doc_id",), ("doc_id", "para_id", "sent_id")):
+        for m in (None, mask):
+            row, keys = group_rows(tokens, by, m)
+            o_row, o_keys = oracle_group_rows(tokens, by, m)
+            assert row.dtype == np.int64 and np.array_equal(row, o_row)
+            assert keys.astype(object).equals(o_keys.astype(object))
+
+
+@settings(max_examples=40, deadline=None)
+@given(st.lists(st.tuples(st.sampled_from(["b", "a", "c"]), st.integers(1, 4), st.sampled_from(["", "x", "y", "z"])),
+                min_size=1, max_size=60))
+def test_count_matrix_equals_the_oracle_on_random_tables(rows):
+    doc, para, term = zip(*rows)
+    tokens = pd.DataFrame({"doc_id": pd.Categorical(doc), "para_id": np.array(para, dtype=np.int32),
+                           "term": pd.Categorical(term)})
+    tokens = tokens.sort_values(["doc_id", "para_id"], kind="stable", ignore_index=True)
+    matrix, groups, vocab = count_matrix(tokens)
+    o_matrix, o_groups, o_vocab = oracle_count_matrix(tokens)
+    assert_same_matrix(matrix, o_matrix)
+    assert np.array_equal(vocab, o_vocab) and groups.astype(object).equals(o_groups.astype(object))
+
+
+@pytest.mark.parametrize("which", ["seeds", "synthetic"])
+def test_build_bag_equals_the_bag_of_the_term_lists(which, corpus, synthetic):
+    """`build_bag` on the token table's int32 codes = `bag_from_texts` on plain Python term lists."""
+    c = corpus if which == "seeds" else synthetic
+    bag = topics.build_bag(c, TopicsConfig())
+    terms = c.tokens[c.tokens["term"].astype(str) != ""]
+    lists = terms.groupby(["doc_id", "para_id"], observed=True, sort=True)["term"].agg(lambda s: list(map(str, s)))
+    lists.index = lists.index.set_levels(lists.index.levels[0].astype(str), level=0)
+    lists = lists.sort_index()
+    plain = topics.bag_from_texts(lists.tolist(), bag.paragraphs.drop(columns="n_terms").iloc[:0].reindex(
+        range(len(lists))).assign(doc_id=lists.index.get_level_values(0), para_id=lists.index.get_level_values(1)),
+        TopicsConfig())
+    assert bag.bow == plain.bow and bag.texts == plain.texts and np.array_equal(bag.vocab, plain.vocab)
+    assert_same_matrix(bag.matrix, plain.matrix)
+    for field in ("dfs", "cfs", "num_docs", "num_pos", "num_nnz", "token2id"):
+        assert getattr(bag.dictionary, field) == getattr(plain.dictionary, field), field
+
+
+
+def test_memory_report_takes_the_largest_stage_peak_of_each_run():
+    """`benchmarks/memory.py`: resetting VmHWM resets ru_maxrss too, so a run's peak is its largest stage peak."""
+    import memory
+
+    runs = [{"round": r, "size": "1M", "n_words": 1_000_000, "version": v, "stage": s, "wall_s": 1.0, "cpu_s": 1.0,
+             "stage_peak_mib": peak, "rss_after_mib": peak - 10}
+            for r in (1, 2) for v in ("before", "after")
+            for s, peak in (("load_corpus", 300 + r), ("keyness", (500 if v == "before" else 400) + r), ("bag", 350))]
+    report = memory.markdown(runs, {"command": "x", "commit": "c", "before": "b", "rounds": 2,
+                                    "uptime_before": "u", "uptime_after": "u"})
+    assert "before: process peak 502 MiB (501-502)" in report
+    assert "after: process peak 402 MiB (401-402)" in report
+    assert "| keyness | 502 (501-502) | 492 (491-492) | 402 (401-402) | 392 (391-392) |" in report

@@ -352,25 +352,21 @@ def clean_document(doc_id: str, text: str, genre: str, translation: str, segment
     def note(rule: str, line: int, changed: str) -> None:
         log.append({"rule": rule, "doc_id": doc_id, "line": line, "changed": changed})
 
+    units = _line_units(text, genre, translation, segmentation, config, note)
+    joined = _join_lines(units, segmentation, config, note)
+    paragraphs = _mark_paragraphs(joined, segmentation, config, note)
+    return _drop_duplicates(doc_id, paragraphs, config, note), log
+
+
+def _line_units(text: str, genre: str, translation: str, segmentation: str, config: CorpusConfig,
+                note) -> list[_Unit]:
+    """Return the units of the document's lines after the per-line rules (see `clean_document`)."""
     transcript = genre in config.transcript_genres
     units: list[_Unit] = []
     after_blank = True
     lines = split_lines(text)
     for line_no, raw, (clean, indented, rules) in zip(range(1, len(lines) + 1), lines, normalise_lines(lines)):
-        for rule in rules:
-            if rule == "line_separator":
-                found = sorted({f"U+{ord(c):04X}" for c in _LINE_SEPARATORS.findall(raw)})
-                note(rule, line_no, f"{len(_LINE_SEPARATORS.findall(raw))} line separator(s) "
-                                    f"({', '.join(found)}) made a space")
-            elif rule == "control_character":
-                found = sorted({f"U+{ord(c):04X}" for c in _CONTROLS.findall(raw)})
-                note(rule, line_no, f"{len(_CONTROLS.findall(raw))} control character(s) "
-                                    f"({', '.join(found)}) removed")
-            elif rule == "unicode":
-                n = len(_SPACES.findall(raw)) + sum(raw.count(q) for q in "\u2018\u2019\u201c\u201d")
-                note(rule, line_no, f"{n} character(s) normalised (non-breaking spaces, curly quotes)")
-            else:
-                note(rule, line_no, "white space collapsed")
+        _note_line_rules(rules, raw, line_no, note)
         if not clean:
             after_blank = True
             continue
@@ -401,7 +397,29 @@ def clean_document(doc_id: str, text: str, genre: str, translation: str, segment
             continue
         units.append(unit)
 
-    # Joins across lines.
+    return units
+
+
+def _note_line_rules(rules, raw: str, line_no: int, note) -> None:
+    """Log each per-line normalisation rule that changed line `line_no` (`raw`: the line as read)."""
+    for rule in rules:
+        if rule == "line_separator":
+            found = sorted({f"U+{ord(c):04X}" for c in _LINE_SEPARATORS.findall(raw)})
+            note(rule, line_no, f"{len(_LINE_SEPARATORS.findall(raw))} line separator(s) "
+                                f"({', '.join(found)}) made a space")
+        elif rule == "control_character":
+            found = sorted({f"U+{ord(c):04X}" for c in _CONTROLS.findall(raw)})
+            note(rule, line_no, f"{len(_CONTROLS.findall(raw))} control character(s) "
+                                f"({', '.join(found)}) removed")
+        elif rule == "unicode":
+            n = len(_SPACES.findall(raw)) + sum(raw.count(q) for q in "\u2018\u2019\u201c\u201d")
+            note(rule, line_no, f"{n} character(s) normalised (non-breaking spaces, curly quotes)")
+        else:
+            note(rule, line_no, "white space collapsed")
+
+
+def _join_lines(units: list[_Unit], segmentation: str, config: CorpusConfig, note) -> list[_Unit]:
+    """Return the units after the joins across lines: broken numbers, unclosed quotes, broken lines."""
     joined: list[_Unit] = []
     seen_body = False        # a body unit ending a sentence is among joined[:-1]
     for unit in units:
@@ -434,7 +452,11 @@ def clean_document(doc_id: str, text: str, genre: str, translation: str, segment
             if seen_body and _content_words(unit.text) > config.heading_max_content_words:
                 unit._broken = True  # type: ignore[attr-defined]
 
-    # Headings and list items; indentation blocks.
+    return joined
+
+
+def _mark_paragraphs(joined: list[_Unit], segmentation: str, config: CorpusConfig, note) -> list[_Unit]:
+    """Return the paragraphs: headings and list items marked, indentation blocks joined."""
     paragraphs: list[_Unit] = []
     seen_body = False
     for unit in joined:
@@ -461,8 +483,7 @@ def clean_document(doc_id: str, text: str, genre: str, translation: str, segment
             prev.join(unit)
             continue
         paragraphs.append(unit)
-
-    return _drop_duplicates(doc_id, paragraphs, config, note), log
+    return paragraphs
 
 
 def _check_script(doc_id: str, path: Path, text: str, note) -> None:

@@ -455,18 +455,15 @@ def load_corpus(manifest: str | Path | None = None, config: Config | None = None
     config = config or Config()
     manifest = Path(manifest) if manifest is not None else default_manifest()
     return_freed_arrays()
-    key = None
-    if cache is not None:
-        from analysis import io
-
-        key = corpus_key(manifest, config)
-        corpus = _from_cache(cache, key, columns, manifest, config)
-        if corpus is not None:
-            return corpus
+    key = corpus_key(manifest, config) if cache is not None else None
+    if key is not None and (corpus := _from_cache(cache, key, columns, manifest, config)) is not None:
+        return corpus
     if engine not in ("local", "dask"):
         raise ParameterError("load_corpus", "engine", f"must be 'local' or 'dask'; got {engine!r}")
     corpus, word_lemmas = _build(manifest, config, progress, engine == "dask" or client is not None, client, partitions)
     if key is not None:
+        from analysis import io
+
         io.write_cache_entry(cache, key, {**{name: getattr(corpus, name) for name in CACHED_TABLES},
                                           "word_lemmas": word_lemmas}, meta={"manifest": str(manifest)})
     return corpus

@@ -241,7 +241,8 @@ def cmd_formulations(args, config) -> int:
         table = discourse.first_appearances(corpus.tokens, corpus.documents, formulations)
         columns = ["formulation_id", "doc_id", "date", "line", "variant", "total_count", "n_docs"]
     else:
-        table = discourse.count_formulations(corpus.tokens, corpus.documents, formulations)
+        table = discourse.count_formulations(corpus.tokens, corpus.documents, formulations, client=args.client,
+                                             partitions=args.partitions)
         if args.by != "doc":
             table = discourse.formulations_by(table, corpus.documents, args.by)
         if args.out is None:

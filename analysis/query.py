@@ -266,3 +266,15 @@ def find_phrase(tokens: pd.DataFrame, phrase: str | list[str]) -> np.ndarray:
         ok = (codes[nxt] == wanted[k]) & (para[nxt] == para[hits]) & (doc[nxt] == doc[hits])
         hits = hits[ok]
     return hits
+
+
+def document_parts(tokens: pd.DataFrame, partitions: int) -> list[tuple[int, int]]:
+    """Return the [start, stop) token-row ranges of `partitions` blocks of whole documents, consecutive in
+    token order (fewer when there are fewer documents; one empty range for an empty table)."""
+    from analysis.engine import blocks
+
+    doc = pd.factorize(tokens["doc_id"])[0]
+    starts = np.flatnonzero(np.r_[True, doc[1:] != doc[:-1]]) if len(doc) else np.zeros(0, dtype=np.int64)
+    edges = np.r_[starts, len(doc)]
+    return [(int(edges[a]), int(edges[b])) for a, b in blocks(len(starts), partitions)] or [(0, len(doc))]
+

@@ -101,6 +101,38 @@ def test_theme_tables_matched_per_partition_equal_the_local_ones(corpus, client,
                                           obj=field.name)
 
 
+@pytest.mark.parametrize("partitions", [2, 3])
+@pytest.mark.parametrize("which", ["seeds", "synthetic"])
+def test_formulation_counts_matched_per_partition_equal_the_local_ones(corpus, client, tmp_path_factory, which,
+                                                                        partitions):
+    import sys
+
+    from analysis.discourse import count_formulations, match_formulations, match_formulations_parts
+
+    if which == "synthetic":
+        sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "benchmarks"))
+        from synth import make_corpus
+
+        corpus = load_corpus(make_corpus(tmp_path_factory.mktemp("synth"), 60_000))
+    whole = match_formulations(corpus.tokens)
+    assert len(whole) > 0
+    local = count_formulations(corpus.tokens, corpus.documents)
+    for parts, table in ((match_formulations_parts(corpus.tokens, partitions=partitions),
+                          count_formulations(corpus.tokens, corpus.documents, partitions=partitions)),
+                         (match_formulations_parts(corpus.tokens, client=client, partitions=partitions),
+                          count_formulations(corpus.tokens, corpus.documents, client=client, partitions=partitions))):
+        pd.testing.assert_frame_equal(whole, parts, check_exact=True)
+        pd.testing.assert_frame_equal(local, table, check_exact=True)
+
+
+@pytest.mark.corpus
+def test_cli_formulations_on_a_running_scheduler_writes_the_local_table(tmp_path, client):
+    assert cli.main(["formulations", "--no-cache", "--out", str(tmp_path / "local.csv")]) == 0
+    assert cli.main(["formulations", "--no-cache", "--engine", "dask", "--scheduler", client.scheduler.address,
+                     "--partitions", "3", "--out", str(tmp_path / "dask.csv")]) == 0
+    assert (tmp_path / "local.csv").read_bytes() == (tmp_path / "dask.csv").read_bytes()
+
+
 def test_unmatched_glob_warnings_are_those_of_the_whole_corpus(corpus, client, tmp_path):
     from analysis.themes import load_lexicon, match_lexicon, match_lexicon_parts
 

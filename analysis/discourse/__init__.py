@@ -130,6 +130,7 @@ _EXPORTS = {
     "formulations_by": "analysis.discourse.formulations",
     "formulations_by_year": "analysis.discourse.formulations",
     "match_formulations": "analysis.discourse.formulations",
+    "match_formulations_parts": "analysis.discourse.formulations",
     "poisson_interval": "analysis.discourse.formulations",
     "read_formulations": "analysis.discourse.formulations",
     "parse_filters": "analysis.discourse.groups",
@@ -165,7 +166,7 @@ __all__ = [
     "collocations", "count_formulations", "discover_formulations", "first_appearances",
     "formulation_concordance", "formulations_by", "formulations_by_year", "keyness", "keyness_counts", "keyness_groups",
     "keyness_items", "keyness_statistics", "keyness_test", "kwic",
-    "lexical_profile", "match_formulations", "mattr", "parse_filters", "poisson_interval",
+    "lexical_profile", "match_formulations", "match_formulations_parts", "mattr", "parse_filters", "poisson_interval",
     "read_formulations", "rest_documents", "select_documents", "trigram_association_measures",
 ]
 

@@ -17,6 +17,7 @@ from analysis.query import (
     check_window,
     column_values,
     concordance_rows,
+    document_parts,
     lemma_codes,
     match_sequences,
     paragraph_key,
@@ -165,8 +166,36 @@ def match_formulations(tokens: pd.DataFrame, formulations: pd.DataFrame | None =
     return found[columns].reset_index(drop=True)
 
 
+def match_formulations_parts(tokens: pd.DataFrame, formulations: pd.DataFrame | None = None, client=None,
+                             partitions: int | None = None) -> pd.DataFrame:
+    """Return `match_formulations(tokens, formulations)`, matched in `partitions` blocks of whole
+    documents in this process or (`client`) on Dask workers: each block's ``token`` row numbers are
+    shifted by the block's first row and the blocks' matches put in the whole table's order
+    (a match never crosses a paragraph, so the rows are the same). `partitions` defaults to 1 in this
+    process and 4 per Dask worker."""
+    from analysis.engine import default_partitions, gather
+
+    require_columns(tokens, TOKEN_COLUMNS, stage="formulations")
+    formulations = read_formulations() if formulations is None else formulations
+    if partitions is None:
+        partitions = 1 if client is None else default_partitions(client)
+    ranges = document_parts(tokens, partitions)
+    parts = [tokens.iloc[a:b] for a, b in ranges]
+    if client is None:
+        found = [match_formulations(part, formulations) for part in parts]
+    else:
+        found = gather(client, client.map(match_formulations, parts, formulations=formulations, pure=False))
+    if len(found) == 1:
+        return found[0]
+    found = pd.concat([f.assign(token=f["token"].astype(np.int64) + a) for f, (a, _) in zip(found, ranges)],
+                      ignore_index=True)
+    found = found.sort_values(["formulation_id", "token", "n_words"], ascending=[True, True, False], kind="stable")
+    return found.reset_index(drop=True)
+
+
 def count_formulations(tokens: pd.DataFrame, documents: pd.DataFrame,
-                       formulations: pd.DataFrame | None = None) -> pd.DataFrame:
+                       formulations: pd.DataFrame | None = None, client=None,
+                       partitions: int | None = None) -> pd.DataFrame:
     """Return the count and rate per 10,000 tokens of every formulation in every document.
 
     Parameters
@@ -175,6 +204,9 @@ def count_formulations(tokens: pd.DataFrame, documents: pd.DataFrame,
         The token and document tables.
     formulations : DataFrame, optional
         From `read_formulations` (default: the package's list).
+    client, partitions : optional
+        Match in blocks of documents, on Dask workers with a `client` (`match_formulations_parts`);
+        the same table.
 
     Returns
     -------
@@ -184,7 +216,7 @@ def count_formulations(tokens: pd.DataFrame, documents: pd.DataFrame,
         order of formulations and the documents' order.
     """
     formulations = read_formulations() if formulations is None else formulations
-    matches = match_formulations(tokens, formulations)
+    matches = match_formulations_parts(tokens, formulations, client, partitions)
     n_tokens = tokens.groupby(tokens["doc_id"].astype(str)).size()
     docs = documents[["doc_id", "year"]].assign(doc_id=documents["doc_id"].astype(str))
     meta = formulations.drop_duplicates("formulation_id")[["formulation_id", "category", "canonical"]]

@@ -9,7 +9,7 @@ import pandas as pd
 
 from analysis.config import ThemesConfig
 from analysis.corpus import Corpus, require_columns
-from analysis.query import GLOB, LEMMA_COLUMNS, column_values
+from analysis.query import GLOB, LEMMA_COLUMNS, column_values, document_parts
 from analysis.themes.lexicon import Lexicon, load_lexicon
 
 MATCH_COLUMNS = ("doc_id", "para_id", "position", "length", "start", "end", "line", "theme", "entry")
@@ -152,15 +152,12 @@ def match_lexicon_parts(tokens: pd.DataFrame, lexicon: Lexicon, client=None, par
     whole token table, row for row. The unmatched-glob warnings are given here, for the whole
     corpus. `partitions` defaults to 1 in this process and 4 per Dask worker.
     """
-    from analysis.engine import blocks, default_partitions, gather
+    from analysis.engine import default_partitions, gather
 
     require_columns(tokens, LEMMA_COLUMNS, stage="match_lexicon")
     if partitions is None:
         partitions = 1 if client is None else default_partitions(client)
-    doc = pd.factorize(tokens["doc_id"])[0]
-    starts = np.flatnonzero(np.r_[True, doc[1:] != doc[:-1]]) if len(doc) else np.zeros(0, dtype=np.int64)
-    edges = np.r_[starts, len(doc)]
-    parts = [tokens.iloc[edges[a]:edges[b]] for a, b in blocks(len(starts), partitions)] or [tokens]
+    parts = [tokens.iloc[a:b] for a, b in document_parts(tokens, partitions)]
     if client is None:
         found = [match_lexicon(part, lexicon, warn_unmatched=False) for part in parts]
     else:

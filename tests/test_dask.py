@@ -80,19 +80,25 @@ def test_topic_tables_equal_the_local_grid(corpus, client):
                                           check_exact=False, rtol=1e-9, atol=1e-12, obj=field.name)
 
 
+def _corpus(which: str, seeds, tmp_path_factory):
+    """Return the seeds' corpus or a 60k-word synthetic one (`benchmarks/synth.py`)."""
+    if which == "seeds":
+        return seeds
+    import sys
+
+    sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "benchmarks"))
+    from synth import make_corpus
+
+    return load_corpus(make_corpus(tmp_path_factory.mktemp("synth"), 60_000))
+
+
 @pytest.mark.parametrize("partitions", [1, 2, 3])
 @pytest.mark.parametrize("which", ["seeds", "synthetic"])
 def test_theme_tables_matched_per_partition_equal_the_local_ones(corpus, client, tmp_path_factory, which, partitions):
     """The lexicon matched in blocks of documents, in this process and on the workers: the same tables."""
-    import sys
-
     from analysis.themes import analyse_themes
 
-    if which == "synthetic":
-        sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "benchmarks"))
-        from synth import make_corpus
-
-        corpus = load_corpus(make_corpus(tmp_path_factory.mktemp("synth"), 60_000))
+    corpus = _corpus(which, corpus, tmp_path_factory)
     local = analyse_themes(corpus)
     for result in (analyse_themes(corpus, partitions=partitions), analyse_themes(corpus, client=client,
                                                                                    partitions=partitions)):
@@ -105,15 +111,9 @@ def test_theme_tables_matched_per_partition_equal_the_local_ones(corpus, client,
 @pytest.mark.parametrize("which", ["seeds", "synthetic"])
 def test_formulation_counts_matched_per_partition_equal_the_local_ones(corpus, client, tmp_path_factory, which,
                                                                         partitions):
-    import sys
-
     from analysis.discourse import count_formulations, match_formulations, match_formulations_parts
 
-    if which == "synthetic":
-        sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "benchmarks"))
-        from synth import make_corpus
-
-        corpus = load_corpus(make_corpus(tmp_path_factory.mktemp("synth"), 60_000))
+    corpus = _corpus(which, corpus, tmp_path_factory)
     whole = match_formulations(corpus.tokens)
     assert len(whole) > 0
     local = count_formulations(corpus.tokens, corpus.documents)

@@ -108,7 +108,7 @@ def cmd_themes_validate(args, config) -> int:
     mapping = themes.read_structure(args.structure, corpus.documents["doc_id"], categories)
     audit = themes.read_audit(args.coded, categories, entries={e.pattern: e.theme for e in lexicon.entries},
                               doc_ids=set(corpus.documents["doc_id"])) if args.coded else None
-    tables, facts = validate_themes(corpus, lexicon, config, mapping, audit, gold, gold2, labels, quick)
+    tables, facts = validate_themes(corpus, lexicon, config, mapping, audit, gold, gold2, labels, quick, args.client)
     inputs.update({Path(p).name: io.sha256_file(p) for p in (args.coded, args.structure, args.gold, args.gold2,
                                                              args.labels) if p})
     seconds = time.perf_counter() - started

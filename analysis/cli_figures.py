@@ -61,7 +61,7 @@ def cmd_figures(args, config, shared) -> int:
     corpus = load_corpus(args.manifest, config, progress=interactive, **_source(args))
     lexicon = themes.load_lexicon(args.lexicon, args.lexicon_format)
     results = pipeline.make_figures(corpus, config, only=args.only, progress=progress, lexicon=lexicon,
-                                    workers=args.workers, cache=_source(args)["cache"])
+                                    workers=args.workers, cache=_source(args)["cache"], client=args.client)
     inputs = _inputs(args, corpus)
     inputs[Path(lexicon.source).name] = io.sha256_file(lexicon.source)
     # Everything is rendered in memory before anything is written: a failure leaves earlier figures whole.
@@ -147,7 +147,7 @@ def cmd_effects(args, config, shared) -> int:
     started = time.perf_counter()
     lexicon = themes.load_lexicon(args.lexicon, args.lexicon_format)
     corpus = load_corpus(args.manifest, config, progress=sys.stderr.isatty(), **_source(args))
-    result = themes.analyse_themes(corpus, lexicon, config.themes)
+    result = themes.analyse_themes(corpus, lexicon, config.themes, client=args.client, partitions=args.partitions)
     table, means = effects.category_effects(result.paragraph_themes, corpus.documents, args.formula,
                                             method=args.method, seed=config.themes.seed)
     outputs = {"effects.csv": table, "marginal_means.csv": means}
@@ -158,7 +158,7 @@ def cmd_effects(args, config, shared) -> int:
         topics_config = dataclasses.replace(config.topics, **QUICK_TOPICS) if args.quick else config.topics
         if args.topic_model is not None and args.topic_model not in topics_config.models:
             topics_config = dataclasses.replace(topics_config, models=(*topics_config.models, args.topic_model))
-        fit = run_topics(corpus, topics_config, theme_words(lexicon), progress=sys.stderr.isatty())
+        fit = run_topics(corpus, topics_config, theme_words(lexicon), progress=sys.stderr.isatty(), client=args.client)
         fitted = list(dict.fromkeys(fit.doc_topics["model"]))
         model = args.topic_model or ("seeded" if "seeded" in fitted else fitted[0])
         k = int(fit.facts["analysis_k"][model])

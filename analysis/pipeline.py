@@ -217,7 +217,7 @@ class _Run:
 
 def make_figures(corpus, config=None, only: list[str] | None = None, progress=None,
                  lexicon=None, theme_result=None, topic_result=None, workers: int | None = None,
-                 cache=None) -> list[FigureOutput]:
+                 cache=None, client=None) -> list[FigureOutput]:
     """Return every figure (or those named in `only`) computed from a tokenised corpus.
 
     Parameters
@@ -236,6 +236,8 @@ def make_figures(corpus, config=None, only: list[str] | None = None, progress=No
         `run_topics`), e.g. in a notebook; not computed again.
     workers, cache : optional
         `run_topics`' worker processes and fit-cache folder (None: `topics.n_jobs`, no cache).
+    client : distributed.Client, optional
+        Match the lexicon and fit the topic grid on these Dask workers; the same tables.
 
     Raises
     ------
@@ -252,7 +254,7 @@ def make_figures(corpus, config=None, only: list[str] | None = None, progress=No
     lexicon = lexicon or themes.load_lexicon()
     say("themes: dictionary model and bootstrap")
     if theme_result is None:
-        theme_result = themes.analyse_themes(corpus, lexicon, config=config.themes)
+        theme_result = themes.analyse_themes(corpus, lexicon, config=config.themes, client=client)
     if {"method_agreement", "topic_diagnostics", "topic_terms", "document_topics"} & set(wanted) \
             and topic_result is None:
         from analysis import topics
@@ -261,7 +263,7 @@ def make_figures(corpus, config=None, only: list[str] | None = None, progress=No
         # no figure draws the seeded model's placebo table: its fits are not made here
         topic_result = topics.run_topics(corpus, config.topics, topics.theme_words(lexicon),
                                          theme_result.paragraph_themes[["doc_id", "para_id", "theme"]],
-                                         workers=workers, cache=cache, placebo=False)
+                                         workers=workers, cache=cache, placebo=False, client=client)
     run = _Run(corpus, config, pairs, say, theme_result, topic_result)
     outputs = []
     for name in wanted:
@@ -456,7 +458,7 @@ _FIGURE_STEPS = {"theme_attention": _theme_attention, "translation_robustness": 
 
 def score_gold(corpus, lexicon, paragraph_themes: pd.DataFrame, gold: pd.DataFrame,
                gold2: pd.DataFrame | None = None, topic_labels: pd.DataFrame | None = None,
-               topics_config=None, themes_config=None) -> tuple[pd.DataFrame, pd.DataFrame, dict]:
+               topics_config=None, themes_config=None, client=None) -> tuple[pd.DataFrame, pd.DataFrame, dict]:
     """Score the dictionary's, each topic model's and a second coder's paragraph labels against a coder.
 
     Parameters
@@ -492,7 +494,7 @@ def score_gold(corpus, lexicon, paragraph_themes: pd.DataFrame, gold: pd.DataFra
     if topic_labels is None and topics_config is not None:
         from analysis.topics import run_topics, theme_words
 
-        result = run_topics(corpus, topics_config, theme_words(lexicon))
+        result = run_topics(corpus, topics_config, theme_words(lexicon), client=client)
         topic_labels = result.paragraph_themes
         facts["topics_analysis_k"] = result.facts["analysis_k"]
     predictions = {"dictionary": paragraph_themes[["doc_id", "para_id", "theme"]]}
@@ -509,7 +511,7 @@ def score_gold(corpus, lexicon, paragraph_themes: pd.DataFrame, gold: pd.DataFra
 def validate_themes(corpus, lexicon, config=None, mapping: pd.DataFrame | None = None,
                     audit: pd.DataFrame | None = None, gold: pd.DataFrame | None = None,
                     gold2: pd.DataFrame | None = None, topic_labels: pd.DataFrame | None = None,
-                    topics_config=None) -> tuple[dict[str, pd.DataFrame], dict]:
+                    topics_config=None, client=None) -> tuple[dict[str, pd.DataFrame], dict]:
     """Return every table of ``analysis themes-validate``, computed before anything is written.
 
     Parameters
@@ -522,7 +524,7 @@ def validate_themes(corpus, lexicon, config=None, mapping: pd.DataFrame | None =
     audit : DataFrame, optional
         A marked precision-audit sheet (`analysis.themes.read_audit`); without it, a new sheet.
     gold, gold2, topic_labels, topics_config
-        As `score_gold` (skipped without `gold`).
+        As `score_gold` (skipped without `gold`). client: Dask workers for the matching and the grid.
 
     Returns
     -------
@@ -540,7 +542,7 @@ def validate_themes(corpus, lexicon, config=None, mapping: pd.DataFrame | None =
 
     config = config or Config()
     categories = list(lexicon.categories)
-    result = themes.analyse_themes(corpus, lexicon, config.themes)
+    result = themes.analyse_themes(corpus, lexicon, config.themes, client=client)
     tables = {"structure.csv": themes.validate_structure(result.paragraph_themes, corpus.paragraphs, mapping=mapping,
                                                          categories=categories, config=config.themes),
               "translation.csv": themes.compare_versions(result.document_themes, corpus.documents,
@@ -555,7 +557,7 @@ def validate_themes(corpus, lexicon, config=None, mapping: pd.DataFrame | None =
     facts: dict = {}
     if gold is not None:
         scores, confusion, facts = score_gold(corpus, lexicon, result.paragraph_themes, gold, gold2, topic_labels,
-                                              topics_config, config.themes)
+                                              topics_config, config.themes, client)
         tables.update({"gold_scores.csv": scores, "gold_confusion.csv": confusion})
     heldout = themes.heldout_tables(corpus, lexicon, config.themes, config.classifier, gold, mapping)
     if heldout is not None:     # in sample and left one document out, dictionary and classifier (issue 20)

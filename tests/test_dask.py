@@ -133,6 +133,22 @@ def test_cli_formulations_on_a_running_scheduler_writes_the_local_table(tmp_path
     assert (tmp_path / "local.csv").read_bytes() == (tmp_path / "dask.csv").read_bytes()
 
 
+@pytest.mark.corpus
+def test_cli_figures_on_a_running_scheduler_draw_the_local_numbers(tmp_path, client):
+    """Theme matching, the topic grid and formulation counts on the workers: the figures' CSVs are the local ones."""
+    config = tmp_path / "small.toml"
+    config.write_text('[topics]\nmodels = ["sklearn"]\nk_values = [3, 4]\nn_seeds = 2\n', encoding="utf-8")
+    only = [x for name in ("theme_attention", "method_agreement", "formulations") for x in ("--only", name)]
+    common = ["figures", "--no-cache", "--config", str(config), *only]
+    assert cli.main([*common, "--out", str(tmp_path / "local")]) == 0
+    assert cli.main([*common, "--engine", "dask", "--scheduler", client.scheduler.address, "--partitions", "3",
+                     "--out", str(tmp_path / "dask")]) == 0
+    tables = sorted(p.name for p in (tmp_path / "local").glob("*.csv"))
+    assert len(tables) == 3
+    for name in tables:
+        assert (tmp_path / "local" / name).read_bytes() == (tmp_path / "dask" / name).read_bytes(), name
+
+
 def test_unmatched_glob_warnings_are_those_of_the_whole_corpus(corpus, client, tmp_path):
     from analysis.themes import load_lexicon, match_lexicon, match_lexicon_parts
 

@@ -52,7 +52,7 @@ def run(args, config, cache, inputs, quick: dict) -> int:
     lexicon = load_lexicon(args.lexicon)
     corpus = load_corpus(args.manifest, config, progress=sys.stderr.isatty(), cache=cache(args), client=args.client,
                          partitions=args.partitions)
-    tables = collect_tables(corpus, config, lexicon, progress=progress)
+    tables = collect_tables(corpus, config, lexicon, progress=progress, client=args.client)
     hashes = {**inputs(args, corpus), Path(lexicon.source).name: io.sha256_file(lexicon.source)}
     seeds = {"themes": config.themes.seed, "topics": config.topics.seed,
              "topic_fits": derived_seeds(config.topics)["fit"]}

@@ -68,7 +68,7 @@ def keyness_comparisons(documents: pd.DataFrame, configured=()) -> list[dict]:
     return pairs
 
 
-def collect_tables(corpus, config=None, lexicon=None, progress=None) -> ExploreTables:
+def collect_tables(corpus, config=None, lexicon=None, progress=None, client=None) -> ExploreTables:
     """Return every table of the explorer, computed from a tokenised corpus.
 
     The same stages as `analysis figures`: `analysis.themes.analyse_themes`,
@@ -85,6 +85,8 @@ def collect_tables(corpus, config=None, lexicon=None, progress=None) -> ExploreT
         Default: the package's lexicon.
     progress : callable, optional
         Called with a short message before each slow step.
+    client : distributed.Client, optional
+        Match the lexicon and formulations and fit the topic grid on these Dask workers; the same tables.
     """
     from analysis.config import Config
     from analysis.discourse import (
@@ -100,17 +102,17 @@ def collect_tables(corpus, config=None, lexicon=None, progress=None) -> ExploreT
     say = progress or (lambda message: None)
     lexicon = lexicon or load_lexicon()
     say("themes: dictionary model and bootstrap")
-    theme_result = analyse_themes(corpus, lexicon, config.themes)
+    theme_result = analyse_themes(corpus, lexicon, config.themes, client=client)
     say("topics: the grid of models, K and seeds")
     words = theme_words(lexicon)
     topic_result = run_topics(corpus, config.topics, words,
-                              theme_result.paragraph_themes[["doc_id", "para_id", "theme"]])
+                              theme_result.paragraph_themes[["doc_id", "para_id", "theme"]], client=client)
     bag, fits = _grid_fits(corpus, config.topics, words, topic_result, say)
     say("keyness and formulations")
     docs = corpus.documents
     comparisons = _keyness_tables(corpus, config, say)
     flist = read_formulations()
-    counts = count_formulations(corpus.tokens, docs, flist)
+    counts = count_formulations(corpus.tokens, docs, flist, client=client)
     return ExploreTables(corpus=corpus, config=config, themes=theme_result, topics=topic_result, fits=fits,
                          bag=bag, keyness=comparisons, formulations=flist, formulation_counts=counts,
                          formulations_by_year=formulations_by_year(counts, docs),

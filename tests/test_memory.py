@@ -119,3 +119,40 @@ def test_memory_report_takes_the_largest_stage_peak_of_each_run():
     assert "before: process peak 502 MiB (501-502)" in report
     assert "after: process peak 402 MiB (401-402)" in report
     assert "| keyness | 502 (501-502) | 492 (491-492) | 402 (401-402) | 392 (391-392) |" in report
+
+
+def oracle_keyness_items(tokens: pd.DataFrame):
+    """The two-pass keyness matrix it replaces: `count_matrix` of lemmas and of phrases, stacked."""
+    lemma = tokens["lemma"].astype(str).where(~tokens["stop"].to_numpy(dtype=bool), "")
+    term = tokens["term"].astype(str)
+    frame = tokens[["doc_id", "para_id"]].assign(_lemma=lemma.astype("category"),
+                                                 _phrase=term.where(term.str.contains("_", regex=False), "").astype("category"))
+    lemmas, rows, lemma_vocab = count_matrix(frame, column="_lemma")
+    phrases, _, phrase_vocab = count_matrix(frame, column="_phrase")
+    kind = np.r_[["lemma"] * len(lemma_vocab), ["phrase"] * len(phrase_vocab)].astype(object)
+    return sparse.hstack([lemmas, phrases]).tocsr(), rows, np.r_[lemma_vocab, phrase_vocab].astype(str), kind
+
+
+def assert_same_items(tokens: pd.DataFrame):
+    from analysis.discourse.keyterms import keyness_items
+    matrix, rows, vocab, kind = keyness_items(tokens)
+    o_matrix, o_rows, o_vocab, o_kind = oracle_keyness_items(tokens)
+    assert_same_matrix(matrix, o_matrix)
+    assert matrix.has_canonical_format and matrix.indices.dtype == o_matrix.indices.dtype
+    assert np.array_equal(vocab, o_vocab) and vocab.dtype == o_vocab.dtype and np.array_equal(kind, o_kind)
+    assert rows.equals(o_rows)
+
+
+@pytest.mark.parametrize("which", ["seeds", "synthetic"])
+def test_keyness_items_in_one_pass_equal_the_two_count_matrices(which, corpus, synthetic):
+    assert_same_items(corpus.tokens if which == "seeds" else synthetic.tokens)
+
+
+@settings(max_examples=40, deadline=None)
+@given(st.lists(st.tuples(st.sampled_from(["b", "a"]), st.integers(1, 3), st.sampled_from(["", "x", "y"]),
+                          st.booleans(), st.sampled_from(["", "x", "x_y", "y_z"])), min_size=1, max_size=50))
+def test_keyness_items_equal_the_two_count_matrices_on_random_tables(rows):
+    doc, para, lemma, stop, term = zip(*rows)
+    tokens = pd.DataFrame({"doc_id": list(doc), "para_id": np.array(para, dtype=np.int64),
+                           "lemma": pd.Categorical(lemma), "stop": np.array(stop), "term": pd.Categorical(term)})
+    assert_same_items(tokens.sort_values(["doc_id", "para_id"], kind="stable", ignore_index=True))

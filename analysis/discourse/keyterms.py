@@ -12,7 +12,7 @@ from analysis.config import DiscourseConfig
 from analysis.corpus import require_columns
 from analysis.discourse.groups import parse_filters, rest_documents, select_documents
 from analysis.errors import ConfigError, ParameterError
-from analysis.query import count_matrix
+from analysis.query import group_rows
 
 KEYNESS_SORTS = ("g2", "log_ratio", "abs_log_ratio", "p_adj")
 
@@ -91,18 +91,45 @@ def keyness_items(tokens: pd.DataFrame) -> tuple[sparse.csr_matrix, pd.DataFrame
     a multi-word term (kind "lemma"), plus every multi-word term (kind "phrase": curated or
     detected, words joined by "_"). A phrase is an extra row, never a replacement of its words.
     """
-    lemma = _categorical(tokens["lemma"])
-    codes = np.where(tokens["stop"].to_numpy(dtype=bool), -1, lemma.cat.codes.to_numpy())
-    lemma = pd.Categorical.from_codes(codes, categories=lemma.cat.categories)
+    # One grouping of the tokens into paragraphs serves both kinds, and the cells of both go into one
+    # matrix: no second token-length group key, no hstack copy, int32 rows and columns (issue 23).
+    row_of_token, rows = group_rows(tokens, ("doc_id", "para_id"))
+    if len(rows) < np.iinfo(np.int32).max:
+        row_of_token = row_of_token.astype(np.int32)
     term = _categorical(tokens["term"])
     joined = np.r_[term.cat.categories.astype(str).str.contains("_", regex=False), False]   # code -1: no
-    codes = term.cat.codes.to_numpy()
-    phrase = pd.Categorical.from_codes(np.where(joined[codes], codes, -1), categories=term.cat.categories)
-    frame = tokens[["doc_id", "para_id"]].assign(_lemma=lemma, _phrase=phrase)
-    lemmas, rows, lemma_vocab = count_matrix(frame, column="_lemma")
-    phrases, _, phrase_vocab = count_matrix(frame, column="_phrase")
+    phrase_rows, phrase_cols, phrase_vocab = _item_cells(term, joined[term.cat.codes.to_numpy()], row_of_token)
+    lemma_rows, lemma_cols, lemma_vocab = _item_cells(_categorical(tokens["lemma"]),
+                                                      ~tokens["stop"].to_numpy(dtype=bool), row_of_token)
+    del row_of_token
+    index_type = np.int32 if max(len(rows), len(lemma_vocab) + len(phrase_vocab)) < np.iinfo(np.int32).max else np.int64
+    cell_rows = np.concatenate([lemma_rows, phrase_rows]).astype(index_type, copy=False)
+    del lemma_rows, phrase_rows
+    phrase_cols += len(lemma_vocab)
+    cell_cols = np.concatenate([lemma_cols, phrase_cols]).astype(index_type, copy=False)
+    del lemma_cols, phrase_cols
+    matrix = sparse.csr_matrix((np.ones(len(cell_cols), dtype=np.int64), (cell_rows, cell_cols)),
+                               shape=(len(rows), len(lemma_vocab) + len(phrase_vocab)))
+    matrix.sum_duplicates()
     kind = np.r_[np.full(len(lemma_vocab), "lemma", dtype=object), np.full(len(phrase_vocab), "phrase", dtype=object)]
-    return sparse.hstack([lemmas, phrases]).tocsr(), rows, np.r_[lemma_vocab, phrase_vocab].astype(str), kind
+    return matrix, rows, np.r_[lemma_vocab, phrase_vocab].astype(str), kind
+
+
+def _item_cells(column: pd.Series, keep: np.ndarray, row_of_token: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Return (row, column) of every kept token with a non-empty value, and the sorted values.
+
+    `column` is categorical; `keep` a boolean per token (consumed). Columns number the values that
+    occur among kept tokens in sorted order, as `query.count_matrix` numbers them (int32, one per cell).
+    """
+    categories = np.asarray(column.cat.categories.astype(str), dtype=object)
+    codes = column.cat.codes.to_numpy()
+    keep &= ~np.r_[categories == "", True][codes]           # code -1 (missing) counts as empty too
+    codes = codes[keep]
+    used = np.flatnonzero(np.bincount(codes, minlength=len(categories)))
+    used = used[np.argsort(categories[used], kind="stable")]
+    remap = np.full(len(categories), -1, dtype=np.int32)
+    remap[used] = np.arange(len(used), dtype=np.int32)
+    return row_of_token[keep], remap[codes], categories[used].astype(str)
 
 
 def _categorical(column: pd.Series) -> pd.Series:

@@ -77,8 +77,12 @@ def match_sequences(codes: np.ndarray, categories: np.ndarray, para_key: np.ndar
 
 
 def paragraph_key(tokens: pd.DataFrame) -> np.ndarray:
-    return tokens["doc_id"].astype("category").cat.codes.to_numpy().astype(np.int64) * (1 << 32) + \
-        tokens["para_id"].to_numpy().astype(np.int64)
+    """Return one int64 per token, doc_id's category code * 2**32 + para_id (built in place: one
+    token-length int64 array)."""
+    key = tokens["doc_id"].astype("category").cat.codes.to_numpy().astype(np.int64)
+    key *= 1 << 32
+    key += tokens["para_id"].to_numpy().astype(np.int64, copy=False)
+    return key
 
 
 def lemma_codes(tokens: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:

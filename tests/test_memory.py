@@ -156,3 +156,96 @@ def test_keyness_items_equal_the_two_count_matrices_on_random_tables(rows):
     tokens = pd.DataFrame({"doc_id": list(doc), "para_id": np.array(para, dtype=np.int64),
                            "lemma": pd.Categorical(lemma), "stop": np.array(stop), "term": pd.Categorical(term)})
     assert_same_items(tokens.sort_values(["doc_id", "para_id"], kind="stable", ignore_index=True))
+
+
+def oracle_stream(tokens: pd.DataFrame, stream: str):
+    """`association._stream` as it was: int64 codes, keys and masks over every token."""
+    values = tokens[stream].astype("category")
+    codes = values.cat.codes.to_numpy().astype(np.int64)
+    categories = np.asarray(values.cat.categories, dtype=object).astype(str)
+    para_key = tokens["doc_id"].astype("category").cat.codes.to_numpy().astype(np.int64) * (1 << 32) + \
+        tokens["para_id"].to_numpy().astype(np.int64)
+    sent_key = para_key * 4096 + tokens["sent_id"].to_numpy().astype(np.int64)
+    if stream == "term":
+        keep = ~np.isin(codes, np.flatnonzero(categories == "")) & (codes >= 0)
+        codes, para_key, sent_key = codes[keep], para_key[keep], sent_key[keep]
+        used = np.flatnonzero(np.bincount(codes, minlength=len(categories)))
+        renumber = np.full(len(categories), -1, dtype=np.int64)
+        renumber[used] = np.arange(len(used))
+        codes, categories = renumber[codes], categories[used]
+    return codes, categories, sent_key, para_key
+
+
+def assert_same_stream(tokens: pd.DataFrame):
+    from analysis.discourse.association import _stream
+    for stream in ("term", "lemma"):
+        got, want = _stream(tokens, stream, "collocations"), oracle_stream(tokens, stream)
+        for a, b in zip(got, want):
+            assert a.dtype == b.dtype and np.array_equal(a, b)
+
+
+@pytest.mark.parametrize("which", ["seeds", "synthetic"])
+def test_collocation_stream_equals_the_int64_stream(which, corpus, synthetic):
+    assert_same_stream(corpus.tokens if which == "seeds" else synthetic.tokens)
+
+
+@settings(max_examples=40, deadline=None)
+@given(st.lists(st.tuples(st.sampled_from(["b", "a"]), st.integers(0, 3), st.integers(0, 2), st.sampled_from(["", "x", "y"]),
+                          st.sampled_from(["", "x", "x_y"])), min_size=1, max_size=50))
+def test_collocation_stream_equals_the_int64_stream_on_random_tables(rows):
+    doc, para, sent, lemma, term = zip(*rows)
+    assert_same_stream(pd.DataFrame({"doc_id": list(doc), "para_id": np.array(para, dtype=np.int64),
+                                     "sent_id": np.array(sent, dtype=np.int64), "lemma": pd.Categorical(lemma),
+                                     "term": pd.Categorical(term)}))
+
+
+def oracle_match_lexicon(tokens: pd.DataFrame, lexicon) -> pd.DataFrame:
+    """Longest match first, left to right, by a plain loop over each paragraph's lemma strings."""
+    import fnmatch
+
+    from analysis.query import GLOB
+    ranked = sorted(lexicon.entries, key=lambda e: (-len(e.words), e.is_glob, e.order))
+    lemmas = [None if v != v else str(v) for v in tokens["lemma"].astype(object)]
+
+    import functools
+
+    @functools.lru_cache(maxsize=None)
+    def accepts(word, lemma):
+        return lemma is not None and (fnmatch.fnmatchcase(lemma, word) if GLOB.search(word) else lemma == word)
+    rows = []
+    doc, para = tokens["doc_id"].astype(str).to_numpy(), tokens["para_id"].to_numpy()
+    i, n = 0, len(tokens)
+    while i < n:
+        end = i
+        while end < n and doc[end] == doc[i] and para[end] == para[i]:
+            end += 1
+        j = i
+        while j < end:
+            hit = next((e for e in ranked if j + len(e.words) <= end
+                        and all(accepts(w, lemmas[j + k]) for k, w in enumerate(e.words))), None)
+            if hit is None:
+                j += 1
+                continue
+            rows.append((j, len(hit.words), hit.theme, hit.pattern))
+            j += len(hit.words)
+        i = end
+    first = np.array([r[0] for r in rows], dtype=np.int64)
+    size = np.array([r[1] for r in rows], dtype=np.int64)
+    return pd.DataFrame({"doc_id": doc[first].astype(object), "para_id": para[first].astype("int64"),
+                         "position": tokens["position"].to_numpy()[first].astype("int64"), "length": size,
+                         "start": tokens["start"].to_numpy()[first].astype("int64"),
+                         "end": tokens["end"].to_numpy()[first + size - 1].astype("int64"),
+                         "line": tokens["line"].to_numpy()[first].astype("int64"),
+                         "theme": [r[2] for r in rows], "entry": [r[3] for r in rows]})
+
+
+@pytest.mark.parametrize("which", ["seeds", "synthetic", "plain strings"])
+def test_match_lexicon_on_paragraph_cuts_equals_the_loop(which, corpus, synthetic):
+    """`match_lexicon` (native-width lemma codes, paragraph ends looked up from the cuts) = a Python loop."""
+    from analysis.themes import load_lexicon, match_lexicon
+    tokens = synthetic.tokens if which == "synthetic" else corpus.tokens
+    if which == "plain strings":
+        tokens = tokens.astype({"doc_id": object, "lemma": object})
+    lexicon = load_lexicon()
+    got = match_lexicon(tokens, lexicon, warn_unmatched=False)
+    pd.testing.assert_frame_equal(got, oracle_match_lexicon(tokens, lexicon))

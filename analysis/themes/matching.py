@@ -38,17 +38,16 @@ def match_lexicon(tokens: pd.DataFrame, lexicon: Lexicon, warn_unmatched: bool =
     codes, names, vocab = _lemma_codes(tokens["lemma"])
     if warn_unmatched:
         _warn_unmatched(lexicon, vocab)
-    doc_arr = column_values(tokens["doc_id"])
     para_arr = tokens["para_id"].to_numpy()
     # Every place each entry matches (numpy, word by word), then longest match first, left to
     # right: at each token the first entry in (longest, not a glob, lexicon order) that matches.
     ranked = sorted(lexicon.entries, key=lambda e: (-len(e.words), e.is_glob, e.order))
-    pos, rank = _entry_hits(ranked, codes, names, vocab, _paragraph_ends(doc_arr, para_arr))
+    pos, rank = _entry_hits(ranked, codes, names, vocab, _paragraph_cuts(_doc_codes(tokens["doc_id"]), para_arr))
     found = _longest_first(pos, rank, ranked)
     first = np.array([f[0] for f in found], dtype=np.int64)
     size = np.array([f[1] for f in found], dtype=np.int64)
     return pd.DataFrame({
-        "doc_id": doc_arr[first].astype(object) if len(first) else np.array([], dtype=object),
+        "doc_id": column_values(tokens["doc_id"].iloc[first]).astype(object) if len(first) else np.array([], dtype=object),
         "para_id": para_arr[first].astype("int64"),
         "position": tokens["position"].to_numpy()[first].astype("int64"),
         "length": size,
@@ -61,14 +60,13 @@ def match_lexicon(tokens: pd.DataFrame, lexicon: Lexicon, warn_unmatched: bool =
 
 
 def _lemma_codes(lemma_col: pd.Series) -> tuple[np.ndarray, pd.Index, list[str]]:
-    """Return each token's lemma code (int64, -1: no lemma), the lemma of each code and the sorted lemmas
-    that occur."""
+    """Return each token's lemma code (integers as pandas holds them, -1: no lemma), the lemma of each code
+    and the sorted lemmas that occur."""
     if isinstance(lemma_col.dtype, pd.CategoricalDtype):
         codes, names = lemma_col.cat.codes.to_numpy(), lemma_col.cat.categories.astype(str)
     else:
         codes, names = pd.factorize(lemma_col.astype(str))
         names = pd.Index(names).astype(str)
-    codes = codes.astype(np.int64)
     present = np.zeros(len(names) + 1, dtype=bool)        # last slot: code -1 (no lemma)
     present[codes] = True
     return codes, names, sorted(names[present[:-1]])
@@ -82,19 +80,26 @@ def _warn_unmatched(lexicon: Lexicon, vocab: list[str]) -> None:
                           "of the corpus", UserWarning, stacklevel=3)
 
 
-def _paragraph_ends(doc_arr: np.ndarray, para_arr: np.ndarray) -> np.ndarray:
-    """Return, per token, the end (0-based, exclusive) of its paragraph: a new paragraph starts wherever
-    doc_id or para_id changes."""
+def _doc_codes(column: pd.Series) -> np.ndarray:
+    """Return an integer per token, equal where doc_id is equal (categorical codes as they are)."""
+    if isinstance(column.dtype, pd.CategoricalDtype):
+        return column.cat.codes.to_numpy()
+    return pd.factorize(column.astype(str))[0]
+
+
+def _paragraph_cuts(doc_codes: np.ndarray, para_arr: np.ndarray) -> np.ndarray:
+    """Return the first token of every paragraph and the token count (sorted): a new paragraph starts
+    wherever doc_id or para_id changes. The end (exclusive) of token i's paragraph is
+    ``cuts[searchsorted(cuts, i, side="right")]``."""
     n = len(para_arr)
     boundary = np.ones(n + 1, dtype=bool)
     if n > 1:
-        boundary[1:n] = (doc_arr[1:] != doc_arr[:-1]) | (para_arr[1:] != para_arr[:-1])
-    cut = np.flatnonzero(boundary)
-    return np.repeat(cut[1:], np.diff(cut))
+        boundary[1:n] = (doc_codes[1:] != doc_codes[:-1]) | (para_arr[1:] != para_arr[:-1])
+    return np.flatnonzero(boundary)
 
 
 def _entry_hits(ranked: list, codes: np.ndarray, names: pd.Index, vocab: list[str],
-                para_end: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+                cuts: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Return every (token position, rank in `ranked`) where an entry matches inside one paragraph, sorted by
     position, then rank."""
     accepts: dict[str, np.ndarray] = {}
@@ -118,7 +123,7 @@ def _entry_hits(ranked: list, codes: np.ndarray, names: pd.Index, vocab: list[st
         pos = np.sort(np.concatenate([by_code[code_starts[c + 1]:code_starts[c + 2]] for c in first])
                       if len(first) else np.zeros(0, dtype=np.int64))
         size = len(entry.words)
-        pos = pos[pos + size <= para_end[pos]]
+        pos = pos[pos + size <= cuts[np.searchsorted(cuts, pos, side="right")]]   # inside its paragraph
         for j in range(1, size):
             pos = pos[accepted(entry.words[j])[codes[pos + j]]]
         hit_pos.append(pos)

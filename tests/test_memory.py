@@ -249,3 +249,43 @@ def test_match_lexicon_on_paragraph_cuts_equals_the_loop(which, corpus, syntheti
     lexicon = load_lexicon()
     got = match_lexicon(tokens, lexicon, warn_unmatched=False)
     pd.testing.assert_frame_equal(got, oracle_match_lexicon(tokens, lexicon))
+
+
+def oracle_keyness_counts(tokens: pd.DataFrame, target_docs, reference_docs) -> pd.DataFrame:
+    """Per item: sums, paragraphs, documents and the largest paragraph count, by pandas groupby on the cells."""
+    counts, rows, vocab, kind = oracle_keyness_items(tokens)
+    cells = counts.tocoo()
+    docs = rows["doc_id"].astype(str).to_numpy()
+    frame = pd.DataFrame({"item": cells.col, "count": cells.data, "doc": docs[cells.row]})
+    frame["group"] = np.where(frame["doc"].isin(target_docs), "t", np.where(frame["doc"].isin(reference_docs), "r", ""))
+    frame = frame[frame["group"] != ""]
+    size = len(vocab)
+
+    def per_item(series):
+        return series.reindex(range(size), fill_value=0).to_numpy()
+    g = {k: frame[frame["group"] == k].groupby("item") for k in "tr"}
+    total = per_item(frame.groupby("item")["count"].sum()).astype(float)
+    top = per_item(frame.groupby("item")["count"].max()).astype(float)
+    group_docs = sorted(set(docs[np.isin(docs, reference_docs) & ~np.isin(docs, target_docs)]))
+    with np.errstate(divide="ignore", invalid="ignore"):
+        share = np.where(total > 0, top / total, 1.0)
+    return pd.DataFrame({
+        "term": vocab, "kind": kind, "freq_target": per_item(g["t"]["count"].sum()).astype(np.int64),
+        "freq_reference": per_item(g["r"]["count"].sum()).astype(np.int64),
+        "n_target": int(tokens["doc_id"].isin(target_docs).sum()), "n_reference": int(tokens["doc_id"].isin(group_docs).sum()),
+        "para_target": per_item(g["t"].size()), "para_reference": per_item(g["r"].size()),
+        "docs_target": per_item(g["t"]["doc"].nunique()), "docs_reference": per_item(g["r"]["doc"].nunique()),
+        "max_para_share": share})
+
+
+@pytest.mark.parametrize("which", ["seeds", "synthetic"])
+def test_keyness_counts_with_int32_cells_equal_the_groupby(which, corpus, synthetic):
+    from analysis.discourse.keyterms import keyness_counts, keyness_groups
+    c = corpus if which == "seeds" else synthetic
+    year = str(int(c.documents["year"].min()))
+    target, reference = keyness_groups(c.documents, {"year": [year]}, "rest")
+    got = keyness_counts(c.tokens, target, reference)
+    want = oracle_keyness_counts(c.tokens, target, reference)
+    pd.testing.assert_frame_equal(got, want, check_dtype=False)
+    for col in ("freq_target", "freq_reference", "para_target", "para_reference", "docs_target", "docs_reference"):
+        assert got[col].dtype == np.int64

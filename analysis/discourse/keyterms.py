@@ -155,19 +155,23 @@ def keyness_counts(tokens: pd.DataFrame, target_docs: list[str], reference_docs:
     # One pass over the nonzero (paragraph, item) cells: sums, paragraph and document dispersion and the
     # largest count in one paragraph, without copying rows of the matrix.
     size = counts.shape[1]
-    row_of_cell = np.repeat(np.arange(counts.shape[0]), np.diff(counts.indptr))
+    # int32 per cell (row, document), freed as soon as used (issue 23)
+    row_of_cell = np.repeat(np.arange(counts.shape[0], dtype=np.int32), np.diff(counts.indptr))
     item, count = counts.indices, counts.data
     cell_t, cell_r = in_target[row_of_cell], in_reference[row_of_cell]
-    doc_index = np.unique(row_docs, return_inverse=True)[1][row_of_cell]
+    doc_index = np.unique(row_docs, return_inverse=True)[1].reshape(-1).astype(np.int32)[row_of_cell]
+    del row_of_cell
 
     def docs_with(cells: np.ndarray) -> np.ndarray:
         # A sparse document x item matrix has one stored cell per pair: linear in the cells.
-        pairs = sparse.coo_matrix((np.ones(int(cells.sum()), dtype=np.int64), (doc_index[cells], item[cells])),
+        pairs = sparse.coo_matrix((np.ones(int(cells.sum()), dtype=np.int32), (doc_index[cells], item[cells])),
                                   shape=(int(doc_index.max(initial=0)) + 1, size)).tocsr()
         return np.bincount(pairs.indices, minlength=size)
 
     max_para = np.zeros(size)
-    np.maximum.at(max_para, item[cell_t | cell_r], count[cell_t | cell_r])
+    either = cell_t | cell_r
+    np.maximum.at(max_para, item[either], count[either])
+    del either
     a = np.bincount(item[cell_t], weights=count[cell_t], minlength=size)
     b = np.bincount(item[cell_r], weights=count[cell_r], minlength=size)
     with np.errstate(divide="ignore", invalid="ignore"):

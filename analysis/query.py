@@ -76,12 +76,15 @@ def match_sequences(codes: np.ndarray, categories: np.ndarray, para_key: np.ndar
     return starts, starts + k
 
 
-def paragraph_key(tokens: pd.DataFrame) -> np.ndarray:
-    """Return one int64 per token, doc_id's category code * 2**32 + para_id (built in place: one
-    token-length int64 array)."""
-    key = tokens["doc_id"].astype("category").cat.codes.to_numpy().astype(np.int64)
+def paragraph_key(tokens: pd.DataFrame, mask: np.ndarray | None = None) -> np.ndarray:
+    """Return one int64 per token (per token where `mask` is True), doc_id's category code * 2**32 +
+    para_id, built in place from the narrow codes (one int64 array of the result's length)."""
+    codes, para = tokens["doc_id"].astype("category").cat.codes.to_numpy(), tokens["para_id"].to_numpy()
+    if mask is not None:
+        codes, para = codes[mask], para[mask]
+    key = codes.astype(np.int64)
     key *= 1 << 32
-    key += tokens["para_id"].to_numpy().astype(np.int64, copy=False)
+    key += para.astype(np.int64, copy=False)
     return key
 
 

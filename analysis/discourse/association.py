@@ -93,19 +93,21 @@ def _stream(tokens: pd.DataFrame, stream: str, function: str) -> tuple[np.ndarra
     values = tokens[stream].astype("category")
     codes = values.cat.codes.to_numpy()          # int8/16/32 as pandas keeps them, widened after the subset
     categories = np.asarray(values.cat.categories, dtype=object).astype(str)
-    para_key = paragraph_key(tokens)
-    sent_id = tokens["sent_id"].to_numpy().astype(np.int64, copy=False)
+    keep = None
     if stream == "term":
         # Drop stop words and inner tokens of multi-word terms (term ""), then renumber the codes.
         keep = ~np.r_[categories == "", True][codes]          # the last slot: code -1 (no term)
-        codes, para_key, sent_id = codes[keep], para_key[keep], sent_id[keep]
-        del keep
+        codes = codes[keep]
         used = np.flatnonzero(np.bincount(codes, minlength=len(categories)))
         renumber = np.full(len(categories), -1, dtype=np.int64)
         renumber[used] = np.arange(len(used))
         codes, categories = renumber[codes], categories[used]
     else:
         codes = codes.astype(np.int64)
+    para_key = paragraph_key(tokens, keep)    # keys of the kept tokens only: no token-length int64 arrays
+    sent_id = tokens["sent_id"].to_numpy()
+    sent_id = (sent_id if keep is None else sent_id[keep]).astype(np.int64, copy=False)
+    del keep
     sent_key = para_key * 4096
     sent_key += sent_id                      # in place: no int64 copy of sent_id
     return codes, categories, sent_key, para_key

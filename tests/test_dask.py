@@ -125,11 +125,25 @@ def test_formulation_counts_matched_per_partition_equal_the_local_ones(corpus, c
         pd.testing.assert_frame_equal(local, table, check_exact=True)
 
 
+def _run_local_and_on(client, argv: list[str], local: Path, distributed: Path) -> None:
+    """Run a CLI command in this process into `local` and on `client`'s scheduler (3 partitions) into `distributed`."""
+    assert cli.main([*argv, "--out", str(local)]) == 0
+    assert cli.main([*argv, "--engine", "dask", "--scheduler", client.scheduler.address, "--partitions", "3",
+                     "--out", str(distributed)]) == 0
+
+
+def _same_tables(client, argv: list[str], tmp_path: Path) -> list[str]:
+    """Run `argv` locally and on the cluster into folders; assert every CSV is byte-identical; return their names."""
+    _run_local_and_on(client, argv, tmp_path / "local", tmp_path / "dask")
+    tables = sorted(p.name for p in (tmp_path / "local").glob("*.csv"))
+    for name in tables:
+        assert (tmp_path / "local" / name).read_bytes() == (tmp_path / "dask" / name).read_bytes(), name
+    return tables
+
+
 @pytest.mark.corpus
 def test_cli_formulations_on_a_running_scheduler_writes_the_local_table(tmp_path, client):
-    assert cli.main(["formulations", "--no-cache", "--out", str(tmp_path / "local.csv")]) == 0
-    assert cli.main(["formulations", "--no-cache", "--engine", "dask", "--scheduler", client.scheduler.address,
-                     "--partitions", "3", "--out", str(tmp_path / "dask.csv")]) == 0
+    _run_local_and_on(client, ["formulations", "--no-cache"], tmp_path / "local.csv", tmp_path / "dask.csv")
     assert (tmp_path / "local.csv").read_bytes() == (tmp_path / "dask.csv").read_bytes()
 
 
@@ -139,14 +153,8 @@ def test_cli_figures_on_a_running_scheduler_draw_the_local_numbers(tmp_path, cli
     config = tmp_path / "small.toml"
     config.write_text('[topics]\nmodels = ["sklearn"]\nk_values = [3, 4]\nn_seeds = 2\n', encoding="utf-8")
     only = [x for name in ("theme_attention", "method_agreement", "formulations") for x in ("--only", name)]
-    common = ["figures", "--no-cache", "--config", str(config), *only]
-    assert cli.main([*common, "--out", str(tmp_path / "local")]) == 0
-    assert cli.main([*common, "--engine", "dask", "--scheduler", client.scheduler.address, "--partitions", "3",
-                     "--out", str(tmp_path / "dask")]) == 0
-    tables = sorted(p.name for p in (tmp_path / "local").glob("*.csv"))
+    tables = _same_tables(client, ["figures", "--no-cache", "--config", str(config), *only], tmp_path)
     assert len(tables) == 3
-    for name in tables:
-        assert (tmp_path / "local" / name).read_bytes() == (tmp_path / "dask" / name).read_bytes(), name
 
 
 def test_unmatched_glob_warnings_are_those_of_the_whole_corpus(corpus, client, tmp_path):
@@ -167,13 +175,8 @@ def test_unmatched_glob_warnings_are_those_of_the_whole_corpus(corpus, client, t
 
 @pytest.mark.corpus
 def test_cli_themes_on_a_running_scheduler_writes_the_local_tables(tmp_path, client):
-    assert cli.main(["themes", "--no-cache", "--out", str(tmp_path / "local")]) == 0
-    assert cli.main(["themes", "--no-cache", "--engine", "dask", "--scheduler", client.scheduler.address,
-                     "--partitions", "3", "--out", str(tmp_path / "dask")]) == 0
-    tables = sorted(p.name for p in (tmp_path / "local").glob("*.csv"))
+    tables = _same_tables(client, ["themes", "--no-cache"], tmp_path)
     assert "paragraph_themes.csv" in tables
-    for name in tables:
-        assert (tmp_path / "local" / name).read_bytes() == (tmp_path / "dask" / name).read_bytes(), name
 
 
 @pytest.mark.corpus

@@ -168,10 +168,7 @@ def match_lexicon_parts(tokens: pd.DataFrame, lexicon: Lexicon, client=None, par
     else:
         found = gather(client, client.map(match_lexicon, parts, lexicon=lexicon, warn_unmatched=False, pure=False))
     if warn_unmatched:
-        lemma = tokens["lemma"]
-        used = lemma.cat.remove_unused_categories().cat.categories if isinstance(lemma.dtype, pd.CategoricalDtype) \
-            else pd.Index(lemma.astype(str).unique())              # as `match_lexicon` reads them
-        _warn_unmatched(lexicon, sorted(used.astype(str)))
+        _warn_unmatched(lexicon, _lemma_codes(tokens["lemma"])[2])
     return pd.concat(found, ignore_index=True) if len(found) > 1 else found[0]
 
 

@@ -275,10 +275,14 @@ def find_phrase(tokens: pd.DataFrame, phrase: str | list[str]) -> np.ndarray:
     return hits
 
 
-def document_parts(tokens: pd.DataFrame, partitions: int) -> list[tuple[int, int]]:
+def document_parts(tokens: pd.DataFrame, partitions: int, function: str = "document_parts") -> list[tuple[int, int]]:
     """Return the [start, stop) token-row ranges of `partitions` blocks of whole documents, consecutive in
-    token order (fewer when there are fewer documents; one empty range for an empty table)."""
+    token order (fewer when there are fewer documents; one empty range for an empty table).
+    ParameterError naming `function` when `partitions` is not an integer >= 1."""
     from analysis.engine import blocks
+
+    if isinstance(partitions, bool) or not isinstance(partitions, (int, np.integer)) or partitions < 1:
+        raise ParameterError(function, "partitions", f"must be an integer >= 1; got {partitions!r}")
 
     doc = pd.factorize(tokens["doc_id"])[0]
     starts = np.flatnonzero(np.r_[True, doc[1:] != doc[:-1]]) if len(doc) else np.zeros(0, dtype=np.int64)

@@ -157,6 +157,18 @@ def test_cli_figures_on_a_running_scheduler_draw_the_local_numbers(tmp_path, cli
     assert len(tables) == 3
 
 
+def test_partitions_below_one_name_the_function(corpus):
+    from analysis.discourse import count_formulations
+    from analysis.errors import ParameterError
+    from analysis.themes import load_lexicon, match_lexicon_parts
+
+    for bad in (0, -2, 1.5):
+        with pytest.raises(ParameterError, match=r"count_formulations: partitions must be an integer >= 1"):
+            count_formulations(corpus.tokens, corpus.documents, partitions=bad)
+        with pytest.raises(ParameterError, match=r"match_lexicon_parts: partitions must be an integer >= 1"):
+            match_lexicon_parts(corpus.tokens, load_lexicon(), partitions=bad)
+
+
 def test_unmatched_glob_warnings_are_those_of_the_whole_corpus(corpus, client, tmp_path):
     from analysis.themes import load_lexicon, match_lexicon, match_lexicon_parts
 

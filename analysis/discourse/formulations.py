@@ -179,7 +179,7 @@ def match_formulations_parts(tokens: pd.DataFrame, formulations: pd.DataFrame | 
     formulations = read_formulations() if formulations is None else formulations
     if partitions is None:
         partitions = 1 if client is None else default_partitions(client)
-    ranges = document_parts(tokens, partitions)
+    ranges = document_parts(tokens, partitions, "count_formulations")
     parts = [tokens.iloc[a:b] for a, b in ranges]
     if client is None:
         found = [match_formulations(part, formulations) for part in parts]

@@ -162,7 +162,7 @@ def match_lexicon_parts(tokens: pd.DataFrame, lexicon: Lexicon, client=None, par
     require_columns(tokens, LEMMA_COLUMNS, stage="match_lexicon")
     if partitions is None:
         partitions = 1 if client is None else default_partitions(client)
-    parts = [tokens.iloc[a:b] for a, b in document_parts(tokens, partitions)]
+    parts = [tokens.iloc[a:b] for a, b in document_parts(tokens, partitions, "match_lexicon_parts")]
     if client is None:
         found = [match_lexicon(part, lexicon, warn_unmatched=False) for part in parts]
     else:

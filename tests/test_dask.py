@@ -258,7 +258,7 @@ def test_engine_record_names_a_cluster_started_for_the_run(client):
 
 class _KillWorkers(WorkerPlugin):
     """A Dask worker plugin: the first `times` calls of `module`.`name` (default: the corpus blocks;
-    counted across workers and their restarts by files in `folder`) kill the worker process running
+    counted across workers and their restarts by files in `folder`, each created exclusively) kill the worker process running
     them (SIGKILL, as the kernel's out-of-memory killer would); later calls run as usual."""
 
     def __init__(self, folder, times: int, module: str = "analysis.tokens", name: str = "_tokenised_block"):
@@ -272,9 +272,11 @@ class _KillWorkers(WorkerPlugin):
         folder, times = Path(self.folder), self.times
 
         def block(*args, **kwargs):
-            done = len(list(folder.iterdir()))
-            if done < times:
-                (folder / f"killed-{done}-{os.getpid()}").touch()
+            for slot in range(times):          # claim a free slot atomically: two workers never take one
+                try:
+                    os.close(os.open(folder / f"killed-{slot}", os.O_CREAT | os.O_EXCL | os.O_WRONLY))
+                except FileExistsError:
+                    continue
                 os.kill(os.getpid(), signal.SIGKILL)
             return original(*args, **kwargs)
 
@@ -304,7 +306,7 @@ def _kill(client, folder, times: int, **target) -> None:
 def test_a_killed_worker_is_replaced_and_its_block_retried(corpus, fragile, tmp_path):
     _kill(fragile, tmp_path / "killed", times=1)
     distributed = load_corpus(client=fragile, partitions=2)
-    assert len(list((tmp_path / "killed").iterdir())) >= 1          # a worker did die mid-run
+    assert len(list((tmp_path / "killed").iterdir())) == 1          # one worker died mid-run
     _assert_same_corpus(corpus, distributed)
 
 

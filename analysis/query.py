@@ -115,7 +115,7 @@ def concordance_rows(tokens: pd.DataFrame, paragraphs: pd.DataFrame, starts: np.
     position = tokens["position"].to_numpy()
     left_i = np.maximum(starts - window, first)
     right_i = np.minimum(ends - 1 + window, last)
-    doc = np.asarray(tokens["doc_id"].to_numpy()[starts], dtype=object).astype(str)
+    doc = np.asarray(tokens["doc_id"].iloc[starts].to_numpy(), dtype=object).astype(str)    # not the whole column
     para = tokens["para_id"].to_numpy()[starts]
     texts = paragraphs.set_index(["doc_id", "para_id"])["text"]
     texts = texts[~texts.index.duplicated()]

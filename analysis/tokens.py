@@ -148,7 +148,7 @@ def _word_lemma_table(recorded: dict[str, str]) -> pd.DataFrame:
 
 def known_lemmas(table: pd.DataFrame) -> None:
     """Add the (word, lemma) rows of `table` (from `word_lemmas`) to the lemmas `lemmatize` knows."""
-    _KNOWN_LEMMAS.update(zip(table["word"].astype(str), table["lemma"].astype(str)))
+    _KNOWN_LEMMAS.update(zip(table["word"].astype(str).tolist(), table["lemma"].astype(str).tolist()))
 
 
 def lemmatize(word: str) -> str:

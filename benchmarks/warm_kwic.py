@@ -2,6 +2,7 @@
 
     python benchmarks/warm_kwic.py                    # 5 rounds of `analysis kwic supervision`
     python benchmarks/warm_kwic.py --rounds 3 --term "Fengqiao Experience"
+    python benchmarks/warm_kwic.py --words 1000000      # on a synthetic corpus of 1M words (synth.py)
 
 Each round runs, in this order: cold without a cache (``--no-cache``), cold into a fresh cache folder
 (the build plus writing the entry), warm (the entry the previous run wrote) and the floor (a process
@@ -37,9 +38,16 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rounds", type=int, default=5)
     parser.add_argument("--term", default="supervision")
+    parser.add_argument("--words", type=int, default=0,
+                        help="run on a synthetic corpus of about this many words (default: the seeds)")
     args = parser.parse_args()
     folder = Path(tempfile.mkdtemp(prefix="warm-kwic-"))
     kwic = [sys.executable, "-m", "analysis", "kwic", args.term]
+    if args.words:
+        sys.path.insert(0, str(Path(__file__).resolve().parent))
+        from synth import make_corpus
+
+        kwic += ["--manifest", str(make_corpus(folder / "corpus", args.words))]
     def fresh_cache() -> list[str]:
         shutil.rmtree(folder / "c", ignore_errors=True)
         return kwic + ["--cache", str(folder / "c")]
